@@ -1,0 +1,112 @@
+// The configuration model of a Fulcrum balancer: plain structs that a program can fill in code
+// or load from YAML. Loading and validation return every error at once, each with the file,
+// line and key path it concerns; nothing here throws.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fulcrum {
+
+/// Every duration in the configuration. YAML writes them `500ms`, `2s`, `1m`, `1h`.
+using Duration = std::chrono::milliseconds;
+
+/// What a listener speaks: raw TCP relayed byte for byte, or HTTP/1.1.
+enum class ListenerMode { Tcp, Http };
+
+/// One upstream server of a pool.
+struct BackendConfig {
+  /// `host:port`, `[v6]:port`; a host name is resolved once at start.
+  std::string address;
+  /// Relative share of new connections for weighted strategies (1..1000000).
+  std::uint32_t weight = 1;
+};
+
+/// Client-IP stickiness: a client keeps its backend while it has connections open, and for
+/// `session_expiry` after its last connection to that backend closed (LoadBalancer.js).
+struct StickyConfig {
+  Duration session_expiry{std::chrono::seconds(30)};
+};
+
+/// A named set of backends and the strategy that chooses among them.
+struct PoolConfig {
+  std::string name;
+  /// One of `round_robin`, `weighted`, `random`, `least_connections`, `source_hash`.
+  std::string strategy = "round_robin";
+  std::optional<StickyConfig> sticky;
+  Duration connect_timeout{std::chrono::seconds(2)};
+  /// How long a backend that failed a connect is left out before it is tried again.
+  Duration deactivate_for{std::chrono::seconds(60)};
+  /// Further backends tried after a failed connect; unset means every backend once.
+  std::optional<std::uint32_t> retries;
+  std::vector<BackendConfig> backends;
+};
+
+/// A listening address and what to do with the connections it accepts.
+struct ListenerConfig {
+  std::string name;
+  /// `host:port` or `[v6]:port`; port 0 asks the kernel for a free port.
+  std::string listen;
+  ListenerMode mode = ListenerMode::Tcp;
+  /// The pool that serves this listener (tcp mode).
+  std::string pool;
+  /// Written to a client before closing when no backend of the pool can be reached.
+  std::optional<std::string> unavailable;
+  /// Connections open at once on this listener, 0 = unlimited; further clients wait in the
+  /// kernel's accept backlog.
+  std::uint32_t max_connections = 0;
+  /// A relayed connection with no byte moving either way for this long is closed.
+  Duration idle_timeout{std::chrono::minutes(5)};
+  /// Length of the kernel accept queue of each worker's socket.
+  std::uint32_t backlog = 4096;
+};
+
+/// The whole configuration of one balancer.
+struct Config {
+  /// Event-loop worker threads; 0 means one per CPU.
+  std::uint32_t workers = 0;
+  /// On SIGTERM/SIGINT, how long open connections may finish before they are closed.
+  Duration drain_timeout{std::chrono::seconds(30)};
+  std::vector<ListenerConfig> listeners;
+  std::vector<PoolConfig> pools;
+
+  /// The pool called `name`, or nullptr.
+  const PoolConfig* find_pool(std::string_view name) const;
+};
+
+/// One problem found in a configuration.
+struct ConfigError {
+  std::string file;     ///< the file it came from, or `<config>` for a Config built in code
+  int line = 0;         ///< 1-based; 0 when unknown (a Config built in code)
+  std::string key;      ///< the key path, e.g. `pools.chat.backends[1].weight`
+  std::string message;  ///< what is wrong, in a sentence fragment
+
+  /// `file:line: key: message`, the form printed by `fulcrum check`.
+  std::string to_string() const;
+};
+
+/// The outcome of loading a configuration: a Config, or every error found.
+struct ConfigLoadResult {
+  std::optional<Config> config;
+  std::vector<ConfigError> errors;
+  bool ok() const { return config.has_value() && errors.empty(); }
+};
+
+/// Loads and validates a YAML file.
+ConfigLoadResult load_config_file(const std::string& path);
+
+/// Loads and validates YAML text; `source_name` stands for the file in error messages.
+ConfigLoadResult load_config_string(std::string_view yaml, std::string source_name = "<string>");
+
+/// Checks a Config built in code the way loading checks a file (names, references, ranges,
+/// strategies, addresses). Empty when it is valid.
+std::vector<ConfigError> validate_config(const Config& config);
+
+/// Parses `500ms`, `2s`, `1m`, `1h`, `1d` (a bare number is not accepted: units are required).
+std::optional<Duration> parse_duration(std::string_view text);
+
+}  // namespace fulcrum

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, whatever Debian packages the build, the tests and the benchmarks need
+# and this machine lacks. Idempotent and quiet when everything is there.
+#   scripts/install-deps.sh            build + test dependencies
+#   scripts/install-deps.sh bench      also HAProxy, NGINX, wrk, iperf3 for bench/
+set -euo pipefail
+
+packages=(build-essential cmake ninja-build pkg-config
+          libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libxxhash-dev
+          libgtest-dev libgmock-dev
+          curl nginx wrk netcat-openbsd python3)
+if [[ ${1:-} == bench ]]; then
+  packages+=(haproxy iperf3)
+fi
+if [[ ${1:-} == fuzz || ${FULCRUM_FUZZ:-0} == 1 ]]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}" >&2
+  SUDO=""
+  [[ $(id -u) == 0 ]] || SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
