@@ -1,0 +1,116 @@
+#include "core/event_loop.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+
+namespace fulcrum::core {
+
+namespace {
+// Marks the eventfd in epoll_event.data.ptr; handlers are never at this address.
+IoHandler* const kWakeMarker = nullptr;
+}  // namespace
+
+EventLoop::EventLoop() : now_(Clock::now()), timers_(now_) {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epoll_fd_ < 0 || wake_fd_ < 0) {
+    std::perror("fulcrum: epoll/eventfd");
+    std::abort();  // out of file descriptors before anything runs: nothing sensible to do
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = kWakeMarker;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  thread_id_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+}
+
+EventLoop::~EventLoop() {
+  close(wake_fd_);
+  close(epoll_fd_);
+}
+
+bool EventLoop::add(int fd, std::uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  return epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+bool EventLoop::modify(int fd, std::uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  return epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+}
+
+void EventLoop::remove(int fd) { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+
+void EventLoop::quit() {
+  quit_.store(true, std::memory_order_release);
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = write(wake_fd_, &one, sizeof one);
+}
+
+void EventLoop::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(posted_mutex_);
+    posted_.push_back(std::move(task));
+  }
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = write(wake_fd_, &one, sizeof one);
+}
+
+void EventLoop::defer(std::function<void()> task) { deferred_.push_back(std::move(task)); }
+
+void EventLoop::run_posted() {
+  std::uint64_t value;
+  [[maybe_unused]] auto n = read(wake_fd_, &value, sizeof value);
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard lock(posted_mutex_);
+    tasks.swap(posted_);
+  }
+  for (auto& task : tasks) task();
+}
+
+void EventLoop::run() {
+  thread_id_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  constexpr int kMaxEvents = 256;
+  epoll_event events[kMaxEvents];
+  while (!quit_.load(std::memory_order_acquire)) {
+    now_ = Clock::now();
+    const int timeout = deferred_.empty() ? timers_.wait_ms(now_) : 0;
+    const int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
+    now_ = Clock::now();
+    iterations_.store(iterations_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    bool woken = false;
+    for (int i = 0; i < n; ++i) {
+      auto* handler = static_cast<IoHandler*>(events[i].data.ptr);
+      if (handler == kWakeMarker) {
+        woken = true;
+      } else {
+        handler->on_io(events[i].events);
+      }
+    }
+    if (n < 0 && errno != EINTR) {
+      std::perror("fulcrum: epoll_wait");
+      std::abort();
+    }
+    if (woken) run_posted();
+    timers_.advance(now_);
+    // Deferred tasks may defer more (a close that triggers another close): drain until empty.
+    while (!deferred_.empty()) {
+      std::vector<std::function<void()>> tasks;
+      tasks.swap(deferred_);
+      for (auto& task : tasks) task();
+    }
+  }
+  // Posted tasks still queued at quit carry cleanups (e.g. closing listeners): run them.
+  run_posted();
+}
+
+}  // namespace fulcrum::core

@@ -1,0 +1,78 @@
+// One epoll event loop per thread (muduo's "one loop per thread").
+//
+// Objects registered with a loop belong to that loop's thread and never move to another; other
+// threads talk to the loop only through post(). The loop does not own the file descriptors or the
+// handlers registered with it.
+#pragma once
+
+#include <sys/epoll.h>
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/timer_wheel.h"
+
+namespace fulcrum::core {
+
+/// Receives the epoll events of one file descriptor. Runs on the loop thread.
+class IoHandler {
+ public:
+  virtual void on_io(std::uint32_t events) = 0;
+
+ protected:
+  ~IoHandler() = default;
+};
+
+class EventLoop {
+ public:
+  EventLoop();
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  /// Registers `fd` for `events` (EPOLLIN, EPOLLOUT, EPOLLET, ...). Returns false with errno set.
+  bool add(int fd, std::uint32_t events, IoHandler* handler);
+  bool modify(int fd, std::uint32_t events, IoHandler* handler);
+  /// Unregisters `fd`. Events of this fd already fetched in the current turn are still delivered
+  /// to its handler, which must therefore outlive the turn: destroy handlers through defer().
+  void remove(int fd);
+
+  /// Runs until quit(); binds the loop to the calling thread.
+  void run();
+  /// Makes run() return after the current turn. Any thread.
+  void quit();
+  /// Runs `task` on the loop thread at its next turn. Any thread; wakes the loop.
+  void post(std::function<void()> task);
+  /// Runs `task` at the end of the current turn, after every event of the turn was handled (for
+  /// destroying objects whose events may still be pending). Loop thread only.
+  void defer(std::function<void()> task);
+
+  /// The time read at the start of this turn; cheap, no clock read.
+  TimePoint now() const { return now_; }
+  TimerWheel& timers() { return timers_; }
+  bool in_loop_thread() const { return std::this_thread::get_id() == thread_id_.load(std::memory_order_relaxed); }
+
+  /// Counters for metrics (written by the loop thread only).
+  std::uint64_t iterations() const { return iterations_.load(std::memory_order_relaxed); }
+
+ private:
+  class Waker;
+  void run_posted();
+
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  std::atomic<bool> quit_{false};
+  std::atomic<std::thread::id> thread_id_{};
+  TimePoint now_;
+  TimerWheel timers_;
+  std::mutex posted_mutex_;
+  std::vector<std::function<void()>> posted_;
+  std::vector<std::function<void()>> deferred_;
+  std::atomic<std::uint64_t> iterations_{0};
+};
+
+}  // namespace fulcrum::core

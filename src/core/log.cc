@@ -1,0 +1,116 @@
+#include "core/log.h"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstdio>
+
+namespace fulcrum::log {
+
+namespace {
+
+std::atomic<Format> g_format{Format::Text};
+
+spdlog::logger& logger() {
+  // Built on first use so that a program embedding the library logs sensibly without set-up.
+  static std::shared_ptr<spdlog::logger> instance = [] {
+    auto l = std::make_shared<spdlog::logger>("fulcrum", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    l->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+    l->set_level(spdlog::level::info);
+    l->flush_on(spdlog::level::debug);
+    return l;
+  }();
+  return *instance;
+}
+
+spdlog::level::level_enum to_spdlog(Level level) {
+  switch (level) {
+    case Level::Debug: return spdlog::level::debug;
+    case Level::Info: return spdlog::level::info;
+    case Level::Warn: return spdlog::level::warn;
+    case Level::Error: return spdlog::level::err;
+    case Level::Off: return spdlog::level::off;
+  }
+  return spdlog::level::info;
+}
+
+bool needs_quotes(std::string_view value) {
+  if (value.empty()) return true;
+  for (char c : value) {
+    if (c == ' ' || c == '"' || c == '=' || static_cast<unsigned char>(c) < 0x20) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void append_json_escaped(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+}
+
+void configure(Format format, Level level) {
+  g_format.store(format);
+  auto& l = logger();
+  if (format == Format::Json) {
+    l.set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})", spdlog::pattern_time_type::utc);
+  } else {
+    l.set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  }
+  l.set_level(to_spdlog(level));
+}
+
+bool enabled(Level level) { return logger().should_log(to_spdlog(level)); }
+
+void write(Level level, std::string_view message, std::initializer_list<Field> fields) {
+  if (!enabled(level)) return;
+  std::string line;
+  line.reserve(128);
+  if (g_format.load(std::memory_order_relaxed) == Format::Json) {
+    line += "\"msg\":\"";
+    append_json_escaped(line, message);
+    line += '"';
+    for (const auto& f : fields) {
+      line += ",\"";
+      append_json_escaped(line, f.key);
+      line += "\":";
+      if (f.quoted) line += '"';
+      append_json_escaped(line, f.value);
+      if (f.quoted) line += '"';
+    }
+  } else {
+    line += message;
+    for (const auto& f : fields) {
+      line += ' ';
+      line += f.key;
+      line += '=';
+      if (f.quoted && needs_quotes(f.value)) {
+        line += '"';
+        append_json_escaped(line, f.value);
+        line += '"';
+      } else {
+        line += f.value;
+      }
+    }
+  }
+  logger().log(to_spdlog(level), "{}", line);
+}
+
+}  // namespace fulcrum::log

@@ -1,0 +1,43 @@
+// Structured logging to stderr for the daemon and the library: a message and key=value fields,
+// printed as text (`2026-06-16T07:06:59.969Z info listening listener=chat address=...`) or as one
+// JSON object per line. spdlog does the thread-safe writing and level filtering.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace fulcrum::log {
+
+enum class Format { Text, Json };
+enum class Level { Debug, Info, Warn, Error, Off };
+
+/// One key=value pair of a log line. Numbers stay numbers in JSON.
+struct Field {
+  Field(std::string_view k, std::string_view v) : key(k), value(v), quoted(true) {}
+  Field(std::string_view k, const std::string& v) : key(k), value(v), quoted(true) {}
+  Field(std::string_view k, const char* v) : key(k), value(v), quoted(true) {}
+  Field(std::string_view k, std::int64_t v) : key(k), value(std::to_string(v)), quoted(false) {}
+  Field(std::string_view k, std::uint64_t v) : key(k), value(std::to_string(v)), quoted(false) {}
+  Field(std::string_view k, int v) : key(k), value(std::to_string(v)), quoted(false) {}
+  Field(std::string_view k, unsigned v) : key(k), value(std::to_string(v)), quoted(false) {}
+  std::string_view key;
+  std::string value;
+  bool quoted;
+};
+
+/// Sets the format and the lowest level printed. Call once at start; default: text, info.
+void configure(Format format, Level level);
+bool enabled(Level level);
+
+void write(Level level, std::string_view message, std::initializer_list<Field> fields);
+inline void debug(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::Debug, m, f); }
+inline void info(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::Info, m, f); }
+inline void warn(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::Warn, m, f); }
+inline void error(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::Error, m, f); }
+
+/// Appends `text` to `out` as the inside of a JSON string (quotes not included).
+void append_json_escaped(std::string& out, std::string_view text);
+
+}  // namespace fulcrum::log

@@ -1,0 +1,100 @@
+#include "demo/demo.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "core/log.h"
+#include "demo/demo_backend.h"
+#include "fulcrum/balancer.h"
+#include "net/socket.h"
+
+namespace fulcrum::demo {
+
+namespace {
+
+struct DemoBackend {
+  std::string name;
+  std::string address;
+  pid_t pid = -1;
+};
+
+// Binds on an ephemeral loopback port in this process, then forks a child that serves it. Done
+// before the balancer starts any thread, so fork() is safe.
+bool spawn_backend(const std::string& name, DemoBackend& out) {
+  auto address = net::Address::parse_numeric("127.0.0.1:0");
+  std::string error;
+  auto fd = net::bind_listener(*address, 1024, &error);
+  if (!fd) {
+    log::error("demo backend", {{"error", error}});
+    return false;
+  }
+  out.name = name;
+  out.address = net::Address::local_of(fd.get()).to_string();
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the demo
+    if (getppid() != parent) _exit(0);
+    signal(SIGINT, SIG_IGN);           // Ctrl-C is for the balancer, which then stops us
+    _exit(serve_demo_backend(std::move(fd), name));
+  }
+  out.pid = pid;
+  return true;
+}
+
+}  // namespace
+
+int run_demo(const DemoOptions& options) {
+  std::vector<DemoBackend> backends(options.backends);
+  for (unsigned i = 0; i < options.backends; ++i) {
+    if (!spawn_backend("backend-" + std::to_string(i + 1), backends[i])) return 1;
+  }
+
+  Config config;
+  config.drain_timeout = std::chrono::seconds(2);
+  ListenerConfig listener;
+  listener.name = "demo";
+  listener.listen = options.listen;
+  listener.mode = ListenerMode::Tcp;
+  listener.pool = "demo";
+  listener.unavailable = "fulcrum demo: every backend is down, try again later\n";
+  config.listeners.push_back(listener);
+  PoolConfig pool;
+  pool.name = "demo";
+  pool.strategy = options.strategy;
+  pool.connect_timeout = std::chrono::seconds(1);
+  pool.deactivate_for = std::chrono::seconds(10);
+  for (const auto& backend : backends) pool.backends.push_back({backend.address, 1});
+  config.pools.push_back(pool);
+
+  std::printf("Fulcrum %s demo: %s (tcp, %s) balances over %u demo backends it started:\n", version(),
+              options.listen.c_str(), options.strategy.c_str(), options.backends);
+  for (const auto& backend : backends) {
+    std::printf("  %-10s %-22s pid %d\n", backend.name.c_str(), backend.address.c_str(), backend.pid);
+  }
+  std::printf(
+      "\nTry:\n"
+      "  curl -s http://%1$s/             # each request lands on the next backend\n"
+      "  nc %2$s %3$s                      # type lines: the backend echoes them back\n"
+      "  kill %4$d                          # stop backend-1; curl keeps working, it is skipped\n"
+      "Ctrl-C stops the demo.\n\n",
+      options.listen.c_str(), options.listen.substr(0, options.listen.rfind(':')).c_str(),
+      options.listen.substr(options.listen.rfind(':') + 1).c_str(), backends.front().pid);
+  std::fflush(stdout);
+
+  Balancer balancer(config);
+  const int code = balancer.run();
+  for (const auto& backend : backends) {
+    kill(backend.pid, SIGTERM);
+    waitpid(backend.pid, nullptr, 0);
+  }
+  return code;
+}
+
+}  // namespace fulcrum::demo

@@ -1,0 +1,19 @@
+// `fulcrum demo`: the embedded default that `make run` starts. Forks three demo backends
+// (separate processes, so that killing one shows failover), balances 127.0.0.1:8080 over them,
+// and prints what to try.
+#pragma once
+
+#include <string>
+
+namespace fulcrum::demo {
+
+struct DemoOptions {
+  std::string listen = "127.0.0.1:8080";
+  unsigned backends = 3;
+  std::string strategy = "round_robin";
+};
+
+/// Runs the demo until SIGINT/SIGTERM. Returns a process exit code.
+int run_demo(const DemoOptions& options);
+
+}  // namespace fulcrum::demo

@@ -1,0 +1,297 @@
+#include "l4/tcp_session.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/log.h"
+#include "runtime/listener_state.h"
+#include "runtime/worker.h"
+
+namespace fulcrum::l4 {
+
+namespace {
+constexpr std::size_t kSpliceChunk = 1 << 20;  // the kernel caps each call at the pipe's room
+constexpr int kPumpBudget = 16;                // splice calls per turn before yielding to others
+constexpr auto kLingerLimit = std::chrono::seconds(2);
+constexpr std::uint32_t kRelayEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+
+void set_abortive_close(int fd) {
+  // Linger 0: close() sends RST, so the peer learns that the other side failed rather than
+  // mistaking a cut stream for a complete one.
+  linger option{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, sizeof option);
+}
+}  // namespace
+
+TcpSession::TcpSession(runtime::Worker& worker, runtime::ListenerState& listener, net::UniqueFd client,
+                       const net::Address& client_address)
+    : worker_(worker),
+      listener_(listener),
+      selector_(worker.selector(listener.pool_index)),
+      client_(std::move(client)),
+      client_address_(client_address),
+      timer_([this] { on_timer(); }) {
+  client_endpoint_.session = this;
+  client_endpoint_.is_client = true;
+  upstream_endpoint_.session = this;
+}
+
+TcpSession::~TcpSession() = default;
+
+void TcpSession::start() {
+  selection_ = selector_.begin(client_address_.ip_bytes());
+  connect_next();
+}
+
+void TcpSession::connect_next() {
+  auto& loop = worker_.loop();
+  backend_ = selector_.next(selection_, loop.now());
+  if (!backend_) {
+    refuse_unavailable();
+    return;
+  }
+  backend_->add_active(1);
+  backend_counted_ = true;
+  upstream_ = net::make_tcp_socket(backend_->address().family());
+  if (!upstream_) {
+    on_connect_failed(errno);
+    return;
+  }
+  switch (net::start_connect(upstream_.get(), backend_->address())) {
+    case net::ConnectStart::Connected:
+      on_connected();
+      return;
+    case net::ConnectStart::Failed:
+      on_connect_failed(errno);
+      return;
+    case net::ConnectStart::InProgress:
+      break;
+  }
+  if (!loop.add(upstream_.get(), kRelayEvents, &upstream_endpoint_)) {
+    on_connect_failed(errno);
+    return;
+  }
+  loop.timers().schedule(timer_, loop.now() + selector_.snapshot().connect_timeout);
+}
+
+void TcpSession::Endpoint::on_io(std::uint32_t events) {
+  switch (session->state_) {
+    case State::Connecting:
+      if (!is_client) session->on_backend_event(events);
+      break;
+    case State::Relaying:
+      session->relay();
+      break;
+    case State::Lingering:
+      session->linger();
+      break;
+    case State::Ended:
+      break;
+  }
+}
+
+void TcpSession::on_backend_event(std::uint32_t events) {
+  const int error = net::socket_error(upstream_.get());
+  if (error != 0 || (events & (EPOLLERR | EPOLLHUP))) {
+    on_connect_failed(error != 0 ? error : ECONNREFUSED);
+  } else if (events & EPOLLOUT) {
+    on_connected();
+  }
+}
+
+void TcpSession::on_connect_failed(int error) {
+  auto& loop = worker_.loop();
+  log::warn("backend connect failed", {{"listener", listener_.config.name},
+                                       {"pool", selector_.pool().name()},
+                                       {"backend", backend_->address_text()},
+                                       {"error", std::strerror(error)}});
+  selector_.connect_failed(*backend_, loop.now());
+  if (upstream_) {
+    loop.remove(upstream_.get());
+    set_abortive_close(upstream_.get());
+    upstream_.reset();
+  }
+  backend_->add_active(-1);
+  backend_counted_ = false;
+  backend_.reset();
+  connect_next();
+}
+
+void TcpSession::on_connected() {
+  auto& loop = worker_.loop();
+  connected_ = true;
+  backend_->count_connection();
+  if (auto* sticky = selector_.pool().sticky()) sticky->on_open(selection_.client, backend_->id(), loop.now());
+
+  upstream_bound_.pipe = worker_.pipes().acquire();
+  downstream_bound_.pipe = worker_.pipes().acquire();
+  if (!upstream_bound_.pipe.valid() || !downstream_bound_.pipe.valid() ||
+      !loop.add(client_.get(), kRelayEvents, &client_endpoint_)) {
+    log::error("cannot relay: out of file descriptors", {{"listener", listener_.config.name}});
+    finish(Outcome::Aborted);
+    return;
+  }
+  // A connect that completed at once was never registered; one that completed later already is.
+  loop.add(upstream_.get(), kRelayEvents, &upstream_endpoint_);
+  upstream_bound_.from = client_.get();
+  upstream_bound_.to = upstream_.get();
+  downstream_bound_.from = upstream_.get();
+  downstream_bound_.to = client_.get();
+  state_ = State::Relaying;
+  loop.timers().schedule(timer_, loop.now() + listener_.config.idle_timeout);
+  relay();
+}
+
+void TcpSession::relay() {
+  if (state_ != State::Relaying) return;
+  int budget = kPumpBudget;
+  const auto before = upstream_bound_.bytes + downstream_bound_.bytes;
+  const PumpResult up = pump(upstream_bound_, budget);
+  const PumpResult down = up == PumpResult::Error ? PumpResult::Ok : pump(downstream_bound_, budget);
+  if (up == PumpResult::Error || down == PumpResult::Error) {
+    finish(Outcome::Aborted);
+    return;
+  }
+  auto& loop = worker_.loop();
+  if (upstream_bound_.bytes + downstream_bound_.bytes != before) {
+    loop.timers().schedule(timer_, loop.now() + listener_.config.idle_timeout);
+  }
+  if (upstream_bound_.done() && downstream_bound_.done()) {
+    finish(Outcome::Done);
+    return;
+  }
+  if ((up == PumpResult::Yield || down == PumpResult::Yield) && !relay_scheduled_) {
+    // Edge-triggered: nobody will tell us again about bytes we left unread, so come back after
+    // the other connections of this turn had theirs.
+    relay_scheduled_ = true;
+    loop.defer([this] {
+      relay_scheduled_ = false;
+      relay();
+    });
+  }
+}
+
+TcpSession::PumpResult TcpSession::pump(Flow& flow, int& budget) {
+  constexpr unsigned kFlags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
+  bool progress = true;
+  while (progress) {
+    progress = false;
+    if (budget-- <= 0) return PumpResult::Yield;
+    if (!flow.read_done) {
+      const ssize_t n = splice(flow.from, nullptr, flow.pipe.write_fd, nullptr, kSpliceChunk, kFlags);
+      if (n > 0) {
+        flow.buffered += static_cast<std::size_t>(n);
+        progress = true;
+      } else if (n == 0) {
+        flow.read_done = true;
+      } else if (errno == EINTR) {
+        progress = true;
+      } else if (errno != EAGAIN) {
+        return PumpResult::Error;  // ECONNRESET and friends
+      }
+    }
+    if (flow.buffered > 0) {
+      const ssize_t n = splice(flow.pipe.read_fd, nullptr, flow.to, nullptr, flow.buffered, kFlags);
+      if (n > 0) {
+        flow.buffered -= static_cast<std::size_t>(n);
+        flow.bytes += static_cast<std::uint64_t>(n);
+        progress = true;
+      } else if (n < 0 && errno == EINTR) {
+        progress = true;
+      } else if (n < 0 && errno != EAGAIN) {
+        return PumpResult::Error;  // EPIPE, ECONNRESET: the receiver is gone
+      }
+    }
+  }
+  if (flow.read_done && flow.buffered == 0 && !flow.write_shut) {
+    // Half-close: pass the FIN on, keep relaying the other direction.
+    shutdown(flow.to, SHUT_WR);
+    flow.write_shut = true;
+  }
+  return PumpResult::Ok;
+}
+
+void TcpSession::on_timer() {
+  switch (state_) {
+    case State::Connecting:
+      on_connect_failed(ETIMEDOUT);
+      break;
+    case State::Relaying:
+      log::debug("idle timeout", {{"listener", listener_.config.name}, {"client", client_address_.to_string()}});
+      finish(Outcome::Aborted);
+      break;
+    case State::Lingering:
+    case State::Ended:
+      finish(Outcome::Done);
+      break;
+  }
+}
+
+void TcpSession::refuse_unavailable() {
+  log::warn("no backend available", {{"listener", listener_.config.name},
+                                     {"pool", selector_.pool().name()},
+                                     {"client", client_address_.to_string()}});
+  const auto& text = listener_.config.unavailable;
+  if (!text || text->empty()) {
+    finish(Outcome::Done);
+    return;
+  }
+  // Best effort: a short text fits in an empty socket buffer.
+  [[maybe_unused]] auto n = send(client_.get(), text->data(), text->size(), MSG_NOSIGNAL);
+  shutdown(client_.get(), SHUT_WR);
+  // Closing now with unread client bytes would send RST and could destroy the text in flight;
+  // read and drop the client's bytes until its FIN or a short limit (NGINX's lingering close).
+  auto& loop = worker_.loop();
+  state_ = State::Lingering;
+  if (!loop.add(client_.get(), EPOLLIN | EPOLLRDHUP | EPOLLET, &client_endpoint_)) {
+    finish(Outcome::Done);
+    return;
+  }
+  loop.timers().schedule(timer_, loop.now() + kLingerLimit);
+  linger();
+}
+
+void TcpSession::linger() {
+  char sink[4096];
+  for (;;) {
+    const ssize_t n = recv(client_.get(), sink, sizeof sink, 0);
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    finish(Outcome::Done);  // FIN or error
+    return;
+  }
+}
+
+void TcpSession::finish(Outcome outcome) {
+  if (state_ == State::Ended) return;
+  state_ = State::Ended;
+  auto& loop = worker_.loop();
+  loop.timers().cancel(timer_);
+  const auto now = loop.now();
+  if (client_) {
+    loop.remove(client_.get());
+    if (outcome == Outcome::Aborted) set_abortive_close(client_.get());
+    client_.reset();
+  }
+  if (upstream_) {
+    loop.remove(upstream_.get());
+    if (outcome == Outcome::Aborted) set_abortive_close(upstream_.get());
+    upstream_.reset();
+  }
+  worker_.pipes().release(upstream_bound_.pipe, upstream_bound_.buffered == 0);
+  worker_.pipes().release(downstream_bound_.pipe, downstream_bound_.buffered == 0);
+  if (backend_counted_) {
+    backend_->add_active(-1);
+    backend_counted_ = false;
+  }
+  if (connected_) {
+    if (auto* sticky = selector_.pool().sticky()) sticky->on_close(selection_.client, backend_->id(), now);
+  }
+  worker_.session_ended(*this, listener_);
+}
+
+}  // namespace fulcrum::l4

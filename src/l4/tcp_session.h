@@ -1,0 +1,89 @@
+// One client connection of a `mode: tcp` listener: choose a backend, connect (trying the next one
+// on refusal or timeout), then relay bytes both ways with splice(2) until both directions are done.
+//
+// Owned by its worker and confined to the worker's loop thread. Destroyed by the worker one loop
+// turn after it ends, so events already fetched for its sockets find it still alive.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "core/event_loop.h"
+#include "core/timer_wheel.h"
+#include "l4/pipe_pool.h"
+#include "net/socket.h"
+#include "runtime/session.h"
+#include "upstream/selector.h"
+
+namespace fulcrum::runtime {
+class Worker;
+struct ListenerState;
+}  // namespace fulcrum::runtime
+
+namespace fulcrum::l4 {
+
+class TcpSession final : public runtime::Session {
+ public:
+  TcpSession(runtime::Worker& worker, runtime::ListenerState& listener, net::UniqueFd client,
+             const net::Address& client_address);
+  ~TcpSession() override;
+
+  /// Starts choosing and connecting to a backend.
+  void start();
+  void close_now() override { finish(Outcome::Aborted); }
+
+ private:
+  enum class State { Connecting, Relaying, Lingering, Ended };
+  enum class Outcome { Done, Aborted };
+
+  /// The epoll handler of one of the two sockets.
+  struct Endpoint final : core::IoHandler {
+    TcpSession* session = nullptr;
+    bool is_client = false;
+    void on_io(std::uint32_t events) override;
+  };
+
+  /// One direction of the relay: bytes read from `from` wait in `pipe` until written to `to`.
+  struct Flow {
+    int from = -1;
+    int to = -1;
+    Pipe pipe;
+    std::size_t buffered = 0;  // bytes in the pipe
+    bool read_done = false;    // `from` sent its FIN
+    bool write_shut = false;   // the FIN was passed on to `to`
+    std::uint64_t bytes = 0;
+    bool done() const { return read_done && buffered == 0 && write_shut; }
+  };
+  enum class PumpResult { Ok, Error, Yield };
+
+  void connect_next();
+  void on_backend_event(std::uint32_t events);
+  void on_connect_failed(int error);
+  void on_connected();
+  void relay();
+  PumpResult pump(Flow& flow, int& budget);
+  void on_timer();
+  void refuse_unavailable();
+  void linger();
+  void finish(Outcome outcome);
+
+  runtime::Worker& worker_;
+  runtime::ListenerState& listener_;
+  upstream::Selector& selector_;
+  net::UniqueFd client_;
+  net::UniqueFd upstream_;
+  net::Address client_address_;
+  upstream::Selection selection_;
+  std::shared_ptr<upstream::Backend> backend_;
+  bool backend_counted_ = false;
+  bool connected_ = false;
+  bool relay_scheduled_ = false;
+  State state_ = State::Connecting;
+  Endpoint client_endpoint_;
+  Endpoint upstream_endpoint_;
+  Flow upstream_bound_;    // client -> backend
+  Flow downstream_bound_;  // backend -> client
+  core::Timer timer_;      // connect timeout, then idle timeout, then lingering limit
+};
+
+}  // namespace fulcrum::l4

@@ -1,0 +1,29 @@
+// What all workers share about one configured listener: its settings, its pool, and the count of
+// connections open on it (for max_connections). Lives as long as the balancer.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "fulcrum/config.h"
+#include "net/address.h"
+
+namespace fulcrum::runtime {
+
+struct ListenerState {
+  ListenerConfig config;
+  std::size_t pool_index = 0;
+  /// The address actually bound (port 0 resolved).
+  net::Address bound;
+  /// Client connections open on this listener across all workers.
+  std::atomic<std::int64_t> active{0};
+  std::atomic<std::uint64_t> accepted_total{0};
+
+  bool at_limit() const {
+    return config.max_connections != 0 &&
+           active.load(std::memory_order_relaxed) >= static_cast<std::int64_t>(config.max_connections);
+  }
+};
+
+}  // namespace fulcrum::runtime

@@ -1,0 +1,44 @@
+// What a worker knows of every client connection it serves, whatever the protocol: enough to
+// list them and to close them all when a drain runs out of time.
+#pragma once
+
+namespace fulcrum::runtime {
+
+/// Base of per-connection objects owned by a worker (intrusive list hooks, no allocation).
+class Session {
+ public:
+  virtual ~Session() = default;
+  /// Closes the connection at once (drain deadline, shutdown). Loop thread only.
+  virtual void close_now() = 0;
+
+ private:
+  friend class SessionList;
+  Session* prev_ = nullptr;
+  Session* next_ = nullptr;
+};
+
+/// An intrusive doubly-linked list of sessions; does not own them.
+class SessionList {
+ public:
+  void push(Session& s) {
+    s.prev_ = nullptr;
+    s.next_ = head_;
+    if (head_) head_->prev_ = &s;
+    head_ = &s;
+    ++size_;
+  }
+  void erase(Session& s) {
+    if (s.prev_) s.prev_->next_ = s.next_; else head_ = s.next_;
+    if (s.next_) s.next_->prev_ = s.prev_;
+    s.prev_ = s.next_ = nullptr;
+    --size_;
+  }
+  Session* front() const { return head_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  Session* head_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+}  // namespace fulcrum::runtime

@@ -1,0 +1,70 @@
+// A worker: one thread, one event loop, its own accept socket on every listener (SO_REUSEPORT), its
+// own selectors and pipes. A connection accepted by a worker never leaves it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "balance/random.h"
+#include "core/event_loop.h"
+#include "l4/pipe_pool.h"
+#include "net/socket.h"
+#include "runtime/listener_state.h"
+#include "runtime/session.h"
+#include "upstream/pool.h"
+#include "upstream/selector.h"
+
+namespace fulcrum::runtime {
+
+class Worker {
+ public:
+  /// `sockets[i]` is this worker's bound socket for `listeners[i]`.
+  Worker(unsigned index, std::vector<ListenerState*> listeners, std::vector<net::UniqueFd> sockets,
+         const std::vector<std::unique_ptr<upstream::Pool>>& pools);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  /// Starts the worker's thread.
+  void start();
+  /// Stops accepting; lets open connections finish until `deadline`, then closes them and ends
+  /// the thread. Any thread.
+  void drain(core::TimePoint deadline);
+  /// Waits for the thread to end (after drain()).
+  void join();
+
+  unsigned index() const { return index_; }
+  core::EventLoop& loop() { return loop_; }
+  l4::PipePool& pipes() { return pipes_; }
+  upstream::Selector& selector(std::size_t pool_index) { return *selectors_[pool_index]; }
+  /// Connections open on this worker (loop thread).
+  std::size_t sessions() const { return sessions_.size(); }
+
+  /// Session bookkeeping, loop thread only: a session registers when accepted and reports its
+  /// end once; the worker destroys it after the current loop turn.
+  void add_session(Session& session) { sessions_.push(session); }
+  void session_ended(Session& session, ListenerState& listener);
+
+ private:
+  class AcceptSocket;
+
+  void begin_drain(core::TimePoint deadline);
+  void check_paused();
+  void maybe_finish_drain();
+
+  const unsigned index_;
+  core::EventLoop loop_;
+  balance::Random random_;
+  l4::PipePool pipes_;
+  std::vector<std::unique_ptr<upstream::Selector>> selectors_;
+  std::vector<std::unique_ptr<AcceptSocket>> accept_sockets_;
+  SessionList sessions_;
+  bool draining_ = false;
+  core::Timer drain_timer_;
+  core::Timer resume_timer_;  // re-checks listeners paused at max_connections
+  std::thread thread_;
+};
+
+}  // namespace fulcrum::runtime

@@ -1,0 +1,55 @@
+// A backend as the data path sees it: its resolved address and the live figures every worker
+// updates (atomics, no locks). One object per configured backend, shared by all workers and by
+// successive pool snapshots; it lives as long as the balancer.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "core/clock.h"
+#include "net/address.h"
+
+namespace fulcrum::upstream {
+
+class alignas(64) Backend {
+ public:
+  Backend(std::uint64_t id, std::string address_text, net::Address address, std::uint32_t weight)
+      : id_(id), address_text_(std::move(address_text)), address_(address), weight_(weight) {}
+
+  /// Stable identity across snapshots (used by sticky sessions).
+  std::uint64_t id() const { return id_; }
+  /// The address as configured (`host:port`): the key of consistent hashing.
+  const std::string& address_text() const { return address_text_; }
+  const net::Address& address() const { return address_; }
+  std::uint32_t weight() const { return weight_; }
+
+  /// Connections currently assigned to this backend, counted across all workers.
+  std::int64_t active() const { return active_.load(std::memory_order_relaxed); }
+  void add_active(std::int64_t delta) { active_.fetch_add(delta, std::memory_order_relaxed); }
+
+  /// A failed connect leaves the backend out of new selections until `until`.
+  void deactivate(core::TimePoint until) {
+    deactivated_until_.store(until.time_since_epoch().count(), std::memory_order_relaxed);
+  }
+  bool deactivated(core::TimePoint now) const {
+    return now.time_since_epoch().count() < deactivated_until_.load(std::memory_order_relaxed);
+  }
+
+  std::uint64_t connect_failures() const { return connect_failures_.load(std::memory_order_relaxed); }
+  void count_connect_failure() { connect_failures_.fetch_add(1, std::memory_order_relaxed); }
+  std::uint64_t connections_total() const { return connections_total_.load(std::memory_order_relaxed); }
+  void count_connection() { connections_total_.fetch_add(1, std::memory_order_relaxed); }
+
+ private:
+  const std::uint64_t id_;
+  const std::string address_text_;
+  const net::Address address_;
+  const std::uint32_t weight_;
+  std::atomic<std::int64_t> active_{0};
+  std::atomic<core::Clock::rep> deactivated_until_{0};
+  std::atomic<std::uint64_t> connect_failures_{0};
+  std::atomic<std::uint64_t> connections_total_{0};
+};
+
+}  // namespace fulcrum::upstream

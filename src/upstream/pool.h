@@ -1,0 +1,55 @@
+// A pool: its backends, its strategy's name and its timeouts, published as immutable snapshots.
+//
+// The control thread owns the Pool and publishes a new PoolSnapshot whenever membership or
+// weights change; workers notice a new version with one relaxed atomic load per selection and
+// rebuild their own strategy from it (Envoy's pattern), so the per-connection path takes no lock.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "balance/sticky_table.h"
+#include "core/clock.h"
+#include "fulcrum/config.h"
+#include "upstream/backend.h"
+
+namespace fulcrum::upstream {
+
+/// Everything a worker needs to choose a backend of a pool. Immutable once published.
+struct PoolSnapshot {
+  std::string name;
+  std::string strategy;
+  core::Milliseconds connect_timeout{};
+  core::Milliseconds deactivate_for{};
+  /// Connection attempts per client connection: 1 + retries.
+  std::uint32_t max_attempts = 1;
+  std::vector<std::shared_ptr<Backend>> backends;
+};
+
+class Pool {
+ public:
+  /// `sticky` is shared by every worker and outlives snapshots; null when the pool is not sticky.
+  Pool(std::string name, std::shared_ptr<balance::StickyTable> sticky);
+
+  const std::string& name() const { return name_; }
+  balance::StickyTable* sticky() const { return sticky_.get(); }
+
+  /// Publishes a new snapshot (control thread).
+  void publish(std::shared_ptr<const PoolSnapshot> snapshot);
+  /// The current snapshot (takes libstdc++'s internal lock of atomic<shared_ptr>: call it only
+  /// when version() changed).
+  std::shared_ptr<const PoolSnapshot> snapshot() const { return snapshot_.load(); }
+  /// Bumped by each publish; a relaxed load is enough to notice a change.
+  std::uint64_t version() const { return version_.load(std::memory_order_acquire); }
+
+ private:
+  std::string name_;
+  std::shared_ptr<balance::StickyTable> sticky_;
+  std::atomic<std::shared_ptr<const PoolSnapshot>> snapshot_;
+  std::atomic<std::uint64_t> version_{0};
+};
+
+}  // namespace fulcrum::upstream

@@ -1,0 +1,82 @@
+#include "upstream/selector.h"
+
+#include <algorithm>
+
+#include "balance/client_hash.h"
+
+namespace fulcrum::upstream {
+
+Selector::Selector(Pool& pool, balance::Random& random) : pool_(pool), random_(random) { refresh(); }
+
+void Selector::refresh() {
+  const std::uint64_t version = pool_.version();
+  if (version == version_ && snapshot_) return;
+  version_ = version;
+  snapshot_ = pool_.snapshot();
+  std::vector<balance::Candidate> candidates;
+  candidates.reserve(snapshot_->backends.size());
+  for (const auto& backend : snapshot_->backends) {
+    candidates.push_back({backend->address_text(), backend->weight()});
+  }
+  strategy_ = balance::make_strategy(snapshot_->strategy, candidates);
+}
+
+const PoolSnapshot& Selector::snapshot() {
+  refresh();
+  return *snapshot_;
+}
+
+Selection Selector::begin(const balance::ClientKey& client_ip) const {
+  Selection selection;
+  selection.client = client_ip;
+  selection.hash = balance::hash_client_ip(client_ip);
+  return selection;
+}
+
+std::optional<std::size_t> Selector::index_of(std::uint64_t id) const {
+  const auto& backends = snapshot_->backends;
+  for (std::size_t i = 0; i < backends.size(); ++i) {
+    if (backends[i]->id() == id) return i;
+  }
+  return std::nullopt;
+}
+
+std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint now) {
+  refresh();
+  const auto& backends = snapshot_->backends;
+  if (selection.attempts >= snapshot_->max_attempts || !strategy_) return nullptr;
+
+  balance::BackendSet tried(backends.size());
+  for (auto id : selection.tried) {
+    if (auto index = index_of(id)) tried.insert(*index);
+  }
+
+  std::optional<std::size_t> chosen;
+  if (auto* sticky = pool_.sticky(); sticky && selection.attempts == 0) {
+    if (auto id = sticky->find(selection.client, now)) {
+      auto index = index_of(*id);
+      if (index && !backends[*index]->deactivated(now)) chosen = index;
+    }
+  }
+  if (!chosen) {
+    Loads loads(snapshot_.get());
+    balance::PickContext context{selection.hash, &loads, &random_};
+    balance::BackendSet excluded = tried;
+    for (std::size_t i = 0; i < backends.size(); ++i) {
+      if (backends[i]->deactivated(now)) excluded.insert(i);
+    }
+    chosen = strategy_->pick(context, excluded);
+    if (!chosen) chosen = strategy_->pick(context, tried);  // all deactivated: try them anyway
+  }
+  if (!chosen) return nullptr;
+  ++selection.attempts;
+  selection.tried.push_back(backends[*chosen]->id());
+  return backends[*chosen];
+}
+
+void Selector::connect_failed(Backend& backend, core::TimePoint now) {
+  backend.count_connect_failure();
+  backend.deactivate(now + snapshot_->deactivate_for);
+}
+
+}  // namespace fulcrum::upstream

@@ -1,0 +1,64 @@
+// Choosing a backend of a pool for one client connection, with failover: a worker-owned view of a
+// pool that keeps the strategy built from the pool's latest snapshot. Pingora's split: the pool
+// says which backends exist, Backend::deactivated() which are up, the strategy which to pick.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "balance/random.h"
+#include "balance/sticky_table.h"
+#include "balance/strategy.h"
+#include "core/clock.h"
+#include "upstream/pool.h"
+
+namespace fulcrum::upstream {
+
+/// The progress of choosing a backend for one client connection.
+struct Selection {
+  balance::ClientKey client{};
+  std::uint64_t hash = 0;
+  /// Ids of the backends already tried for this connection (ids survive a snapshot change).
+  std::vector<std::uint64_t> tried;
+  std::uint32_t attempts = 0;
+};
+
+/// One per (worker, pool); lives on its worker's thread and is not thread-safe.
+class Selector {
+ public:
+  Selector(Pool& pool, balance::Random& random);
+
+  Pool& pool() { return pool_; }
+  /// Starts choosing for a client at `client_ip` (16-byte form of net::Address::ip_bytes()).
+  Selection begin(const balance::ClientKey& client_ip) const;
+  /// The next backend to try, or nullptr when the attempts are used up or every backend has been
+  /// tried. Prefers the client's sticky backend, then backends that are not deactivated; when
+  /// every untried backend is deactivated they are tried anyway, since one may be back early.
+  std::shared_ptr<Backend> next(Selection& selection, core::TimePoint now);
+  /// Records a failed connect: `backend` is left out of selections for the pool's window.
+  void connect_failed(Backend& backend, core::TimePoint now);
+  /// The snapshot the selector currently uses (refreshed by next()).
+  const PoolSnapshot& snapshot();
+
+ private:
+  class Loads final : public balance::LoadView {
+   public:
+    explicit Loads(const PoolSnapshot* snapshot) : snapshot_(snapshot) {}
+    std::int64_t load(std::size_t backend) const override { return snapshot_->backends[backend]->active(); }
+
+   private:
+    const PoolSnapshot* snapshot_;
+  };
+
+  void refresh();
+  std::optional<std::size_t> index_of(std::uint64_t id) const;
+
+  Pool& pool_;
+  balance::Random& random_;
+  std::uint64_t version_ = ~std::uint64_t{0};
+  std::shared_ptr<const PoolSnapshot> snapshot_;
+  std::unique_ptr<balance::Strategy> strategy_;
+};
+
+}  // namespace fulcrum::upstream

@@ -1,0 +1,79 @@
+#include "support/fulcrum_process.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace fulcrum::test {
+
+namespace {
+nlohmann::json parse_json_line(const std::string& line) {
+  return nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+}
+}  // namespace
+
+std::string fulcrum_binary() {
+#ifdef FULCRUM_BINARY
+  return FULCRUM_BINARY;
+#else
+  return "fulcrum";
+#endif
+}
+
+std::string write_temp_file(const std::string& name, const std::string& content) {
+  static std::atomic<int> counter{0};
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string test = info ? std::string(info->test_suite_name()) + "." + info->name() : "test";
+  auto dir = std::filesystem::temp_directory_path() /
+             ("fulcrum-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
+  std::filesystem::create_directories(dir);
+  auto path = dir / name;
+  std::ofstream(path) << content;
+  return path.string();
+}
+
+FulcrumProcess::FulcrumProcess(const std::string& yaml, std::size_t listeners, std::vector<std::string> extra_args) {
+  config_path_ = write_temp_file("fulcrum.yaml", yaml);
+  std::vector<std::string> argv = {fulcrum_binary(), "--log-format", "json", "run", "-c", config_path_};
+  for (auto& a : extra_args) argv.push_back(a);
+  process_ = std::make_unique<Process>(argv);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (addresses_.size() < listeners && std::chrono::steady_clock::now() < deadline) {
+    auto line = process_->wait_for_line(
+        [&](const std::string& l) {
+          auto j = parse_json_line(l);
+          return j.is_object() && j.value("msg", "") == "listening" && !addresses_.count(j.value("listener", ""));
+        },
+        std::chrono::milliseconds(200));
+    if (line) {
+      auto j = parse_json_line(*line);
+      addresses_[j.value("listener", "")] = j.value("address", "");
+    } else if (!process_->running()) {
+      break;
+    }
+  }
+  if (addresses_.size() < listeners) {
+    ADD_FAILURE() << "fulcrum did not start listening; output:\n" << process_->all_output();
+  }
+}
+
+std::string FulcrumProcess::address(const std::string& listener) const {
+  auto it = addresses_.find(listener);
+  return it == addresses_.end() ? std::string() : it->second;
+}
+
+std::size_t FulcrumProcess::count_log(const std::string& message) const {
+  std::size_t n = 0;
+  for (const auto& line : process_->lines()) {
+    auto j = parse_json_line(line);
+    if (j.is_object() && j.value("msg", "") == message) ++n;
+  }
+  return n;
+}
+
+}  // namespace fulcrum::test

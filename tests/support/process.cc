@@ -1,0 +1,128 @@
+#include "support/process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include <gtest/gtest.h>
+
+extern char** environ;
+
+namespace fulcrum::test {
+
+Process::Process(std::vector<std::string> argv) {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(pipe_fds[1]);
+  output_fd_ = pipe_fds[0];
+  if (rc != 0) {
+    close(output_fd_);
+    throw std::runtime_error("cannot spawn " + argv[0]);
+  }
+}
+
+Process::Process(Process&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)),
+      output_fd_(std::exchange(other.output_fd_, -1)),
+      partial_(std::move(other.partial_)),
+      lines_(std::move(other.lines_)),
+      exit_code_(other.exit_code_) {}
+
+Process::~Process() {
+  if (pid_ > 0 && !exit_code_) {
+    ::kill(pid_, SIGKILL);
+    int status;
+    waitpid(pid_, &status, 0);
+  }
+  if (output_fd_ >= 0) close(output_fd_);
+}
+
+bool Process::read_available(int timeout_ms) {
+  if (output_fd_ < 0) return false;
+  pollfd p{output_fd_, POLLIN, 0};
+  if (poll(&p, 1, timeout_ms) <= 0) return false;
+  char buffer[4096];
+  const ssize_t n = read(output_fd_, buffer, sizeof buffer);
+  if (n <= 0) {
+    close(output_fd_);
+    output_fd_ = -1;
+    if (!partial_.empty()) lines_.push_back(std::exchange(partial_, {}));
+    return false;
+  }
+  partial_.append(buffer, static_cast<std::size_t>(n));
+  std::size_t start = 0;
+  for (auto end = partial_.find('\n'); end != std::string::npos; end = partial_.find('\n', start)) {
+    lines_.push_back(partial_.substr(start, end - start));
+    start = end + 1;
+  }
+  partial_.erase(0, start);
+  return true;
+}
+
+std::optional<std::string> Process::wait_for_line(const std::function<bool(const std::string&)>& match,
+                                                  std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::size_t checked = 0;
+  for (;;) {
+    for (; checked < lines_.size(); ++checked) {
+      if (match(lines_[checked])) return lines_[checked];
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    if (!read_available(static_cast<int>(left.count())) && output_fd_ < 0) {
+      for (; checked < lines_.size(); ++checked) {
+        if (match(lines_[checked])) return lines_[checked];
+      }
+      return std::nullopt;
+    }
+  }
+}
+
+std::string Process::all_output() const {
+  std::string text;
+  for (const auto& line : lines_) text += line + "\n";
+  return text + partial_;
+}
+
+void Process::signal(int sig) {
+  if (pid_ > 0 && !exit_code_) ::kill(pid_, sig);
+}
+
+bool Process::running() {
+  if (exit_code_) return false;
+  int status;
+  const pid_t r = waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return false;
+  }
+  return true;
+}
+
+std::optional<int> Process::wait_exit(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (running()) {
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    if (!read_available(20)) usleep(5000);
+  }
+  while (read_available(0)) {
+  }
+  return exit_code_;
+}
+
+}  // namespace fulcrum::test

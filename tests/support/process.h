@@ -1,0 +1,46 @@
+// Child processes for integration tests: spawn, read their stderr line by line, signal, reap.
+// Every process is killed and reaped by the destructor, so a failing test leaves nothing behind.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fulcrum::test {
+
+class Process {
+ public:
+  /// Starts argv[0] (a path) with stdout and stderr captured. Aborts the test on failure.
+  explicit Process(std::vector<std::string> argv);
+  ~Process();
+  Process(Process&&) noexcept;
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  /// Reads stderr lines until one satisfies `match` or `timeout` passes; returns that line.
+  std::optional<std::string> wait_for_line(const std::function<bool(const std::string&)>& match,
+                                           std::chrono::milliseconds timeout);
+  /// Every stderr line read so far (wait_for_line and wait_exit read them).
+  const std::vector<std::string>& lines() const { return lines_; }
+  std::string all_output() const;
+  void signal(int sig);
+  /// Waits for the exit; returns the exit code (128+signal if killed), nullopt on timeout.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
+  bool running();
+
+ private:
+  bool read_available(int timeout_ms);
+
+  pid_t pid_ = -1;
+  int output_fd_ = -1;
+  std::string partial_;
+  std::vector<std::string> lines_;
+  std::optional<int> exit_code_;
+};
+
+}  // namespace fulcrum::test
