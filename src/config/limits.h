@@ -1,0 +1,55 @@
+// The numeric bounds of the configuration, kept in one place. The validator enforces them on
+// the model; the YAML reader uses them only to word its error the same way when a written
+// number does not even fit the field's type (`weight: -1`, `drain_timeout: 999999999999999d`),
+// so either path prints the same `must be between 1 and 1000000` message.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+
+#include "config/duration.h"
+#include "fulcrum/config.h"
+
+namespace fulcrum::config {
+
+/// An inclusive range of whole numbers.
+struct Range {
+  std::int64_t min = 0;
+  std::int64_t max = 0;
+
+  bool contains(std::int64_t value) const { return value >= min && value <= max; }
+};
+
+/// Every unsigned 32-bit value: fields with no bound of their own beyond their type.
+inline constexpr Range kAnyCount{0, std::numeric_limits<std::uint32_t>::max()};
+/// `workers`: 0 means one per CPU; more than 1024 is a typo, not a machine.
+inline constexpr Range kWorkersRange{0, 1024};
+/// `backends[].weight`: 0 would never be picked (leave the backend out instead); the upper bound
+/// keeps weight sums of large pools far from overflow in the weighted strategies.
+inline constexpr Range kWeightRange{1, 1000000};
+/// `listeners[].backlog`: the kernel caps it at net.core.somaxconn anyway; 0 would refuse
+/// every connection not yet accepted.
+inline constexpr Range kBacklogRange{1, 65535};
+/// `listeners[].unavailable`: written with a single non-blocking send before the close, so it
+/// must fit comfortably in a socket's send buffer.
+inline constexpr std::size_t kMaxUnavailableBytes = 4096;
+
+/// Every duration: a year is longer than any sensible timeout, and the bound guarantees that
+/// `now + duration` never overflows a clock's 64-bit count.
+inline constexpr Duration kMaxDuration{std::chrono::hours(24 * 365)};
+
+/// `must be at most 365d (got 400d)`.
+inline std::string too_long_message(std::string_view got) {
+  return "must be at most " + format_duration(kMaxDuration) + " (got " + std::string(got) + ")";
+}
+
+/// `must be between 1 and 1000000 (got 0)`.
+inline std::string out_of_range_message(Range range, std::string_view got) {
+  return "must be between " + std::to_string(range.min) + " and " + std::to_string(range.max) +
+         " (got " + std::string(got) + ")";
+}
+
+}  // namespace fulcrum::config

@@ -1,0 +1,158 @@
+// Typed reading of yaml-cpp nodes with error collection; see yaml_reader.h.
+#include "config/yaml_reader.h"
+
+#include <charconv>
+
+#include "config/duration.h"
+#include "config/suggest.h"
+
+namespace fulcrum::config {
+namespace {
+
+/// Long values are cut in messages so that one error stays one line.
+constexpr std::size_t kMaxQuotedChars = 40;
+
+constexpr std::string_view kDurationExpectation = "expected a duration like 500ms, 2s, 1m";
+
+bool all_digits(std::string_view text) {
+  return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+}  // namespace
+
+std::string describe_node(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Scalar: {
+      std::string text = node.Scalar();
+      if (text.size() > kMaxQuotedChars) text = text.substr(0, kMaxQuotedChars) + "...";
+      return "'" + text + "'";
+    }
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return "nothing";
+}
+
+YamlReader::YamlReader(std::string file) : file_(std::move(file)) {}
+
+void YamlReader::note(const std::string& path, const YAML::Node& node) {
+  const YAML::Mark mark = node.Mark();
+  if (!node.IsDefined() || node.IsNull() || mark.is_null() || mark.line < 0) return;
+  note_line(path, mark.line + 1);
+}
+
+void YamlReader::note_line(const std::string& path, int line) { lines_.record(path, line); }
+
+void YamlReader::fail(const std::string& path, std::string message) {
+  errors_.push_back(
+      ConfigError{file_, lines_.line_of(path, KeyLines::kLatest), path, std::move(message)});
+  failed_paths_.push_back(path);
+}
+
+bool YamlReader::failed_at_or_under(std::string_view path) const {
+  for (const std::string& failed : failed_paths_) {
+    if (is_at_or_under(path, failed)) return true;
+  }
+  return false;
+}
+
+std::optional<std::string> YamlReader::read_text(const YAML::Node& value, const std::string& path,
+                                                 std::string_view what) {
+  if (!value.IsScalar()) {
+    fail(path, "expected " + std::string(what) + " (got " + describe_node(value) + ")");
+    return std::nullopt;
+  }
+  return value.Scalar();
+}
+
+std::optional<std::uint32_t> YamlReader::read_count(const YAML::Node& value,
+                                                    const std::string& path, Range range) {
+  const auto text = read_text(value, path, "a number");
+  if (!text) return std::nullopt;
+  std::int64_t number = 0;
+  const char* end = text->data() + text->size();
+  const auto [stop, status] = std::from_chars(text->data(), end, number);
+  if (status == std::errc::result_out_of_range && stop == end) {
+    fail(path, out_of_range_message(range, *text));
+    return std::nullopt;
+  }
+  if (status != std::errc() || stop != end) {
+    // `2.5` and `1e3` are numbers, just not whole ones; say so rather than "expected a number".
+    const bool looks_numeric = status == std::errc() && (*stop == '.' || *stop == 'e');
+    fail(path, std::string(looks_numeric ? "expected a whole number" : "expected a number") +
+                   " (got " + describe_node(value) + ")");
+    return std::nullopt;
+  }
+  if (!kAnyCount.contains(number)) {
+    fail(path, out_of_range_message(range, *text));
+    return std::nullopt;
+  }
+  return static_cast<std::uint32_t>(number);
+}
+
+std::optional<Duration> YamlReader::read_duration(const YAML::Node& value,
+                                                  const std::string& path) {
+  const auto text = read_text(value, path, "a duration like 500ms, 2s, 1m");
+  if (!text) return std::nullopt;
+  const DurationParse parsed = parse_duration_text(*text);
+  if (parsed.duration) return parsed.duration;
+  std::string message;
+  if (parsed.error == DurationError::kTooLong) {
+    message = too_long_message(*text);
+  } else if (all_digits(*text)) {
+    message = std::string(kDurationExpectation) + " (got " + describe_node(value) +
+              ": a unit is required)";
+  } else {
+    message = std::string(kDurationExpectation) + " (got " + describe_node(value) + ")";
+  }
+  fail(path, std::move(message));
+  return std::nullopt;
+}
+
+std::optional<bool> YamlReader::read_flag(const YAML::Node& value, const std::string& path) {
+  const auto text = read_text(value, path, "true or false");
+  if (!text) return std::nullopt;
+  if (*text == "true") return true;
+  if (*text == "false") return false;
+  fail(path, "expected true or false (got " + describe_node(value) + ")");
+  return std::nullopt;
+}
+
+bool YamlReader::expect_mapping(const YAML::Node& value, const std::string& path,
+                                std::string_view what) {
+  if (value.IsMap()) return true;
+  fail(path, "expected " + std::string(what) + " (got " + describe_node(value) + ")");
+  return false;
+}
+
+bool YamlReader::expect_sequence(const YAML::Node& value, const std::string& path,
+                                 std::string_view what) {
+  if (value.IsSequence()) return true;
+  fail(path, "expected " + std::string(what) + " (got " + describe_node(value) + ")");
+  return false;
+}
+
+std::optional<std::string> YamlReader::read_key(const YAML::Node& key, const std::string& path) {
+  if (key.IsScalar()) return key.Scalar();
+  note(path, key);
+  fail(path, "expected a key name (got " + describe_node(key) + ")");
+  return std::nullopt;
+}
+
+void YamlReader::fail_unknown_key(const std::string& path, std::string_view key,
+                                  std::span<const std::string_view> known) {
+  std::string message = "unknown key '" + std::string(key) + "'";
+  if (auto suggestion = closest_name(key, known)) {
+    message += " (did you mean '" + std::string(*suggestion) + "'?)";
+  } else {
+    message += " (expected one of: " + join_names(known) + ")";
+  }
+  fail(path, std::move(message));
+}
+
+}  // namespace fulcrum::config

@@ -1,0 +1,190 @@
+// The known keys of each mapping of a Fulcrum YAML file, one table per mapping. To add a key:
+// add a row to its mapping's table (and a field to the model); a value of a new kind needs one
+// small read function. Rules about values (ranges, references) belong in validate.cc.
+#include "config/yaml_schema.h"
+
+#include <array>
+#include <span>
+
+namespace fulcrum::config {
+namespace {
+
+/// The struct and value type of a pointer to data member, so that table rows can name a field
+/// once (`read_string<&ListenerConfig::listen>`).
+template <auto Member>
+struct MemberOf;
+template <typename S, typename V, V S::*Member>
+struct MemberOf<Member> {
+  using Struct = S;
+};
+template <auto Member>
+using StructOf = typename MemberOf<Member>::Struct;
+
+// Generic readers, one per kind of value. Each leaves the field alone when the value is wrong.
+
+template <auto Member>
+void read_string(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                 StructOf<Member>& into) {
+  if (auto text = reader.read_text(value, path)) into.*Member = std::move(*text);
+}
+
+template <auto Member>
+void read_optional_string(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                          StructOf<Member>& into) {
+  if (auto text = reader.read_text(value, path)) into.*Member = std::move(*text);
+}
+
+template <auto Member, Range range>
+void read_count(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                StructOf<Member>& into) {
+  if (auto count = reader.read_count(value, path, range)) into.*Member = *count;
+}
+
+template <auto Member>
+void read_duration(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                   StructOf<Member>& into) {
+  if (auto duration = reader.read_duration(value, path)) into.*Member = *duration;
+}
+
+// Values with a shape of their own.
+
+void read_mode(YamlReader& reader, const YAML::Node& value, const std::string& path,
+               ListenerConfig& into) {
+  const auto text = reader.read_text(value, path, "a mode (tcp, http)");
+  if (!text) return;
+  if (*text == "tcp") {
+    into.mode = ListenerMode::Tcp;
+  } else if (*text == "http") {
+    into.mode = ListenerMode::Http;
+  } else {
+    reader.fail(path, "unknown mode '" + *text + "' (expected one of: tcp, http)");
+  }
+}
+
+constexpr std::array<Field<StickyConfig>, 1> kStickyFields{{
+    {"session_expiry", read_duration<&StickyConfig::session_expiry>},
+}};
+
+/// `sticky: { session_expiry: 30s }`, or `sticky: true` / `sticky: {}` for the defaults, or
+/// `sticky: false` for none.
+void read_sticky(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                 PoolConfig& into) {
+  if (value.IsScalar()) {
+    if (auto on = reader.read_flag(value, path)) {
+      into.sticky = *on ? std::optional<StickyConfig>(StickyConfig{}) : std::nullopt;
+    }
+    return;
+  }
+  if (!reader.expect_mapping(value, path, "a mapping or true/false")) return;
+  StickyConfig sticky;
+  reader.read_fields<StickyConfig>(value, path, kStickyFields, sticky);
+  into.sticky = sticky;
+}
+
+void read_retries(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                  PoolConfig& into) {
+  if (auto count = reader.read_count(value, path, kAnyCount)) into.retries = *count;
+}
+
+constexpr std::array<Field<BackendConfig>, 2> kBackendFields{{
+    {"address", read_string<&BackendConfig::address>},
+    {"weight", read_count<&BackendConfig::weight, kWeightRange>},
+}};
+
+/// A list whose items are `{address, weight}` mappings or plain `host:port` strings.
+void read_backends(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                   PoolConfig& into) {
+  if (!reader.expect_sequence(value, path)) return;
+  for (std::size_t j = 0; j < value.size(); ++j) {
+    const YAML::Node item = value[j];
+    const std::string item_key = item_path(path, j);
+    reader.note(item_key, item);
+    BackendConfig backend;
+    if (item.IsScalar()) {
+      backend.address = item.Scalar();
+    } else if (item.IsMap()) {
+      reader.read_fields<BackendConfig>(item, item_key, kBackendFields, backend);
+    } else {
+      reader.fail(item_key, "expected an address or a mapping with 'address' (got " +
+                                describe_node(item) + ")");
+    }
+    into.backends.push_back(std::move(backend));
+  }
+}
+
+constexpr std::array<Field<PoolConfig>, 6> kPoolFields{{
+    {"strategy", read_string<&PoolConfig::strategy>},
+    {"sticky", read_sticky},
+    {"connect_timeout", read_duration<&PoolConfig::connect_timeout>},
+    {"deactivate_for", read_duration<&PoolConfig::deactivate_for>},
+    {"retries", read_retries},
+    {"backends", read_backends},
+}};
+
+/// `pools` maps each pool name to its pool, in file order. A name written twice yields two
+/// pools; the validator reports the second as a duplicate.
+void read_pools(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                Config& into) {
+  if (!reader.expect_mapping(value, path, "a mapping from pool names to pools")) return;
+  for (auto entry = value.begin(); entry != value.end(); ++entry) {
+    if (!entry->first.IsScalar()) {
+      reader.note(path, entry->first);
+      reader.fail(path, "expected a pool name (got " + describe_node(entry->first) + ")");
+      continue;
+    }
+    PoolConfig pool;
+    pool.name = entry->first.Scalar();
+    const std::string pool_path = child_path(path, pool.name);
+    reader.note(pool_path, entry->first);
+    reader.read_fields<PoolConfig>(entry->second, pool_path, kPoolFields, pool);
+    into.pools.push_back(std::move(pool));
+  }
+}
+
+constexpr std::array<Field<ListenerConfig>, 8> kListenerFields{{
+    {"name", read_string<&ListenerConfig::name>},
+    {"listen", read_string<&ListenerConfig::listen>},
+    {"mode", read_mode},
+    {"pool", read_string<&ListenerConfig::pool>},
+    {"unavailable", read_optional_string<&ListenerConfig::unavailable>},
+    {"max_connections", read_count<&ListenerConfig::max_connections, kAnyCount>},
+    {"idle_timeout", read_duration<&ListenerConfig::idle_timeout>},
+    {"backlog", read_count<&ListenerConfig::backlog, kBacklogRange>},
+}};
+
+void read_listeners(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                    Config& into) {
+  if (!reader.expect_sequence(value, path)) return;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const YAML::Node item = value[i];
+    const std::string item_key = item_path(path, i);
+    reader.note(item_key, item);
+    ListenerConfig listener;
+    reader.read_fields<ListenerConfig>(item, item_key, kListenerFields, listener);
+    into.listeners.push_back(std::move(listener));
+  }
+}
+
+constexpr std::array<Field<Config>, 4> kRootFields{{
+    {"workers", read_count<&Config::workers, kWorkersRange>},
+    {"drain_timeout", read_duration<&Config::drain_timeout>},
+    {"listeners", read_listeners},
+    {"pools", read_pools},
+}};
+
+}  // namespace
+
+Config read_config(YamlReader& reader, const YAML::Node& root) {
+  Config config;
+  // An empty document is an empty configuration; the validator says what it lacks.
+  if (root.IsNull() || !root.IsDefined()) return config;
+  if (!root.IsMap()) {
+    reader.fail("", "expected a mapping of settings at the top of the file (got " +
+                        describe_node(root) + ")");
+    return config;
+  }
+  reader.read_fields<Config>(root, "", kRootFields, config);
+  return config;
+}
+
+}  // namespace fulcrum::config
