@@ -32,12 +32,15 @@ namespace fulcrum::balance {
 /// Immutable once built, so it may be shared between threads.
 class MaglevTable {
  public:
-  /// Builds the table. Candidates with weight 0 get no slot. Cost O(M log N) time, 4 * M bytes,
-  /// with M = size_for(number of candidates with a positive weight): about 20 ms for 65537 slots.
+  /// Builds the table. Candidates with weight 0 get no slot, nor does a backend whose share would
+  /// be below one slot. Cost O(M log N) time and 4 * M bytes, with M = size_for(number of
+  /// candidates with a positive weight): a few milliseconds at 65537 slots, about 30 at 262139.
   explicit MaglevTable(std::span<const Candidate> candidates);
 
   /// The table size used for `backend_count` backends: the smallest prime of a fixed list that is
-  /// at least 100 * backend_count (65537 for up to 655 backends), the largest one past that.
+  /// at least 100 * backend_count and, up to 262139, at least 2000 * backend_count (a bigger table
+  /// moves fewer extra keys when a backend leaves; see maglev.cc for the measurements). So 65537
+  /// for up to 32 backends, 131071 up to 65, 262139 up to 2621, then growing with 100 per backend.
   static std::size_t size_for(std::size_t backend_count);
 
   /// Number of slots; 0 when no candidate has a positive weight.
@@ -47,12 +50,13 @@ class MaglevTable {
   /// The slot a key hash maps to (size() > 0).
   std::size_t slot_of(std::uint64_t hash) const { return static_cast<std::size_t>(hash % slots_.size()); }
 
-  /// The backend for `hash`: the owner of its slot, or, when that backend is excluded, the owner of
-  /// the first following slot (wrapping) whose backend is not excluded. The fallback is thus fixed
-  /// per key (a client whose backend is down lands on the same backup every time) and the keys of a
-  /// down backend spread over the others roughly by weight, because slot owners are interleaved.
-  /// Returns nullopt when every backend holding a slot is excluded. O(1) when the owner is not
-  /// excluded; otherwise about N / (number not excluded) probes.
+  /// The backend for `hash`: the owner of its slot or, when that backend is excluded, the owner of
+  /// the first slot not excluded in a pseudo-random probe sequence derived from `hash` alone. The
+  /// backup is thus fixed per key (a client whose backend is down lands on the same backup every
+  /// time, and goes home when its backend is back), and a down backend's keys spread over the others
+  /// in proportion to their weights. Returns nullopt when every backend holding a slot is excluded.
+  /// O(1) when the owner is not excluded; otherwise O(N) for the check plus about
+  /// 1 / (share not excluded) probes.
   std::optional<std::size_t> lookup(std::uint64_t hash, const BackendSet& excluded) const;
 
  private:
