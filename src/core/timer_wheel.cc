@@ -75,17 +75,19 @@ void TimerWheel::cancel(Timer& timer) {
 }
 
 void TimerWheel::advance(TimePoint now) {
-  const std::int64_t target = tick_of(now);
+  // Slot T holds deadlines in (T-1, T] ticks, so it can be emptied once tick T has fully passed.
+  const auto elapsed_ms = std::chrono::duration_cast<Milliseconds>(now - origin_).count();
+  const std::int64_t last = elapsed_ms < 0 ? -1 : elapsed_ms / kTickMs;
   // A gap longer than one turn visits each slot once; every timer is then re-checked anyway.
   std::int64_t first = current_tick_;
-  if (target - first >= static_cast<std::int64_t>(kSlots)) first = target - kSlots + 1;
-  for (std::int64_t tick = first; tick <= target; ++tick) {
+  if (last - first >= static_cast<std::int64_t>(kSlots)) first = last - static_cast<std::int64_t>(kSlots) + 1;
+  for (std::int64_t tick = first; tick <= last; ++tick) {
     const std::size_t slot = static_cast<std::size_t>(tick) % kSlots;
     // Detach the slot's list first: callbacks may schedule into this very slot.
     Timer* list = slots_[slot];
     slots_[slot] = nullptr;
     occupied_[slot / 64] &= ~(std::uint64_t{1} << (slot % 64));
-    current_tick_ = tick + 1;  // re-filed timers must land in a later tick than this one
+    current_tick_ = tick + 1;  // whatever is filed from here on lands in a later tick
     while (list) {
       Timer* timer = list;
       list = timer->next_;
@@ -96,19 +98,20 @@ void TimerWheel::advance(TimePoint now) {
         --count_;
         timer->callback_();  // may destroy or re-arm `timer`; `list` is no longer reachable from it
       } else {
-        std::int64_t tick_due = tick_of(timer->deadline_);
-        if (tick_due < current_tick_) tick_due = current_tick_;
-        link(*timer, static_cast<std::size_t>(tick_due) % kSlots);
+        // Its deadline moved later (or lies turns ahead): file it again under the new deadline.
+        std::int64_t due = tick_of(timer->deadline_);
+        if (due < current_tick_) due = current_tick_;
+        link(*timer, static_cast<std::size_t>(due) % kSlots);
       }
     }
   }
-  current_tick_ = target;  // the current tick may still receive timers due later in it
+  if (current_tick_ <= last) current_tick_ = last + 1;
 }
 
 int TimerWheel::wait_ms(TimePoint now) const {
   if (count_ == 0) return -1;
-  const std::int64_t now_tick = tick_of(now);
-  // Find the first occupied slot at or after now_tick, wrapping once round the wheel.
+  const std::int64_t now_tick = current_tick_;
+  // Find the first occupied slot from the next unprocessed tick on, wrapping once round the wheel.
   for (std::size_t step = 0; step < kSlots;) {
     const std::size_t slot = static_cast<std::size_t>(now_tick + static_cast<std::int64_t>(step)) % kSlots;
     const std::uint64_t word = occupied_[slot / 64] >> (slot % 64);

@@ -68,7 +68,7 @@ class TimerWheel {
   void unlink(Timer& timer);
 
   TimePoint origin_;
-  std::int64_t current_tick_ = 0;  // every tick before this one has been processed
+  std::int64_t current_tick_ = 0;  // the next tick to process; every earlier one is done
   std::array<Timer*, kSlots> slots_{};
   std::array<std::uint64_t, kSlots / 64> occupied_{};
   std::size_t count_ = 0;

@@ -176,9 +176,9 @@ void Balancer::stop() {
   if (!impl.running) return;
   impl.running = false;
   const auto deadline = core::Clock::now() + impl.config.drain_timeout;
+  for (auto& worker : impl.workers) worker->drain(deadline);
   log::info("draining", {{"connections", active_connections()},
                          {"drain_timeout_ms", static_cast<std::int64_t>(impl.config.drain_timeout.count())}});
-  for (auto& worker : impl.workers) worker->drain(deadline);
   for (auto& worker : impl.workers) worker->join();
   impl.workers.clear();
   if (impl.control) impl.control->stop();

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <future>
 
 #include "core/log.h"
 #include "l4/tcp_session.h"
@@ -106,7 +107,13 @@ void Worker::start() {
 }
 
 void Worker::drain(core::TimePoint deadline) {
-  loop_.post([this, deadline] { begin_drain(deadline); });
+  std::promise<void> closed;
+  auto done = closed.get_future();
+  loop_.post([this, deadline, &closed] {
+    begin_drain(deadline);
+    closed.set_value();
+  });
+  done.wait();
 }
 
 void Worker::join() {

@@ -29,8 +29,8 @@ class Worker {
 
   /// Starts the worker's thread.
   void start();
-  /// Stops accepting; lets open connections finish until `deadline`, then closes them and ends
-  /// the thread. Any thread.
+  /// Stops accepting (its listening sockets are closed when this returns); lets open connections
+  /// finish until `deadline`, then closes them and ends the thread. Any thread but the worker's.
   void drain(core::TimePoint deadline);
   /// Waits for the thread to end (after drain()).
   void join();

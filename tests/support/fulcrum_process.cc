@@ -67,7 +67,8 @@ std::string FulcrumProcess::address(const std::string& listener) const {
   return it == addresses_.end() ? std::string() : it->second;
 }
 
-std::size_t FulcrumProcess::count_log(const std::string& message) const {
+std::size_t FulcrumProcess::count_log(const std::string& message) {
+  process_->read_output();
   std::size_t n = 0;
   for (const auto& line : process_->lines()) {
     auto j = parse_json_line(line);

@@ -30,8 +30,8 @@ class FulcrumProcess {
   std::string address(const std::string& listener) const;
   Process& process() { return *process_; }
   const std::string& config_path() const { return config_path_; }
-  /// Counts JSON log lines (so far) whose "msg" is `message`.
-  std::size_t count_log(const std::string& message) const;
+  /// Counts the JSON log lines whose "msg" is `message`, after reading what the process wrote.
+  std::size_t count_log(const std::string& message);
 
  private:
   std::string config_path_;

@@ -93,6 +93,11 @@ std::optional<std::string> Process::wait_for_line(const std::function<bool(const
   }
 }
 
+void Process::read_output(std::chrono::milliseconds quiet) {
+  while (read_available(static_cast<int>(quiet.count()))) {
+  }
+}
+
 std::string Process::all_output() const {
   std::string text;
   for (const auto& line : lines_) text += line + "\n";

@@ -27,6 +27,8 @@ class Process {
                                            std::chrono::milliseconds timeout);
   /// Every stderr line read so far (wait_for_line and wait_exit read them).
   const std::vector<std::string>& lines() const { return lines_; }
+  /// Reads whatever output arrives until none has come for `quiet`.
+  void read_output(std::chrono::milliseconds quiet = std::chrono::milliseconds(100));
   std::string all_output() const;
   void signal(int sig);
   /// Waits for the exit; returns the exit code (128+signal if killed), nullopt on timeout.

@@ -15,10 +15,22 @@
 namespace fulcrum::test {
 
 Client Client::connect(const std::string& address, std::chrono::milliseconds timeout) {
+  return connect_from("", address, timeout);
+}
+
+Client Client::connect_from(const std::string& source_ip, const std::string& address,
+                            std::chrono::milliseconds timeout) {
   auto parsed = net::Address::parse_numeric(address);
   if (!parsed) return Client();
   int fd = ::socket(parsed->family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return Client();
+  if (!source_ip.empty()) {
+    auto source = net::Address::parse_numeric(source_ip + ":0");
+    if (!source || ::bind(fd, source->data(), source->size()) != 0) {
+      ::close(fd);
+      return Client();
+    }
+  }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (::connect(fd, parsed->data(), parsed->size()) != 0) {

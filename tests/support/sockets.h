@@ -17,6 +17,9 @@ class Client {
  public:
   /// Connects to `host:port` (blocking, with a timeout); invalid() if it fails.
   static Client connect(const std::string& address, std::chrono::milliseconds timeout = 2000ms);
+  /// Connects from the loopback IP `source_ip` (e.g. `127.0.0.7`), to appear as another client.
+  static Client connect_from(const std::string& source_ip, const std::string& address,
+                             std::chrono::milliseconds timeout = 2000ms);
   Client() = default;
   explicit Client(int fd) : fd_(fd) {}
   ~Client();

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# L4 benchmark: Fulcrum `mode: tcp` vs HAProxy `mode tcp` (Debian package, same thread count) vs a
+# direct connection, interleaved in one run on loopback.
+#   bulk      Gbit/s of one iperf3 stream (several GiB per run) through each target
+#   connrate  new connections per second: wrk with `Connection: close` (one TCP connection per
+#             request) through each target to an nginx backend
+# Usage: bench/tcp.sh [ROUNDS]   (env: FULCRUM=build/fulcrum THREADS=1 BULK_SECONDS=4 CONN_SECONDS=3)
+set -u
+cd "$(dirname "$0")/.."
+source bench/common.sh
+
+ROUNDS=${1:-${ROUNDS:-3}}
+THREADS=${THREADS:-1}
+BULK_SECONDS=${BULK_SECONDS:-4}
+CONN_SECONDS=${CONN_SECONDS:-3}
+FULCRUM=${FULCRUM:-$PWD/build/fulcrum}
+BASE=${BASE_PORT:-19080}
+P_IPERF=$((BASE + 1)) P_NGINX=$((BASE + 2))
+P_HAP_BULK=$((BASE + 11)) P_HAP_CONN=$((BASE + 12))
+P_FUL_BULK=$((BASE + 21)) P_FUL_CONN=$((BASE + 22))
+
+for tool in haproxy nginx wrk iperf3 taskset setsid; do
+  command -v $tool >/dev/null || { echo "missing $tool: scripts/install-deps.sh bench" >&2; exit 2; }
+done
+[[ -x $FULCRUM ]] || { echo "no fulcrum binary at $FULCRUM (make build)" >&2; exit 2; }
+
+start_bg iperf "$BACKEND_CPUS" iperf3 -s -B 127.0.0.1 -p "$P_IPERF"
+nginx_backend nginx "$P_NGINX"
+
+cat >"$BENCH_TMP/haproxy.cfg" <<CFG
+global
+    nbthread $THREADS
+    maxconn 100000
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+frontend bulk
+    bind 127.0.0.1:$P_HAP_BULK
+    default_backend bulk
+backend bulk
+    server s1 127.0.0.1:$P_IPERF
+frontend conn
+    bind 127.0.0.1:$P_HAP_CONN
+    default_backend conn
+backend conn
+    server s1 127.0.0.1:$P_NGINX
+CFG
+cat >"$BENCH_TMP/fulcrum.yaml" <<CFG
+workers: $THREADS
+listeners:
+  - { name: bulk, listen: 127.0.0.1:$P_FUL_BULK, mode: tcp, pool: bulk }
+  - { name: conn, listen: 127.0.0.1:$P_FUL_CONN, mode: tcp, pool: conn }
+pools:
+  bulk: { backends: [ 127.0.0.1:$P_IPERF ] }
+  conn: { backends: [ 127.0.0.1:$P_NGINX ] }
+CFG
+start_bg haproxy "$PROXY_CPUS" haproxy -db -f "$BENCH_TMP/haproxy.cfg"
+start_bg fulcrum "$PROXY_CPUS" "$FULCRUM" --log-level warn run -c "$BENCH_TMP/fulcrum.yaml"
+for p in $P_HAP_BULK $P_HAP_CONN $P_FUL_BULK $P_FUL_CONN; do wait_port "$p" || exit 1; done
+
+declare -A bulk_port=([direct]=$P_IPERF [haproxy]=$P_HAP_BULK [fulcrum]=$P_FUL_BULK)
+declare -A conn_port=([direct]=$P_NGINX [haproxy]=$P_HAP_CONN [fulcrum]=$P_FUL_CONN)
+targets=(direct haproxy fulcrum)
+declare -A gbps conns
+
+for ((r = 0; r < ROUNDS; r++)); do
+  for ((i = 0; i < ${#targets[@]}; i++)); do
+    t=${targets[$(((i + r) % ${#targets[@]}))]}
+    g=$(pinned "$CLIENT_CPUS" timeout $((BULK_SECONDS + 10)) iperf3 -c 127.0.0.1 -p "${bulk_port[$t]}" -t "$BULK_SECONDS" -J 2>/dev/null |
+        awk -F'[:,]' '/"sum_received"/ { f = 1 } f && /"bits_per_second"/ { printf "%.2f\n", $2 / 1e9; exit }')
+    gbps[$t]+="${g:-0} "
+    c=$(pinned "$CLIENT_CPUS" timeout $((CONN_SECONDS + 10)) wrk -t1 -c32 -d"${CONN_SECONDS}s" -H 'Connection: close' \
+        "http://127.0.0.1:${conn_port[$t]}/" 2>/dev/null | awk '/Requests\/sec/ { print $2 }')
+    conns[$t]+="${c:-0} "
+    echo "round $((r + 1)) $t: ${g:-?} Gbit/s, ${c:-?} conn/s" >&2
+  done
+done
+
+best() { tr ' ' '\n' | grep -v '^$' | sort -g | tail -1; }
+med() { tr ' ' '\n' | grep -v '^$' | median; }
+echo
+echo "L4 (mode tcp), $THREADS thread(s) per proxy, $ROUNDS interleaved rounds; ratios of best rounds"
+printf '| %-8s | %10s | %10s | %9s | %9s | %12s | %12s | %9s |\n' target "Gbit/s med" "Gbit/s best" "x direct" "x haproxy" "conn/s med" "conn/s best" "x haproxy"
+printf '|%s|\n' "----------|------------|-------------|-----------|-----------|--------------|--------------|-----------"
+for t in "${targets[@]}"; do
+  gb=$(best <<<"${gbps[$t]}"); cb=$(best <<<"${conns[$t]}")
+  gd=$(best <<<"${gbps[direct]}"); gh=$(best <<<"${gbps[haproxy]}"); ch=$(best <<<"${conns[haproxy]}")
+  printf '| %-8s | %10.2f | %11.2f | %9.3f | %9.3f | %12.0f | %12.0f | %9.3f |\n' "$t" "$(med <<<"${gbps[$t]}")" "$gb" \
+    "$(awk -v a="$gb" -v b="$gd" 'BEGIN { print b > 0 ? a / b : 0 }')" \
+    "$(awk -v a="$gb" -v b="$gh" 'BEGIN { print b > 0 ? a / b : 0 }')" \
+    "$(med <<<"${conns[$t]}")" "$cb" "$(awk -v a="$cb" -v b="$ch" 'BEGIN { print b > 0 ? a / b : 0 }')"
+done
