@@ -147,12 +147,15 @@ std::optional<std::string> YamlReader::read_key(const YAML::Node& key, const std
 void YamlReader::fail_unknown_key(const std::string& path, std::string_view key,
                                   std::span<const std::string_view> known) {
   std::string message = "unknown key '" + std::string(key) + "'";
-  if (auto suggestion = closest_name(key, known)) {
+  const auto suggestion = closest_name(key, known);
+  if (suggestion) {
     message += " (did you mean '" + std::string(*suggestion) + "'?)";
   } else {
     message += " (expected one of: " + join_names(known) + ")";
   }
   fail(path, std::move(message));
+  // `pol: chat` means `pool: chat`: the validator's "pool is missing" would only repeat this.
+  if (suggestion) failed_paths_.push_back(child_path(parent_path(path), *suggestion));
 }
 
 }  // namespace fulcrum::config

@@ -33,13 +33,13 @@ const BadConfigRow kBadConfigs[] = {
     {"unknown key with a suggestion",
      R"(listeners:
   - listen: 127.0.0.1:7000
-    pool: chat
     pol: chat
 pools:
   chat:
     backends: [127.0.0.1:7001]
 )",
-     {"bad.yaml:4: listeners[0].pol: unknown key 'pol' (did you mean 'pool'?)"}},
+     // Not also "listeners[0].pool: missing": that is the same mistake.
+     {"bad.yaml:3: listeners[0].pol: unknown key 'pol' (did you mean 'pool'?)"}},
 
     {"unknown key without a close match lists the known keys",
      R"(workers: 1
