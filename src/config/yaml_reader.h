@@ -28,6 +28,7 @@ class YamlReader;
 /// One known key of a mapping and how to read its value into the struct `T`.
 template <typename T>
 struct Field {
+  /// The key as written in the file, e.g. `connect_timeout`.
   std::string_view key;
   /// Reads `value` (found at key path `path`) into `into`, reporting errors on `reader`.
   void (*read)(YamlReader& reader, const YAML::Node& value, const std::string& path, T& into);

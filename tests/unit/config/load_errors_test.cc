@@ -2,6 +2,7 @@
 // messages are a contract with users (and their scripts), so they are compared whole.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,9 @@ struct BadConfigRow {
   std::string_view yaml;
   std::vector<std::string> errors;
 };
+
+// Failures name the row rather than dumping its bytes.
+void PrintTo(const BadConfigRow& row, std::ostream* out) { *out << row.name; }
 
 std::vector<std::string> load_errors(std::string_view yaml) {
   const ConfigLoadResult result = load_config_string(yaml, "bad.yaml");
