@@ -74,6 +74,7 @@ void TcpSession::connect_next() {
     on_connect_failed(errno);
     return;
   }
+  upstream_registered_ = true;
   loop.timers().schedule(timer_, loop.now() + selector_.snapshot().connect_timeout);
 }
 
@@ -94,11 +95,11 @@ void TcpSession::Endpoint::on_io(std::uint32_t events) {
 }
 
 void TcpSession::on_backend_event(std::uint32_t events) {
-  const int error = net::socket_error(upstream_.get());
-  if (error != 0 || (events & (EPOLLERR | EPOLLHUP))) {
+  if (events & (EPOLLERR | EPOLLHUP)) {
+    const int error = net::socket_error(upstream_.get());
     on_connect_failed(error != 0 ? error : ECONNREFUSED);
   } else if (events & EPOLLOUT) {
-    on_connected();
+    on_connected();  // writable without an error: the handshake completed
   }
 }
 
@@ -110,9 +111,9 @@ void TcpSession::on_connect_failed(int error) {
                                        {"error", std::strerror(error)}});
   selector_.connect_failed(*backend_, loop.now());
   if (upstream_) {
-    loop.remove(upstream_.get());
     set_abortive_close(upstream_.get());
-    upstream_.reset();
+    upstream_.reset();  // close() also ends its epoll registration
+    upstream_registered_ = false;
   }
   backend_->add_active(-1);
   backend_counted_ = false;
@@ -135,7 +136,7 @@ void TcpSession::on_connected() {
     return;
   }
   // A connect that completed at once was never registered; one that completed later already is.
-  loop.add(upstream_.get(), kRelayEvents, &upstream_endpoint_);
+  if (!upstream_registered_) loop.add(upstream_.get(), kRelayEvents, &upstream_endpoint_);
   upstream_bound_.from = client_.get();
   upstream_bound_.to = upstream_.get();
   downstream_bound_.from = upstream_.get();
@@ -272,13 +273,13 @@ void TcpSession::finish(Outcome outcome) {
   auto& loop = worker_.loop();
   loop.timers().cancel(timer_);
   const auto now = loop.now();
+  // close() ends the epoll registrations (these fds are never dup'ed); events already fetched in
+  // this turn still find this object, in state Ended, because deletion is deferred.
   if (client_) {
-    loop.remove(client_.get());
     if (outcome == Outcome::Aborted) set_abortive_close(client_.get());
     client_.reset();
   }
   if (upstream_) {
-    loop.remove(upstream_.get());
     if (outcome == Outcome::Aborted) set_abortive_close(upstream_.get());
     upstream_.reset();
   }

@@ -77,6 +77,7 @@ class TcpSession final : public runtime::Session {
   std::shared_ptr<upstream::Backend> backend_;
   bool backend_counted_ = false;
   bool connected_ = false;
+  bool upstream_registered_ = false;
   bool relay_scheduled_ = false;
   State state_ = State::Connecting;
   Endpoint client_endpoint_;
