@@ -26,24 +26,66 @@ struct BackendConfig {
   std::uint32_t weight = 1;
 };
 
-/// Client-IP stickiness: a client keeps its backend while it has connections open, and for
-/// `session_expiry` after its last connection to that backend closed (LoadBalancer.js).
+/// Stickiness. By client IP (any mode): a client keeps its backend while it has connections open,
+/// and for `session_expiry` after its last connection to that backend closed (LoadBalancer.js).
+/// By cookie (`cookie` set, http mode only): Fulcrum sets an opaque cookie of that name naming the
+/// backend, and honours it while that backend is up.
 struct StickyConfig {
   Duration session_expiry{std::chrono::seconds(30)};
+  /// Cookie name for cookie stickiness; empty means stickiness by client IP.
+  std::string cookie;
+};
+
+/// The key of `strategy: hash` (http mode): exactly one of the three is set.
+struct HashKeyConfig {
+  std::string header;  ///< hash this request header's value
+  std::string cookie;  ///< hash this cookie's value
+  bool path = false;   ///< hash the request path
 };
 
 /// A named set of backends and the strategy that chooses among them.
 struct PoolConfig {
   std::string name;
-  /// One of `round_robin`, `weighted`, `random`, `least_connections`, `source_hash`.
+  /// One of `round_robin`, `weighted`, `random`, `least_connections`, `source_hash`, and for http
+  /// pools also `least_latency` and `hash` (with `hash:`).
   std::string strategy = "round_robin";
   std::optional<StickyConfig> sticky;
+  /// The key of `strategy: hash`.
+  std::optional<HashKeyConfig> hash;
   Duration connect_timeout{std::chrono::seconds(2)};
   /// How long a backend that failed a connect is left out before it is tried again.
   Duration deactivate_for{std::chrono::seconds(60)};
-  /// Further backends tried after a failed connect; unset means every backend once.
+  /// Further backends tried after a failure; unset means every backend once in tcp mode, 2 in
+  /// http mode.
   std::optional<std::uint32_t> retries;
+  /// http: how long a backend may take to start its response once the request is sent (504).
+  Duration response_timeout{std::chrono::seconds(60)};
+  /// http: idle keep-alive connections kept per worker and backend for reuse.
+  std::uint32_t max_idle = 64;
+  /// http: an idle upstream connection unused this long is closed.
+  Duration idle_timeout{std::chrono::seconds(60)};
   std::vector<BackendConfig> backends;
+};
+
+/// What a route matches (http mode). Every condition given must hold; none given matches all.
+struct RouteMatch {
+  /// `api.example.com` (exact, case-insensitive, port ignored) or `*.example.com` (any subdomain).
+  std::string host;
+  /// `/health` (exact) or `/api/*` (the prefix `/api/` and `/api` itself).
+  std::string path;
+  /// A method token, e.g. `GET` (case-sensitive, as HTTP methods are).
+  std::string method;
+  /// Header name (case-insensitive) → exact value; every one must be present with that value.
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// A route of an http listener: requests that match go to `pool`.
+struct RouteConfig {
+  RouteMatch match;
+  std::string pool;
+  /// Removed from the start of the path before forwarding (`/assets` turns `/assets/a.css` into
+  /// `/a.css`; a path that becomes empty is sent as `/`).
+  std::string strip_prefix;
 };
 
 /// A listening address and what to do with the connections it accepts.
@@ -52,8 +94,10 @@ struct ListenerConfig {
   /// `host:port` or `[v6]:port`; port 0 asks the kernel for a free port.
   std::string listen;
   ListenerMode mode = ListenerMode::Tcp;
-  /// The pool that serves this listener (tcp mode).
+  /// The pool that serves this listener (tcp mode; in http mode, shorthand for one catch-all route).
   std::string pool;
+  /// http: the route table, first match wins; a request no route matches gets 404.
+  std::vector<RouteConfig> routes;
   /// Written to a client before closing when no backend of the pool can be reached.
   std::optional<std::string> unavailable;
   /// Connections open at once on this listener, 0 = unlimited; further clients wait in the
@@ -63,6 +107,22 @@ struct ListenerConfig {
   Duration idle_timeout{std::chrono::minutes(5)};
   /// Length of the kernel accept queue of each worker's socket.
   std::uint32_t backlog = 4096;
+
+  // http mode: client-side limits and timeouts.
+  /// Request line plus headers (431; 414 for an over-long request line).
+  std::uint32_t max_header_size = 32 * 1024;
+  /// Header fields per request (431).
+  std::uint32_t max_headers = 100;
+  /// Request body bytes, 0 = unlimited (413, decided from Content-Length before reading).
+  std::uint64_t max_body = 0;
+  /// The whole request head must arrive within this (408, then close: slowloris).
+  Duration header_timeout{std::chrono::seconds(10)};
+  /// A request body stalled this long is cut (408).
+  Duration body_timeout{std::chrono::seconds(30)};
+  /// An idle keep-alive client connection is closed after this.
+  Duration keepalive_timeout{std::chrono::seconds(60)};
+  /// An upgraded connection (WebSocket) with no byte moving either way for this long is closed.
+  Duration tunnel_timeout{std::chrono::hours(1)};
 };
 
 /// The whole configuration of one balancer.
