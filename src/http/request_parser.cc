@@ -13,6 +13,8 @@ constexpr std::size_t kMaxHeadBytes = std::size_t{1} << 31;
 
 HeadLimits clamp(HeadLimits limits) {
   limits.max_head_bytes = std::min(limits.max_head_bytes, kMaxHeadBytes);
+  // The request line lives inside the head; this also keeps offset + limit from overflowing.
+  limits.max_request_line_bytes = std::min(limits.max_request_line_bytes, limits.max_head_bytes);
   return limits;
 }
 
@@ -97,6 +99,7 @@ HttpError RequestParser::check_method_prefix(std::string_view buffered, std::siz
   const std::size_t line_start = lines_.line_start();
   const std::size_t limit = std::min(buffered.size(), bound);
   std::size_t i = std::max(method_checked_, line_start);
+  if (i >= limit) return {};
   const std::size_t first = i;
   while (i < limit && syntax::is_token_char(buffered[i])) ++i;
   method_bytes_examined_ += i - first;

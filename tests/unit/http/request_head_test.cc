@@ -144,6 +144,23 @@ TEST(RequestParser, ConnectionNominatesHopByHopFields) {
   EXPECT_EQ(head.method_kind, Method::Get);
 }
 
+TEST(RequestParser, ReasonsNameTheBrokenRule) {
+  const auto reason = [](const std::string& request) {
+    RequestParser parser;
+    return std::string(parser.parse(request).error.reason);
+  };
+  const std::string ok = "GET / HTTP/1.1\r\nHost: a\r\n";
+  EXPECT_EQ(reason(ok + "X: a\r\n b\r\n\r\n"), "obsolete line folding");
+  EXPECT_EQ(reason(ok + "X : a\r\n\r\n"), "whitespace before colon");
+  EXPECT_EQ(reason(ok + "X\x01: a\r\n\r\n"), "invalid character in header name");
+  EXPECT_EQ(reason(ok + "Content-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            "both Content-Length and Transfer-Encoding");
+  EXPECT_EQ(reason(ok + "Transfer-Encoding: chunked, chunked\r\n\r\n"), "chunked is not the last transfer coding");
+  EXPECT_EQ(reason(ok + "Content-Length: 1\r\nContent-Length: 2\r\n\r\n"), "conflicting Content-Length");
+  EXPECT_EQ(reason("GET / HTTP/2.0\r\n"), "unsupported HTTP version");
+  EXPECT_EQ(reason("GET / HTTP/1.1\r\n\r\n"), "missing Host");
+}
+
 TEST(RequestParser, MethodKinds) {
   EXPECT_EQ(method_from_token("HEAD"), Method::Head);
   EXPECT_EQ(method_from_token("CONNECT"), Method::Connect);

@@ -1,0 +1,150 @@
+// One client connection of a `mode: http` listener: reads requests, routes each to a pool, forwards
+// it over a kept-alive (or new) backend connection, and forwards the response back, one exchange at a
+// time (pipelined requests wait in the read buffer and are answered in order). Bodies stream through
+// bounded buffers, never whole. A 101 turns the connection into a two-way tunnel.
+//
+// Owned by its worker and confined to the worker's loop thread; destroyed one loop turn after it
+// ends. Readiness is tracked per socket (edge-triggered epoll): a read that returns less than it
+// asked for means the socket is drained, so no syscall is spent on an EAGAIN.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/buffer.h"
+#include "core/event_loop.h"
+#include "core/timer_wheel.h"
+#include "http/body_framing.h"
+#include "http/message.h"
+#include "net/socket.h"
+#include "runtime/session.h"
+#include "upstream/selector.h"
+#include "upstream/upstream_connection.h"
+
+namespace fulcrum::runtime {
+class Worker;
+struct ListenerState;
+}  // namespace fulcrum::runtime
+
+namespace fulcrum::http {
+
+class HttpWorkerContext;
+class RequestParser;
+class ResponseParser;
+
+class HttpSession final : public runtime::Session, private upstream::UpstreamConnection::Owner {
+ public:
+  HttpSession(runtime::Worker& worker, runtime::ListenerState& listener, HttpWorkerContext& context,
+              net::UniqueFd client, const net::Address& client_address);
+  ~HttpSession() override;
+
+  void start();
+  void close_now() override { finish(Ending::Abort); }
+
+ private:
+  enum class Phase : std::uint8_t {
+    Request,     // waiting for (the rest of) a request head
+    Connecting,  // a new backend connection is being set up
+    Exchange,    // request and response flowing
+    Tunnel,      // after a 101: bytes both ways until both sides are done
+    Closing,     // our last bytes go out, then a lingering close
+    Ended,
+  };
+  enum class Ending : std::uint8_t { Graceful, Abort };
+  enum class Io : std::uint8_t { Progress, Blocked, Eof, Error };
+
+  struct ClientEndpoint final : core::IoHandler {
+    HttpSession* session = nullptr;
+    void on_io(std::uint32_t events) override { session->on_client_io(events); }
+  };
+
+  // Event entry points.
+  void on_client_io(std::uint32_t events);
+  void on_upstream_io(upstream::UpstreamConnection& connection, std::uint32_t events) override;
+  void on_timer();
+  void drive();
+  bool step();
+  void rearm_timer();
+
+  // Socket I/O with readiness flags.
+  Io read_client();
+  Io read_upstream();
+  Io send_client(const char* data, std::size_t size, std::size_t& sent);
+  Io send_upstream(const char* data, std::size_t size, std::size_t& sent);
+
+  // The request side.
+  bool parse_request();
+  void begin_exchange(const RequestHead& head, std::size_t head_length);
+  void dispatch();
+  void connect_to(std::shared_ptr<upstream::Backend> backend);
+  void on_connected();
+  bool pump_request();
+  bool retry_possible() const;
+  void upstream_failed(const char* what, int error_status);
+
+  // The response side.
+  bool pump_response();
+  bool on_response_head();
+  bool flush_client();
+  void finish_exchange();
+  void release_upstream(bool reusable);
+
+  // Tunnel (after 101) and endings.
+  void start_tunnel();
+  bool pump_tunnel();
+  void answer_error(int status, std::string_view reason);
+  bool linger();
+  void finish(Ending ending);
+
+  runtime::Worker& worker_;
+  runtime::ListenerState& listener_;
+  HttpWorkerContext& context_;
+  net::UniqueFd client_;
+  net::Address client_address_;
+  ClientEndpoint client_endpoint_;
+  core::Timer timer_;
+  Phase phase_ = Phase::Request;
+
+  // Client socket state.
+  core::Buffer client_in_;   // request bytes read (head, body, pipelined requests)
+  core::Buffer client_out_;  // a response head or Fulcrum's own response, waiting to be sent
+  bool client_readable_ = true;
+  bool client_writable_ = true;
+  bool client_eof_ = false;
+  std::unique_ptr<RequestParser> own_request_parser_;  // only for heads that span several reads
+  core::TimePoint request_started_{};                   // first byte of the current head
+
+  // The current exchange.
+  upstream::Selector* selector_ = nullptr;
+  upstream::Selection selection_;
+  std::unique_ptr<upstream::UpstreamConnection> upstream_;
+  bool upstream_readable_ = false;
+  bool upstream_writable_ = false;
+  bool upstream_eof_ = false;
+  bool backend_counted_ = false;
+  core::Buffer request_out_;  // the rewritten request head, kept until the response starts (retries)
+  std::size_t request_head_sent_ = 0;
+  BodyTracker request_body_{BodyFraming{}};
+  std::size_t request_body_pending_ = 0;  // body bytes at the front of client_in_ not yet sent
+  std::uint64_t request_body_sent_ = 0;
+  bool request_done_ = false;
+  Method method_ = Method::Get;
+  HttpVersion client_version_ = HttpVersion::Http11;
+  bool client_keep_alive_ = true;
+  bool upgrade_requested_ = false;
+  std::unique_ptr<ResponseParser> own_response_parser_;
+  bool response_head_done_ = false;
+  bool response_started_ = false;  // a byte of the final response went to the client
+  BodyTracker response_body_{BodyFraming{}};
+  std::size_t response_body_pending_ = 0;  // body bytes at the front of the upstream buffer
+  bool response_done_ = false;
+  bool close_after_response_ = false;
+  std::string set_cookie_;  // a sticky cookie to set on this response
+  core::TimePoint request_sent_at_{};
+  core::TimePoint upstream_activity_{};
+  core::TimePoint client_activity_{};
+};
+
+}  // namespace fulcrum::http
