@@ -1,12 +1,13 @@
 // The seam between a pool and the rule that chooses one of its backends.
 //
-// A strategy is pure: it sees backend weights and identities when it is built, and load,
-// randomness and the hash key through the PickContext at each pick. It does no I/O, reads no
-// clock and holds no locks, so tests assert exact sequences and distributions. A strategy object
+// A strategy is pure: it sees backend weights and identities when it is built, and load, latency,
+// randomness, the time and the hash key through the PickContext at each pick. It does no I/O,
+// reads no clock and holds no locks, so tests assert exact sequences and distributions. A strategy object
 // belongs to one worker thread (its state, e.g. the round-robin cursor, is not shared); workers
 // rebuild theirs from each new pool snapshot.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -19,6 +20,10 @@
 #include "balance/random.h"
 
 namespace fulcrum::balance {
+
+/// Times are passed in by the caller (the worker's loop time, core::TimePoint); the balance code
+/// never reads a clock. (sticky_table.h declares the same alias; redeclaring it is legal.)
+using TimePoint = std::chrono::steady_clock::time_point;
 
 /// What a strategy knows of a backend when it is built.
 struct Candidate {
@@ -38,14 +43,33 @@ class LoadView {
   ~LoadView() = default;
 };
 
-/// Per-pick inputs.
+/// Live response-time estimate of each backend, read at pick time (a LatencyTracker per backend,
+/// updated by all workers; see latency_tracker.h).
+class LatencyView {
+ public:
+  /// The backend's estimated time to first byte at `now`, in nanoseconds; 0 when nothing is known
+  /// (no sample yet, or every sample has decayed away).
+  virtual double latency(std::size_t backend, TimePoint now) const = 0;
+
+ protected:
+  ~LatencyView() = default;
+};
+
+/// Per-pick inputs. Fields are only ever added at the end, so positional initialisation by
+/// existing callers keeps its meaning.
 struct PickContext {
-  /// Hash of the client key (client IP for source_hash). Ignored by non-hashing strategies.
+  /// Hash of the client key (client IP for source_hash; the request key for hash, see
+  /// request_hash.h). Ignored by non-hashing strategies.
   std::uint64_t hash = 0;
-  /// Required by least_connections; may be null for the others.
+  /// Required by least_connections; used by least_latency (in-flight requests); may be null for
+  /// the others. In http pools the engine counts in-flight requests here, in tcp pools connections.
   const LoadView* load = nullptr;
-  /// Required by random; may be null for the others.
+  /// Required by random and least_latency; may be null for the others.
   Random* random = nullptr;
+  /// Required by least_latency; may be null for the others.
+  const LatencyView* latency = nullptr;
+  /// The caller's current time (its loop time), passed to `latency`. Used by least_latency only.
+  TimePoint now{};
 };
 
 /// Chooses a backend. See the file comment for the purity contract.
