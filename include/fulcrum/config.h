@@ -169,4 +169,7 @@ std::vector<ConfigError> validate_config(const Config& config);
 /// Parses `500ms`, `2s`, `1m`, `1h`, `1d` (a bare number is not accepted: units are required).
 std::optional<Duration> parse_duration(std::string_view text);
 
+/// Parses a byte size: `512` (bytes), `32k`, `100m`, `1g` (1024-based; `K`, `M`, `G` too).
+std::optional<std::uint64_t> parse_size(std::string_view text);
+
 }  // namespace fulcrum

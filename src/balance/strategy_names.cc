@@ -5,8 +5,11 @@
 namespace fulcrum::balance {
 
 std::span<const std::string_view> strategy_names() {
-  static constexpr std::array<std::string_view, 5> names = {
-      "round_robin", "weighted", "random", "least_connections", "source_hash"};
+  // least_latency and hash choose by what only HTTP has; config/validate.cc refuses them for
+  // pools that serve a tcp listener.
+  static constexpr std::array<std::string_view, 7> names = {
+      "round_robin", "weighted", "random", "least_connections", "source_hash", "least_latency",
+      "hash"};
   return names;
 }
 

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "config/duration.h"
+#include "config/size.h"
 #include "fulcrum/config.h"
 
 namespace fulcrum::config {
@@ -37,6 +38,20 @@ inline constexpr Range kBacklogRange{1, 65535};
 /// must fit comfortably in a socket's send buffer.
 inline constexpr std::size_t kMaxUnavailableBytes = 4096;
 
+/// `pools.<name>.max_idle`: idle upstream connections kept per worker and backend; each holds a
+/// socket, so a bound far above any sensible pool catches a typo before it exhausts descriptors.
+inline constexpr Range kMaxIdleRange{0, 100000};
+/// `listeners[].max_headers`: fields per request head; the parser allocates a table this large
+/// per connection.
+inline constexpr Range kMaxHeadersRange{1, 1000};
+
+/// `listeners[].max_header_size`, in bytes: below 1 KiB ordinary browsers' requests fail; above
+/// 1 MiB one slow client pins a megabyte buffer per connection.
+inline constexpr Range kMaxHeaderSizeRange{1 << 10, 1 << 20};
+/// `listeners[].max_body`, in bytes: 0 means unlimited; the bound (1 PiB) keeps body counters
+/// far from overflow.
+inline constexpr Range kMaxBodyRange{0, std::int64_t{1} << 50};
+
 /// Every duration: a year is longer than any sensible timeout, and the bound guarantees that
 /// `now + duration` never overflows a clock's 64-bit count.
 inline constexpr Duration kMaxDuration{std::chrono::hours(24 * 365)};
@@ -44,6 +59,12 @@ inline constexpr Duration kMaxDuration{std::chrono::hours(24 * 365)};
 /// `must be at most 365d (got 400d)`.
 inline std::string too_long_message(std::string_view got) {
   return "must be at most " + format_duration(kMaxDuration) + " (got " + std::string(got) + ")";
+}
+
+/// `must be between 1k and 1m (got 2m)`: a range of byte sizes, written in the size syntax.
+inline std::string size_out_of_range_message(Range range, std::string_view got) {
+  return "must be between " + format_size(static_cast<std::uint64_t>(range.min)) + " and " +
+         format_size(static_cast<std::uint64_t>(range.max)) + " (got " + std::string(got) + ")";
 }
 
 /// `must be between 1 and 1000000 (got 0)`.

@@ -85,8 +85,10 @@ ConfigLoadResult load_config_string(std::string_view yaml, std::string source_na
   std::vector<ConfigError> errors = reader.errors();
   for (config::RuleViolation& violation : config::check_rules(config)) {
     // A key the reader already rejected kept its default; a rule about that default would only
-    // repeat the first error in other words.
+    // repeat the first error in other words. Likewise for a rule that relied on a part of the
+    // file the reader could not fully read (a misspelt condition makes a route look catch-all).
     if (reader.failed_at_or_under(violation.key)) continue;
+    if (!violation.depends_on.empty() && reader.failed_within(violation.depends_on)) continue;
     errors.push_back(ConfigError{source_name,
                                  reader.lines().line_of(violation.key, violation.occurrence),
                                  std::move(violation.key), std::move(violation.message)});

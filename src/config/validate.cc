@@ -2,6 +2,7 @@
 // check function, so a new key's rule goes next to its siblings' rules.
 #include "config/validate.h"
 
+#include <array>
 #include <map>
 #include <string_view>
 
@@ -9,7 +10,10 @@
 #include "config/duration.h"
 #include "config/key_path.h"
 #include "config/limits.h"
+#include "config/route_syntax.h"
+#include "config/size.h"
 #include "config/suggest.h"
+#include "http/syntax.h"
 #include "net/address.h"
 
 namespace fulcrum::config {
@@ -21,6 +25,15 @@ void check_range(Violations& out, const std::string& key, std::int64_t value, Ra
                  std::size_t occurrence = 0) {
   if (!range.contains(value)) {
     out.push_back({key, out_of_range_message(range, std::to_string(value)), occurrence});
+  }
+}
+
+/// A byte size against its range, both written in the size syntax (`must be between 1k and 1m
+/// (got 2m)`).
+void check_size(Violations& out, const std::string& key, std::uint64_t value, Range range) {
+  if (value < static_cast<std::uint64_t>(range.min) ||
+      value > static_cast<std::uint64_t>(range.max)) {
+    out.push_back({key, size_out_of_range_message(range, format_size(value))});
   }
 }
 
@@ -76,25 +89,159 @@ bool listen_addresses_overlap(const net::HostPort& a, const net::HostPort& b) {
   return a.host == b.host || is_wildcard_host(a.host) || is_wildcard_host(b.host);
 }
 
-void check_listener_pool(Violations& out, const std::string& path, const ListenerConfig& listener,
-                         const Config& config) {
-  const std::string key = child_path(path, "pool");
-  if (listener.pool.empty()) {
-    out.push_back({key, "missing: every listener needs a pool"});
-    return;
-  }
-  if (config.find_pool(listener.pool) != nullptr) return;
+/// `unknown pool 'caht' (did you mean 'chat'?)`, for every key that names a pool.
+std::string unknown_pool_message(const std::string& name, const Config& config) {
   std::vector<std::string_view> pool_names;
   for (const PoolConfig& pool : config.pools) pool_names.push_back(pool.name);
-  std::string message = "unknown pool '" + listener.pool + "'";
+  std::string message = "unknown pool '" + name + "'";
   if (pool_names.empty()) {
     message += " (no pools are defined)";
-  } else if (auto suggestion = closest_name(listener.pool, pool_names)) {
+  } else if (auto suggestion = closest_name(name, pool_names)) {
     message += " (did you mean '" + std::string(*suggestion) + "'?)";
   } else {
     message += " (defined pools: " + join_names(pool_names) + ")";
   }
-  out.push_back({key, std::move(message)});
+  return message;
+}
+
+void check_pool_reference(Violations& out, const std::string& key, const std::string& name,
+                          const Config& config) {
+  if (config.find_pool(name) == nullptr) out.push_back({key, unknown_pool_message(name, config)});
+}
+
+/// A tcp listener needs `pool`. An http listener needs `routes` or `pool` (shorthand for one
+/// catch-all route), not both: with both, which one serves unmatched requests would be a guess.
+void check_listener_pool(Violations& out, const std::string& path, const ListenerConfig& listener,
+                         const Config& config) {
+  const std::string key = child_path(path, "pool");
+  if (listener.mode == ListenerMode::Http) {
+    if (!listener.routes.empty() && !listener.pool.empty()) {
+      out.push_back({child_path(path, "routes"),
+                     "routes and pool exclude each other (for a default pool, end the routes "
+                     "with '- pool: " + listener.pool + "')"});
+    } else if (listener.routes.empty() && listener.pool.empty()) {
+      out.push_back({key, "missing: an http listener needs routes or a pool", 0,
+                     child_path(path, "routes")});
+    }
+    if (!listener.pool.empty()) check_pool_reference(out, key, listener.pool, config);
+    return;
+  }
+  if (listener.pool.empty()) {
+    // Routes on a tcp listener are reported as such (check_http_only_keys); that is the
+    // mistake, most likely a forgotten `mode: http`, not a missing pool.
+    if (listener.routes.empty()) out.push_back({key, "missing: every listener needs a pool"});
+    return;
+  }
+  check_pool_reference(out, key, listener.pool, config);
+}
+
+/// The keys that only an http listener reads. In a tcp listener they would be silently ignored,
+/// so a value other than the default is an error. Compared with the defaults because a Config
+/// built in code has no notion of a key being "written"; a file that writes a default value on a
+/// tcp listener is therefore accepted (it changes nothing).
+void check_http_only_keys(Violations& out, const std::string& path,
+                          const ListenerConfig& listener) {
+  const ListenerConfig defaults;
+  // A misspelt mode left the default, tcp: these errors would follow from that one.
+  const std::string mode_key = child_path(path, "mode");
+  const auto only_http = [&](std::string_view key, bool differs) {
+    if (differs) out.push_back({child_path(path, key), "only for mode: http", 0, mode_key});
+  };
+  only_http("routes", !listener.routes.empty());
+  only_http("max_header_size", listener.max_header_size != defaults.max_header_size);
+  only_http("max_headers", listener.max_headers != defaults.max_headers);
+  only_http("max_body", listener.max_body != defaults.max_body);
+  only_http("header_timeout", listener.header_timeout != defaults.header_timeout);
+  only_http("body_timeout", listener.body_timeout != defaults.body_timeout);
+  only_http("keepalive_timeout", listener.keepalive_timeout != defaults.keepalive_timeout);
+  only_http("tunnel_timeout", listener.tunnel_timeout != defaults.tunnel_timeout);
+}
+
+void check_http_limits(Violations& out, const std::string& path, const ListenerConfig& listener) {
+  check_size(out, child_path(path, "max_header_size"), listener.max_header_size,
+             kMaxHeaderSizeRange);
+  check_range(out, child_path(path, "max_headers"), listener.max_headers, kMaxHeadersRange);
+  check_size(out, child_path(path, "max_body"), listener.max_body, kMaxBodyRange);
+  check_duration(out, child_path(path, "header_timeout"), listener.header_timeout,
+                 ZeroDuration::kRefused);
+  check_duration(out, child_path(path, "body_timeout"), listener.body_timeout,
+                 ZeroDuration::kRefused);
+  check_duration(out, child_path(path, "keepalive_timeout"), listener.keepalive_timeout,
+                 ZeroDuration::kRefused);
+  check_duration(out, child_path(path, "tunnel_timeout"), listener.tunnel_timeout,
+                 ZeroDuration::kRefused);
+}
+
+/// Records `problem`, if any, against `key`.
+void report(Violations& out, const std::string& key, std::optional<std::string> problem,
+            std::size_t occurrence = 0) {
+  if (problem) out.push_back({key, std::move(*problem), occurrence});
+}
+
+/// Every `header:` condition: a token name, a value a request can carry, and no name twice
+/// (names are case-insensitive: two values for one name can never both hold).
+void check_route_headers(Violations& out, const std::string& path, const RouteMatch& match) {
+  for (std::size_t i = 0; i < match.headers.size(); ++i) {
+    const auto& [name, value] = match.headers[i];
+    const std::string key = child_path(path, name);
+    if (auto problem = token_problem("header name", name)) {
+      out.push_back({key, std::move(*problem)});
+      continue;
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (http::syntax::equals_ignore_case(match.headers[j].first, name)) {
+        out.push_back({key, "header '" + name + "' is already matched as '" +
+                                match.headers[j].first + "' (header names are case-insensitive)"});
+        break;
+      }
+    }
+    report(out, key, header_value_problem(value));
+  }
+}
+
+bool is_catch_all(const RouteMatch& match) {
+  return match.host.empty() && match.path.empty() && match.method.empty() &&
+         match.headers.empty();
+}
+
+/// A route's pool, its strip_prefix and every condition of its match; and that it can be
+/// reached at all (first match wins, so nothing after a route without conditions ever runs).
+void check_routes(Violations& out, const std::string& path, const ListenerConfig& listener,
+                  const Config& config) {
+  const std::string list_key = child_path(path, "routes");
+  std::optional<std::size_t> catch_all;
+  for (std::size_t i = 0; i < listener.routes.size(); ++i) {
+    const RouteConfig& route = listener.routes[i];
+    const std::string route_key = item_path(list_key, i);
+    if (catch_all) {
+      out.push_back({route_key,
+                     "unreachable: an earlier route (" + item_path("routes", *catch_all) +
+                         ") matches every request",
+                     0, item_path(list_key, *catch_all)});
+    }
+    const std::string pool_key = child_path(route_key, "pool");
+    if (route.pool.empty()) {
+      out.push_back({pool_key, "missing: every route needs a pool"});
+    } else {
+      check_pool_reference(out, pool_key, route.pool, config);
+    }
+    const std::string match_key = child_path(route_key, "match");
+    const RouteMatch& match = route.match;
+    if (!match.host.empty()) {
+      report(out, child_path(match_key, "host"), host_pattern_problem(match.host));
+    }
+    if (!match.path.empty()) {
+      report(out, child_path(match_key, "path"), path_pattern_problem(match.path));
+    }
+    if (!match.method.empty()) {
+      report(out, child_path(match_key, "method"), method_problem(match.method));
+    }
+    check_route_headers(out, child_path(match_key, "header"), match);
+    if (!route.strip_prefix.empty()) {
+      report(out, child_path(route_key, "strip_prefix"), strip_prefix_problem(route.strip_prefix));
+    }
+    if (!catch_all && is_catch_all(route.match)) catch_all = i;
+  }
 }
 
 void check_listeners(Violations& out, const Config& config) {
@@ -133,6 +280,11 @@ void check_listeners(Violations& out, const Config& config) {
       bound.emplace_back(std::move(*parts), i);
     }
     check_listener_pool(out, path, listener, config);
+    if (listener.mode == ListenerMode::Http) {
+      check_routes(out, path, listener, config);
+    } else {
+      check_http_only_keys(out, path, listener);
+    }
     if (listener.unavailable && listener.unavailable->size() > kMaxUnavailableBytes) {
       out.push_back({child_path(path, "unavailable"),
                      "longer than " + std::to_string(kMaxUnavailableBytes) + " bytes (got " +
@@ -141,6 +293,7 @@ void check_listeners(Violations& out, const Config& config) {
     check_range(out, child_path(path, "backlog"), listener.backlog, kBacklogRange);
     check_duration(out, child_path(path, "idle_timeout"), listener.idle_timeout,
                    ZeroDuration::kRefused);
+    if (listener.mode == ListenerMode::Http) check_http_limits(out, path, listener);
   }
 }
 
@@ -176,6 +329,71 @@ void check_backends(Violations& out, const std::string& path, const PoolConfig& 
   }
 }
 
+/// Strategies that choose by what only an HTTP request carries (a header, a cookie, the path) or
+/// measure (response latency).
+constexpr std::array<std::string_view, 2> kHttpOnlyStrategies = {"least_latency", "hash"};
+
+/// A tcp listener that sends its connections to a pool.
+struct TcpUser {
+  std::string description;  ///< `tcp listener 'chat' (listeners[0])` or `tcp listener listeners[1]`
+  std::string mode_key;     ///< `listeners[0].mode`: a misspelt mode makes a listener tcp
+};
+
+/// The first tcp listener of `pool`, or nullopt when only http listeners (or none) use it.
+std::optional<TcpUser> tcp_user_of(const PoolConfig& pool, const Config& config) {
+  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
+    const ListenerConfig& listener = config.listeners[i];
+    if (listener.mode != ListenerMode::Tcp || listener.pool != pool.name) continue;
+    const std::string index = item_path("listeners", i);
+    return TcpUser{listener.name.empty() ? "tcp listener " + index
+                                         : "tcp listener '" + listener.name + "' (" + index + ")",
+                   child_path(index, "mode")};
+  }
+  return std::nullopt;
+}
+
+/// `hash:` goes with `strategy: hash` and names exactly one key.
+void check_hash_key(Violations& out, const std::string& path, const PoolConfig& pool,
+                    bool known_strategy, std::size_t occurrence) {
+  const std::string key = child_path(path, "hash");
+  if (!pool.hash) {
+    if (pool.strategy == "hash") {
+      out.push_back({key, "missing: strategy 'hash' needs a key: { header: NAME }, "
+                          "{ cookie: NAME } or { path: true }",
+                     occurrence});
+    }
+    return;
+  }
+  // With a misspelt strategy the strategy error says enough.
+  if (pool.strategy != "hash") {
+    if (known_strategy) {
+      out.push_back({key,
+                     "only for strategy: hash (the pool's strategy is '" + pool.strategy + "')",
+                     occurrence});
+    }
+    return;
+  }
+  const HashKeyConfig& hash = *pool.hash;
+  std::vector<std::string_view> given;
+  if (!hash.header.empty()) given.push_back("header");
+  if (!hash.cookie.empty()) given.push_back("cookie");
+  if (hash.path) given.push_back("path");
+  if (given.size() != 1) {
+    std::string got = given.empty() ? "none" : std::string(given[0]);
+    for (std::size_t i = 1; i < given.size(); ++i) {
+      got += (i + 1 == given.size() ? " and " : ", ") + std::string(given[i]);
+    }
+    out.push_back({key, "expected exactly one of header, cookie, path (got " + got + ")",
+                   occurrence});
+  }
+  if (!hash.header.empty()) {
+    report(out, child_path(key, "header"), token_problem("header name", hash.header), occurrence);
+  }
+  if (!hash.cookie.empty()) {
+    report(out, child_path(key, "cookie"), token_problem("cookie name", hash.cookie), occurrence);
+  }
+}
+
 void check_pools(Violations& out, const Config& config) {
   std::map<std::string, std::size_t, std::less<>> sightings_of_name;
   for (const PoolConfig& pool : config.pools) {
@@ -200,14 +418,41 @@ void check_pools(Violations& out, const Config& config) {
                          "' (expected one of: " + join_names(strategies) + ")",
                      occurrence});
     }
+    check_hash_key(out, path, pool, known_strategy, occurrence);
+    // A pool may serve tcp and http listeners alike; what only HTTP can do is refused as soon as
+    // one tcp listener uses the pool, naming that listener.
+    const std::optional<TcpUser> tcp_user = tcp_user_of(pool, config);
+    for (std::string_view http_only : kHttpOnlyStrategies) {
+      if (tcp_user && pool.strategy == http_only) {
+        out.push_back({child_path(path, "strategy"),
+                       "strategy '" + pool.strategy + "' is only for mode: http, but " +
+                           tcp_user->description + " uses this pool",
+                       occurrence, tcp_user->mode_key});
+      }
+    }
     if (pool.sticky) {
       check_duration(out, child_path(path, "sticky.session_expiry"), pool.sticky->session_expiry,
                      ZeroDuration::kAllowed, occurrence);
+      const std::string& cookie = pool.sticky->cookie;
+      const std::string cookie_key = child_path(path, "sticky.cookie");
+      if (auto problem = cookie.empty() ? std::nullopt : token_problem("cookie name", cookie)) {
+        out.push_back({cookie_key, std::move(*problem), occurrence});
+      } else if (!cookie.empty() && tcp_user) {
+        out.push_back({cookie_key,
+                       "cookie stickiness is only for mode: http, but " + tcp_user->description +
+                           " uses this pool",
+                       occurrence, tcp_user->mode_key});
+      }
     }
     check_duration(out, child_path(path, "connect_timeout"), pool.connect_timeout,
                    ZeroDuration::kRefused, occurrence);
     check_duration(out, child_path(path, "deactivate_for"), pool.deactivate_for,
                    ZeroDuration::kAllowed, occurrence);
+    check_duration(out, child_path(path, "response_timeout"), pool.response_timeout,
+                   ZeroDuration::kRefused, occurrence);
+    check_range(out, child_path(path, "max_idle"), pool.max_idle, kMaxIdleRange, occurrence);
+    check_duration(out, child_path(path, "idle_timeout"), pool.idle_timeout,
+                   ZeroDuration::kRefused, occurrence);
     check_backends(out, path, pool, occurrence);
   }
 }

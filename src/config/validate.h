@@ -18,6 +18,11 @@ struct RuleViolation {
   /// Which sighting of `key` this is about when the same path occurs more than once (a pool
   /// name repeated in the file); 0 otherwise. See KeyLines::line_of().
   std::size_t occurrence = 0;
+  /// A key path whose value this rule relied on, besides `key` itself (e.g. the catch-all route
+  /// that makes a later route unreachable); empty when none. A loader that could not read
+  /// something at or below it drops the violation: it would follow from that error, not from
+  /// what the author wrote.
+  std::string depends_on;
 };
 
 /// Every rule `config` breaks, listeners before pools, each in model order. Pure; no I/O (host

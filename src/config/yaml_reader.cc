@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "config/duration.h"
+#include "config/size.h"
 #include "config/suggest.h"
 
 namespace fulcrum::config {
@@ -13,6 +14,7 @@ namespace {
 constexpr std::size_t kMaxQuotedChars = 40;
 
 constexpr std::string_view kDurationExpectation = "expected a duration like 500ms, 2s, 1m";
+constexpr std::string_view kSizeExpectation = "expected a size like 512, 32k, 100m";
 
 bool all_digits(std::string_view text) {
   return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
@@ -61,6 +63,13 @@ bool YamlReader::failed_at_or_under(std::string_view path) const {
   return false;
 }
 
+bool YamlReader::failed_within(std::string_view path) const {
+  for (const std::string& failed : failed_paths_) {
+    if (is_at_or_under(failed, path)) return true;
+  }
+  return false;
+}
+
 std::optional<std::string> YamlReader::read_text(const YAML::Node& value, const std::string& path,
                                                  std::string_view what) {
   if (!value.IsScalar()) {
@@ -93,6 +102,21 @@ std::optional<std::uint32_t> YamlReader::read_count(const YAML::Node& value,
     return std::nullopt;
   }
   return static_cast<std::uint32_t>(number);
+}
+
+std::optional<std::uint64_t> YamlReader::read_size(const YAML::Node& value,
+                                                   const std::string& path, Range range,
+                                                   std::uint64_t largest) {
+  const auto text = read_text(value, path, "a size like 512, 32k, 100m");
+  if (!text) return std::nullopt;
+  const SizeParse parsed = parse_size_text(*text);
+  if (parsed.bytes && *parsed.bytes <= largest) return parsed.bytes;
+  if (parsed.bytes || parsed.error == SizeError::kTooLarge) {
+    fail(path, size_out_of_range_message(range, *text));
+  } else {
+    fail(path, std::string(kSizeExpectation) + " (got " + describe_node(value) + ")");
+  }
+  return std::nullopt;
 }
 
 std::optional<Duration> YamlReader::read_duration(const YAML::Node& value,

@@ -51,8 +51,12 @@ class YamlReader {
   /// Records an error about `path`, on the line where `path` was last noted.
   void fail(const std::string& path, std::string message);
 
-  /// True when an error was recorded for `path` or for a key below it.
+  /// True when an error was recorded for `path` or for a key above it (`listeners[0]` failed:
+  /// so did `listeners[0].pool`, which kept its default).
   bool failed_at_or_under(std::string_view path) const;
+  /// True when an error was recorded for `path` or for a key below it (`listeners[0].routes[1]`
+  /// holds a misspelt key, so its conditions as read may be fewer than the author wrote).
+  bool failed_within(std::string_view path) const;
 
   /// A scalar's text. Fails with `expected <what> (got a list)` and the like otherwise.
   std::optional<std::string> read_text(const YAML::Node& value, const std::string& path,
@@ -62,6 +66,11 @@ class YamlReader {
   /// `range` words the error for a number outside it (the validator enforces the range).
   std::optional<std::uint32_t> read_count(const YAML::Node& value, const std::string& path,
                                           Range range);
+
+  /// A byte size in the syntax of parse_size() that is at most `largest` (the field type's
+  /// maximum). As for counts, only representability is checked here; `range` words the error.
+  std::optional<std::uint64_t> read_size(const YAML::Node& value, const std::string& path,
+                                         Range range, std::uint64_t largest);
 
   /// A duration in the syntax of parse_duration().
   std::optional<Duration> read_duration(const YAML::Node& value, const std::string& path);

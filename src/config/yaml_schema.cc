@@ -4,6 +4,8 @@
 #include "config/yaml_schema.h"
 
 #include <array>
+#include <limits>
+#include <set>
 #include <span>
 
 namespace fulcrum::config {
@@ -16,6 +18,7 @@ struct MemberOf;
 template <typename S, typename V, V S::*Member>
 struct MemberOf<Member> {
   using Struct = S;
+  using Value = V;
 };
 template <auto Member>
 using StructOf = typename MemberOf<Member>::Struct;
@@ -40,6 +43,23 @@ void read_count(YamlReader& reader, const YAML::Node& value, const std::string& 
   if (auto count = reader.read_count(value, path, range)) into.*Member = *count;
 }
 
+/// A byte size; a size too large for the field's type is worded with `range` like any other
+/// size outside it.
+template <auto Member, Range range>
+void read_size(YamlReader& reader, const YAML::Node& value, const std::string& path,
+               StructOf<Member>& into) {
+  using Value = typename MemberOf<Member>::Value;
+  if (auto bytes = reader.read_size(value, path, range, std::numeric_limits<Value>::max())) {
+    into.*Member = static_cast<Value>(*bytes);
+  }
+}
+
+template <auto Member>
+void read_flag(YamlReader& reader, const YAML::Node& value, const std::string& path,
+               StructOf<Member>& into) {
+  if (auto flag = reader.read_flag(value, path)) into.*Member = *flag;
+}
+
 template <auto Member>
 void read_duration(YamlReader& reader, const YAML::Node& value, const std::string& path,
                    StructOf<Member>& into) {
@@ -61,12 +81,13 @@ void read_mode(YamlReader& reader, const YAML::Node& value, const std::string& p
   }
 }
 
-constexpr std::array<Field<StickyConfig>, 1> kStickyFields{{
+constexpr std::array<Field<StickyConfig>, 2> kStickyFields{{
     {"session_expiry", read_duration<&StickyConfig::session_expiry>},
+    {"cookie", read_string<&StickyConfig::cookie>},
 }};
 
-/// `sticky: { session_expiry: 30s }`, or `sticky: true` / `sticky: {}` for the defaults, or
-/// `sticky: false` for none.
+/// `sticky: { session_expiry: 30s }` or `sticky: { cookie: SRV }`, or `sticky: true` /
+/// `sticky: {}` for the defaults, or `sticky: false` for none.
 void read_sticky(YamlReader& reader, const YAML::Node& value, const std::string& path,
                  PoolConfig& into) {
   if (value.IsScalar()) {
@@ -84,6 +105,22 @@ void read_sticky(YamlReader& reader, const YAML::Node& value, const std::string&
 void read_retries(YamlReader& reader, const YAML::Node& value, const std::string& path,
                   PoolConfig& into) {
   if (auto count = reader.read_count(value, path, kAnyCount)) into.retries = *count;
+}
+
+constexpr std::array<Field<HashKeyConfig>, 3> kHashKeyFields{{
+    {"header", read_string<&HashKeyConfig::header>},
+    {"cookie", read_string<&HashKeyConfig::cookie>},
+    {"path", read_flag<&HashKeyConfig::path>},
+}};
+
+/// `hash: { header: X-User }`, `{ cookie: NAME }` or `{ path: true }`; that exactly one is given
+/// is a rule (validate.cc), so that a Config built in code is held to it too.
+void read_hash(YamlReader& reader, const YAML::Node& value, const std::string& path,
+               PoolConfig& into) {
+  if (!reader.expect_mapping(value, path, "a mapping with one of header, cookie, path")) return;
+  HashKeyConfig hash;
+  reader.read_fields<HashKeyConfig>(value, path, kHashKeyFields, hash);
+  into.hash = hash;
 }
 
 constexpr std::array<Field<BackendConfig>, 2> kBackendFields{{
@@ -112,12 +149,16 @@ void read_backends(YamlReader& reader, const YAML::Node& value, const std::strin
   }
 }
 
-constexpr std::array<Field<PoolConfig>, 6> kPoolFields{{
+constexpr std::array<Field<PoolConfig>, 10> kPoolFields{{
     {"strategy", read_string<&PoolConfig::strategy>},
+    {"hash", read_hash},
     {"sticky", read_sticky},
     {"connect_timeout", read_duration<&PoolConfig::connect_timeout>},
     {"deactivate_for", read_duration<&PoolConfig::deactivate_for>},
     {"retries", read_retries},
+    {"response_timeout", read_duration<&PoolConfig::response_timeout>},
+    {"max_idle", read_count<&PoolConfig::max_idle, kMaxIdleRange>},
+    {"idle_timeout", read_duration<&PoolConfig::idle_timeout>},
     {"backends", read_backends},
 }};
 
@@ -141,15 +182,82 @@ void read_pools(YamlReader& reader, const YAML::Node& value, const std::string& 
   }
 }
 
-constexpr std::array<Field<ListenerConfig>, 8> kListenerFields{{
+/// `header: { X-Canary: "1" }`: header names and the exact value each must have, in file order.
+/// Names are not checked here (validate.cc does, for code-built configs too); a name written
+/// twice with the same spelling is, since the model would silently keep both.
+void read_match_headers(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                        RouteMatch& into) {
+  if (!reader.expect_mapping(value, path, "a mapping from header names to values")) return;
+  std::set<std::string, std::less<>> seen;
+  for (auto entry = value.begin(); entry != value.end(); ++entry) {
+    if (!entry->first.IsScalar()) {
+      reader.note(path, entry->first);
+      reader.fail(path, "expected a header name (got " + describe_node(entry->first) + ")");
+      continue;
+    }
+    const std::string name = entry->first.Scalar();
+    const std::string key_path = child_path(path, name);
+    reader.note(key_path, entry->first);
+    if (!seen.insert(name).second) {
+      reader.fail(key_path, "duplicate key '" + name + "'");
+      continue;
+    }
+    if (auto text = reader.read_text(entry->second, key_path, "a header value")) {
+      into.headers.emplace_back(name, std::move(*text));
+    }
+  }
+}
+
+constexpr std::array<Field<RouteMatch>, 4> kRouteMatchFields{{
+    {"host", read_string<&RouteMatch::host>},
+    {"path", read_string<&RouteMatch::path>},
+    {"method", read_string<&RouteMatch::method>},
+    {"header", read_match_headers},
+}};
+
+void read_route_match(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                      RouteConfig& into) {
+  reader.read_fields<RouteMatch>(value, path, kRouteMatchFields, into.match);
+}
+
+constexpr std::array<Field<RouteConfig>, 3> kRouteFields{{
+    {"match", read_route_match},
+    {"pool", read_string<&RouteConfig::pool>},
+    {"strip_prefix", read_string<&RouteConfig::strip_prefix>},
+}};
+
+/// `routes:` in table order (first match wins), each a mapping. Like listeners, items with errors
+/// are still added so that later indices match the file.
+void read_routes(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                 ListenerConfig& into) {
+  if (!reader.expect_sequence(value, path)) return;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const YAML::Node item = value[i];
+    const std::string item_key = item_path(path, i);
+    reader.note(item_key, item);
+    RouteConfig route;
+    reader.read_fields<RouteConfig>(item, item_key, kRouteFields, route);
+    into.routes.push_back(std::move(route));
+  }
+}
+
+constexpr std::array<Field<ListenerConfig>, 16> kListenerFields{{
     {"name", read_string<&ListenerConfig::name>},
     {"listen", read_string<&ListenerConfig::listen>},
     {"mode", read_mode},
     {"pool", read_string<&ListenerConfig::pool>},
+    {"routes", read_routes},
     {"unavailable", read_optional_string<&ListenerConfig::unavailable>},
     {"max_connections", read_count<&ListenerConfig::max_connections, kAnyCount>},
     {"idle_timeout", read_duration<&ListenerConfig::idle_timeout>},
     {"backlog", read_count<&ListenerConfig::backlog, kBacklogRange>},
+    {"max_header_size", read_size<&ListenerConfig::max_header_size, kMaxHeaderSizeRange>},
+    {"max_headers", read_count<&ListenerConfig::max_headers, kMaxHeadersRange>},
+    {"max_body", read_size<&ListenerConfig::max_body, kMaxBodyRange>},
+    {"header_timeout", read_duration<&ListenerConfig::header_timeout>},
+    {"body_timeout", read_duration<&ListenerConfig::body_timeout>},
+    {"keepalive_timeout", read_duration<&ListenerConfig::keepalive_timeout>},
+    {"tunnel_timeout", read_duration<&ListenerConfig::tunnel_timeout>},
 }};
 
 void read_listeners(YamlReader& reader, const YAML::Node& value, const std::string& path,

@@ -2,35 +2,15 @@
 // messages are a contract with users (and their scripts), so they are compared whole.
 #include <gtest/gtest.h>
 
-#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "fulcrum/config.h"
+#include "unit/config/bad_config.h"
 
 namespace fulcrum {
 namespace {
-
-struct BadConfigRow {
-  std::string_view name;
-  std::string_view yaml;
-  std::vector<std::string> errors;
-};
-
-// Failures name the row rather than dumping its bytes.
-void PrintTo(const BadConfigRow& row, std::ostream* out) { *out << row.name; }
-
-std::vector<std::string> load_errors(std::string_view yaml) {
-  const ConfigLoadResult result = load_config_string(yaml, "bad.yaml");
-  std::vector<std::string> printed;
-  for (const ConfigError& error : result.errors) printed.push_back(error.to_string());
-  // A failed load must never hand out a half-read Config.
-  if (!result.errors.empty()) {
-    EXPECT_FALSE(result.config.has_value());
-  }
-  return printed;
-}
 
 // Every row is a complete file; its line numbers are the ones in the expected messages.
 const BadConfigRow kBadConfigs[] = {
@@ -198,7 +178,7 @@ pools:
     strategy: fastest
 )",
      {"bad.yaml:8: pools.chat.strategy: unknown strategy 'fastest' (expected one of: "
-      "round_robin, weighted, random, least_connections, source_hash)"}},
+      "round_robin, weighted, random, least_connections, source_hash, least_latency, hash)"}},
 
     {"unknown mode",
      R"(listeners:
@@ -262,7 +242,7 @@ pools:
 )",
      {"bad.yaml:7: pools.chat: duplicate pool name 'chat'",
       "bad.yaml:8: pools.chat.strategy: unknown strategy 'fastest' (expected one of: "
-      "round_robin, weighted, random, least_connections, source_hash)"}},
+      "round_robin, weighted, random, least_connections, source_hash, least_latency, hash)"}},
 
     {"duplicate key inside a mapping",
      R"(listeners:
@@ -426,14 +406,7 @@ TEST_P(BadConfig, ReportsExactErrors) {
   EXPECT_EQ(load_errors(GetParam().yaml), GetParam().errors);
 }
 
-INSTANTIATE_TEST_SUITE_P(Table, BadConfig, ::testing::ValuesIn(kBadConfigs),
-                         [](const ::testing::TestParamInfo<BadConfigRow>& info) {
-                           std::string name;
-                           for (char c : info.param.name) {
-                             name += (std::isalnum(static_cast<unsigned char>(c)) != 0) ? c : '_';
-                           }
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Table, BadConfig, ::testing::ValuesIn(kBadConfigs), row_test_name);
 
 TEST(LoadConfigErrors, ReportsEveryErrorOfAFileInFileOrder) {
   // Reader errors (types, unknown keys) and rule errors (references, ranges, duplicates) are
@@ -470,7 +443,7 @@ pools:
       "listeners[0] ('127.0.0.1:7000')",
       "bad.yaml:11: listeners[1].pool: unknown pool 'missing' (defined pools: chat, empty)",
       "bad.yaml:14: pools.chat.strategy: unknown strategy 'fastest' (expected one of: "
-      "round_robin, weighted, random, least_connections, source_hash)",
+      "round_robin, weighted, random, least_connections, source_hash, least_latency, hash)",
       "bad.yaml:15: pools.chat.retries: expected a number (got 'many')",
       "bad.yaml:18: pools.chat.backends[0].weight: must be between 1 and 1000000 (got 0)",
       "bad.yaml:19: pools.chat.backends[1].address: invalid address '127.0.0.1': address has no "

@@ -109,6 +109,172 @@ TEST(LoadConfig, FullExampleBecomesExactModelValues) {
   EXPECT_EQ(config.find_pool("nope"), nullptr);
 }
 
+// The example of the http mode issue, in full.
+constexpr std::string_view kHttpConfig = R"(listeners:
+  - name: web
+    listen: 127.0.0.1:8080
+    mode: http
+    max_header_size: 32k
+    max_headers: 100
+    max_body: 100m
+    header_timeout: 10s
+    body_timeout: 30s
+    keepalive_timeout: 60s
+    tunnel_timeout: 1h
+    routes:
+      - match: { path: /api/* }
+        pool: api
+      - match: { host: static.example.com, path: /assets/* }
+        pool: static
+        strip_prefix: /assets
+      - match: { header: { X-Canary: "1" } }
+        pool: canary
+      - match: { method: POST, host: "*.example.com" }
+        pool: api
+      - pool: web
+  - listen: 127.0.0.1:8081
+    mode: http
+    pool: users
+pools:
+  api:
+    strategy: least_latency
+    response_timeout: 20s
+    retries: 2
+    max_idle: 16
+    idle_timeout: 90s
+    sticky: { cookie: SRV }
+    backends: [127.0.0.1:9001]
+  static:
+    sticky: { session_expiry: 10s }
+    backends: [127.0.0.1:9002]
+  canary:
+    backends: [127.0.0.1:9003]
+  web:
+    backends: [127.0.0.1:9004]
+  users:
+    strategy: hash
+    hash: { header: X-User }
+    backends: [127.0.0.1:9005, 127.0.0.1:9006]
+)";
+
+TEST(LoadConfig, HttpExampleBecomesExactModelValues) {
+  const ConfigLoadResult result = load_config_string(kHttpConfig, "http.yaml");
+  ASSERT_TRUE(result.ok()) << print_errors(result);
+  const Config& config = *result.config;
+  ASSERT_EQ(config.listeners.size(), 2u);
+
+  const ListenerConfig& web = config.listeners[0];
+  EXPECT_EQ(web.mode, ListenerMode::Http);
+  EXPECT_EQ(web.pool, "");
+  EXPECT_EQ(web.max_header_size, 32u * 1024);
+  EXPECT_EQ(web.max_headers, 100u);
+  EXPECT_EQ(web.max_body, 100u * 1024 * 1024);
+  EXPECT_EQ(web.header_timeout, seconds(10));
+  EXPECT_EQ(web.body_timeout, seconds(30));
+  EXPECT_EQ(web.keepalive_timeout, seconds(60));
+  EXPECT_EQ(web.tunnel_timeout, std::chrono::hours(1));
+  ASSERT_EQ(web.routes.size(), 5u);
+  EXPECT_EQ(web.routes[0].match.path, "/api/*");
+  EXPECT_EQ(web.routes[0].match.host, "");
+  EXPECT_EQ(web.routes[0].pool, "api");
+  EXPECT_EQ(web.routes[0].strip_prefix, "");
+  EXPECT_EQ(web.routes[1].match.host, "static.example.com");
+  EXPECT_EQ(web.routes[1].match.path, "/assets/*");
+  EXPECT_EQ(web.routes[1].pool, "static");
+  EXPECT_EQ(web.routes[1].strip_prefix, "/assets");
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(web.routes[2].match.headers, (Headers{{"X-Canary", "1"}}));
+  EXPECT_EQ(web.routes[2].pool, "canary");
+  EXPECT_EQ(web.routes[3].match.method, "POST");
+  EXPECT_EQ(web.routes[3].match.host, "*.example.com");
+  EXPECT_EQ(web.routes[4].match.host, "");
+  EXPECT_EQ(web.routes[4].match.path, "");
+  EXPECT_EQ(web.routes[4].match.method, "");
+  EXPECT_TRUE(web.routes[4].match.headers.empty());
+  EXPECT_EQ(web.routes[4].pool, "web");
+
+  const ListenerConfig& users = config.listeners[1];  // http keys left out: their defaults
+  EXPECT_EQ(users.pool, "users");
+  EXPECT_TRUE(users.routes.empty());
+  EXPECT_EQ(users.max_header_size, 32u * 1024);
+  EXPECT_EQ(users.max_headers, 100u);
+  EXPECT_EQ(users.max_body, 0u);
+  EXPECT_EQ(users.header_timeout, seconds(10));
+  EXPECT_EQ(users.body_timeout, seconds(30));
+  EXPECT_EQ(users.keepalive_timeout, seconds(60));
+  EXPECT_EQ(users.tunnel_timeout, std::chrono::hours(1));
+
+  const PoolConfig& api = *config.find_pool("api");
+  EXPECT_EQ(api.strategy, "least_latency");
+  EXPECT_EQ(api.response_timeout, seconds(20));
+  EXPECT_EQ(api.retries, std::optional<std::uint32_t>(2));
+  EXPECT_EQ(api.max_idle, 16u);
+  EXPECT_EQ(api.idle_timeout, seconds(90));
+  ASSERT_TRUE(api.sticky.has_value());
+  EXPECT_EQ(api.sticky->cookie, "SRV");
+  EXPECT_FALSE(api.hash.has_value());
+
+  const PoolConfig& static_pool = *config.find_pool("static");
+  ASSERT_TRUE(static_pool.sticky.has_value());
+  EXPECT_EQ(static_pool.sticky->cookie, "");  // stickiness by client IP
+  EXPECT_EQ(static_pool.sticky->session_expiry, seconds(10));
+  EXPECT_EQ(static_pool.response_timeout, seconds(60));  // defaults
+  EXPECT_EQ(static_pool.max_idle, 64u);
+  EXPECT_EQ(static_pool.idle_timeout, seconds(60));
+  EXPECT_EQ(static_pool.retries, std::nullopt);  // the engine picks by mode
+
+  const PoolConfig& users_pool = *config.find_pool("users");
+  EXPECT_EQ(users_pool.strategy, "hash");
+  ASSERT_TRUE(users_pool.hash.has_value());
+  EXPECT_EQ(users_pool.hash->header, "X-User");
+  EXPECT_EQ(users_pool.hash->cookie, "");
+  EXPECT_FALSE(users_pool.hash->path);
+}
+
+TEST(LoadConfig, HashKeyForms) {
+  const ConfigLoadResult result = load_config_string(R"(listeners:
+  - {listen: "127.0.0.1:1", mode: http, pool: a}
+  - {listen: "127.0.0.1:2", mode: http, pool: b}
+pools:
+  a: {strategy: hash, hash: {cookie: uid}, backends: [127.0.0.1:9]}
+  b: {strategy: hash, hash: {path: true}, backends: [127.0.0.1:9]}
+)");
+  ASSERT_TRUE(result.ok()) << print_errors(result);
+  EXPECT_EQ(result.config->pools[0].hash->cookie, "uid");
+  EXPECT_TRUE(result.config->pools[1].hash->path);
+}
+
+TEST(LoadConfig, SizesTakeEveryUnitAndTheBounds) {
+  const ConfigLoadResult result = load_config_string(R"(listeners:
+  - {listen: "127.0.0.1:1", mode: http, pool: p, max_header_size: 1k, max_body: 1048576g}
+  - {listen: "127.0.0.1:2", mode: http, pool: p, max_header_size: 1M, max_body: 2G}
+  - {listen: "127.0.0.1:3", mode: http, pool: p, max_header_size: 1024, max_body: 0}
+pools:
+  p: {backends: [127.0.0.1:9]}
+)");
+  ASSERT_TRUE(result.ok()) << print_errors(result);
+  EXPECT_EQ(result.config->listeners[0].max_header_size, 1024u);
+  EXPECT_EQ(result.config->listeners[0].max_body, std::uint64_t{1} << 50);
+  EXPECT_EQ(result.config->listeners[1].max_header_size, 1024u * 1024);
+  EXPECT_EQ(result.config->listeners[1].max_body, std::uint64_t{2} << 30);
+  EXPECT_EQ(result.config->listeners[2].max_header_size, 1024u);
+  EXPECT_EQ(result.config->listeners[2].max_body, 0u);
+}
+
+TEST(LoadConfig, AHostOfAnHttpListenerMayBeAnIpv6Literal) {
+  const ConfigLoadResult result = load_config_string(R"(listeners:
+  - listen: 127.0.0.1:1
+    mode: http
+    routes:
+      - {match: {host: "[::1]"}, pool: p}
+      - {match: {host: "*.Example.COM", method: PURGE, path: /*}, pool: p}
+      - pool: p
+pools:
+  p: {backends: [127.0.0.1:9]}
+)");
+  EXPECT_TRUE(result.ok()) << print_errors(result);
+}
+
 TEST(LoadConfig, MinimalFileTakesTopLevelDefaults) {
   const ConfigLoadResult result = load_config_string(R"(listeners:
   - listen: 0.0.0.0:0

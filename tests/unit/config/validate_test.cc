@@ -66,7 +66,7 @@ TEST(ValidateConfig, ReportsEveryRuleBrokenInModelOrder) {
       "<config>: listeners[1].backlog: must be between 1 and 65535 (got 0)",
       "<config>: listeners[2].pool: missing: every listener needs a pool",
       "<config>: pools.chat.strategy: unknown strategy 'fastest' (expected one of: round_robin, "
-      "weighted, random, least_connections, source_hash)",
+      "weighted, random, least_connections, source_hash, least_latency, hash)",
       "<config>: pools.chat.sticky.session_expiry: must not be negative",
       "<config>: pools.chat.connect_timeout: must be at most 365d (got 366d)",
       "<config>: pools.chat.deactivate_for: must not be negative",
@@ -118,6 +118,76 @@ pools:
   EXPECT_EQ(loaded.errors[0].key, built[0].key);
   EXPECT_EQ(loaded.errors[0].message, built[0].message);
   EXPECT_EQ(loaded.errors[0].line, 8);
+}
+
+Config valid_http_config() {
+  Config config = valid_config();
+  ListenerConfig web;
+  web.listen = "127.0.0.1:8080";
+  web.mode = ListenerMode::Http;
+  RouteConfig api;
+  api.match.path = "/api/*";
+  api.pool = "chat";
+  web.routes.push_back(api);
+  RouteConfig rest;
+  rest.pool = "chat";
+  web.routes.push_back(rest);
+  config.listeners.push_back(web);
+  return config;
+}
+
+TEST(ValidateConfig, AcceptsAValidHttpConfig) {
+  EXPECT_TRUE(validate_config(valid_http_config()).empty());
+}
+
+TEST(ValidateConfig, HttpRulesHoldForCodeBuiltConfigs) {
+  Config config = valid_http_config();
+  ListenerConfig& web = config.listeners[1];
+  web.max_header_size = 100;
+  web.max_body = (std::uint64_t{1} << 50) + 1;
+  web.body_timeout = std::chrono::seconds(0);
+  web.routes[0].match.headers = {{"X-A", "1"}, {"x-a", "2"}};
+  web.routes[0].match.host = "*.example.com:80";
+  web.routes.push_back(RouteConfig{{}, "nope", "/x"});
+  ListenerConfig& chat = config.listeners[0];  // tcp
+  chat.keepalive_timeout = std::chrono::seconds(5);
+  config.pools[0].strategy = "hash";  // used by the tcp listener, and without `hash`
+  config.pools[0].max_idle = 200000;
+
+  const std::vector<std::string> expected = {
+      "<config>: listeners[0].keepalive_timeout: only for mode: http",
+      "<config>: listeners[1].routes[0].match.host: expected a host like api.example.com or "
+      "*.example.com, without a port (got '*.example.com:80')",
+      "<config>: listeners[1].routes[0].match.header.x-a: header 'x-a' is already matched as "
+      "'X-A' (header names are case-insensitive)",
+      "<config>: listeners[1].routes[2]: unreachable: an earlier route (routes[1]) matches every "
+      "request",
+      "<config>: listeners[1].routes[2].pool: unknown pool 'nope' (defined pools: chat)",
+      "<config>: listeners[1].max_header_size: must be between 1k and 1m (got 100)",
+      "<config>: listeners[1].max_body: must be between 0 and 1048576g (got 1125899906842625)",
+      "<config>: listeners[1].body_timeout: must be longer than 0",
+      "<config>: pools.chat.hash: missing: strategy 'hash' needs a key: { header: NAME }, "
+      "{ cookie: NAME } or { path: true }",
+      "<config>: pools.chat.strategy: strategy 'hash' is only for mode: http, but tcp listener "
+      "'chat' (listeners[0]) uses this pool",
+      "<config>: pools.chat.max_idle: must be between 0 and 100000 (got 200000)",
+  };
+  EXPECT_EQ(printed(validate_config(config)), expected);
+}
+
+TEST(ValidateConfig, HttpListenerNeedsRoutesOrPoolNotBoth) {
+  Config config = valid_http_config();
+  config.listeners[1].pool = "chat";
+  EXPECT_EQ(printed(validate_config(config)),
+            std::vector<std::string>{
+                "<config>: listeners[1].routes: routes and pool exclude each other (for a default "
+                "pool, end the routes with '- pool: chat')"});
+  config.listeners[1].routes.clear();
+  EXPECT_TRUE(validate_config(config).empty());  // pool alone: one catch-all route
+  config.listeners[1].pool.clear();
+  EXPECT_EQ(printed(validate_config(config)),
+            std::vector<std::string>{
+                "<config>: listeners[1].pool: missing: an http listener needs routes or a pool"});
 }
 
 TEST(ConfigErrorToString, LeavesOutUnknownLineAndEmptyKey) {
