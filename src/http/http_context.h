@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,7 +33,8 @@ class HttpListenerShared {
   HttpListenerShared(const ListenerConfig& config, const std::vector<std::string>& pool_names);
 
   const ListenerConfig& config() const { return config_; }
-  const Router& router() const { return router_; }
+  /// The route of a request, or nullptr (404).
+  const Route* route(const RequestHead& head) const;
   HeadLimits request_limits() const { return limits_; }
   HeadLimits response_limits() const;
   /// The 503 answer: the listener's `unavailable` text or a short default.
@@ -40,7 +42,7 @@ class HttpListenerShared {
 
  private:
   ListenerConfig config_;
-  Router router_;
+  std::optional<Router> router_;
   HeadLimits limits_;
   std::string unavailable_;
 };

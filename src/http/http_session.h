@@ -42,6 +42,7 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
 
   void start();
   void close_now() override { finish(Ending::Abort); }
+  void drain() override;
 
  private:
   enum class Phase : std::uint8_t {
@@ -71,6 +72,8 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   // Socket I/O with readiness flags.
   Io read_client();
   Io read_upstream();
+  Io send_parts(int fd, bool& writable, core::TimePoint& activity, std::string_view first, std::string_view second,
+                std::size_t& sent);
   Io send_client(const char* data, std::size_t size, std::size_t& sent);
   Io send_upstream(const char* data, std::size_t size, std::size_t& sent);
 
@@ -86,7 +89,8 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
 
   // The response side.
   bool pump_response();
-  bool on_response_head();
+  /// Handles a complete response head; false when the session left the exchange (error, tunnel).
+  bool on_response_head(const ResponseHead& head, std::size_t head_length);
   bool flush_client();
   void finish_exchange();
   void release_upstream(bool reusable);
@@ -140,7 +144,13 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   BodyTracker response_body_{BodyFraming{}};
   std::size_t response_body_pending_ = 0;  // body bytes at the front of the upstream buffer
   bool response_done_ = false;
+  bool upstream_reusable_ = false;
+  bool response_until_close_ = false;
   bool close_after_response_ = false;
+  bool upstream_eof_sent_ = false;  // tunnel: the client's FIN was passed on
+  bool client_eof_sent_ = false;    // tunnel: the backend's FIN was passed on
+  bool lingering_ = false;
+  std::uint64_t requests_served_ = 0;
   std::string set_cookie_;  // a sticky cookie to set on this response
   core::TimePoint request_sent_at_{};
   core::TimePoint upstream_activity_{};

@@ -5,12 +5,14 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <thread>
 
 #include "core/log.h"
+#include "http/http_context.h"
 #include "net/socket.h"
 #include "runtime/control_plane.h"
 #include "runtime/listener_state.h"
@@ -68,13 +70,16 @@ Status Balancer::Impl::build_pools() {
   std::uint64_t next_id = 1;
   for (const auto& pool_config : config.pools) {
     std::shared_ptr<balance::StickyTable> sticky;
-    if (pool_config.sticky) sticky = std::make_shared<balance::StickyTable>(pool_config.sticky->session_expiry);
+    if (pool_config.sticky && pool_config.sticky->cookie.empty()) {
+      sticky = std::make_shared<balance::StickyTable>(pool_config.sticky->session_expiry);
+    }
     auto pool = std::make_unique<upstream::Pool>(pool_config.name, sticky);
     auto snapshot = std::make_shared<upstream::PoolSnapshot>();
     snapshot->name = pool_config.name;
     snapshot->strategy = pool_config.strategy;
     snapshot->connect_timeout = pool_config.connect_timeout;
     snapshot->deactivate_for = pool_config.deactivate_for;
+    snapshot->config = pool_config;
     const auto backends = static_cast<std::uint32_t>(pool_config.backends.size());
     snapshot->max_attempts = 1 + pool_config.retries.value_or(backends > 0 ? backends - 1 : 0);
     for (const auto& backend : pool_config.backends) {
@@ -114,6 +119,11 @@ Status Balancer::Impl::bind_listeners(unsigned worker_total, std::vector<std::ve
       sockets[w].push_back(std::move(fd));
     }
     state->bound = *address;
+    if (listener_config.mode == ListenerMode::Http) {
+      std::vector<std::string> pool_names;
+      for (const auto& pool : config.pools) pool_names.push_back(pool.name);
+      state->http = std::make_shared<http::HttpListenerShared>(listener_config, pool_names);
+    }
     listeners.push_back(std::move(state));
   }
   return {};
@@ -127,11 +137,6 @@ Status Balancer::start() {
   auto& impl = *impl_;
   if (impl.running) return {"already running"};
   if (auto errors = validate_config(impl.config); !errors.empty()) return {join_errors(errors)};
-  for (const auto& listener : impl.config.listeners) {
-    if (listener.mode == ListenerMode::Http) {
-      return {"listener '" + listener.name + "': mode http is not available in this build yet (use mode: tcp)"};
-    }
-  }
 
   // splice(2) cannot take MSG_NOSIGNAL: a write to a peer that is gone must be an EPIPE, not a
   // process-wide SIGPIPE.
@@ -150,10 +155,15 @@ Status Balancer::start() {
   }
 
   std::vector<runtime::ListenerState*> listener_states;
-  for (auto& state : impl.listeners) listener_states.push_back(state.get());
+  // HTTP buffers hold a whole head, plus room for what forwarding adds to it.
+  std::size_t buffer_size = 16 * 1024;
+  for (auto& state : impl.listeners) {
+    listener_states.push_back(state.get());
+    if (state->http) buffer_size = std::max<std::size_t>(buffer_size, state->config.max_header_size + 4096);
+  }
   for (unsigned w = 0; w < worker_total; ++w) {
     impl.workers.push_back(
-        std::make_unique<runtime::Worker>(w, listener_states, std::move(sockets[w]), impl.pools));
+        std::make_unique<runtime::Worker>(w, listener_states, std::move(sockets[w]), impl.pools, buffer_size));
   }
   impl.control = std::make_unique<runtime::ControlPlane>(impl.pools);
   impl.control->start();

@@ -4,10 +4,15 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "fulcrum/config.h"
 #include "net/address.h"
+
+namespace fulcrum::http {
+class HttpListenerShared;
+}
 
 namespace fulcrum::runtime {
 
@@ -19,6 +24,8 @@ struct ListenerState {
   /// Client connections open on this listener across all workers.
   std::atomic<std::int64_t> active{0};
   std::atomic<std::uint64_t> accepted_total{0};
+  /// mode http: routes, limits, prebuilt responses; null for tcp listeners.
+  std::shared_ptr<const http::HttpListenerShared> http;
 
   bool at_limit() const {
     return config.max_connections != 0 &&

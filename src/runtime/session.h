@@ -10,6 +10,9 @@ class Session {
   virtual ~Session() = default;
   /// Closes the connection at once (drain deadline, shutdown). Loop thread only.
   virtual void close_now() = 0;
+  /// The worker stopped accepting: finish what is in flight, take nothing new (an idle keep-alive
+  /// connection closes now). Loop thread only.
+  virtual void drain() {}
 
  private:
   friend class SessionList;
@@ -34,6 +37,7 @@ class SessionList {
     --size_;
   }
   Session* front() const { return head_; }
+  static Session* next(const Session& s) { return s.next_; }
   std::size_t size() const { return size_; }
 
  private:

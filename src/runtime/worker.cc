@@ -7,6 +7,8 @@
 #include <future>
 
 #include "core/log.h"
+#include "http/http_context.h"
+#include "http/http_session.h"
 #include "l4/tcp_session.h"
 
 namespace fulcrum::runtime {
@@ -19,8 +21,8 @@ constexpr int kAcceptBatch = 64;  // accepts per event before other work gets a 
 /// This worker's listening socket for one listener.
 class Worker::AcceptSocket final : public core::IoHandler {
  public:
-  AcceptSocket(Worker& worker, ListenerState& listener, net::UniqueFd fd)
-      : worker_(worker), listener_(listener), fd_(std::move(fd)) {}
+  AcceptSocket(Worker& worker, ListenerState& listener, net::UniqueFd fd, http::HttpWorkerContext* http)
+      : worker_(worker), listener_(listener), fd_(std::move(fd)), http_(http) {}
 
   bool watch() { return worker_.loop_.add(fd_.get(), EPOLLIN, this); }
   void close() {
@@ -62,9 +64,15 @@ class Worker::AcceptSocket final : public core::IoHandler {
       }
       listener_.active.fetch_add(1, std::memory_order_relaxed);
       listener_.accepted_total.fetch_add(1, std::memory_order_relaxed);
-      auto* session = new l4::TcpSession(worker_, listener_, net::UniqueFd(fd), peer);
-      worker_.add_session(*session);
-      session->start();
+      if (http_) {
+        auto* session = new http::HttpSession(worker_, listener_, *http_, net::UniqueFd(fd), peer);
+        worker_.add_session(*session);
+        session->start();
+      } else {
+        auto* session = new l4::TcpSession(worker_, listener_, net::UniqueFd(fd), peer);
+        worker_.add_session(*session);
+        session->start();
+      }
     }
   }
 
@@ -72,13 +80,16 @@ class Worker::AcceptSocket final : public core::IoHandler {
   Worker& worker_;
   ListenerState& listener_;
   net::UniqueFd fd_;
+  http::HttpWorkerContext* http_;
   bool paused_ = false;
 };
 
 Worker::Worker(unsigned index, std::vector<ListenerState*> listeners, std::vector<net::UniqueFd> sockets,
-               const std::vector<std::unique_ptr<upstream::Pool>>& pools)
+               const std::vector<std::unique_ptr<upstream::Pool>>& pools, std::size_t buffer_size)
     : index_(index),
       random_(0x66756c6372756dULL + index),
+      buffers_(buffer_size),
+      connections_(loop_, buffers_),
       drain_timer_([this] {
         while (auto* session = sessions_.front()) session->close_now();
         maybe_finish_drain();
@@ -86,7 +97,13 @@ Worker::Worker(unsigned index, std::vector<ListenerState*> listeners, std::vecto
       resume_timer_([this] { check_paused(); }) {
   for (const auto& pool : pools) selectors_.push_back(std::make_unique<upstream::Selector>(*pool, random_));
   for (std::size_t i = 0; i < listeners.size(); ++i) {
-    accept_sockets_.push_back(std::make_unique<AcceptSocket>(*this, *listeners[i], std::move(sockets[i])));
+    http::HttpWorkerContext* http = nullptr;
+    if (listeners[i]->http) {
+      http_contexts_.push_back(
+          std::make_unique<http::HttpWorkerContext>(*listeners[i]->http, loop_, buffers_, connections_, random_));
+      http = http_contexts_.back().get();
+    }
+    accept_sockets_.push_back(std::make_unique<AcceptSocket>(*this, *listeners[i], std::move(sockets[i]), http));
   }
 }
 
@@ -125,6 +142,10 @@ void Worker::begin_drain(core::TimePoint deadline) {
   draining_ = true;
   for (auto& socket : accept_sockets_) socket->close();
   loop_.timers().cancel(resume_timer_);
+  // Sessions may end inside drain(): walk a copy of the list.
+  std::vector<Session*> open;
+  for (Session* s = sessions_.front(); s; s = SessionList::next(*s)) open.push_back(s);
+  for (Session* s : open) s->drain();
   loop_.timers().schedule(drain_timer_, deadline);
   maybe_finish_drain();
 }

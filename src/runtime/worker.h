@@ -8,21 +8,28 @@
 #include <vector>
 
 #include "balance/random.h"
+#include "core/buffer.h"
 #include "core/event_loop.h"
 #include "l4/pipe_pool.h"
 #include "net/socket.h"
 #include "runtime/listener_state.h"
 #include "runtime/session.h"
+#include "upstream/connection_pool.h"
 #include "upstream/pool.h"
 #include "upstream/selector.h"
+
+namespace fulcrum::http {
+class HttpWorkerContext;
+}
 
 namespace fulcrum::runtime {
 
 class Worker {
  public:
-  /// `sockets[i]` is this worker's bound socket for `listeners[i]`.
+  /// `sockets[i]` is this worker's bound socket for `listeners[i]`; HTTP buffers are
+  /// `buffer_size` bytes (at least the largest max_header_size).
   Worker(unsigned index, std::vector<ListenerState*> listeners, std::vector<net::UniqueFd> sockets,
-         const std::vector<std::unique_ptr<upstream::Pool>>& pools);
+         const std::vector<std::unique_ptr<upstream::Pool>>& pools, std::size_t buffer_size);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -41,6 +48,8 @@ class Worker {
   upstream::Selector& selector(std::size_t pool_index) { return *selectors_[pool_index]; }
   /// Connections open on this worker (loop thread).
   std::size_t sessions() const { return sessions_.size(); }
+  /// True once drain() began: sessions finish what is in flight and take nothing new.
+  bool draining() const { return draining_; }
 
   /// Session bookkeeping, loop thread only: a session registers when accepted and reports its
   /// end once; the worker destroys it after the current loop turn.
@@ -58,7 +67,10 @@ class Worker {
   core::EventLoop loop_;
   balance::Random random_;
   l4::PipePool pipes_;
+  core::BufferPool buffers_;
+  upstream::ConnectionPool connections_;
   std::vector<std::unique_ptr<upstream::Selector>> selectors_;
+  std::vector<std::unique_ptr<http::HttpWorkerContext>> http_contexts_;  // by listener; null for tcp
   std::vector<std::unique_ptr<AcceptSocket>> accept_sockets_;
   SessionList sessions_;
   bool draining_ = false;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "balance/latency_tracker.h"
 #include "core/clock.h"
 #include "net/address.h"
 
@@ -36,6 +37,12 @@ class alignas(64) Backend {
     return now.time_since_epoch().count() < deactivated_until_.load(std::memory_order_relaxed);
   }
 
+  /// Time to first response byte, fed to least_latency's peak-EWMA (any worker).
+  void record_response_time(std::chrono::nanoseconds time_to_first_byte, core::TimePoint now) {
+    latency_.record(time_to_first_byte, now);
+  }
+  const balance::LatencyTracker& latency() const { return latency_; }
+
   std::uint64_t connect_failures() const { return connect_failures_.load(std::memory_order_relaxed); }
   void count_connect_failure() { connect_failures_.fetch_add(1, std::memory_order_relaxed); }
   std::uint64_t connections_total() const { return connections_total_.load(std::memory_order_relaxed); }
@@ -50,6 +57,7 @@ class alignas(64) Backend {
   std::atomic<core::Clock::rep> deactivated_until_{0};
   std::atomic<std::uint64_t> connect_failures_{0};
   std::atomic<std::uint64_t> connections_total_{0};
+  balance::LatencyTracker latency_;
 };
 
 }  // namespace fulcrum::upstream

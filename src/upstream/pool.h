@@ -27,6 +27,8 @@ struct PoolSnapshot {
   /// Connection attempts per client connection: 1 + retries.
   std::uint32_t max_attempts = 1;
   std::vector<std::shared_ptr<Backend>> backends;
+  /// The pool's configuration as loaded (http settings, hash key, sticky cookie).
+  PoolConfig config;
 };
 
 class Pool {

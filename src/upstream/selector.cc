@@ -44,7 +44,8 @@ std::optional<std::size_t> Selector::index_of(std::uint64_t id) const {
 std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint now) {
   refresh();
   const auto& backends = snapshot_->backends;
-  if (selection.attempts >= snapshot_->max_attempts || !strategy_) return nullptr;
+  const std::uint32_t max_attempts = selection.max_attempts ? selection.max_attempts : snapshot_->max_attempts;
+  if (selection.attempts >= max_attempts || !strategy_) return nullptr;
 
   balance::BackendSet tried(backends.size());
   for (auto id : selection.tried) {
@@ -52,7 +53,11 @@ std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint no
   }
 
   std::optional<std::size_t> chosen;
-  if (auto* sticky = pool_.sticky(); sticky && selection.attempts == 0) {
+  if (selection.preferred && selection.attempts == 0) {
+    auto index = index_of(*selection.preferred);
+    if (index && !backends[*index]->deactivated(now)) chosen = index;
+  }
+  if (auto* sticky = pool_.sticky(); !chosen && sticky && selection.attempts == 0) {
     if (auto id = sticky->find(selection.client, now)) {
       auto index = index_of(*id);
       if (index && !backends[*index]->deactivated(now)) chosen = index;
@@ -60,7 +65,13 @@ std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint no
   }
   if (!chosen) {
     Loads loads(snapshot_.get());
-    balance::PickContext context{selection.hash, &loads, &random_};
+    Latencies latencies(snapshot_.get());
+    balance::PickContext context;
+    context.hash = selection.hash;
+    context.load = &loads;
+    context.random = &random_;
+    context.latency = &latencies;
+    context.now = now;
     balance::BackendSet excluded = tried;
     for (std::size_t i = 0; i < backends.size(); ++i) {
       if (backends[i]->deactivated(now)) excluded.insert(i);

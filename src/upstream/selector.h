@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "balance/random.h"
@@ -22,6 +23,10 @@ struct Selection {
   /// Ids of the backends already tried for this connection (ids survive a snapshot change).
   std::vector<std::uint64_t> tried;
   std::uint32_t attempts = 0;
+  /// Attempts allowed; 0 means the pool's own (1 + retries, or every backend once).
+  std::uint32_t max_attempts = 0;
+  /// A backend asked for by the request (a sticky cookie), tried first while it is up.
+  std::optional<std::uint64_t> preferred;
 };
 
 /// One per (worker, pool); lives on its worker's thread and is not thread-safe.
@@ -46,6 +51,17 @@ class Selector {
    public:
     explicit Loads(const PoolSnapshot* snapshot) : snapshot_(snapshot) {}
     std::int64_t load(std::size_t backend) const override { return snapshot_->backends[backend]->active(); }
+
+   private:
+    const PoolSnapshot* snapshot_;
+  };
+
+  class Latencies final : public balance::LatencyView {
+   public:
+    explicit Latencies(const PoolSnapshot* snapshot) : snapshot_(snapshot) {}
+    double latency(std::size_t backend, balance::TimePoint now) const override {
+      return snapshot_->backends[backend]->latency().estimate(now);
+    }
 
    private:
     const PoolSnapshot* snapshot_;

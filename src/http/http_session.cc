@@ -1,0 +1,898 @@
+#include "http/http_session.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/log.h"
+#include "http/error_response.h"
+#include "http/forwarding.h"
+#include "http/http_context.h"
+#include "http/request_parser.h"
+#include "http/response_parser.h"
+#include "runtime/listener_state.h"
+#include "runtime/worker.h"
+
+namespace fulcrum::http {
+
+namespace {
+
+constexpr std::uint32_t kEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+constexpr auto kLingerLimit = std::chrono::seconds(2);
+constexpr int kStepsPerTurn = 64;  // then yield to the other connections of this turn
+constexpr std::uint32_t kDefaultHttpRetries = 2;
+
+bool is_idempotent(Method method) {
+  switch (method) {
+    case Method::Get:
+    case Method::Head:
+    case Method::Options:
+    case Method::Trace:
+    case Method::Put:
+    case Method::Delete:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void set_abortive_close(int fd) {
+  linger option{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, sizeof option);
+}
+
+}  // namespace
+
+HttpSession::HttpSession(runtime::Worker& worker, runtime::ListenerState& listener, HttpWorkerContext& context,
+                         net::UniqueFd client, const net::Address& client_address)
+    : worker_(worker),
+      listener_(listener),
+      context_(context),
+      client_(std::move(client)),
+      client_address_(client_address),
+      timer_([this] { on_timer(); }) {
+  client_endpoint_.session = this;
+}
+
+HttpSession::~HttpSession() = default;
+
+void HttpSession::start() {
+  auto& loop = context_.loop();
+  client_activity_ = request_started_ = loop.now();
+  if (!loop.add(client_.get(), kEvents, &client_endpoint_)) {
+    finish(Ending::Abort);
+    return;
+  }
+  // The request has often arrived with the handshake: read it now rather than after an epoll turn.
+  drive();
+}
+
+void HttpSession::drain() {
+  if (phase_ == Phase::Request && client_in_.empty() && !own_request_parser_) {
+    finish(Ending::Graceful);  // idle between requests: nothing is lost by closing now
+  } else {
+    close_after_response_ = true;  // on_response_head() also asks the worker
+  }
+}
+
+// ---------------------------------------------------------------------------------------- events
+
+void HttpSession::on_client_io(std::uint32_t events) {
+  if (phase_ == Phase::Ended) return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_readable_ = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) client_writable_ = true;
+  drive();
+}
+
+void HttpSession::on_upstream_io(upstream::UpstreamConnection& connection, std::uint32_t events) {
+  if (phase_ == Phase::Ended || &connection != upstream_.get()) return;
+  if (phase_ == Phase::Connecting) {
+    if (events & (EPOLLERR | EPOLLHUP)) {
+      const int error = net::socket_error(connection.fd());
+      upstream_failed(error ? std::strerror(error) : "connection refused", 503);
+    } else if (events & EPOLLOUT) {
+      on_connected();
+    }
+  } else {
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) upstream_readable_ = true;
+    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) upstream_writable_ = true;
+  }
+  drive();
+}
+
+void HttpSession::drive() {
+  int steps = 0;
+  while (phase_ != Phase::Ended && step()) {
+    if (++steps == kStepsPerTurn) {
+      // Edge-triggered: nobody will wake us for bytes we left unread; come back after the others.
+      context_.loop().defer([this] { drive(); });
+      break;
+    }
+  }
+  if (phase_ != Phase::Ended) rearm_timer();
+}
+
+bool HttpSession::step() {
+  switch (phase_) {
+    case Phase::Request:
+      return parse_request();
+    case Phase::Connecting:
+      return false;
+    case Phase::Exchange: {
+      bool progress = flush_client();
+      if (phase_ != Phase::Exchange) return true;
+      progress |= pump_request();
+      if (phase_ != Phase::Exchange) return true;
+      progress |= pump_response();
+      if (phase_ != Phase::Exchange) return true;
+      if (request_done_ && response_done_ && response_body_pending_ == 0 && client_out_.empty()) {
+        finish_exchange();
+        return true;
+      }
+      return progress;
+    }
+    case Phase::Tunnel:
+      return pump_tunnel();
+    case Phase::Closing: {
+      const bool progress = flush_client();
+      if (phase_ == Phase::Closing && client_out_.empty()) return linger() || progress;
+      return progress;
+    }
+    case Phase::Ended:
+      return false;
+  }
+  return false;
+}
+
+void HttpSession::rearm_timer() {
+  const auto& config = context_.config();
+  core::TimePoint deadline;
+  switch (phase_) {
+    case Phase::Request:
+      // Before the first byte of a request: header_timeout on a new connection, keepalive_timeout
+      // between requests. Once a head has begun: header_timeout from its first byte.
+      deadline = request_started_ + (client_in_.empty() && !own_request_parser_ && requests_served_ > 0
+                                         ? config.keepalive_timeout
+                                         : config.header_timeout);
+      break;
+    case Phase::Connecting:
+      deadline = upstream_activity_ + selector_->snapshot().connect_timeout;
+      break;
+    case Phase::Exchange:
+      if (!request_done_) {
+        deadline = std::max(client_activity_, upstream_activity_) + config.body_timeout;
+      } else if (!response_head_done_) {
+        deadline = request_sent_at_ + selector_->snapshot().config.response_timeout;
+      } else {
+        deadline = std::max(client_activity_, upstream_activity_) + selector_->snapshot().config.response_timeout;
+      }
+      break;
+    case Phase::Tunnel:
+      deadline = std::max(client_activity_, upstream_activity_) + config.tunnel_timeout;
+      break;
+    case Phase::Closing:
+      deadline = client_activity_ + kLingerLimit;
+      break;
+    case Phase::Ended:
+      return;
+  }
+  context_.loop().timers().schedule(timer_, deadline);
+}
+
+void HttpSession::on_timer() {
+  switch (phase_) {
+    case Phase::Request:
+      if (client_in_.empty() && !own_request_parser_) {
+        finish(Ending::Graceful);  // an idle keep-alive client, or one that never spoke
+      } else {
+        log::info("request head timeout", {{"listener", context_.config().name}, {"client", client_address_.to_string()}});
+        answer_error(408, "request head not received in time");
+      }
+      break;
+    case Phase::Connecting:
+      upstream_failed("connect timeout", 503);
+      break;
+    case Phase::Exchange:
+      if (!request_done_) {
+        answer_error(408, "request body stalled");
+      } else if (!response_head_done_) {
+        log::warn("backend response timeout", {{"listener", context_.config().name},
+                                               {"backend", upstream_ ? upstream_->backend().address_text() : "-"}});
+        answer_error(504, "backend response timeout");
+      } else {
+        finish(Ending::Abort);  // a response stalled midway: never present half of it as whole
+      }
+      break;
+    case Phase::Tunnel:
+    case Phase::Closing:
+      finish(Ending::Graceful);
+      break;
+    case Phase::Ended:
+      break;
+  }
+  drive();
+}
+
+// ------------------------------------------------------------------------------------ socket I/O
+
+HttpSession::Io HttpSession::read_client() {
+  if (client_eof_) return Io::Eof;
+  if (!client_readable_) return Io::Blocked;
+  context_.buffers().attach(client_in_);
+  if (client_in_.tail_room() == 0) client_in_.compact();
+  const std::size_t room = client_in_.tail_room();
+  if (room == 0) return Io::Blocked;  // full: the reader must consume first (backpressure)
+  const ssize_t n = recv(client_.get(), client_in_.tail(), room, 0);
+  if (n > 0) {
+    client_in_.produced(static_cast<std::size_t>(n));
+    // A short read drained the socket: the next bytes will raise a new edge.
+    if (static_cast<std::size_t>(n) < room) client_readable_ = false;
+    client_activity_ = context_.loop().now();
+    return Io::Progress;
+  }
+  if (n == 0) {
+    client_eof_ = true;
+    return Io::Eof;
+  }
+  if (errno == EAGAIN || errno == EINTR) {
+    client_readable_ = false;
+    return Io::Blocked;
+  }
+  return Io::Error;
+}
+
+HttpSession::Io HttpSession::read_upstream() {
+  if (upstream_eof_) return Io::Eof;
+  if (!upstream_readable_) return Io::Blocked;
+  auto& buffer = upstream_->buffer();
+  context_.buffers().attach(buffer);
+  if (buffer.tail_room() == 0) buffer.compact();
+  const std::size_t room = buffer.tail_room();
+  if (room == 0) return Io::Blocked;
+  const ssize_t n = recv(upstream_->fd(), buffer.tail(), room, 0);
+  if (n > 0) {
+    buffer.produced(static_cast<std::size_t>(n));
+    if (static_cast<std::size_t>(n) < room) upstream_readable_ = false;
+    upstream_activity_ = context_.loop().now();
+    return Io::Progress;
+  }
+  if (n == 0) {
+    upstream_eof_ = true;
+    return Io::Eof;
+  }
+  if (errno == EAGAIN || errno == EINTR) {
+    upstream_readable_ = false;
+    return Io::Blocked;
+  }
+  return Io::Error;
+}
+
+HttpSession::Io HttpSession::send_parts(int fd, bool& writable, core::TimePoint& activity, std::string_view first,
+                                         std::string_view second, std::size_t& sent) {
+  sent = 0;
+  if (!writable) return Io::Blocked;
+  // A head and the body bytes behind it leave in one syscall.
+  iovec parts[2] = {{const_cast<char*>(first.data()), first.size()}, {const_cast<char*>(second.data()), second.size()}};
+  msghdr message{};
+  message.msg_iov = first.empty() ? &parts[1] : parts;
+  message.msg_iovlen = first.empty() || second.empty() ? 1 : 2;
+  const ssize_t n = sendmsg(fd, &message, MSG_NOSIGNAL);
+  if (n >= 0) {
+    sent = static_cast<std::size_t>(n);
+    if (sent < first.size() + second.size()) writable = false;  // the socket buffer is full: wait for EPOLLOUT
+    activity = context_.loop().now();
+    return Io::Progress;
+  }
+  if (errno == EAGAIN || errno == EINTR) {
+    writable = false;
+    return Io::Blocked;
+  }
+  return Io::Error;
+}
+
+HttpSession::Io HttpSession::send_client(const char* data, std::size_t size, std::size_t& sent) {
+  return send_parts(client_.get(), client_writable_, client_activity_, {data, size}, {}, sent);
+}
+
+HttpSession::Io HttpSession::send_upstream(const char* data, std::size_t size, std::size_t& sent) {
+  return send_parts(upstream_->fd(), upstream_writable_, upstream_activity_, {data, size}, {}, sent);
+}
+
+// ---------------------------------------------------------------------------------- request side
+
+bool HttpSession::parse_request() {
+  bool progress = false;
+  const bool had_bytes = !client_in_.empty();
+  if (!had_bytes || own_request_parser_) {
+    const Io io = read_client();
+    if (io == Io::Progress) {
+      progress = true;
+      if (!had_bytes && !own_request_parser_) request_started_ = context_.loop().now();
+    } else if (io == Io::Eof || io == Io::Error) {
+      // Closed between requests (the normal end of keep-alive), or in the middle of a head.
+      finish(io == Io::Error ? Ending::Abort : Ending::Graceful);
+      return true;
+    } else if (!had_bytes) {
+      context_.buffers().detach(client_in_);  // idle: hold no buffer
+      return false;
+    } else if (!progress) {
+      return false;
+    }
+  }
+
+  RequestParser* parser = own_request_parser_.get();
+  if (!parser) {
+    parser = &context_.request_parser();
+    parser->reset();
+  }
+  const ParseResult result = parser->parse(client_in_.view());
+  switch (result.status) {
+    case ParseStatus::NeedMore:
+      if (!own_request_parser_) {
+        // The head spans reads: keep a parser of our own so that it resumes where it stopped.
+        own_request_parser_ = std::make_unique<RequestParser>(context_.shared().request_limits());
+        own_request_parser_->parse(client_in_.view());
+      }
+      return progress;
+    case ParseStatus::Error:
+      log::info("bad request", {{"listener", context_.config().name},
+                                {"client", client_address_.to_string()},
+                                {"status", static_cast<int>(result.error.status)},
+                                {"reason", result.error.reason}});
+      answer_error(result.error.status, result.error.reason);
+      return true;
+    case ParseStatus::Complete:
+      begin_exchange(parser->head(), result.head_length);
+      own_request_parser_.reset();
+      return true;
+  }
+  return progress;
+}
+
+void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_length) {
+  const auto& config = context_.config();
+  method_ = head.method_kind;
+  client_version_ = head.version;
+  client_keep_alive_ = head.keep_alive;
+  upgrade_requested_ = head.upgrade_requested;
+
+  const Route* route = context_.shared().route(head);
+  if (!route) {
+    answer_error(404, "no route");
+    return;
+  }
+  if (config.max_body && head.framing.kind == BodyKind::ContentLength && head.framing.content_length > config.max_body) {
+    answer_error(413, "request body larger than max_body");
+    return;
+  }
+  selector_ = &worker_.selector(route->pool_index());
+  const PoolConfig& pool = selector_->snapshot().config;
+  selection_ = selector_->begin(client_address_.ip_bytes());
+  selection_.max_attempts = 1 + pool.retries.value_or(kDefaultHttpRetries);
+
+  std::string& head_out = context_.scratch();
+  head_out.clear();
+  RequestForwarding forwarding;
+  const std::string client_ip = client_address_.ip_string();
+  const RequestId request_id = generate_request_id(context_.random());
+  forwarding.client_address = client_ip;
+  forwarding.strip_prefix = route->strip_prefix();
+  forwarding.upgrade = head.upgrade_requested;
+  forwarding.request_id = request_id.view();
+  // An HTTP/1.0 request may lack Host; the backend gets the address the client spoke to (the head
+  // is written once, before a backend is chosen, so that a retry can resend it).
+  const std::string listener_address = head.host.empty() ? listener_.bound.to_string() : std::string();
+  forwarding.default_host = listener_address;
+  write_request_head(head_out, head, forwarding);
+  if (head.version == HttpVersion::Http10) {
+    // Ask the backend in HTTP/1.0 too, so that it never answers chunked: a 1.0 client could not
+    // read that, and the body is forwarded as it comes.
+    const auto line_end = head_out.find("\r\n");
+    if (line_end != std::string::npos && line_end >= 8) head_out.replace(line_end - 8, 8, "HTTP/1.0");
+  }
+
+  context_.buffers().attach(request_out_);
+  if (head_out.size() > request_out_.capacity()) {
+    answer_error(431, "request head too large once forwarded");
+    return;
+  }
+  std::memcpy(request_out_.tail(), head_out.data(), head_out.size());
+  request_out_.produced(head_out.size());
+  request_head_sent_ = 0;
+
+  request_body_ = BodyTracker(head.framing);
+  client_in_.consume(head_length);
+  request_body_pending_ = 0;
+  request_body_sent_ = 0;
+  request_done_ = false;
+  response_head_done_ = response_started_ = response_done_ = false;
+  response_body_pending_ = 0;
+  close_after_response_ = false;
+  set_cookie_.clear();
+  dispatch();
+}
+
+void HttpSession::dispatch() {
+  auto& loop = context_.loop();
+  auto backend = selector_->next(selection_, loop.now());
+  if (!backend) {
+    log::warn("no backend available", {{"listener", context_.config().name}, {"pool", selector_->pool().name()}});
+    answer_error(503, "no backend available");
+    return;
+  }
+  backend->add_active(1);  // in-flight requests: what least_connections counts in http pools
+  backend_counted_ = true;
+  if (auto pooled = context_.connections().take(*backend)) {
+    upstream_ = std::move(pooled);
+    upstream_->set_owner(this);
+    upstream_readable_ = false;  // an idle pooled connection had nothing to read, or it was dropped
+    upstream_writable_ = true;
+    upstream_eof_ = false;
+    upstream_activity_ = loop.now();
+    phase_ = Phase::Exchange;
+    return;
+  }
+  connect_to(std::move(backend));
+}
+
+void HttpSession::connect_to(std::shared_ptr<upstream::Backend> backend) {
+  auto& loop = context_.loop();
+  upstream_activity_ = loop.now();
+  net::UniqueFd fd = net::make_tcp_socket(backend->address().family());
+  upstream_ = std::make_unique<upstream::UpstreamConnection>(std::move(fd), std::move(backend));
+  upstream_->set_owner(this);
+  upstream_eof_ = false;
+  phase_ = Phase::Connecting;
+  if (upstream_->fd() < 0) {
+    upstream_failed(std::strerror(errno), 503);
+    return;
+  }
+  const auto started = net::start_connect(upstream_->fd(), upstream_->backend().address());
+  if (started == net::ConnectStart::Failed) {
+    upstream_failed(std::strerror(errno), 503);
+    return;
+  }
+  if (!loop.add(upstream_->fd(), kEvents, upstream_.get())) {
+    upstream_failed(std::strerror(errno), 503);
+    return;
+  }
+  upstream_->registered = true;
+  if (started == net::ConnectStart::Connected) on_connected();
+}
+
+void HttpSession::on_connected() {
+  upstream_->backend().count_connection();
+  phase_ = Phase::Exchange;
+  upstream_writable_ = true;
+  upstream_readable_ = true;
+  upstream_activity_ = context_.loop().now();
+}
+
+bool HttpSession::pump_request() {
+  if (!upstream_) return false;
+  bool progress = false;
+  std::size_t sent = 0;
+  const auto& config = context_.config();
+  if (request_head_sent_ < request_out_.size() && request_body_pending_ == 0 && !request_body_.complete()) {
+    // Send the body bytes that came with the head in the same syscall as the head.
+    const BodyProgress body = request_body_.advance(client_in_.view());
+    if (body.error) {
+      answer_error(body.error.status, body.error.reason);
+      return true;
+    }
+    request_body_pending_ = body.consumed;
+  }
+  while (request_head_sent_ < request_out_.size()) {
+    const std::string_view head(request_out_.data() + request_head_sent_, request_out_.size() - request_head_sent_);
+    const Io io = send_parts(upstream_->fd(), upstream_writable_, upstream_activity_, head,
+                             {client_in_.data(), request_body_pending_}, sent);
+    if (io == Io::Blocked) return progress;
+    if (io == Io::Error) {
+      upstream_failed("send failed", 502);
+      return true;
+    }
+    const std::size_t head_part = std::min(sent, head.size());
+    request_head_sent_ += head_part;
+    client_in_.consume(sent - head_part);
+    request_body_pending_ -= sent - head_part;
+    request_body_sent_ += sent - head_part;
+    progress = true;
+  }
+  while (!request_done_) {
+    if (request_body_pending_ > 0) {
+      const Io io = send_upstream(client_in_.data(), request_body_pending_, sent);
+      if (io == Io::Blocked) return progress;
+      if (io == Io::Error) {
+        upstream_failed("send failed", 502);
+        return true;
+      }
+      client_in_.consume(sent);
+      request_body_pending_ -= sent;
+      request_body_sent_ += sent;
+      progress = true;
+      continue;
+    }
+    const BodyProgress body = request_body_.advance(client_in_.view());
+    if (body.error) {
+      answer_error(body.error.status, body.error.reason);
+      return true;
+    }
+    request_body_pending_ = body.consumed;
+    if (config.max_body && request_body_sent_ + request_body_pending_ > config.max_body) {
+      answer_error(413, "request body larger than max_body");
+      return true;
+    }
+    if (body.consumed > 0) continue;
+    if (request_body_.complete()) break;
+    const Io io = read_client();
+    if (io == Io::Blocked) return progress;
+    if (io != Io::Progress) {
+      finish(Ending::Abort);  // the client went away in the middle of its body
+      return true;
+    }
+    progress = true;
+  }
+  if (!request_done_) {
+    request_done_ = true;
+    request_sent_at_ = context_.loop().now();
+    progress = true;
+  }
+  return progress;
+}
+
+bool HttpSession::retry_possible() const {
+  // The request can be sent again only if none of its body reached the backend (the rewritten
+  // head is still in request_out_); idempotent bodiless requests always qualify.
+  return !response_started_ && request_body_sent_ == 0 && (is_idempotent(method_) || request_body_sent_ == 0);
+}
+
+void HttpSession::upstream_failed(const char* what, int error_status) {
+  auto& loop = context_.loop();
+  const bool connecting = phase_ == Phase::Connecting;
+  const bool was_reused = upstream_ && upstream_->reuses > 0;
+  std::shared_ptr<upstream::Backend> backend = upstream_ ? upstream_->backend_ptr() : nullptr;
+  if (backend) {
+    log::warn(connecting ? "backend connect failed" : "backend failed before responding",
+              {{"listener", context_.config().name},
+               {"pool", selector_->pool().name()},
+               {"backend", backend->address_text()},
+               {"error", what}});
+    if (connecting) selector_->connect_failed(*backend, loop.now());
+  }
+  release_upstream(false);
+  if (!retry_possible()) {
+    answer_error(connecting ? 503 : error_status, what);
+    return;
+  }
+  request_head_sent_ = 0;
+  if (was_reused && backend) {
+    // A kept-alive connection the backend closed as we reused it: the backend is fine, try a fresh
+    // connection to it without spending an attempt.
+    backend->add_active(1);
+    backend_counted_ = true;
+    connect_to(std::move(backend));
+    return;
+  }
+  dispatch();
+}
+
+// --------------------------------------------------------------------------------- response side
+
+bool HttpSession::pump_response() {
+  if (!upstream_ || phase_ != Phase::Exchange) return false;
+  bool progress = false;
+  std::size_t sent = 0;
+  for (;;) {
+    if (!response_head_done_) {
+      auto& buffer = upstream_->buffer();
+      const bool had_bytes = !buffer.empty();
+      if (!had_bytes || own_response_parser_) {
+        const Io io = read_upstream();
+        if (io == Io::Progress) {
+          progress = true;
+        } else if (io == Io::Eof || io == Io::Error) {
+          if (buffer.empty()) {
+            upstream_failed(io == Io::Eof ? "closed before responding" : "reset before responding", 502);
+          } else {
+            answer_error(502, "truncated response head");
+          }
+          return true;
+        } else if (!had_bytes) {
+          return progress;
+        } else if (!progress) {
+          return false;
+        }
+      }
+      ResponseParser* parser = own_response_parser_.get();
+      if (!parser) {
+        parser = &context_.response_parser();
+        parser->reset(method_);
+      }
+      const ParseResult result = parser->parse(buffer.view());
+      if (result.status == ParseStatus::NeedMore) {
+        if (!own_response_parser_) {
+          own_response_parser_ = std::make_unique<ResponseParser>(context_.shared().response_limits(), method_);
+          own_response_parser_->parse(buffer.view());
+        }
+        continue;
+      }
+      if (result.status == ParseStatus::Error) {
+        log::warn("invalid backend response", {{"backend", upstream_->backend().address_text()},
+                                               {"reason", result.error.reason}});
+        answer_error(502, result.error.reason);
+        return true;
+      }
+      const bool continue_session = on_response_head(parser->head(), result.head_length);
+      own_response_parser_.reset();
+      if (!continue_session) return true;
+      progress = true;
+      continue;
+    }
+
+    // The body: bytes straight from the upstream buffer, behind the head in the same syscall.
+    auto& buffer = upstream_->buffer();
+    if (response_body_pending_ == 0 && !response_done_) {
+      const BodyProgress body = response_body_.advance(buffer.view());
+      if (body.error) {
+        log::warn("invalid backend response body", {{"backend", upstream_->backend().address_text()},
+                                                    {"reason", body.error.reason}});
+        finish(Ending::Abort);
+        return true;
+      }
+      response_body_pending_ = body.consumed;
+      response_done_ = response_body_.complete();
+    }
+    if (!client_out_.empty() || response_body_pending_ > 0) {
+      const std::string_view head = client_out_.view();
+      const Io io = send_parts(client_.get(), client_writable_, client_activity_, head,
+                               {buffer.data(), response_body_pending_}, sent);
+      if (io == Io::Blocked) return progress;
+      if (io == Io::Error) {
+        finish(Ending::Abort);
+        return true;
+      }
+      const std::size_t head_part = std::min(sent, head.size());
+      client_out_.consume(head_part);
+      buffer.consume(sent - head_part);
+      response_body_pending_ -= sent - head_part;
+      progress = true;
+      continue;
+    }
+    if (response_done_) return progress;
+    const Io io = read_upstream();
+    if (io == Io::Blocked) return progress;
+    if (io == Io::Eof && response_until_close_) {
+      response_done_ = true;
+      close_after_response_ = true;
+      return true;
+    }
+    if (io != Io::Progress) {
+      // Cut in the middle of a delimited body: the client must not take it for a whole response.
+      log::warn("backend response truncated", {{"backend", upstream_->backend().address_text()}});
+      finish(Ending::Abort);
+      return true;
+    }
+    progress = true;
+  }
+}
+
+bool HttpSession::on_response_head(const ResponseHead& head, std::size_t head_length) {
+  auto& buffer = upstream_->buffer();
+  if (head.interim) {
+    // 100 Continue and friends: pass them to an HTTP/1.1 client as they are; wait for the final head.
+    if (client_version_ == HttpVersion::Http11) {
+      context_.buffers().attach(client_out_);
+      if (head_length <= client_out_.tail_room()) {
+        std::memcpy(client_out_.tail(), buffer.data(), head_length);
+        client_out_.produced(head_length);
+      }
+    }
+    buffer.consume(head_length);
+    return true;
+  }
+    const auto now = context_.loop().now();
+  upstream_->backend().record_response_time(now - request_sent_at_, now);
+
+  if (head.switching_protocols && !upgrade_requested_) {
+    answer_error(502, "unrequested protocol switch");
+    return false;
+  }
+  const bool tunnel = head.switching_protocols;
+  close_after_response_ = close_after_response_ || !client_keep_alive_ || client_eof_ ||
+                          head.framing.kind == BodyKind::UntilClose || worker_.draining();
+  std::string& head_out = context_.scratch();
+  head_out.clear();
+  ResponseForwarding forwarding;
+  forwarding.client_version = client_version_;
+  forwarding.close = close_after_response_ && !tunnel;
+  forwarding.set_cookie = set_cookie_;
+  write_response_head(head_out, head, forwarding);
+  context_.buffers().attach(client_out_);
+  client_out_.compact();
+  if (head_out.size() > client_out_.tail_room()) {
+    answer_error(502, "response head too large once forwarded");
+    return false;
+  }
+  std::memcpy(client_out_.tail(), head_out.data(), head_out.size());
+  client_out_.produced(head_out.size());
+  response_started_ = true;
+  response_head_done_ = true;
+  upstream_reusable_ = head.keep_alive && head.framing.kind != BodyKind::UntilClose && !tunnel;
+  buffer.consume(head_length);
+  if (tunnel) {
+    start_tunnel();
+    return false;
+  }
+  response_body_ = BodyTracker(head.framing);
+  response_until_close_ = head.framing.kind == BodyKind::UntilClose;
+  response_done_ = response_body_.complete();
+  return true;
+}
+
+bool HttpSession::flush_client() {
+  bool progress = false;
+  std::size_t sent = 0;
+  while (!client_out_.empty()) {
+    const Io io = send_client(client_out_.data(), client_out_.size(), sent);
+    if (io == Io::Blocked) break;
+    if (io == Io::Error) {
+      finish(Ending::Abort);
+      return true;
+    }
+    client_out_.consume(sent);
+    progress = true;
+  }
+  if (client_out_.empty()) context_.buffers().detach(client_out_);
+  return progress;
+}
+
+void HttpSession::release_upstream(bool reusable) {
+  if (backend_counted_ && upstream_) {
+    upstream_->backend().add_active(-1);
+  }
+  backend_counted_ = false;
+  if (!upstream_) return;
+  upstream_->set_owner(nullptr);
+  if (reusable && upstream_->buffer().empty() && !upstream_eof_) {
+    const PoolConfig& pool = selector_->snapshot().config;
+    context_.connections().put(std::move(upstream_), pool.max_idle, pool.idle_timeout);
+  }
+  upstream_.reset();  // closing the fd also ends its epoll registration
+}
+
+void HttpSession::finish_exchange() {
+  release_upstream(upstream_reusable_ && request_done_);
+  context_.buffers().detach(request_out_, /*force=*/true);
+  if (close_after_response_) {
+    phase_ = Phase::Closing;
+    return;
+  }
+  ++requests_served_;
+  phase_ = Phase::Request;
+  request_started_ = context_.loop().now();
+  if (client_in_.empty()) context_.buffers().detach(client_in_);
+}
+
+// ------------------------------------------------------------------------------ tunnel and ends
+
+void HttpSession::start_tunnel() {
+  phase_ = Phase::Tunnel;
+  context_.buffers().detach(request_out_, /*force=*/true);
+  log::debug("tunnel", {{"listener", context_.config().name}, {"client", client_address_.to_string()}});
+}
+
+bool HttpSession::pump_tunnel() {
+  bool progress = flush_client();
+  if (phase_ != Phase::Tunnel || !client_out_.empty()) return progress;
+  std::size_t sent = 0;
+  // client → backend
+  for (;;) {
+    if (!client_in_.empty()) {
+      const Io io = send_upstream(client_in_.data(), client_in_.size(), sent);
+      if (io == Io::Error) return finish(Ending::Abort), true;
+      if (io == Io::Blocked) break;
+      client_in_.consume(sent);
+      progress = true;
+      continue;
+    }
+    const Io io = read_client();
+    if (io == Io::Progress) {
+      progress = true;
+      continue;
+    }
+    if (io == Io::Eof && !upstream_eof_sent_) {
+      shutdown(upstream_->fd(), SHUT_WR);
+      upstream_eof_sent_ = true;
+      progress = true;
+    }
+    if (io == Io::Error) return finish(Ending::Abort), true;
+    break;
+  }
+  // backend → client
+  auto& buffer = upstream_->buffer();
+  for (;;) {
+    if (!buffer.empty()) {
+      const Io io = send_client(buffer.data(), buffer.size(), sent);
+      if (io == Io::Error) return finish(Ending::Abort), true;
+      if (io == Io::Blocked) break;
+      buffer.consume(sent);
+      progress = true;
+      continue;
+    }
+    const Io io = read_upstream();
+    if (io == Io::Progress) {
+      progress = true;
+      continue;
+    }
+    if (io == Io::Eof && !client_eof_sent_) {
+      shutdown(client_.get(), SHUT_WR);
+      client_eof_sent_ = true;
+      progress = true;
+    }
+    if (io == Io::Error) return finish(Ending::Abort), true;
+    break;
+  }
+  if (upstream_eof_sent_ && client_eof_sent_) {
+    finish(Ending::Graceful);
+    return true;
+  }
+  return progress;
+}
+
+void HttpSession::answer_error(int status, std::string_view reason) {
+  if (response_started_) {
+    finish(Ending::Abort);  // part of a response went out: only a cut connection tells the truth
+    return;
+  }
+  release_upstream(false);
+  log::debug("answering", {{"status", status}, {"reason", reason}});
+  const std::string_view response = status == 503 ? context_.shared().unavailable_response() : error_response(status);
+  context_.buffers().attach(client_out_);
+  client_out_.compact();
+  const std::size_t n = std::min(response.size(), client_out_.tail_room());
+  std::memcpy(client_out_.tail(), response.data(), n);
+  client_out_.produced(n);
+  response_started_ = true;
+  close_after_response_ = true;
+  phase_ = Phase::Closing;
+}
+
+bool HttpSession::linger() {
+  // Our last bytes are out. Closing now with unread request bytes would send RST and could destroy
+  // them in flight; half-close, then read and drop until the client's FIN (NGINX's lingering close).
+  if (!lingering_) {
+    lingering_ = true;
+    shutdown(client_.get(), SHUT_WR);
+    client_activity_ = context_.loop().now();
+  }
+  for (;;) {
+    if (client_eof_) {
+      finish(Ending::Graceful);
+      return true;
+    }
+    client_in_.consume(client_in_.size());
+    const Io io = read_client();
+    if (io == Io::Progress) continue;
+    if (io == Io::Blocked) return false;
+    finish(Ending::Graceful);
+    return true;
+  }
+}
+
+void HttpSession::finish(Ending ending) {
+  if (phase_ == Phase::Ended) return;
+  phase_ = Phase::Ended;
+  context_.loop().timers().cancel(timer_);
+  release_upstream(false);
+  if (client_) {
+    if (ending == Ending::Abort) set_abortive_close(client_.get());
+    client_.reset();  // close() also ends its epoll registration
+  }
+  context_.buffers().detach(client_in_, true);
+  context_.buffers().detach(client_out_, true);
+  context_.buffers().detach(request_out_, true);
+  worker_.session_ended(*this, listener_);
+}
+
+}  // namespace fulcrum::http

@@ -1,0 +1,43 @@
+// Idle keep-alive connections to backends, kept per worker so that a request can skip the TCP
+// handshake. Most recently used first (its socket is the likeliest to be alive and warm). An idle
+// connection that the backend closes, or that sends anything, is dropped at once; one unused for
+// the pool's idle_timeout is closed. Owned by one worker thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/buffer.h"
+#include "core/event_loop.h"
+#include "upstream/upstream_connection.h"
+
+namespace fulcrum::upstream {
+
+class ConnectionPool final : private UpstreamConnection::Owner {
+ public:
+  ConnectionPool(core::EventLoop& loop, core::BufferPool& buffers) : loop_(loop), buffers_(buffers) {}
+  ~ConnectionPool();
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  /// An idle connection to `backend`, or null. The caller becomes its owner.
+  std::unique_ptr<UpstreamConnection> take(const Backend& backend);
+  /// Keeps `connection` for reuse (at most `max_idle` per backend, for `idle_timeout`), or closes
+  /// it. Its buffer must be empty.
+  void put(std::unique_ptr<UpstreamConnection> connection, std::uint32_t max_idle, core::Milliseconds idle_timeout);
+  /// Idle connections held, for metrics and tests.
+  std::size_t idle() const { return idle_count_; }
+
+ private:
+  void on_upstream_io(UpstreamConnection& connection, std::uint32_t events) override;
+  std::vector<UpstreamConnection*>& slot(std::uint64_t backend_id);
+
+  core::EventLoop& loop_;
+  core::BufferPool& buffers_;
+  // Indexed by Backend::id(), which is small and dense.
+  std::vector<std::vector<UpstreamConnection*>> idle_by_backend_;
+  std::size_t idle_count_ = 0;
+};
+
+}  // namespace fulcrum::upstream
