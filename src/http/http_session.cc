@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "balance/request_hash.h"
+#include "balance/sticky_cookie.h"
 #include "core/log.h"
 #include "http/error_response.h"
 #include "http/forwarding.h"
@@ -370,6 +372,7 @@ void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_lengt
   const PoolConfig& pool = selector_->snapshot().config;
   selection_ = selector_->begin(client_address_.ip_bytes());
   selection_.max_attempts = 1 + pool.retries.value_or(kDefaultHttpRetries);
+  choose_by_request(head, pool);
 
   std::string& head_out = context_.scratch();
   head_out.clear();
@@ -411,6 +414,44 @@ void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_lengt
   close_after_response_ = false;
   set_cookie_.clear();
   dispatch();
+}
+
+void HttpSession::choose_by_request(const RequestHead& head, const PoolConfig& pool) {
+  // The value of cookie `name` in the request's Cookie fields, if any.
+  auto cookie = [&](std::string_view name) -> std::optional<std::string_view> {
+    for (const HeaderField field : head.headers) {
+      if (!syntax::equals_ignore_case(field.name, "cookie")) continue;
+      if (auto value = balance::find_cookie(field.value, name)) return value;
+    }
+    return std::nullopt;
+  };
+  if (pool.hash) {
+    std::optional<std::string_view> key;
+    if (!pool.hash->header.empty()) key = head.headers.find(pool.hash->header);
+    else if (!pool.hash->cookie.empty()) key = cookie(pool.hash->cookie);
+    else if (pool.hash->path) key = head.path;
+    selection_.hash = balance::request_hash(key, context_.random());
+  }
+  sticky_cookie_name_.clear();
+  sticky_cookie_sent_.clear();
+  if (const auto* map = selector_->cookie_map()) {
+    sticky_cookie_name_ = pool.sticky->cookie;
+    if (auto value = cookie(sticky_cookie_name_)) {
+      sticky_cookie_sent_ = *value;
+      if (auto index = map->find(*value)) selection_.preferred = selector_->backend_id(*index);
+    }
+  }
+}
+
+void HttpSession::set_sticky_cookie(const upstream::Backend& backend) {
+  // Tell the client its backend when it did not know it, or knew a dead one (re-assigned).
+  const auto* map = selector_->cookie_map();
+  if (!map || sticky_cookie_name_.empty()) return;
+  const auto index = selector_->index_of(backend.id());
+  if (!index) return;
+  const std::string_view value = map->value_of(*index);
+  if (value == sticky_cookie_sent_) return;
+  set_cookie_ = balance::set_cookie_header_value(sticky_cookie_name_, value);
 }
 
 void HttpSession::dispatch() {
@@ -699,6 +740,7 @@ bool HttpSession::on_response_head(const ResponseHead& head, std::size_t head_le
     return false;
   }
   const bool tunnel = head.switching_protocols;
+  set_sticky_cookie(upstream_->backend());
   close_after_response_ = close_after_response_ || !client_keep_alive_ || client_eof_ ||
                           head.framing.kind == BodyKind::UntilClose || worker_.draining();
   std::string& head_out = context_.scratch();

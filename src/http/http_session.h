@@ -80,6 +80,9 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   // The request side.
   bool parse_request();
   void begin_exchange(const RequestHead& head, std::size_t head_length);
+  /// What the request itself says about the backend: the hash key, the sticky cookie.
+  void choose_by_request(const RequestHead& head, const PoolConfig& pool);
+  void set_sticky_cookie(const upstream::Backend& backend);
   void dispatch();
   void connect_to(std::shared_ptr<upstream::Backend> backend);
   void on_connected();
@@ -152,6 +155,8 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   bool lingering_ = false;
   std::uint64_t requests_served_ = 0;
   std::string set_cookie_;  // a sticky cookie to set on this response
+  std::string sticky_cookie_name_;  // copies: the snapshot and the request head may go meanwhile
+  std::string sticky_cookie_sent_;
   core::TimePoint request_sent_at_{};
   core::TimePoint upstream_activity_{};
   core::TimePoint client_activity_{};

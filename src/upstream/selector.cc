@@ -19,6 +19,8 @@ void Selector::refresh() {
     candidates.push_back({backend->address_text(), backend->weight()});
   }
   strategy_ = balance::make_strategy(snapshot_->strategy, candidates);
+  const auto& sticky = snapshot_->config.sticky;
+  cookie_map_ = sticky && !sticky->cookie.empty() ? std::make_unique<balance::StickyCookieMap>(candidates) : nullptr;
 }
 
 const PoolSnapshot& Selector::snapshot() {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "balance/random.h"
+#include "balance/sticky_cookie.h"
 #include "balance/sticky_table.h"
 #include "balance/strategy.h"
 #include "core/clock.h"
@@ -45,6 +46,16 @@ class Selector {
   void connect_failed(Backend& backend, core::TimePoint now);
   /// The snapshot the selector currently uses (refreshed by next()).
   const PoolSnapshot& snapshot();
+  /// Sticky-cookie values of the current snapshot's backends; null unless the pool has
+  /// `sticky: {cookie: ...}`.
+  const balance::StickyCookieMap* cookie_map() {
+    refresh();
+    return cookie_map_.get();
+  }
+  /// The id of the backend at `index` of the current snapshot.
+  std::uint64_t backend_id(std::size_t index) const { return snapshot_->backends[index]->id(); }
+  /// The index of backend `id` in the current snapshot.
+  std::optional<std::size_t> index_of(std::uint64_t id) const;
 
  private:
   class Loads final : public balance::LoadView {
@@ -68,13 +79,13 @@ class Selector {
   };
 
   void refresh();
-  std::optional<std::size_t> index_of(std::uint64_t id) const;
 
   Pool& pool_;
   balance::Random& random_;
   std::uint64_t version_ = ~std::uint64_t{0};
   std::shared_ptr<const PoolSnapshot> snapshot_;
   std::unique_ptr<balance::Strategy> strategy_;
+  std::unique_ptr<balance::StickyCookieMap> cookie_map_;
 };
 
 }  // namespace fulcrum::upstream
