@@ -26,6 +26,12 @@ test-sanitize: deps
 	@cmake --build $(BUILD)/sanitize -j $(JOBS)
 	cd $(BUILD)/sanitize && ctest --output-on-failure -j $(JOBS)
 
+# The HTTP parsers under libFuzzer (clang) for FUZZ_SECONDS per target, from the committed seeds.
+FUZZ_SECONDS ?= 30
+fuzz:
+	@scripts/install-deps.sh fuzz
+	fuzz/run.sh $(FUZZ_SECONDS)
+
 bench: build
 	@scripts/install-deps.sh bench
 	bench/run.sh

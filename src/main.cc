@@ -75,8 +75,8 @@ int main(int argc, char** argv) {
   auto* version = app.add_subcommand("version", "Print the version");
 
   fulcrum::demo::DemoOptions demo_options;
-  auto* demo = app.add_subcommand("demo", "Balance 127.0.0.1:8080 over demo backends started by Fulcrum itself");
-  demo->add_option("--listen", demo_options.listen, "Address of the demo listener")->capture_default_str();
+  auto* demo = app.add_subcommand("demo", "Balance HTTP on 127.0.0.1:8080 and TCP on :8081 over demo backends Fulcrum starts");
+  demo->add_option("--listen", demo_options.listen, "Address of the HTTP listener (TCP: the next port)")->capture_default_str();
   demo->add_option("--backends", demo_options.backends, "Number of demo backends")
       ->check(CLI::Range(1, 16))
       ->capture_default_str();

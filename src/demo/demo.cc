@@ -56,15 +56,30 @@ int run_demo(const DemoOptions& options) {
     if (!spawn_backend("backend-" + std::to_string(i + 1), backends[i])) return 1;
   }
 
+  const auto http_address = net::Address::resolve(options.listen);
+  if (!http_address) {
+    log::error("demo: bad --listen address", {{"listen", options.listen}});
+    return 2;
+  }
+  const std::string host = options.listen.substr(0, options.listen.rfind(':'));
+  const std::string tcp_listen = host + ":" + std::to_string(http_address->port() + 1);
+
   Config config;
   config.drain_timeout = std::chrono::seconds(2);
-  ListenerConfig listener;
-  listener.name = "demo";
-  listener.listen = options.listen;
-  listener.mode = ListenerMode::Tcp;
-  listener.pool = "demo";
-  listener.unavailable = "fulcrum demo: every backend is down, try again later\n";
-  config.listeners.push_back(listener);
+  ListenerConfig web;
+  web.name = "web";
+  web.listen = options.listen;
+  web.mode = ListenerMode::Http;
+  web.pool = "demo";
+  web.unavailable = "fulcrum demo: every backend is down, try again later\n";
+  config.listeners.push_back(web);
+  ListenerConfig tcp;
+  tcp.name = "tcp";
+  tcp.listen = tcp_listen;
+  tcp.mode = ListenerMode::Tcp;
+  tcp.pool = "demo";
+  tcp.unavailable = web.unavailable;
+  config.listeners.push_back(tcp);
   PoolConfig pool;
   pool.name = "demo";
   pool.strategy = options.strategy;
@@ -73,19 +88,20 @@ int run_demo(const DemoOptions& options) {
   for (const auto& backend : backends) pool.backends.push_back({backend.address, 1});
   config.pools.push_back(pool);
 
-  std::printf("Fulcrum %s demo: %s (tcp, %s) balances over %u demo backends it started:\n", version(),
-              options.listen.c_str(), options.strategy.c_str(), options.backends);
+  std::printf("Fulcrum %s demo: HTTP on %s and TCP on %s, %s over %u demo backends it started:\n", version(),
+              options.listen.c_str(), tcp_listen.c_str(), options.strategy.c_str(), options.backends);
   for (const auto& backend : backends) {
     std::printf("  %-10s %-22s pid %d\n", backend.name.c_str(), backend.address.c_str(), backend.pid);
   }
   std::printf(
       "\nTry:\n"
-      "  curl -s http://%1$s/             # each request lands on the next backend\n"
-      "  nc %2$s %3$s                      # type lines: the backend echoes them back\n"
-      "  kill %4$d                          # stop backend-1; curl keeps working, it is skipped\n"
+      "  curl -s http://%1$s/                  # each request lands on the next backend\n"
+      "  curl -si http://%1$s/ | grep X-Backend\n"
+      "  nc %2$s %3$u                           # raw TCP: type lines, a backend echoes them\n"
+      "  kill %4$d                               # stop backend-1: clients never see it fail\n"
+      "  wrk -c50 -d5s http://%1$s/            # load\n"
       "Ctrl-C stops the demo.\n\n",
-      options.listen.c_str(), options.listen.substr(0, options.listen.rfind(':')).c_str(),
-      options.listen.substr(options.listen.rfind(':') + 1).c_str(), backends.front().pid);
+      options.listen.c_str(), host.c_str(), static_cast<unsigned>(http_address->port() + 1), backends.front().pid);
   std::fflush(stdout);
 
   Balancer balancer(config);

@@ -1,6 +1,6 @@
 // `fulcrum demo`: the embedded default that `make run` starts. Forks three demo backends
-// (separate processes, so that killing one shows failover), balances 127.0.0.1:8080 over them,
-// and prints what to try.
+// (separate processes, so that killing one shows failover), balances HTTP on 127.0.0.1:8080 and
+// raw TCP on 127.0.0.1:8081 over them, and prints what to try.
 #pragma once
 
 #include <string>
@@ -8,6 +8,7 @@
 namespace fulcrum::demo {
 
 struct DemoOptions {
+  /// The HTTP listener; the TCP one takes the next port.
   std::string listen = "127.0.0.1:8080";
   unsigned backends = 3;
   std::string strategy = "round_robin";
