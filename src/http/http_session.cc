@@ -83,6 +83,7 @@ void HttpSession::drain() {
 void HttpSession::on_client_io(std::uint32_t events) {
   if (phase_ == Phase::Ended) return;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_readable_ = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_closing_ = true;
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) client_writable_ = true;
   drive();
 }
@@ -98,6 +99,7 @@ void HttpSession::on_upstream_io(upstream::UpstreamConnection& connection, std::
     }
   } else {
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) upstream_readable_ = true;
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) upstream_closing_ = true;
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) upstream_writable_ = true;
   }
   drive();
@@ -228,8 +230,9 @@ HttpSession::Io HttpSession::read_client() {
   const ssize_t n = recv(client_.get(), client_in_.tail(), room, 0);
   if (n > 0) {
     client_in_.produced(static_cast<std::size_t>(n));
-    // A short read drained the socket: the next bytes will raise a new edge.
-    if (static_cast<std::size_t>(n) < room) client_readable_ = false;
+    // A short read drained the socket: the next bytes will raise a new edge (a FIN that came with
+    // these bytes will not, hence client_closing_).
+    if (static_cast<std::size_t>(n) < room && !client_closing_) client_readable_ = false;
     client_activity_ = context_.loop().now();
     return Io::Progress;
   }
@@ -255,7 +258,7 @@ HttpSession::Io HttpSession::read_upstream() {
   const ssize_t n = recv(upstream_->fd(), buffer.tail(), room, 0);
   if (n > 0) {
     buffer.produced(static_cast<std::size_t>(n));
-    if (static_cast<std::size_t>(n) < room) upstream_readable_ = false;
+    if (static_cast<std::size_t>(n) < room && !upstream_closing_) upstream_readable_ = false;
     upstream_activity_ = context_.loop().now();
     return Io::Progress;
   }
@@ -470,6 +473,7 @@ void HttpSession::dispatch() {
     upstream_readable_ = false;  // an idle pooled connection had nothing to read, or it was dropped
     upstream_writable_ = true;
     upstream_eof_ = false;
+    upstream_closing_ = false;
     upstream_activity_ = loop.now();
     phase_ = Phase::Exchange;
     return;
@@ -484,6 +488,7 @@ void HttpSession::connect_to(std::shared_ptr<upstream::Backend> backend) {
   upstream_ = std::make_unique<upstream::UpstreamConnection>(std::move(fd), std::move(backend));
   upstream_->set_owner(this);
   upstream_eof_ = false;
+  upstream_closing_ = false;
   phase_ = Phase::Connecting;
   if (upstream_->fd() < 0) {
     upstream_failed(std::strerror(errno), 503);

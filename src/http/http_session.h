@@ -120,6 +120,8 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   bool client_readable_ = true;
   bool client_writable_ = true;
   bool client_eof_ = false;
+  bool client_closing_ = false;    // EPOLLRDHUP seen: read on until the FIN, short reads or not
+  bool upstream_closing_ = false;
   std::unique_ptr<RequestParser> own_request_parser_;  // only for heads that span several reads
   core::TimePoint request_started_{};                   // first byte of the current head
 

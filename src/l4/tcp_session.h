@@ -51,6 +51,11 @@ class TcpSession final : public runtime::Session {
     std::size_t buffered = 0;  // bytes in the pipe
     bool read_done = false;    // `from` sent its FIN
     bool write_shut = false;   // the FIN was passed on to `to`
+    bool readable = true;      // `from` may have bytes (edge seen, no short read since)
+    bool writable = true;      // `to` may take bytes (no EAGAIN since its last EPOLLOUT)
+    bool bulk = false;         // a full scratch buffer was read once: splice from now on
+    bool peer_closing = false; // EPOLLRDHUP seen: a short read no longer proves there is nothing
+                               // left, the FIN still has to be read
     std::uint64_t bytes = 0;
     bool done() const { return read_done && buffered == 0 && write_shut; }
   };
@@ -60,6 +65,7 @@ class TcpSession final : public runtime::Session {
   void on_backend_event(std::uint32_t events);
   void on_connect_failed(int error);
   void on_connected();
+  void on_relay_event(bool client_side, std::uint32_t events);
   void relay();
   PumpResult pump(Flow& flow, int& budget);
   void on_timer();

@@ -2,6 +2,7 @@
 // own selectors and pipes. A connection accepted by a worker never leaves it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <thread>
@@ -45,6 +46,8 @@ class Worker {
   unsigned index() const { return index_; }
   core::EventLoop& loop() { return loop_; }
   l4::PipePool& pipes() { return pipes_; }
+  /// A buffer for data passed straight through within one call (never kept across calls).
+  std::array<char, 16 * 1024>& scratch() { return scratch_; }
   upstream::Selector& selector(std::size_t pool_index) { return *selectors_[pool_index]; }
   /// Connections open on this worker (loop thread).
   std::size_t sessions() const { return sessions_.size(); }
@@ -67,6 +70,7 @@ class Worker {
   core::EventLoop loop_;
   balance::Random random_;
   l4::PipePool pipes_;
+  std::array<char, 16 * 1024> scratch_;
   core::BufferPool buffers_;
   upstream::ConnectionPool connections_;
   std::vector<std::unique_ptr<upstream::Selector>> selectors_;

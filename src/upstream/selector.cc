@@ -50,8 +50,9 @@ std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint no
   if (selection.attempts >= max_attempts || !strategy_) return nullptr;
 
   balance::BackendSet tried(backends.size());
-  for (auto id : selection.tried) {
-    if (auto index = index_of(id)) tried.insert(*index);
+  const std::size_t tracked = std::min<std::size_t>(selection.tried_count, Selection::kMaxTracked);
+  for (std::size_t i = 0; i < tracked; ++i) {
+    if (auto index = index_of(selection.tried[i])) tried.insert(*index);
   }
 
   std::optional<std::size_t> chosen;
@@ -83,7 +84,10 @@ std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint no
   }
   if (!chosen) return nullptr;
   ++selection.attempts;
-  selection.tried.push_back(backends[*chosen]->id());
+  // Beyond kMaxTracked attempts the oldest ids are forgotten (and may be tried again): retries of
+  // that depth are configured on purpose and a repeat is harmless.
+  selection.tried[selection.tried_count % Selection::kMaxTracked] = backends[*chosen]->id();
+  ++selection.tried_count;
   return backends[*chosen];
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <array>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -22,7 +23,10 @@ struct Selection {
   balance::ClientKey client{};
   std::uint64_t hash = 0;
   /// Ids of the backends already tried for this connection (ids survive a snapshot change).
-  std::vector<std::uint64_t> tried;
+  /// Inline: a selection is made for every request.
+  static constexpr std::size_t kMaxTracked = 8;
+  std::array<std::uint64_t, kMaxTracked> tried{};
+  std::uint32_t tried_count = 0;
   std::uint32_t attempts = 0;
   /// Attempts allowed; 0 means the pool's own (1 + retries, or every backend once).
   std::uint32_t max_attempts = 0;
