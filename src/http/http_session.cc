@@ -203,6 +203,11 @@ void HttpSession::on_timer() {
       } else if (!response_head_done_) {
         log::warn("backend response timeout", {{"listener", context_.config().name},
                                                {"backend", upstream_ ? upstream_->backend().address_text() : "-"}});
+        if (upstream_) {
+          // A backend that never answers must look slow to least_latency, not unknown.
+          const auto now = context_.loop().now();
+          upstream_->backend().record_response_time(now - request_sent_at_, now);
+        }
         answer_error(504, "backend response timeout");
       } else {
         finish(Ending::Abort);  // a response stalled midway: never present half of it as whole
