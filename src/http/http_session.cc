@@ -130,7 +130,13 @@ bool HttpSession::step() {
       if (phase_ != Phase::Exchange) return true;
       progress |= pump_response();
       if (phase_ != Phase::Exchange) return true;
-      if (request_done_ && response_done_ && response_body_pending_ == 0 && client_out_.empty()) {
+      if (response_done_ && response_body_pending_ == 0 && client_out_.empty()) {
+        if (!request_done_) {
+          // The backend answered before the whole body came (an early 413, say): the rest of the
+          // body has nowhere to go and the connection's framing is lost; close after the answer.
+          close_after_response_ = true;
+          upstream_reusable_ = false;
+        }
         finish_exchange();
         return true;
       }
@@ -815,6 +821,7 @@ void HttpSession::release_upstream(bool reusable) {
 
 void HttpSession::finish_exchange() {
   release_upstream(upstream_reusable_ && request_done_);
+  request_done_ = true;
   context_.buffers().detach(request_out_, /*force=*/true);
   if (close_after_response_) {
     phase_ = Phase::Closing;
