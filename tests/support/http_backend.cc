@@ -48,7 +48,7 @@ void Checksum::update(std::string_view bytes) {
   size_ += bytes.size();
   const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
   std::size_t n = bytes.size();
-  while (pending_size_ > 0 && n > 0) {
+  while (pending_size_ > 0 && pending_size_ < sizeof pending_ && n > 0) {
     pending_[pending_size_++] = *data++;
     --n;
     if (pending_size_ == 8) {
