@@ -317,5 +317,72 @@ TEST(HttpForwarding, Http10ClientWithoutHostIsServedWithoutChunkedEncoding) {
   }
 }
 
+// ----------------------------------------------------------------------------------- edge cases
+
+TEST(HttpEdges, HeadResponsesHaveNoBodyAndTheConnectionGoesOn) {
+  HttpBackend backend("b1");
+  FulcrumProcess fulcrum(http_config({.backends = {backend.address()}}));
+  auto c = HttpConnection::connect(fulcrum.address("front"));
+  for (const std::string extra : {"", "X-Test: stream-chunked=100000\r\n", "X-Test: stream-length=100000\r\n"}) {
+    SCOPED_TRACE(extra);
+    ASSERT_TRUE(c.send("HEAD /h HTTP/1.1\r\nHost: x\r\n" + extra + "\r\n"));
+    auto head = c.read_response(std::chrono::seconds(5), {}, /*head_request=*/true);
+    ASSERT_TRUE(head);
+    EXPECT_EQ(head->status, 200);
+    // The next response on the connection must start right there (no body bytes in between).
+    auto next = c.get("/after-head");
+    ASSERT_TRUE(next) << "the connection broke after a HEAD";
+    EXPECT_EQ(next->status, 200);
+    EXPECT_EQ(request_line(echoed_head(*next)), "GET /after-head HTTP/1.1");
+  }
+}
+
+TEST(HttpEdges, ClientHalfCloseAfterTheRequestStillGetsTheWholeResponse) {
+  HttpBackend backend("b1");
+  FulcrumProcess fulcrum(http_config({.backends = {backend.address()}}));
+  auto c = HttpConnection::connect(fulcrum.address("front"));
+  ASSERT_TRUE(c.send(get_request("/half", "X-Test: stream-length=2000000\r\n")));
+  c.client().shutdown_write();  // like `printf ... | nc -N`: the request, then our FIN
+  Checksum checksum;
+  auto r = c.read_response(std::chrono::seconds(10), [&](std::string_view b) { checksum.update(b); });
+  ASSERT_TRUE(r) << "the response was cut after the client's FIN";
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(checksum.hex(), pattern_checksum(2000000));
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST(HttpEdges, ConnectionCloseFromTheClientIsHonoured) {
+  HttpBackend backend("b1");
+  FulcrumProcess fulcrum(http_config({.backends = {backend.address()}}));
+  auto c = HttpConnection::connect(fulcrum.address("front"));
+  ASSERT_TRUE(c.send(get_request("/last", "Connection: close\r\n")));
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->field("Connection").value_or(""), "close") << r->head;
+  EXPECT_TRUE(c.closed_by_peer());
+  // The backend connection is not the client's: it stays pooled (no Connection: close upstream).
+  EXPECT_TRUE(head_fields(echoed_head(*r), "Connection").empty()) << echoed_head(*r);
+  auto again = HttpConnection::connect(fulcrum.address("front")).get("/next");
+  ASSERT_TRUE(again);
+  EXPECT_LE(backend.accepted(), 2u);
+}
+
+TEST(HttpEdges, ClientLeavingMidDownloadDoesNotDisturbOthers) {
+  HttpBackend backend("b1");
+  FulcrumProcess fulcrum(http_config({.backends = {backend.address()}, .workers = 1}));
+  for (int i = 0; i < 5; ++i) {
+    auto leaving = HttpConnection::connect(fulcrum.address("front"));
+    ASSERT_TRUE(leaving.send(get_request("/big", "X-Test: stream-chunked=50000000\r\n")));
+    ASSERT_FALSE(leaving.client().read_exactly(100000).empty());
+    leaving.client().close();  // gone in the middle of the body
+    auto other = HttpConnection::connect(fulcrum.address("front"));
+    auto r = other.get("/other");
+    ASSERT_TRUE(r) << "round " << i;
+    EXPECT_EQ(r->status, 200);
+  }
+  EXPECT_TRUE(fulcrum.process().running());
+}
+
 }  // namespace
 }  // namespace fulcrum::test

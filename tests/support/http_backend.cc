@@ -449,14 +449,15 @@ void HttpBackend::serve(Connection* connection) {
       }
       head += keep_alive ? (http10 ? "Connection: keep-alive\r\n" : "") : "Connection: close\r\n";
       head += "\r\n";
-      if (!io.write_all(head) || !stream_body(io, size, chunked)) break;
+      if (!io.write_all(head)) break;
+      if (request->method != "HEAD" && !stream_body(io, size, chunked)) break;
     } else {
       const std::string body = "backend=" + name_ + "\nbody-length=" + std::to_string(checksum.size()) +
                                "\nbody-checksum=" + checksum.hex() + "\n\n" + request->head;
       head += "Content-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
       head += keep_alive ? (http10 ? "Connection: keep-alive\r\n" : "") : "Connection: close\r\n";
       head += "\r\n";
-      if (!io.write_all(head + body)) break;
+      if (!io.write_all(request->method == "HEAD" ? head : head + body)) break;  // HEAD: the length, no body
     }
     if (!keep_alive) {
       ::shutdown(connection->fd, SHUT_WR);

@@ -15,12 +15,12 @@
 //   hang                  never answer (until stopped)
 //   close                 close the connection without answering
 //   invalid               send bytes that are not an HTTP response, then close
-//   stream-chunked=<n>    answer with n bytes of pattern_bytes() as a chunked body (HTTP/1.0
+//   stream-chunked=<n>    answer with n bytes of the pattern (fill_pattern) as a chunked body (HTTP/1.0
 //                         request: without chunked encoding, the body ending at the close)
-//   stream-length=<n>     answer with n bytes of pattern_bytes() with a Content-Length
+//   stream-length=<n>     answer with n bytes of the pattern (fill_pattern) with a Content-Length
 // A request with `Upgrade: websocket` and `Connection: upgrade` gets `101 Switching Protocols`, after
 // which the connection echoes raw bytes until the peer closes. `Expect: 100-continue` is answered
-// with `100 Continue` before the body is read.
+// with `100 Continue` before the body is read. HEAD gets the head GET would get, without the body.
 //
 // Backend-wide knobs (set_behaviour, set_delay) apply to every request, for tests that need a
 // backend that is slow or broken whatever it is asked.
