@@ -530,12 +530,15 @@ bool HttpSession::pump_request() {
   if (!upstream_) return false;
   bool progress = false;
   std::size_t sent = 0;
-  const auto& config = context_.config();
   if (request_head_sent_ < request_out_.size() && request_body_pending_ == 0 && !request_body_.complete()) {
     // Send the body bytes that came with the head in the same syscall as the head.
     const BodyProgress body = request_body_.advance(client_in_.view());
     if (body.error) {
       answer_error(body.error.status, body.error.reason);
+      return true;
+    }
+    if (request_body_over_limit()) {
+      answer_error(413, "request body larger than max_body");
       return true;
     }
     request_body_pending_ = body.consumed;
@@ -576,7 +579,7 @@ bool HttpSession::pump_request() {
       return true;
     }
     request_body_pending_ = body.consumed;
-    if (config.max_body && request_body_sent_ + request_body_pending_ > config.max_body) {
+    if (request_body_over_limit()) {
       answer_error(413, "request body larger than max_body");
       return true;
     }
@@ -596,6 +599,13 @@ bool HttpSession::pump_request() {
     progress = true;
   }
   return progress;
+}
+
+bool HttpSession::request_body_over_limit() const {
+  // A Content-Length body was judged from its length before anything was read; a chunked one is
+  // judged by its data bytes (not its framing) as they are decoded, before any of them is sent.
+  const auto limit = context_.config().max_body;
+  return limit != 0 && request_body_.chunked().data_bytes() > limit;
 }
 
 bool HttpSession::retry_possible() const {
@@ -698,7 +708,7 @@ bool HttpSession::pump_response() {
         return true;
       }
       response_body_pending_ = body.consumed;
-      response_done_ = response_body_.complete();
+      if (response_body_.complete()) response_received();
     }
     if (!client_out_.empty() || response_body_pending_ > 0) {
       const std::string_view head = client_out_.view();
@@ -720,7 +730,7 @@ bool HttpSession::pump_response() {
     const Io io = read_upstream();
     if (io == Io::Blocked) return progress;
     if (io == Io::Eof && response_until_close_) {
-      response_done_ = true;
+      response_received();
       close_after_response_ = true;
       return true;
     }
@@ -784,8 +794,18 @@ bool HttpSession::on_response_head(const ResponseHead& head, std::size_t head_le
   }
   response_body_ = BodyTracker(head.framing);
   response_until_close_ = head.framing.kind == BodyKind::UntilClose;
-  response_done_ = response_body_.complete();
+  if (response_body_.complete()) response_received();
   return true;
+}
+
+void HttpSession::response_received() {
+  response_done_ = true;
+  // The backend is done with this request now, before its last bytes reach the client: a client
+  // that sends its next request at once (maybe to another worker) must find the count already down.
+  if (backend_counted_ && upstream_) {
+    upstream_->backend().add_active(-1);
+    backend_counted_ = false;
+  }
 }
 
 bool HttpSession::flush_client() {

@@ -88,12 +88,15 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   void on_connected();
   bool pump_request();
   bool retry_possible() const;
+  bool request_body_over_limit() const;
   void upstream_failed(const char* what, int error_status);
 
   // The response side.
   bool pump_response();
   /// Handles a complete response head; false when the session left the exchange (error, tunnel).
   bool on_response_head(const ResponseHead& head, std::size_t head_length);
+  /// The backend's whole response is in: counts the request out of the backend's in-flight total.
+  void response_received();
   bool flush_client();
   void finish_exchange();
   void release_upstream(bool reusable);
