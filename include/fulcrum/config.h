@@ -43,6 +43,40 @@ struct HashKeyConfig {
   bool path = false;   ///< hash the request path
 };
 
+/// Active health checks of a pool's backends (run by the control thread, off the data path).
+struct HealthCheckConfig {
+  /// `http` probes send a request and judge the response; `tcp` probes only connect.
+  enum class Kind { Tcp, Http } kind = Kind::Tcp;
+  std::string http_path = "/health";
+  std::string http_method = "GET";
+  /// Accepted status range, inclusive (`expect: 200-399`).
+  int expect_min = 200;
+  int expect_max = 399;
+  /// Host header of the probe; empty: the backend's address.
+  std::string http_host;
+  /// A probe passes only if the response body contains this; empty: no body check.
+  std::string body_contains;
+  Duration interval{std::chrono::seconds(2)};
+  Duration timeout{std::chrono::seconds(1)};
+  /// Consecutive passes that make an unhealthy backend healthy again.
+  std::uint32_t rise = 2;
+  /// Consecutive failures that make a healthy backend unhealthy.
+  std::uint32_t fall = 3;
+};
+
+/// Passive health: backends that fail requests in a row are ejected for a while (Envoy's outlier
+/// detection).
+struct OutlierDetectionConfig {
+  /// Connect errors, resets (and 5xx when count_5xx) in a row that eject a backend.
+  std::uint32_t consecutive_failures = 5;
+  bool count_5xx = false;
+  /// Ejection time = base_ejection × number of ejections so far, at most max_ejection.
+  Duration base_ejection{std::chrono::seconds(30)};
+  Duration max_ejection{std::chrono::minutes(5)};
+  /// Never eject more than this share of a pool's backends.
+  std::uint32_t max_ejection_percent = 50;
+};
+
 /// A named set of backends and the strategy that chooses among them.
 struct PoolConfig {
   std::string name;
@@ -64,6 +98,13 @@ struct PoolConfig {
   std::uint32_t max_idle = 64;
   /// http: an idle upstream connection unused this long is closed.
   Duration idle_timeout{std::chrono::seconds(60)};
+  /// Active health checks; unset: none (a backend is healthy until a connect fails).
+  std::optional<HealthCheckConfig> health;
+  /// Passive health; unset: off.
+  std::optional<OutlierDetectionConfig> outlier_detection;
+  /// A backend that comes back (healthy again, ejection over) ramps its weight up over this;
+  /// 0 = at once.
+  Duration slow_start{0};
   std::vector<BackendConfig> backends;
 };
 
@@ -125,6 +166,31 @@ struct ListenerConfig {
   Duration tunnel_timeout{std::chrono::hours(1)};
 };
 
+/// The admin listener: JSON API, Prometheus metrics, event stream, dashboard.
+struct AdminConfig {
+  /// `host:port`. Without a token only a loopback address is accepted.
+  std::string listen;
+  /// Bearer token required on every request when set (`Authorization: Bearer ...`).
+  std::string token;
+};
+
+/// Where events go besides C++ callbacks and the admin stream.
+struct EventsConfig {
+  /// A JSON-lines event log; empty: none.
+  std::string file;
+  /// Also write request/response/selecting_server events to the file.
+  bool per_request = false;
+  /// At most this many per-request events per second reach subscribers (0 = no limit).
+  std::uint32_t per_request_sample = 100;
+};
+
+/// The access log: one line per HTTP request (or TCP connection), written off the worker threads.
+struct AccessLogConfig {
+  std::string file;
+  /// `json` (default) or a format with variables such as `$client $method $path $status $duration_ms`.
+  std::string format = "json";
+};
+
 /// The whole configuration of one balancer.
 struct Config {
   /// Event-loop worker threads; 0 means one per CPU.
@@ -133,6 +199,9 @@ struct Config {
   Duration drain_timeout{std::chrono::seconds(30)};
   std::vector<ListenerConfig> listeners;
   std::vector<PoolConfig> pools;
+  std::optional<AdminConfig> admin;
+  EventsConfig events;
+  std::optional<AccessLogConfig> access_log;
 
   /// The pool called `name`, or nullptr.
   const PoolConfig* find_pool(std::string_view name) const;

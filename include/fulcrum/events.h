@@ -1,0 +1,55 @@
+// What happens in a balancer, as events: the seeds' vocabulary (`healthy`, `unhealthy`,
+// `recovery`, `monitoring`, `request`, `response`, `selecting_server`, `start`, `error`, ...),
+// each stamped in ISO-8601 UTC with milliseconds and carrying its details as a JSON object.
+//
+//   balancer.on(fulcrum::Event::Unhealthy, [](const fulcrum::EventData& e) {
+//     std::cerr << "SOS! " << e.to_json() << '\n';
+//   });
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace fulcrum {
+
+enum class Event : std::uint8_t {
+  Start,            ///< the balancer listens
+  Stop,             ///< the balancer stopped
+  Request,          ///< a request head arrived (per request)
+  Response,         ///< a response head went to the client (per request)
+  SelectingServer,  ///< a backend was chosen for a request or connection (per request)
+  Healthy,          ///< a backend passed its first checks, or was declared healthy
+  Unhealthy,        ///< a backend failed `fall` checks in a row (details carry the error)
+  Recovery,         ///< an unhealthy backend passed `rise` checks in a row
+  Monitoring,       ///< every health interval: the status of all backends of a pool
+  Error,            ///< something went wrong that is not a single backend's health
+  BackendAdded,     ///< a backend joined a pool (registration)
+  BackendRemoved,   ///< a backend left a pool
+  Ejected,          ///< outlier detection ejected a backend
+  Panic,            ///< every backend of a pool is unhealthy: Fulcrum tries them all anyway
+};
+
+/// `selecting_server`, `unhealthy`, ...: the names used in JSON, the event log and the API.
+std::string_view event_name(Event event);
+/// The Event called `name`, for filters; false if unknown.
+bool event_from_name(std::string_view name, Event& event);
+
+/// One event as delivered.
+struct EventData {
+  Event event = Event::Start;
+  /// `2026-06-16T07:06:59.969Z`
+  std::string time;
+  /// The details, a JSON object text such as `{"pool":"api","backend":"10.0.0.5:80","error":"..."}`.
+  std::string details = "{}";
+
+  /// `{"event":"unhealthy","time":"...",<the details' members>}` — one line of the event log.
+  std::string to_json() const;
+};
+
+/// Called for each event subscribed to. Callbacks run on Fulcrum's control thread, one at a time,
+/// in the order events happened; a slow callback delays the next events, never the data path.
+using EventCallback = std::function<void(const EventData&)>;
+
+}  // namespace fulcrum

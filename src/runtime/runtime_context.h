@@ -1,0 +1,26 @@
+// What the control thread's components (health monitor, admin server, event delivery) see of a
+// running balancer. Everything here outlives the control thread.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "events/event_bus.h"
+#include "fulcrum/config.h"
+#include "runtime/listener_state.h"
+#include "upstream/pool.h"
+
+namespace fulcrum::runtime {
+
+class Worker;
+
+struct RuntimeContext {
+  const Config& config;
+  const std::vector<std::unique_ptr<upstream::Pool>>& pools;
+  const std::vector<std::unique_ptr<ListenerState>>& listeners;
+  /// Workers, for their per-worker figures (read with relaxed atomics; never call into them).
+  const std::vector<std::unique_ptr<Worker>>& workers;
+  events::EventBus& events;
+};
+
+}  // namespace fulcrum::runtime
