@@ -59,10 +59,12 @@ class Buffer {
   std::size_t end_ = 0;
 };
 
-/// Blocks of one size, recycled. Owned by one worker thread; not thread-safe.
+/// Blocks of one size, recycled. At most `max_idle` free blocks are kept (a few MiB): enough for the
+/// busy connections of a worker, while a burst's worth goes back to the allocator. Owned by one
+/// worker thread; not thread-safe.
 class BufferPool {
  public:
-  explicit BufferPool(std::size_t block_size, std::size_t max_idle = 1024) : block_size_(block_size), max_idle_(max_idle) {}
+  explicit BufferPool(std::size_t block_size, std::size_t max_idle = 128) : block_size_(block_size), max_idle_(max_idle) {}
   ~BufferPool() {
     for (char* block : idle_) delete[] block;
   }

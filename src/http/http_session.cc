@@ -55,6 +55,14 @@ HttpSession::HttpSession(runtime::Worker& worker, runtime::ListenerState& listen
       client_address_(client_address),
       timer_([this] { on_timer(); }) {
   client_endpoint_.session = this;
+  listener_stats_ = &worker.metrics().listener(listener.index);
+}
+
+void HttpSession::count_response(int status, bool from_backend) {
+  listener_stats_->count_response(status);
+  if (route_stats_) route_stats_->count_response(status);
+  if (pool_stats_) pool_stats_->count_response(status);
+  if (from_backend && backend_stats_) backend_stats_->traffic.count_response(status);
 }
 
 HttpSession::~HttpSession() = default;
@@ -241,6 +249,7 @@ HttpSession::Io HttpSession::read_client() {
   const ssize_t n = recv(client_.get(), client_in_.tail(), room, 0);
   if (n > 0) {
     client_in_.produced(static_cast<std::size_t>(n));
+    listener_stats_->bytes_in.add(static_cast<std::uint64_t>(n));
     // A short read drained the socket: the next bytes will raise a new edge (a FIN that came with
     // these bytes will not, hence client_closing_).
     if (static_cast<std::size_t>(n) < room && !client_closing_) client_readable_ = false;
@@ -269,6 +278,8 @@ HttpSession::Io HttpSession::read_upstream() {
   const ssize_t n = recv(upstream_->fd(), buffer.tail(), room, 0);
   if (n > 0) {
     buffer.produced(static_cast<std::size_t>(n));
+    if (backend_stats_) backend_stats_->traffic.bytes_in.add(static_cast<std::uint64_t>(n));
+    if (pool_stats_) pool_stats_->bytes_in.add(static_cast<std::uint64_t>(n));
     if (static_cast<std::size_t>(n) < room && !upstream_closing_) upstream_readable_ = false;
     upstream_activity_ = context_.loop().now();
     return Io::Progress;
@@ -296,6 +307,12 @@ HttpSession::Io HttpSession::send_parts(int fd, bool& writable, core::TimePoint&
   const ssize_t n = sendmsg(fd, &message, MSG_NOSIGNAL);
   if (n >= 0) {
     sent = static_cast<std::size_t>(n);
+    if (fd == client_.get()) {
+      listener_stats_->bytes_out.add(sent);
+    } else {
+      if (backend_stats_) backend_stats_->traffic.bytes_out.add(sent);
+      if (pool_stats_) pool_stats_->bytes_out.add(sent);
+    }
     if (sent < first.size() + second.size()) writable = false;  // the socket buffer is full: wait for EPOLLOUT
     activity = context_.loop().now();
     return Io::Progress;
@@ -352,6 +369,7 @@ bool HttpSession::parse_request() {
       }
       return progress;
     case ParseStatus::Error:
+      listener_stats_->requests.increment();
       log::info("bad request", {{"listener", context_.config().name},
                                 {"client", client_address_.to_string()},
                                 {"status", static_cast<int>(result.error.status)},
@@ -372,12 +390,18 @@ void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_lengt
   client_version_ = head.version;
   client_keep_alive_ = head.keep_alive;
   upgrade_requested_ = head.upgrade_requested;
+  exchange_started_ = context_.loop().now();
+  listener_stats_->requests.increment();
 
   const Route* route = context_.shared().route(head);
   if (!route) {
     answer_error(404, "no route");
     return;
   }
+  route_stats_ = &worker_.metrics().route(listener_.index, route->index());
+  route_stats_->requests.increment();
+  pool_stats_ = &worker_.metrics().pool(route->pool_index());
+  pool_stats_->requests.increment();
   if (config.max_body && head.framing.kind == BodyKind::ContentLength && head.framing.content_length > config.max_body) {
     answer_error(413, "request body larger than max_body");
     return;
@@ -478,7 +502,9 @@ void HttpSession::dispatch() {
   }
   backend->add_active(1);  // in-flight requests: what least_connections counts in http pools
   backend_counted_ = true;
+  backend_stats_ = &worker_.metrics().backend(backend->id());
   if (auto pooled = context_.connections().take(*backend)) {
+    backend_stats_->traffic.requests.increment();
     upstream_ = std::move(pooled);
     upstream_->set_owner(this);
     upstream_readable_ = false;  // an idle pooled connection had nothing to read, or it was dropped
@@ -520,6 +546,7 @@ void HttpSession::connect_to(std::shared_ptr<upstream::Backend> backend) {
 
 void HttpSession::on_connected() {
   upstream_->backend().count_connection();
+  if (backend_stats_) backend_stats_->traffic.requests.increment();
   phase_ = Phase::Exchange;
   upstream_writable_ = true;
   upstream_readable_ = true;
@@ -626,12 +653,16 @@ void HttpSession::upstream_failed(const char* what, int error_status) {
                {"backend", backend->address_text()},
                {"error", what}});
     if (connecting) selector_->connect_failed(*backend, loop.now());
+    if (connecting && backend_stats_) backend_stats_->traffic.connect_errors.increment();
+    if (connecting && pool_stats_) pool_stats_->connect_errors.increment();
   }
   release_upstream(false);
   if (!retry_possible()) {
     answer_error(connecting ? 503 : error_status, what);
     return;
   }
+  if (backend_stats_) backend_stats_->traffic.retries.increment();
+  if (pool_stats_) pool_stats_->retries.increment();
   request_head_sent_ = 0;
   if (was_reused && backend) {
     // A kept-alive connection the backend closed as we reused it: the backend is fine, try a fresh
@@ -766,6 +797,7 @@ bool HttpSession::on_response_head(const ResponseHead& head, std::size_t head_le
     return false;
   }
   const bool tunnel = head.switching_protocols;
+  count_response(head.status_code, /*from_backend=*/true);
   set_sticky_cookie(upstream_->backend());
   close_after_response_ = close_after_response_ || !client_keep_alive_ || client_eof_ ||
                           head.framing.kind == BodyKind::UntilClose || worker_.draining();
@@ -799,6 +831,7 @@ bool HttpSession::on_response_head(const ResponseHead& head, std::size_t head_le
 }
 
 void HttpSession::response_received() {
+  if (!response_done_ && backend_stats_) backend_stats_->latency.observe(context_.loop().now() - exchange_started_);
   response_done_ = true;
   // The backend is done with this request now, before its last bytes reach the client: a client
   // that sends its next request at once (maybe to another worker) must find the count already down.
@@ -842,7 +875,11 @@ void HttpSession::release_upstream(bool reusable) {
 void HttpSession::finish_exchange() {
   release_upstream(upstream_reusable_ && request_done_);
   request_done_ = true;
+  route_stats_ = pool_stats_ = nullptr;
+  backend_stats_ = nullptr;
+  // Between requests a session holds no buffer (client_in_ keeps one only for pipelined bytes).
   context_.buffers().detach(request_out_, /*force=*/true);
+  context_.buffers().detach(client_out_);
   if (close_after_response_) {
     phase_ = Phase::Closing;
     return;
@@ -925,6 +962,7 @@ void HttpSession::answer_error(int status, std::string_view reason) {
     return;
   }
   release_upstream(false);
+  count_response(status, /*from_backend=*/false);
   log::debug("answering", {{"status", status}, {"reason", reason}});
   const std::string_view response = status == 503 ? context_.shared().unavailable_response() : error_response(status);
   context_.buffers().attach(client_out_);
