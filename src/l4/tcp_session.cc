@@ -42,6 +42,12 @@ TcpSession::TcpSession(runtime::Worker& worker, runtime::ListenerState& listener
 TcpSession::~TcpSession() = default;
 
 void TcpSession::start() {
+  auto& metrics = worker_.metrics();
+  listener_stats_ = &metrics.listener(listener_.index);
+  pool_stats_ = &metrics.pool(listener_.pool_index);
+  listener_stats_->requests.increment();
+  pool_stats_->requests.increment();
+  connect_started_ = worker_.loop().now();
   selection_ = selector_.begin(client_address_.ip_bytes());
   connect_next();
 }
@@ -55,6 +61,12 @@ void TcpSession::connect_next() {
   }
   backend_->add_active(1);
   backend_counted_ = true;
+  if (backend_stats_) {
+    // The previous backend failed and another is tried.
+    backend_stats_->traffic.retries.increment();
+    pool_stats_->retries.increment();
+  }
+  backend_stats_ = &worker_.metrics().backend(backend_->id());
   upstream_ = net::make_tcp_socket(backend_->address().family());
   if (!upstream_) {
     on_connect_failed(errno);
@@ -110,6 +122,8 @@ void TcpSession::on_connect_failed(int error) {
                                        {"backend", backend_->address_text()},
                                        {"error", std::strerror(error)}});
   selector_.connect_failed(*backend_, loop.now());
+  backend_stats_->traffic.connect_errors.increment();
+  pool_stats_->connect_errors.increment();
   if (upstream_) {
     set_abortive_close(upstream_.get());
     upstream_.reset();  // close() also ends its epoll registration
@@ -125,6 +139,8 @@ void TcpSession::on_connected() {
   auto& loop = worker_.loop();
   connected_ = true;
   backend_->count_connection();
+  backend_stats_->traffic.requests.increment();
+  backend_stats_->latency.observe(loop.now() - connect_started_);  // tcp: time to connect
   if (auto* sticky = selector_.pool().sticky()) sticky->on_open(selection_.client, backend_->id(), loop.now());
 
   upstream_bound_.pipe = worker_.pipes().acquire();
@@ -158,9 +174,21 @@ void TcpSession::on_relay_event(bool client_side, std::uint32_t events) {
 void TcpSession::relay() {
   if (state_ != State::Relaying) return;
   int budget = kPumpBudget;
-  const auto before = upstream_bound_.bytes + downstream_bound_.bytes;
+  const auto up_before = upstream_bound_.bytes;
+  const auto down_before = downstream_bound_.bytes;
+  const auto before = up_before + down_before;
   const PumpResult up = pump(upstream_bound_, budget);
   const PumpResult down = up == PumpResult::Error ? PumpResult::Ok : pump(downstream_bound_, budget);
+  if (const auto sent = upstream_bound_.bytes - up_before; sent != 0) {
+    listener_stats_->bytes_in.add(sent);
+    pool_stats_->bytes_out.add(sent);
+    backend_stats_->traffic.bytes_out.add(sent);
+  }
+  if (const auto received = downstream_bound_.bytes - down_before; received != 0) {
+    backend_stats_->traffic.bytes_in.add(received);
+    pool_stats_->bytes_in.add(received);
+    listener_stats_->bytes_out.add(received);
+  }
   if (up == PumpResult::Error || down == PumpResult::Error) {
     finish(Outcome::Aborted);
     return;
@@ -261,8 +289,10 @@ TcpSession::PumpResult TcpSession::pump(Flow& flow, int& budget) {
     }
   }
   if (flow.read_done && flow.buffered == 0 && !flow.write_shut) {
-    // Half-close: pass the FIN on, keep relaying the other direction.
-    shutdown(flow.to, SHUT_WR);
+    // Half-close: pass the FIN on, keep relaying the other direction. When the other direction is
+    // already over, the session closes both sockets next and close() sends this FIN itself.
+    const Flow& other = &flow == &upstream_bound_ ? downstream_bound_ : upstream_bound_;
+    if (!other.done()) shutdown(flow.to, SHUT_WR);
     flow.write_shut = true;
   }
   return PumpResult::Ok;
