@@ -14,7 +14,8 @@ namespace fulcrum::l4 {
 
 namespace {
 constexpr std::size_t kSpliceChunk = 1 << 20;  // the kernel caps each call at the pipe's room
-constexpr int kPumpBudget = 16;                // splice calls per turn before yielding to others
+constexpr int kPumpBudget = 16;
+constexpr int kBulkPipeSize = 1 << 20;                // splice calls per turn before yielding to others
 constexpr auto kLingerLimit = std::chrono::seconds(2);
 constexpr std::uint32_t kRelayEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 
@@ -23,6 +24,12 @@ void set_abortive_close(int fd) {
   // mistaking a cut stream for a complete one.
   linger option{1, 0};
   setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, sizeof option);
+}
+
+// Passive health: an error (reset, EPIPE) on the backend's socket counts against the backend; one
+// on the client's does not.
+void note_backend_error(upstream::Backend* backend, int backend_fd, int fd) {
+  if (backend && fd == backend_fd) backend->record_failure();
 }
 }  // namespace
 
@@ -122,6 +129,7 @@ void TcpSession::on_connect_failed(int error) {
                                        {"backend", backend_->address_text()},
                                        {"error", std::strerror(error)}});
   selector_.connect_failed(*backend_, loop.now());
+  backend_->record_failure();  // passive health
   backend_stats_->traffic.connect_errors.increment();
   pool_stats_->connect_errors.increment();
   if (upstream_) {
@@ -139,6 +147,7 @@ void TcpSession::on_connected() {
   auto& loop = worker_.loop();
   connected_ = true;
   backend_->count_connection();
+  backend_->record_success();  // passive health: a tcp pool's success is an established connection
   backend_stats_->traffic.requests.increment();
   backend_stats_->latency.observe(loop.now() - connect_started_);  // tcp: time to connect
   if (auto* sticky = selector_.pool().sticky()) sticky->on_open(selection_.client, backend_->id(), loop.now());
@@ -227,13 +236,19 @@ TcpSession::PumpResult TcpSession::pump(Flow& flow, int& budget) {
       if (n > 0) {
         const auto got = static_cast<std::size_t>(n);
         if (got < scratch.size() && !flow.peer_closing) flow.readable = false;
-        if (got == scratch.size()) flow.bulk = true;  // a stream, not messages: splice from now on
+        if (got == scratch.size()) {
+          // A stream, not messages: splice from now on, through a pipe large enough that each
+          // round trip moves a lot (the kernel caps it at /proc/sys/fs/pipe-max-size).
+          flow.bulk = true;
+          fcntl(flow.pipe.write_fd, F_SETPIPE_SZ, kBulkPipeSize);
+        }
         std::size_t sent = 0;
         if (flow.writable) {
           const ssize_t m = send(flow.to, scratch.data(), got, MSG_NOSIGNAL);
           if (m > 0) {
             sent = static_cast<std::size_t>(m);
           } else if (m < 0 && errno != EAGAIN && errno != EINTR) {
+            note_backend_error(backend_.get(), upstream_.get(), flow.to);
             return PumpResult::Error;
           }
           if (sent < got) flow.writable = false;
@@ -255,6 +270,7 @@ TcpSession::PumpResult TcpSession::pump(Flow& flow, int& budget) {
       } else if (errno == EINTR) {
         progress = true;
       } else {
+        note_backend_error(backend_.get(), upstream_.get(), flow.from);
         return PumpResult::Error;  // ECONNRESET and friends
       }
     } else if (!flow.read_done && flow.readable) {
@@ -270,6 +286,7 @@ TcpSession::PumpResult TcpSession::pump(Flow& flow, int& budget) {
         // The socket is empty or the pipe is full; only the first needs a new edge to resume.
         if (flow.buffered == 0) flow.readable = false;
       } else {
+        note_backend_error(backend_.get(), upstream_.get(), flow.from);
         return PumpResult::Error;
       }
     }
@@ -284,6 +301,7 @@ TcpSession::PumpResult TcpSession::pump(Flow& flow, int& budget) {
       } else if (n < 0 && errno == EAGAIN) {
         flow.writable = false;
       } else if (n < 0) {
+        note_backend_error(backend_.get(), upstream_.get(), flow.to);
         return PumpResult::Error;  // EPIPE, ECONNRESET: the receiver is gone
       }
     }
