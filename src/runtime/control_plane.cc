@@ -12,6 +12,9 @@ ControlPlane::ControlPlane(const std::vector<std::unique_ptr<upstream::Pool>>& p
 ControlPlane::~ControlPlane() { stop(); }
 
 void ControlPlane::start() {
+  // Health checks and outlier detection (events: none until the event bus is wired in).
+  health_ = std::make_unique<health::HealthMonitor>(loop_, pools_, nullptr);
+  loop_.post([this] { health_->start(); });
   loop_.post([this] { loop_.timers().schedule(sweep_timer_, loop_.now() + kSweepEvery); });
   thread_ = std::thread([this] { loop_.run(); });
 }
@@ -21,6 +24,7 @@ void ControlPlane::stop() {
   loop_.quit();
   thread_.join();
   loop_.timers().cancel(sweep_timer_);
+  health_.reset();  // the loop is stopped: its probes and timers go with it
 }
 
 void ControlPlane::sweep_sessions() {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/event_loop.h"
+#include "health/health_monitor.h"
 #include "upstream/pool.h"
 
 namespace fulcrum::runtime {
@@ -29,6 +30,8 @@ class ControlPlane {
   const std::vector<std::unique_ptr<upstream::Pool>>& pools_;
   core::EventLoop loop_;
   core::Timer sweep_timer_;
+  /// Active and passive health of every pool; created in start(), runs on loop_.
+  std::unique_ptr<health::HealthMonitor> health_;
   std::thread thread_;
 };
 

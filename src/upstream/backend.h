@@ -48,6 +48,19 @@ class alignas(64) Backend {
   std::uint64_t connections_total() const { return connections_total_.load(std::memory_order_relaxed); }
   void count_connection() { connections_total_.fetch_add(1, std::memory_order_relaxed); }
 
+  /// Passive health (outlier detection). The data path calls record_failure() for a connect error,
+  /// a reset, or a 5xx when the pool counts them, and record_success() for a request answered (a
+  /// connection established, in tcp pools); the control thread reads consecutive_failures() every
+  /// tick and calls reset_failures() when it ejects the backend. Relaxed atomics: a success on one
+  /// worker racing a failure on another may lose one count, which only shifts an ejection by one.
+  void record_failure() { consecutive_failures_.fetch_add(1, std::memory_order_relaxed); }
+  void record_success() {
+    // Load first: in the steady state nothing is written, so the cache line stays shared.
+    if (consecutive_failures_.load(std::memory_order_relaxed) != 0) reset_failures();
+  }
+  void reset_failures() { consecutive_failures_.store(0, std::memory_order_relaxed); }
+  std::uint64_t consecutive_failures() const { return consecutive_failures_.load(std::memory_order_relaxed); }
+
  private:
   const std::uint64_t id_;
   const std::string address_text_;
@@ -57,6 +70,7 @@ class alignas(64) Backend {
   std::atomic<core::Clock::rep> deactivated_until_{0};
   std::atomic<std::uint64_t> connect_failures_{0};
   std::atomic<std::uint64_t> connections_total_{0};
+  std::atomic<std::uint64_t> consecutive_failures_{0};
   balance::LatencyTracker latency_;
 };
 

@@ -27,6 +27,14 @@ struct PoolSnapshot {
   /// Connection attempts per client connection: 1 + retries.
   std::uint32_t max_attempts = 1;
   std::vector<std::shared_ptr<Backend>> backends;
+  /// Health, set by the control thread's health monitor: 0 when backends[i] is unhealthy or
+  /// ejected and must get no new connections or requests. Empty: every backend is up.
+  std::vector<std::uint8_t> up;
+  /// The weights strategies are built with while a backend's slow start ramps (every weight of
+  /// the pool scaled by 100, see health/slow_start.h). Empty: each backend's configured weight.
+  std::vector<std::uint32_t> effective_weights;
+  /// Every backend is down: selection tries them anyway (panic mode).
+  bool panic = false;
   /// The pool's configuration as loaded (http settings, hash key, sticky cookie).
   PoolConfig config;
 };

@@ -15,9 +15,13 @@ void Selector::refresh() {
   snapshot_ = pool_.snapshot();
   std::vector<balance::Candidate> candidates;
   candidates.reserve(snapshot_->backends.size());
-  for (const auto& backend : snapshot_->backends) {
-    candidates.push_back({backend->address_text(), backend->weight()});
+  const auto& effective = snapshot_->effective_weights;  // slow start, when ramping
+  for (std::size_t i = 0; i < snapshot_->backends.size(); ++i) {
+    const auto& backend = snapshot_->backends[i];
+    candidates.push_back({backend->address_text(), effective.empty() ? backend->weight() : effective[i]});
   }
+  any_up_ = snapshot_->up.empty() ||
+            std::any_of(snapshot_->up.begin(), snapshot_->up.end(), [](std::uint8_t up) { return up != 0; });
   strategy_ = balance::make_strategy(snapshot_->strategy, candidates);
   const auto& sticky = snapshot_->config.sticky;
   cookie_map_ = sticky && !sticky->cookie.empty() ? std::make_unique<balance::StickyCookieMap>(candidates) : nullptr;
@@ -58,12 +62,12 @@ std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint no
   std::optional<std::size_t> chosen;
   if (selection.preferred && selection.attempts == 0) {
     auto index = index_of(*selection.preferred);
-    if (index && !backends[*index]->deactivated(now)) chosen = index;
+    if (index && usable(*index, now)) chosen = index;
   }
   if (auto* sticky = pool_.sticky(); !chosen && sticky && selection.attempts == 0) {
     if (auto id = sticky->find(selection.client, now)) {
       auto index = index_of(*id);
-      if (index && !backends[*index]->deactivated(now)) chosen = index;
+      if (index && usable(*index, now)) chosen = index;
     }
   }
   if (!chosen) {
@@ -75,9 +79,18 @@ std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint no
     context.random = &random_;
     context.latency = &latencies;
     context.now = now;
+    // Untried backends that are up and not deactivated; else up but deactivated (one may be back
+    // before its window ends); backends that are down (unhealthy, ejected) only in panic mode,
+    // when none is up.
     balance::BackendSet excluded = tried;
+    const bool health_known = !snapshot_->up.empty() && any_up_;
     for (std::size_t i = 0; i < backends.size(); ++i) {
-      if (backends[i]->deactivated(now)) excluded.insert(i);
+      if (health_known && !snapshot_->up[i]) {
+        excluded.insert(i);
+        tried.insert(i);
+      } else if (backends[i]->deactivated(now)) {
+        excluded.insert(i);
+      }
     }
     chosen = strategy_->pick(context, excluded);
     if (!chosen) chosen = strategy_->pick(context, tried);  // all deactivated: try them anyway
@@ -89,6 +102,12 @@ std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint no
   selection.tried[selection.tried_count % Selection::kMaxTracked] = backends[*chosen]->id();
   ++selection.tried_count;
   return backends[*chosen];
+}
+
+bool Selector::usable(std::size_t index, core::TimePoint now) const {
+  const auto& up = snapshot_->up;
+  if (!up.empty() && !up[index] && any_up_) return false;
+  return !snapshot_->backends[index]->deactivated(now);
 }
 
 void Selector::connect_failed(Backend& backend, core::TimePoint now) {

@@ -45,6 +45,8 @@ class Selector {
   /// The next backend to try, or nullptr when the attempts are used up or every backend has been
   /// tried. Prefers the client's sticky backend, then backends that are not deactivated; when
   /// every untried backend is deactivated they are tried anyway, since one may be back early.
+  /// Backends down per the snapshot (unhealthy, ejected) are never chosen while another backend
+  /// of the pool is up; when none is up (panic mode) every backend is tried.
   std::shared_ptr<Backend> next(Selection& selection, core::TimePoint now);
   /// Records a failed connect: `backend` is left out of selections for the pool's window.
   void connect_failed(Backend& backend, core::TimePoint now);
@@ -83,6 +85,8 @@ class Selector {
   };
 
   void refresh();
+  /// Neither down per the snapshot's health (outside panic mode) nor deactivated.
+  bool usable(std::size_t index, core::TimePoint now) const;
 
   Pool& pool_;
   balance::Random& random_;
@@ -90,6 +94,8 @@ class Selector {
   std::shared_ptr<const PoolSnapshot> snapshot_;
   std::unique_ptr<balance::Strategy> strategy_;
   std::unique_ptr<balance::StickyCookieMap> cookie_map_;
+  /// Some backend of the snapshot is up; false means panic mode (every backend is tried).
+  bool any_up_ = true;
 };
 
 }  // namespace fulcrum::upstream

@@ -1,0 +1,324 @@
+#include "health/health_monitor.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
+#include "health/slow_start.h"
+
+namespace fulcrum::health {
+
+struct HealthMonitor::BackendHealth {
+  BackendHealth(HealthMonitor& monitor, PoolHealth& pool, std::shared_ptr<upstream::Backend> backend_, RiseFall state)
+      : backend(std::move(backend_)), rise_fall(state), probe_timer([&monitor, &pool, this] {
+          monitor.run_probe(pool, *this);
+        }) {}
+
+  std::shared_ptr<upstream::Backend> backend;
+  RiseFall rise_fall;
+  /// The probe in flight, if any (one at most).
+  std::unique_ptr<Probe> probe;
+  core::Timer probe_timer;
+  core::TimePoint probe_started{};
+  /// When the backend came back (recovery or end of ejection), while its slow start ramps.
+  std::optional<core::TimePoint> back_since;
+  std::string last_error;
+  std::uint64_t checks = 0;
+};
+
+struct HealthMonitor::PoolHealth {
+  PoolHealth(HealthMonitor& monitor, upstream::Pool& pool_)
+      : pool(pool_), monitoring_timer([&monitor, this] { monitor.emit_monitoring(*this); }) {}
+
+  upstream::Pool& pool;
+  /// The snapshot whose membership `backends` follows (ours once we published).
+  std::shared_ptr<const upstream::PoolSnapshot> snapshot;
+  std::uint64_t seen_version = 0;
+  std::optional<HealthCheckConfig> health;
+  core::Milliseconds slow_start{0};
+  /// By index of `snapshot->backends`.
+  std::vector<std::unique_ptr<BackendHealth>> backends;
+  std::optional<OutlierDetector> outlier;
+  /// Whether a panic event was emitted and not yet followed by its recovery.
+  bool panic = false;
+  core::Timer monitoring_timer;
+};
+
+namespace {
+
+std::string backend_details(const std::string& pool, const upstream::Backend& backend, nlohmann::json extra) {
+  nlohmann::json details = {{"pool", pool}, {"backend", backend.address_text()}};
+  details.update(extra);
+  return details.dump();
+}
+
+}  // namespace
+
+HealthMonitor::HealthMonitor(core::EventLoop& loop, const std::vector<std::unique_ptr<upstream::Pool>>& pools,
+                             events::EventBus* events, Options options)
+    : loop_(loop),
+      pools_(pools),
+      events_(events),
+      options_(options),
+      random_(options.seed),
+      tick_timer_([this] { tick(); }) {}
+
+HealthMonitor::~HealthMonitor() = default;
+
+void HealthMonitor::start() {
+  states_.clear();
+  for (const auto& pool : pools_) {
+    states_.push_back(std::make_unique<PoolHealth>(*this, *pool));
+    rebuild(*states_.back());
+  }
+  loop_.timers().schedule(tick_timer_, loop_.now() + options_.tick);
+}
+
+void HealthMonitor::rebuild(PoolHealth& state) {
+  const auto now = loop_.now();
+  state.snapshot = state.pool.snapshot();
+  state.seen_version = state.pool.version();
+  const PoolConfig& config = state.snapshot->config;
+  state.health = config.health;
+  state.slow_start = config.slow_start;
+  const std::uint32_t rise = config.health ? config.health->rise : 1;
+  const std::uint32_t fall = config.health ? config.health->fall : 1;
+
+  std::unordered_map<std::uint64_t, std::unique_ptr<BackendHealth>> previous;
+  for (auto& backend : state.backends) previous.emplace(backend->backend->id(), std::move(backend));
+  state.backends.clear();
+  for (const auto& backend : state.snapshot->backends) {
+    auto found = previous.find(backend->id());
+    if (found != previous.end()) {
+      state.backends.push_back(std::move(found->second));
+      previous.erase(found);
+    } else {
+      state.backends.push_back(std::make_unique<BackendHealth>(*this, state, backend, RiseFall(rise, fall)));
+    }
+    BackendHealth& health = *state.backends.back();
+    if (state.health && !health.probe && !health.probe_timer.armed()) {
+      // The first probe within the first tenth of an interval, spread out.
+      const auto spread = std::max<std::int64_t>(state.health->interval.count() / 10, 1);
+      schedule_probe(state, health, now + core::Milliseconds(static_cast<std::int64_t>(random_.below(spread))));
+    }
+  }
+  // Backends that left the pool: `previous` destroys them, with their probe and timer. Safe here:
+  // rebuild() runs from start() or a timer, after this turn's I/O events were delivered.
+  previous.clear();
+
+  if (config.outlier_detection) {
+    state.outlier.emplace(*config.outlier_detection, state.backends.size());
+  } else {
+    state.outlier.reset();
+  }
+  if (state.health && !state.monitoring_timer.armed()) {
+    loop_.timers().schedule(state.monitoring_timer, now + state.health->interval);
+  } else if (!state.health) {
+    loop_.timers().cancel(state.monitoring_timer);
+  }
+  publish_if_changed(state, now);
+}
+
+core::Milliseconds HealthMonitor::jittered(core::Milliseconds interval) {
+  // interval × [0.9, 1.1)
+  const double u = static_cast<double>(random_.next() >> 11) / static_cast<double>(std::uint64_t{1} << 53);
+  const auto ms = static_cast<std::int64_t>(static_cast<double>(interval.count()) * (0.9 + 0.2 * u));
+  return core::Milliseconds(std::max<std::int64_t>(ms, 1));
+}
+
+void HealthMonitor::schedule_probe(PoolHealth&, BackendHealth& backend, core::TimePoint at) {
+  loop_.timers().schedule(backend.probe_timer, at);
+}
+
+void HealthMonitor::run_probe(PoolHealth& state, BackendHealth& backend) {
+  if (!state.health || backend.probe) return;  // checks removed, or one still in flight
+  backend.probe_started = loop_.now();
+  const std::string host = state.health->http_host.empty() ? backend.backend->address_text() : state.health->http_host;
+  backend.probe = std::make_unique<Probe>(loop_, *state.health, backend.backend->address(), host,
+                                          [this, &state, &backend](const ProbeResult& result) {
+                                            on_probe_result(state, backend, result);
+                                          });
+  backend.probe->run();  // may finish at once (and release backend.probe)
+}
+
+void HealthMonitor::on_probe_result(PoolHealth& state, BackendHealth& backend, const ProbeResult& result) {
+  // Called from inside the probe: destroy it after this turn (events of its fd may be pending).
+  Probe* finished = backend.probe.release();
+  loop_.defer([finished] { delete finished; });
+
+  const auto now = loop_.now();
+  ++backend.checks;
+  backend.last_error = result.error;
+  const Transition transition = backend.rise_fall.record(result.passed);
+  const std::string& pool = state.pool.name();
+  const upstream::Backend& target = *backend.backend;
+  switch (transition) {
+    case Transition::None:
+      break;
+    case Transition::BecameHealthy:
+      log::info("backend healthy", {{"pool", pool}, {"backend", target.address_text()}});
+      emit(Event::Healthy, backend_details(pool, target, {{"passes", backend.rise_fall.passes()}}));
+      break;
+    case Transition::BecameUnhealthy:
+      log::warn("backend unhealthy", {{"pool", pool},
+                                      {"backend", target.address_text()},
+                                      {"error", result.error},
+                                      {"failures", backend.rise_fall.failures()}});
+      emit(Event::Unhealthy, backend_details(pool, target, {{"error", result.error},
+                                                           {"failures", backend.rise_fall.failures()}}));
+      backend.back_since.reset();
+      break;
+    case Transition::Recovered:
+      log::info("backend recovered", {{"pool", pool}, {"backend", target.address_text()},
+                                      {"passes", backend.rise_fall.passes()}});
+      emit(Event::Recovery, backend_details(pool, target, {{"passes", backend.rise_fall.passes()}}));
+      // Checks proved it is back: forget a data-path deactivation and old failures, ramp it up.
+      backend.backend->deactivate(core::TimePoint{});
+      backend.backend->reset_failures();
+      if (state.slow_start.count() > 0) backend.back_since = now;
+      break;
+  }
+  publish_if_changed(state, now);
+
+  auto next = backend.probe_started + jittered(state.health->interval);
+  if (next <= now) next = now + core::Milliseconds(1);  // the probe took longer than an interval
+  schedule_probe(state, backend, next);
+}
+
+void HealthMonitor::tick() {
+  const auto now = loop_.now();
+  for (auto& state : states_) {
+    if (state->pool.version() != state->seen_version) {
+      rebuild(*state);  // somebody else published (new membership): carry our state over
+    }
+    detect_outliers(*state, now);
+    publish_if_changed(*state, now);
+  }
+  loop_.timers().schedule(tick_timer_, now + options_.tick);
+}
+
+void HealthMonitor::detect_outliers(PoolHealth& state, core::TimePoint now) {
+  if (!state.outlier) return;
+  auto& detector = *state.outlier;
+  const std::string& pool = state.pool.name();
+  for (const std::size_t index : detector.release_expired(now)) {
+    BackendHealth& backend = *state.backends[index];
+    backend.backend->reset_failures();
+    backend.backend->deactivate(core::TimePoint{});
+    if (state.slow_start.count() > 0) backend.back_since = now;
+    log::info("backend ejection over", {{"pool", pool}, {"backend", backend.backend->address_text()}});
+  }
+  for (std::size_t i = 0; i < state.backends.size(); ++i) {
+    upstream::Backend& backend = *state.backends[i]->backend;
+    const std::uint64_t failures = backend.consecutive_failures();
+    if (failures == 0 || !detector.observe(i, failures, now)) continue;
+    backend.reset_failures();
+    state.backends[i]->back_since.reset();
+    const auto duration = std::chrono::duration_cast<core::Milliseconds>(detector.ejected_until(i) - now);
+    log::warn("backend ejected", {{"pool", pool},
+                                  {"backend", backend.address_text()},
+                                  {"failures", failures},
+                                  {"ejections", detector.ejections(i)},
+                                  {"duration_ms", static_cast<std::int64_t>(duration.count())}});
+    emit(Event::Ejected, backend_details(pool, backend, {{"failures", failures},
+                                                         {"ejections", detector.ejections(i)},
+                                                         {"duration_ms", duration.count()}}));
+  }
+}
+
+void HealthMonitor::publish_if_changed(PoolHealth& state, core::TimePoint now) {
+  const std::size_t count = state.backends.size();
+  std::vector<std::uint8_t> up(count, 1);
+  bool all_up = true;
+  bool any_up = false;
+  std::size_t unhealthy = 0, ejected = 0, up_count = 0;
+  std::vector<double> factors(count, 1.0);
+  bool ramping = false;
+  for (std::size_t i = 0; i < count; ++i) {
+    BackendHealth& backend = *state.backends[i];
+    const bool is_ejected = state.outlier && state.outlier->ejected(i);
+    const bool healthy = backend.rise_fall.up();
+    unhealthy += healthy ? 0 : 1;
+    ejected += is_ejected ? 1 : 0;
+    up[i] = healthy && !is_ejected;
+    all_up = all_up && up[i];
+    any_up = any_up || up[i];
+    up_count += up[i];
+    if (backend.back_since) {
+      if (SlowStart::ramping(state.slow_start, *backend.back_since, now)) {
+        factors[i] = SlowStart::quantised_factor(state.slow_start, *backend.back_since, now);
+        ramping = true;
+      } else {
+        backend.back_since.reset();
+      }
+    }
+  }
+  if (all_up) up.clear();
+  std::vector<std::uint32_t> weights;
+  if (ramping) {
+    weights.resize(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      weights[i] = SlowStart::effective_weight(state.backends[i]->backend->weight(), factors[i]);
+    }
+  }
+  const bool panic = count > 0 && !any_up;
+
+  const std::string& pool = state.pool.name();
+  if (panic && !state.panic) {
+    log::error("pool in panic: every backend is down, trying them all anyway",
+               {{"pool", pool}, {"backends", count}, {"unhealthy", unhealthy}, {"ejected", ejected}});
+    emit(Event::Panic, nlohmann::json{{"pool", pool}, {"backends", count}, {"unhealthy", unhealthy},
+                                      {"ejected", ejected}}.dump());
+  } else if (!panic && state.panic) {
+    log::info("pool out of panic", {{"pool", pool}, {"up", up_count}});
+    emit(Event::Recovery, nlohmann::json{{"pool", pool}, {"panic", false}, {"backends", count},
+                                         {"up", up_count}}.dump());
+  }
+  state.panic = panic;
+
+  const auto& current = *state.snapshot;
+  if (current.up == up && current.effective_weights == weights && current.panic == panic) return;
+  auto next = std::make_shared<upstream::PoolSnapshot>(current);
+  next->up = std::move(up);
+  next->effective_weights = std::move(weights);
+  next->panic = panic;
+  state.pool.publish(next);
+  state.snapshot = std::move(next);
+  state.seen_version = state.pool.version();
+}
+
+void HealthMonitor::emit_monitoring(PoolHealth& state) {
+  if (!state.health) return;
+  loop_.timers().schedule(state.monitoring_timer, loop_.now() + state.health->interval);
+  if (!events_ || !events_->wants(Event::Monitoring)) return;
+  nlohmann::json backends = nlohmann::json::array();
+  const auto& snapshot = *state.snapshot;
+  for (std::size_t i = 0; i < state.backends.size(); ++i) {
+    const BackendHealth& backend = *state.backends[i];
+    nlohmann::json entry = {
+        {"backend", backend.backend->address_text()},
+        {"status", health_state_name(backend.rise_fall.state())},
+        {"up", snapshot.up.empty() || snapshot.up[i] != 0},
+        {"ejected", state.outlier && state.outlier->ejected(i)},
+        {"weight", backend.backend->weight()},
+        {"effective_weight", snapshot.effective_weights.empty()
+                                 ? backend.backend->weight()
+                                 : snapshot.effective_weights[i]},
+        {"checks", backend.checks},
+        {"passes", backend.rise_fall.passes()},
+        {"failures", backend.rise_fall.failures()},
+    };
+    if (!backend.last_error.empty()) entry["error"] = backend.last_error;
+    backends.push_back(std::move(entry));
+  }
+  events_->emit(Event::Monitoring,
+                nlohmann::json{{"pool", state.pool.name()}, {"panic", state.panic}, {"backends", backends}}.dump());
+}
+
+void HealthMonitor::emit(Event event, const std::string& details) {
+  if (events_ && events_->wants(event)) events_->emit(event, details);
+}
+
+}  // namespace fulcrum::health

@@ -1,0 +1,87 @@
+// The health monitor: active checks, passive outlier detection and slow start of every pool,
+// published to the workers through the pools' snapshots. Lives on the control thread.
+//
+// Active checks: each backend of a pool with `health:` is probed every `interval` ± 10% (seeded
+// jitter, so that backends and balancers do not probe in lockstep), never more than one probe in
+// flight per backend; the first probe of each backend starts within the first 10% of an interval.
+// Results go through RiseFall. Passive: every tick (100 ms) the data path's failure counters
+// (upstream::Backend::consecutive_failures) are fed to the pool's OutlierDetector. A backend that
+// comes back (recovery, end of an ejection) ramps up per SlowStart.
+//
+// Publishing: whenever a backend's availability, the pool's panic state or a ramping weight
+// changes, the monitor copies the pool's current snapshot, fills PoolSnapshot::up,
+// effective_weights and panic, and publishes it. If somebody else published a snapshot (new
+// membership), the monitor notices at its next tick, carries each backend's state over by id
+// (ejections start afresh) and publishes again.
+//
+// Events: healthy, unhealthy, recovery, ejected, panic (and recovery with "panic":false when a pool
+// leaves panic), monitoring every interval per checked pool. See docs/health.md for their details.
+//
+// Owned by the ControlPlane; every method runs on the control loop's thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "balance/random.h"
+#include "core/event_loop.h"
+#include "core/timer_wheel.h"
+#include "events/event_bus.h"
+#include "fulcrum/config.h"
+#include "health/outlier_detector.h"
+#include "health/probe.h"
+#include "health/rise_fall.h"
+#include "upstream/pool.h"
+
+namespace fulcrum::health {
+
+class HealthMonitor {
+ public:
+  struct Options {
+    /// Seeds the probe jitter.
+    std::uint64_t seed = 0x5eed;
+    /// How often passive counters are read and slow-start weights refreshed.
+    core::Milliseconds tick{100};
+  };
+
+  /// `events` may be null (no events, logs only). `pools` and `events` outlive the monitor.
+  HealthMonitor(core::EventLoop& loop, const std::vector<std::unique_ptr<upstream::Pool>>& pools,
+                events::EventBus* events, Options options);
+  HealthMonitor(core::EventLoop& loop, const std::vector<std::unique_ptr<upstream::Pool>>& pools,
+                events::EventBus* events)
+      : HealthMonitor(loop, pools, events, Options{}) {}
+  ~HealthMonitor();
+  HealthMonitor(const HealthMonitor&) = delete;
+  HealthMonitor& operator=(const HealthMonitor&) = delete;
+
+  /// Takes every pool's current snapshot and starts probing and ticking. Loop thread.
+  void start();
+
+ private:
+  struct BackendHealth;
+  struct PoolHealth;
+
+  void rebuild(PoolHealth& pool);
+  void schedule_probe(PoolHealth& pool, BackendHealth& backend, core::TimePoint at);
+  void run_probe(PoolHealth& pool, BackendHealth& backend);
+  void on_probe_result(PoolHealth& pool, BackendHealth& backend, const ProbeResult& result);
+  void tick();
+  void detect_outliers(PoolHealth& pool, core::TimePoint now);
+  void publish_if_changed(PoolHealth& pool, core::TimePoint now);
+  void emit_monitoring(PoolHealth& pool);
+  core::Milliseconds jittered(core::Milliseconds interval);
+  void emit(Event event, const std::string& details);
+
+  core::EventLoop& loop_;
+  const std::vector<std::unique_ptr<upstream::Pool>>& pools_;
+  events::EventBus* events_;
+  Options options_;
+  balance::Random random_;
+  std::vector<std::unique_ptr<PoolHealth>> states_;
+  core::Timer tick_timer_;
+};
+
+}  // namespace fulcrum::health
