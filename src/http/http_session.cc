@@ -221,6 +221,7 @@ void HttpSession::on_timer() {
           // A backend that never answers must look slow to least_latency, not unknown.
           const auto now = context_.loop().now();
           upstream_->backend().record_response_time(now - request_sent_at_, now);
+          upstream_->backend().record_failure();  // passive health
         }
         answer_error(504, "backend response timeout");
       } else {
@@ -641,6 +642,11 @@ bool HttpSession::retry_possible() const {
   return !response_started_ && request_body_sent_ == 0 && (is_idempotent(method_) || request_body_sent_ == 0);
 }
 
+bool HttpSession::counts_5xx() {
+  const auto& outlier = selector_->snapshot().config.outlier_detection;
+  return outlier && outlier->count_5xx;
+}
+
 void HttpSession::upstream_failed(const char* what, int error_status) {
   auto& loop = context_.loop();
   const bool connecting = phase_ == Phase::Connecting;
@@ -653,6 +659,9 @@ void HttpSession::upstream_failed(const char* what, int error_status) {
                {"backend", backend->address_text()},
                {"error", what}});
     if (connecting) selector_->connect_failed(*backend, loop.now());
+    // Passive health: a refused or timed-out connect, or a reset before any answer, counts; a
+    // kept-alive connection the backend closed as it was reused does not (a benign race).
+    if (connecting || !was_reused) backend->record_failure();
     if (connecting && backend_stats_) backend_stats_->traffic.connect_errors.increment();
     if (connecting && pool_stats_) pool_stats_->connect_errors.increment();
   }
@@ -791,6 +800,12 @@ bool HttpSession::on_response_head(const ResponseHead& head, std::size_t head_le
   }
     const auto now = context_.loop().now();
   upstream_->backend().record_response_time(now - request_sent_at_, now);
+  // Passive health: an answer is a success, unless it is a 5xx and the pool counts those.
+  if (head.status_code >= 500 && counts_5xx()) {
+    upstream_->backend().record_failure();
+  } else {
+    upstream_->backend().record_success();
+  }
 
   if (head.switching_protocols && !upgrade_requested_) {
     answer_error(502, "unrequested protocol switch");

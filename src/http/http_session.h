@@ -90,6 +90,8 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   bool retry_possible() const;
   bool request_body_over_limit() const;
   void upstream_failed(const char* what, int error_status);
+  /// Whether the pool's outlier detection counts 5xx answers as failures (count_5xx).
+  bool counts_5xx();
 
   // The response side.
   bool pump_response();
