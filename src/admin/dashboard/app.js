@@ -1,0 +1,631 @@
+// Fulcrum dashboard: plain JS, no dependencies, no build step. Served from the binary by the admin
+// listener (src/admin/dashboard_assets.cc). Figures come from polling /api/status every second;
+// events (and immediate health changes) from the Server-Sent Events stream /api/events.
+'use strict';
+
+(() => {
+  const POLL_MS = 1000;
+  const HISTORY = 60;           // samples (seconds) of req/s kept per backend for the sparklines
+  const EVENTS_MAX = 200;       // events shown, and kept per kind
+  const FETCH_TIMEOUT_MS = 2500;
+  const KINDS = ['healthy', 'unhealthy', 'recovery', 'ejected', 'panic', 'error', 'backend_added',
+    'backend_removed', 'start', 'stop', 'monitoring', 'selecting_server', 'request', 'response'];
+  // Noisy kinds (every health interval, or per request) start hidden.
+  const HIDDEN_BY_DEFAULT = new Set(['monitoring', 'selecting_server', 'request', 'response']);
+  // Events that say what a backend's health state is now.
+  const STATE_OF_EVENT = { healthy: 'healthy', recovery: 'healthy', unhealthy: 'unhealthy', ejected: 'ejected' };
+  const STATES = new Set(['healthy', 'unhealthy', 'ejected', 'deactivated', 'unknown']);
+
+  const params = new URLSearchParams(location.search);
+  const token = params.get('token') || '';
+  const headers = token ? { Authorization: 'Bearer ' + token } : {};
+
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, cls, text) => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+
+  // ---- formatting ----------------------------------------------------------------------------
+  const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
+  function fmtRate(v) {
+    if (!isNum(v)) return '–';
+    if (v === 0) return '0';
+    if (v < 10) return v.toFixed(1);
+    if (v < 10000) return Math.round(v).toString();
+    return (v / 1000).toFixed(v < 100000 ? 1 : 0) + 'k';
+  }
+  function fmtCount(v) {
+    if (!isNum(v)) return '–';
+    if (v < 10000) return String(v);
+    if (v < 1e6) return (v / 1e3).toFixed(v < 1e5 ? 1 : 0) + 'k';
+    if (v < 1e9) return (v / 1e6).toFixed(v < 1e7 ? 2 : 1) + 'M';
+    return (v / 1e9).toFixed(2) + 'G';
+  }
+  function fmtMs(v) {
+    if (!isNum(v)) return '–';
+    if (v >= 1000) return (v / 1000).toFixed(v >= 10000 ? 0 : 1) + ' s';
+    if (v >= 100) return Math.round(v) + ' ms';
+    if (v >= 10) return v.toFixed(1) + ' ms';
+    return v.toFixed(2) + ' ms';
+  }
+  function fmtBytes(v) {
+    if (!isNum(v)) return '–';
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let i = 0;
+    while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+    return (i ? v.toFixed(1) : String(v)) + ' ' + units[i];
+  }
+  function fmtUptime(s) {
+    if (!isNum(s)) return '–';
+    s = Math.max(0, Math.floor(s));
+    const d = Math.floor(s / 86400), h = Math.floor(s / 3600) % 24, m = Math.floor(s / 60) % 60, sec = s % 60;
+    const p = (n) => String(n).padStart(2, '0');
+    if (d) return `${d}d ${p(h)}h ${p(m)}m`;
+    if (h) return `${h}h ${p(m)}m ${p(sec)}s`;
+    if (m) return `${m}m ${p(sec)}s`;
+    return `${sec}s`;
+  }
+  function fmtClock(iso) {
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return String(iso || '');
+    const p = (n, w = 2) => String(n).padStart(w, '0');
+    return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+  }
+
+  // ---- state ---------------------------------------------------------------------------------
+  const model = {
+    status: null,            // the last /api/status
+    statusAt: 0,             // performance.now() when it arrived
+    history: new Map(),      // "pool\u0000address" → number[] of req/s
+    overrides: new Map(),    // "pool\u0000address" → { state, until } from health events
+    shown: new Map(),        // "pool\u0000address" → state last drawn (to flash changes)
+    listenerPrev: new Map(), // listener name → { accepted, t }
+    totalHistory: [],
+  };
+  const bkey = (pool, addr) => pool + '\u0000' + addr;
+
+  function setLink(state, text) {
+    const l = $('link');
+    l.dataset.state = state;
+    $('link-text').textContent = text;
+  }
+  let pollOk = false, streamOk = false, authFailed = false;
+  function updateLink() {
+    if (authFailed) setLink('down', 'unauthorized');
+    else if (pollOk && streamOk) setLink('live', 'live');
+    else if (pollOk) setLink('stale', 'live · no event stream');
+    else setLink('down', 'disconnected');
+  }
+  function showAlert(text) {
+    const a = $('alert');
+    a.textContent = text || '';
+    a.hidden = !text;
+  }
+
+  // ---- polling -------------------------------------------------------------------------------
+  async function getJson(path) {
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), FETCH_TIMEOUT_MS);
+    try {
+      const r = await fetch(path, { headers, cache: 'no-store', signal: ctl.signal });
+      if (r.status === 401 || r.status === 403) { const e = new Error('unauthorized'); e.auth = true; throw e; }
+      if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+      return await r.json();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  let polling = false;
+  async function poll() {
+    if (polling) return;
+    polling = true;
+    try {
+      const status = await getJson('api/status');
+      pollOk = true;
+      authFailed = false;
+      showAlert('');
+      ingest(status);
+      render();
+    } catch (e) {
+      pollOk = false;
+      if (e && e.auth) {
+        authFailed = true;
+        showAlert(token ? 'The admin API refused this token.'
+          : 'The admin API needs a token: open this page as /?token=<your token>.');
+      }
+    } finally {
+      polling = false;
+      updateLink();
+    }
+  }
+
+  function ingest(status) {
+    const now = performance.now();
+    model.status = status;
+    model.statusAt = now;
+    let total = 0;
+    const seen = new Set();
+    for (const pool of status.pools || []) {
+      for (const b of pool.backends || []) {
+        const k = bkey(pool.name, b.address);
+        seen.add(k);
+        let h = model.history.get(k);
+        if (!h) { h = []; model.history.set(k, h); }
+        h.push(isNum(b.rps) ? b.rps : 0);
+        if (h.length > HISTORY) h.splice(0, h.length - HISTORY);
+        if (isNum(b.rps)) total += b.rps;
+        const o = model.overrides.get(k);
+        if (o && (o.state === b.state || o.until < now)) model.overrides.delete(k);
+      }
+    }
+    for (const k of [...model.history.keys()]) if (!seen.has(k)) model.history.delete(k);
+    model.totalHistory.push(total);
+    if (model.totalHistory.length > HISTORY) model.totalHistory.splice(0, model.totalHistory.length - HISTORY);
+    model.total = total;
+  }
+
+  function stateOf(poolName, b) {
+    const o = model.overrides.get(bkey(poolName, b.address));
+    if (o && o.until > performance.now()) return o.state;
+    return STATES.has(b.state) ? b.state : 'unknown';
+  }
+
+  // ---- rendering: header and listeners -------------------------------------------------------
+  function renderHeader() {
+    const s = model.status;
+    $('version').textContent = s.version ? 'v' + s.version : '';
+    $('workers').textContent = isNum(s.workers) ? String(s.workers) : '–';
+    $('total-rps').textContent = fmtRate(model.total);
+    let active = 0, up = 0, all = 0;
+    for (const l of s.listeners || []) if (isNum(l.active_connections)) active += l.active_connections;
+    for (const p of s.pools || []) for (const b of p.backends || []) { all++; if (stateOf(p.name, b) === 'healthy') up++; }
+    $('total-active').textContent = fmtCount(active);
+    const bu = $('backends-up');
+    bu.textContent = '';
+    bu.append(String(up), el('span', 'of', ' / ' + all));
+    bu.style.color = all && up < all ? (up === 0 ? 'var(--bad)' : 'var(--warn)') : '';
+    drawSpark($('total-spark'), model.totalHistory, 'var(--accent)');
+    tickUptime();
+  }
+  function tickUptime() {
+    const s = model.status;
+    if (!s || !isNum(s.uptime_seconds)) return;
+    const extra = pollOk ? (performance.now() - model.statusAt) / 1000 : 0;
+    $('uptime').textContent = fmtUptime(s.uptime_seconds + extra);
+  }
+
+  function renderListeners() {
+    const list = model.status.listeners || [];
+    const tbody = $('listeners');
+    $('listener-count').textContent = list.length ? String(list.length) : '';
+    const now = performance.now();
+    const rows = [];
+    for (const l of list) {
+      const prev = model.listenerPrev.get(l.name);
+      let rate = null;
+      if (prev && isNum(l.accepted_total) && now > prev.t) rate = Math.max(0, (l.accepted_total - prev.accepted) * 1000 / (now - prev.t));
+      if (!prev || now - prev.t >= 900) model.listenerPrev.set(l.name, { accepted: l.accepted_total, t: now, rate });
+      if (rate === null && prev) rate = prev.rate;
+      const tr = el('tr');
+      tr.dataset.listener = l.name;
+      tr.append(el('td', '', l.name), el('td', 'mono dim', l.address || ''), el('td', 'dim', l.mode || ''),
+        numCell(l.active_connections, fmtCount), numCell(l.accepted_total, fmtCount), numCell(rate, fmtRate));
+      rows.push(tr);
+    }
+    if (!rows.length) {
+      const tr = el('tr', 'empty');
+      const td = el('td', '', 'no listeners');
+      td.colSpan = 6;
+      tr.append(td);
+      rows.push(tr);
+    }
+    tbody.replaceChildren(...rows);
+  }
+  function numCell(v, fmt) {
+    const td = el('td', 'num' + (v === 0 ? ' zero' : ''), fmt(v));
+    return td;
+  }
+
+  // ---- rendering: pools ----------------------------------------------------------------------
+  const poolCards = new Map(); // pool name → { root, tbody, rows: Map address → row refs, ... }
+  const BACKEND_COLS = ['state', 'backend', 'weight', 'active', 'req/s', 'p50', 'p99', 'requests', 'responses', 'errors', 'last 60 s'];
+  const NUMERIC = new Set(['weight', 'active', 'req/s', 'p50', 'p99', 'requests', 'errors']);
+
+  function makePoolCard(name) {
+    const root = el('section', 'panel pool');
+    root.dataset.pool = name;
+    const head = el('div', 'pool-head');
+    const title = el('span', 'pool-name', name);
+    const strategy = el('span', 'strategy');
+    const health = el('span', 'health');
+    const rps = el('span', 'pool-rps');
+    head.append(title, strategy, health, el('span', 'spacer'), rps);
+    const panic = el('div', 'panic');
+    panic.hidden = true;
+    panic.append(el('b', '', 'PANIC'), el('span', '', 'every backend is unhealthy: Fulcrum is sending traffic to all of them anyway'));
+    const table = el('table', 'grid backends');
+    const thead = el('thead');
+    const htr = el('tr');
+    for (const c of BACKEND_COLS) htr.append(el('th', NUMERIC.has(c) ? 'num' : '', c));
+    thead.append(htr);
+    const tbody = el('tbody');
+    table.append(thead, tbody);
+    root.append(head, panic, table);
+    return { root, strategy, health, rps, panic, tbody, rows: new Map() };
+  }
+
+  function makeBackendRow() {
+    const tr = el('tr', 'backend');
+    const cells = {};
+    const badge = el('span', 'badge');
+    const tdState = el('td');
+    tdState.append(badge);
+    cells.addr = el('td', 'addr mono');
+    cells.weight = el('td', 'num weight');
+    cells.active = el('td', 'num');
+    cells.rps = el('td', 'num');
+    cells.p50 = el('td', 'num');
+    cells.p99 = el('td', 'num');
+    cells.requests = el('td', 'num');
+    const tdResp = el('td');
+    const resp = el('span', 'resp');
+    const bars = ['r1', 'r2', 'r3', 'r4', 'r5'].map((c) => el('i', c));
+    resp.append(...bars);
+    tdResp.append(resp);
+    cells.errors = el('td', 'num');
+    const tdSpark = el('td', 'spark-cell');
+    const canvas = el('canvas', 'spark');
+    canvas.width = 120; canvas.height = 24;
+    tdSpark.append(canvas);
+    tr.append(tdState, cells.addr, cells.weight, cells.active, cells.rps, cells.p50, cells.p99, cells.requests,
+      tdResp, cells.errors, tdSpark);
+    return { tr, badge, cells, resp, bars, canvas };
+  }
+
+  function setText(node, text, zero) {
+    if (node.textContent !== text) node.textContent = text;
+    node.classList.toggle('zero', !!zero);
+  }
+
+  function renderPools() {
+    const pools = model.status.pools || [];
+    const container = $('pools');
+    const names = new Set();
+    let order = 0;
+    for (const pool of pools) {
+      names.add(pool.name);
+      let card = poolCards.get(pool.name);
+      if (!card) { card = makePoolCard(pool.name); poolCards.set(pool.name, card); }
+      if (container.children[order] !== card.root) container.insertBefore(card.root, container.children[order] || null);
+      order++;
+      renderPool(pool, card);
+    }
+    for (const [name, card] of poolCards) if (!names.has(name)) { card.root.remove(); poolCards.delete(name); }
+    if (!pools.length) {
+      if (!container.querySelector('.no-pools')) container.append(el('section', 'panel no-pools dim', 'no pools configured'));
+    } else {
+      const np = container.querySelector('.no-pools');
+      if (np) np.remove();
+    }
+  }
+
+  function renderPool(pool, card) {
+    const backends = pool.backends || [];
+    setText(card.strategy, pool.strategy || '');
+    let up = 0, rps = 0;
+    const addrs = new Set();
+    backends.forEach((b, i) => {
+      addrs.add(b.address);
+      let row = card.rows.get(b.address);
+      if (!row) { row = makeBackendRow(); card.rows.set(b.address, row); }
+      if (card.tbody.children[i] !== row.tr) card.tbody.insertBefore(row.tr, card.tbody.children[i] || null);
+      const state = stateOf(pool.name, b);
+      if (state === 'healthy') up++;
+      if (isNum(b.rps)) rps += b.rps;
+      renderBackend(pool.name, b, state, row);
+    });
+    for (const [addr, row] of card.rows) if (!addrs.has(addr)) { row.tr.remove(); card.rows.delete(addr); }
+    if (!backends.length && !card.tbody.querySelector('.empty')) {
+      const tr = el('tr', 'empty');
+      const td = el('td', '', 'no backends');
+      td.colSpan = BACKEND_COLS.length;
+      tr.append(td);
+      card.tbody.append(tr);
+    } else if (backends.length) {
+      const e = card.tbody.querySelector('.empty');
+      if (e) e.remove();
+    }
+    card.health.textContent = '';
+    card.health.append(el('b', '', `${up}/${backends.length}`), ' healthy');
+    card.rps.textContent = '';
+    card.rps.append(el('b', '', fmtRate(rps)), ' req/s');
+    card.panic.hidden = !pool.panic;
+    card.root.classList.toggle('is-panic', !!pool.panic);
+  }
+
+  function renderBackend(poolName, b, state, row) {
+    const k = bkey(poolName, b.address);
+    row.tr.dataset.backend = b.address;
+    row.tr.dataset.state = state;
+    const prev = model.shown.get(k);
+    if (prev !== undefined && prev !== state) {
+      row.tr.classList.remove('flash');
+      void row.tr.offsetWidth; // restart the animation
+      row.tr.classList.add('flash');
+    }
+    model.shown.set(k, state);
+    row.tr.className = row.tr.className.replace(/\bstate-\S+/g, '').trim() + ' state-' + state;
+    row.badge.className = 'badge ' + state;
+    row.badge.dataset.state = state;
+    setText(row.badge, state);
+    setText(row.cells.addr, b.address);
+    const w = b.weight, ew = isNum(b.effective_weight) ? b.effective_weight : w;
+    row.cells.weight.textContent = '';
+    if (isNum(w) && isNum(ew) && ew !== w) {
+      row.cells.weight.append(el('span', 'eff-lower', String(ew)), el('span', 'dim', ' / ' + w));
+      row.cells.weight.title = `effective weight ${ew} of ${w} (slow start or ramp)`;
+    } else {
+      row.cells.weight.append(String(isNum(w) ? w : '–'));
+      row.cells.weight.title = '';
+    }
+    setText(row.cells.active, fmtCount(b.active), b.active === 0);
+    setText(row.cells.rps, fmtRate(b.rps), !b.rps);
+    const lat = b.latency_ms || {};
+    setText(row.cells.p50, fmtMs(lat.p50), !isNum(lat.p50));
+    setText(row.cells.p99, fmtMs(lat.p99), !isNum(lat.p99));
+    setText(row.cells.requests, fmtCount(b.requests_total), !b.requests_total);
+    row.cells.requests.title = `in ${fmtBytes(b.bytes_in)} · out ${fmtBytes(b.bytes_out)}`;
+    const r = b.responses || {};
+    const counts = ['1xx', '2xx', '3xx', '4xx', '5xx'].map((c) => (isNum(r[c]) ? r[c] : 0));
+    const sum = counts.reduce((a, c) => a + c, 0);
+    counts.forEach((c, i) => { row.bars[i].style.width = sum ? (c * 100 / sum) + '%' : '0'; });
+    row.resp.title = sum ? ['1xx', '2xx', '3xx', '4xx', '5xx'].map((c, i) => `${c} ${counts[i]}`).join(' · ') : 'no responses yet';
+    const errs = (isNum(b.connect_errors) ? b.connect_errors : 0);
+    setText(row.cells.errors, fmtCount(errs), errs === 0);
+    row.cells.errors.classList.toggle('err', errs > 0);
+    row.cells.errors.title = `connect errors ${errs} · 5xx ${counts[4]}`;
+    const color = state === 'healthy' ? 'var(--ok)' : state === 'unknown' ? 'var(--unknown)'
+      : state === 'deactivated' ? 'var(--off)' : state === 'ejected' ? 'var(--warn)' : 'var(--bad)';
+    drawSpark(row.canvas, model.history.get(k) || [], color);
+  }
+
+  // ---- sparklines ----------------------------------------------------------------------------
+  const cssColor = (() => {
+    const cache = new Map();
+    return (v) => {
+      if (!v.startsWith('var(')) return v;
+      if (!cache.has(v)) cache.set(v, getComputedStyle(document.documentElement).getPropertyValue(v.slice(4, -1)).trim() || '#888');
+      return cache.get(v);
+    };
+  })();
+  function drawSpark(canvas, values, colorVar) {
+    const dpr = window.devicePixelRatio || 1;
+    const w = canvas.clientWidth || canvas.width, h = canvas.clientHeight || canvas.height;
+    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+      canvas.width = Math.round(w * dpr);
+      canvas.height = Math.round(h * dpr);
+    }
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    const color = cssColor(colorVar);
+    // baseline
+    ctx.strokeStyle = 'rgba(132,148,167,.18)';
+    ctx.lineWidth = 1;
+    ctx.beginPath(); ctx.moveTo(0, h - 0.5); ctx.lineTo(w, h - 0.5); ctx.stroke();
+    if (!values.length) return;
+    const max = Math.max(1, ...values);
+    const step = w / (HISTORY - 1);
+    const x0 = w - (values.length - 1) * step;
+    const y = (v) => h - 2 - (v / max) * (h - 5);
+    ctx.beginPath();
+    values.forEach((v, i) => { const x = x0 + i * step; if (i) ctx.lineTo(x, y(v)); else ctx.moveTo(x, y(v)); });
+    ctx.lineWidth = 1.4;
+    ctx.strokeStyle = color;
+    ctx.lineJoin = 'round';
+    ctx.stroke();
+    ctx.lineTo(x0 + (values.length - 1) * step, h);
+    ctx.lineTo(x0, h);
+    ctx.closePath();
+    const g = ctx.createLinearGradient(0, 0, 0, h);
+    g.addColorStop(0, withAlpha(color, 0.35));
+    g.addColorStop(1, withAlpha(color, 0.02));
+    ctx.fillStyle = g;
+    ctx.fill();
+    const lx = x0 + (values.length - 1) * step, ly = y(values[values.length - 1]);
+    ctx.fillStyle = color;
+    ctx.beginPath(); ctx.arc(Math.min(lx, w - 2), ly, 1.8, 0, Math.PI * 2); ctx.fill();
+  }
+  function withAlpha(hex, a) {
+    const m = /^#([0-9a-f]{6})$/i.exec(hex);
+    if (!m) return hex;
+    const n = parseInt(m[1], 16);
+    return `rgba(${n >> 16},${(n >> 8) & 255},${n & 255},${a})`;
+  }
+
+  function render() {
+    if (!model.status) return;
+    renderHeader();
+    renderListeners();
+    renderPools();
+  }
+
+  // ---- events --------------------------------------------------------------------------------
+  const events = {
+    perKind: new Map(KINDS.map((k) => [k, []])),
+    counts: new Map(KINDS.map((k) => [k, 0])),
+    enabled: new Set(KINDS.filter((k) => !HIDDEN_BY_DEFAULT.has(k))),
+    seq: 0,
+    paused: false,
+    unseen: 0,
+    lastRenderedSeq: 0,
+  };
+  try {
+    const saved = JSON.parse(localStorage.getItem('fulcrum.kinds') || 'null');
+    if (Array.isArray(saved)) events.enabled = new Set(saved.filter((k) => KINDS.includes(k)));
+  } catch (_) { /* storage unavailable: defaults */ }
+
+  const chipEls = new Map();
+  function buildChips() {
+    const box = $('chips');
+    for (const k of KINDS) {
+      const b = el('button', 'chip');
+      b.type = 'button';
+      b.dataset.kind = k;
+      b.append(el('span', '', k), el('span', 'n', '0'));
+      b.setAttribute('aria-pressed', String(events.enabled.has(k)));
+      b.addEventListener('click', () => {
+        if (events.enabled.has(k)) events.enabled.delete(k); else events.enabled.add(k);
+        b.setAttribute('aria-pressed', String(events.enabled.has(k)));
+        try { localStorage.setItem('fulcrum.kinds', JSON.stringify([...events.enabled])); } catch (_) { /* ignore */ }
+        renderEvents(true);
+      });
+      chipEls.set(k, b);
+      box.append(b);
+    }
+  }
+
+  function onEvent(kind, raw) {
+    let data;
+    try { data = JSON.parse(raw); } catch (_) { data = { detail: String(raw) }; }
+    if (!data || typeof data !== 'object') data = { detail: String(data) };
+    const k = typeof data.event === 'string' && data.event ? data.event : kind;
+    if (!events.perKind.has(k)) { events.perKind.set(k, []); events.counts.set(k, 0); }
+    const list = events.perKind.get(k);
+    list.push({ seq: ++events.seq, kind: k, data });
+    if (list.length > EVENTS_MAX) list.splice(0, list.length - EVENTS_MAX);
+    events.counts.set(k, events.counts.get(k) + 1);
+    if (events.enabled.has(k) && events.paused) events.unseen++;
+
+    // Health changes show at once, before the next poll brings the figures.
+    const st = STATE_OF_EVENT[k];
+    if (st && data.backend) applyState(data.pool, String(data.backend), st);
+    if (k === 'panic' && data.pool) {
+      const card = poolCards.get(data.pool);
+      if (card) { card.panic.hidden = false; card.root.classList.add('is-panic'); }
+    }
+    if (k === 'backend_added' || k === 'backend_removed' || k === 'panic') poll();
+    scheduleEventRender();
+  }
+
+  function applyState(poolName, address, state) {
+    const until = performance.now() + 3000;
+    const pools = (model.status && model.status.pools) || [];
+    for (const p of pools) {
+      if (poolName && p.name !== poolName) continue;
+      for (const b of p.backends || []) {
+        if (b.address !== address && b.name !== address) continue;
+        model.overrides.set(bkey(p.name, b.address), { state, until });
+        const card = poolCards.get(p.name);
+        const row = card && card.rows.get(b.address);
+        if (row) renderBackend(p.name, b, state, row);
+      }
+    }
+    if (model.status) renderHeader();
+  }
+
+  let eventRenderPending = false;
+  function scheduleEventRender() {
+    if (eventRenderPending) return;
+    eventRenderPending = true;
+    setTimeout(() => { eventRenderPending = false; renderEvents(false); }, 150);
+  }
+
+  function describe(data) {
+    const frag = document.createDocumentFragment();
+    const skip = new Set(['event', 'time']);
+    const lead = [];
+    if (data.pool !== undefined) { lead.push(el('b', '', String(data.pool))); skip.add('pool'); }
+    if (data.backend !== undefined) { lead.push(el('span', '', String(data.backend))); skip.add('backend'); }
+    if (data.listener !== undefined && !lead.length) { lead.push(el('b', '', String(data.listener))); skip.add('listener'); }
+    lead.forEach((n, i) => { if (i) frag.append(' '); frag.append(n); });
+    const rest = [];
+    for (const [key, v] of Object.entries(data)) {
+      if (skip.has(key)) continue;
+      let s = typeof v === 'string' ? v : JSON.stringify(v);
+      if (s && s.length > 160) s = s.slice(0, 157) + '…';
+      rest.push(`${key}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(s) : s}`);
+    }
+    if (rest.length) frag.append((lead.length ? ' ' : '') + rest.join(' '));
+    return frag;
+  }
+
+  function renderEvents(force) {
+    for (const [k, b] of chipEls) {
+      const n = b.querySelector('.n');
+      const t = fmtCount(events.counts.get(k) || 0);
+      if (n.textContent !== t) n.textContent = t;
+    }
+    $('event-count').textContent = events.seq ? fmtCount(events.seq) : '';
+    const pause = $('pause');
+    pause.textContent = events.paused ? (events.unseen ? `Resume · ${events.unseen} new` : 'Resume') : 'Pause';
+    if (events.paused && !force) return;
+    // Newest first: merge the enabled kinds' lists, keep EVENTS_MAX.
+    let all = [];
+    for (const k of events.enabled) { const l = events.perKind.get(k); if (l) all = all.concat(l); }
+    all.sort((a, b) => b.seq - a.seq);
+    if (all.length > EVENTS_MAX) all.length = EVENTS_MAX;
+    const ol = $('events');
+    const items = all.map((e) => {
+      const li = el('li');
+      li.dataset.kind = e.kind;
+      if (e.seq > events.lastRenderedSeq && events.lastRenderedSeq) li.classList.add('new');
+      const t = el('time', '', fmtClock(e.data.time));
+      if (e.data.time) t.dateTime = String(e.data.time);
+      t.title = String(e.data.time || '');
+      li.append(t, el('span', 'kind', e.kind), el('span', 'detail'));
+      li.lastChild.append(describe(e.data));
+      return li;
+    });
+    if (events.paused) {
+      const note = el('li', 'paused-note', 'paused — new events are kept but not shown');
+      items.unshift(note);
+    }
+    if (!all.length) items.push(el('li', 'empty', events.seq ? 'no events of the selected kinds' : 'no events yet'));
+    ol.replaceChildren(...items);
+    events.lastRenderedSeq = events.seq;
+  }
+
+  function togglePause() {
+    events.paused = !events.paused;
+    events.unseen = 0;
+    $('pause').setAttribute('aria-pressed', String(events.paused));
+    renderEvents(true);
+  }
+
+  // ---- the event stream ----------------------------------------------------------------------
+  let source = null, retryTimer = 0;
+  function connectStream() {
+    if (typeof EventSource === 'undefined') return;
+    const url = 'api/events' + (token ? '?token=' + encodeURIComponent(token) : '');
+    source = new EventSource(url);
+    source.onopen = () => { streamOk = true; updateLink(); };
+    source.onerror = () => {
+      streamOk = false;
+      updateLink();
+      // EventSource retries by itself unless the server answered with an error: then we do.
+      if (source.readyState === EventSource.CLOSED && !retryTimer) {
+        retryTimer = setTimeout(() => { retryTimer = 0; connectStream(); }, 3000);
+      }
+    };
+    const handler = (e) => onEvent(e.type, e.data);
+    for (const k of KINDS) source.addEventListener(k, handler);
+    source.addEventListener('message', handler);
+  }
+
+  // ---- start ---------------------------------------------------------------------------------
+  buildChips();
+  $('pause').addEventListener('click', togglePause);
+  renderEvents(true);
+  updateLink();
+  poll();
+  setInterval(poll, POLL_MS);
+  setInterval(() => { if (model.status) tickUptime(); }, 1000);
+  connectStream();
+  window.addEventListener('resize', () => render());
+})();
