@@ -81,11 +81,13 @@ void EventLoop::run() {
   thread_id_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
+  TimePoint woke = Clock::now();
   while (!quit_.load(std::memory_order_acquire)) {
     now_ = Clock::now();
+    busy_ns_.store(busy_ns_.load(std::memory_order_relaxed) + (now_ - woke).count(), std::memory_order_relaxed);
     const int timeout = deferred_.empty() ? timers_.wait_ms(now_) : 0;
     const int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
-    now_ = Clock::now();
+    now_ = woke = Clock::now();
     iterations_.store(iterations_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     bool woken = false;
     for (int i = 0; i < n; ++i) {

@@ -18,6 +18,7 @@
 #include "core/timer_wheel.h"
 #include "http/body_framing.h"
 #include "http/message.h"
+#include "metrics/worker_metrics.h"
 #include "net/socket.h"
 #include "runtime/session.h"
 #include "upstream/selector.h"
@@ -167,6 +168,17 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   core::TimePoint request_sent_at_{};
   core::TimePoint upstream_activity_{};
   core::TimePoint client_activity_{};
+
+  // Metrics: this worker's blocks for the listener (whole session), and for the route, pool and
+  // backend of the current exchange (null outside one). Single-writer counters, no RMW.
+  metrics::TrafficCounters* listener_stats_ = nullptr;
+  metrics::TrafficCounters* route_stats_ = nullptr;
+  metrics::TrafficCounters* pool_stats_ = nullptr;
+  metrics::BackendCounters* backend_stats_ = nullptr;
+  core::TimePoint exchange_started_{};  // the request head was parsed (latency's start)
+  /// Counts a response of `status` sent to the client on the listener, route and pool (and on the
+  /// backend when it came from the backend).
+  void count_response(int status, bool from_backend);
 };
 
 }  // namespace fulcrum::http

@@ -11,6 +11,7 @@
 #include "core/event_loop.h"
 #include "core/timer_wheel.h"
 #include "l4/pipe_pool.h"
+#include "metrics/worker_metrics.h"
 #include "net/socket.h"
 #include "runtime/session.h"
 #include "upstream/selector.h"
@@ -91,6 +92,12 @@ class TcpSession final : public runtime::Session {
   Flow upstream_bound_;    // client -> backend
   Flow downstream_bound_;  // backend -> client
   core::Timer timer_;      // connect timeout, then idle timeout, then lingering limit
+
+  // Metrics: this worker's blocks (single-writer counters). A tcp "request" is a connection.
+  metrics::TrafficCounters* listener_stats_ = nullptr;
+  metrics::TrafficCounters* pool_stats_ = nullptr;
+  metrics::BackendCounters* backend_stats_ = nullptr;  // the backend being tried or relayed to
+  core::TimePoint connect_started_{};
 };
 
 }  // namespace fulcrum::l4

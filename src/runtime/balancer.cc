@@ -101,6 +101,7 @@ Status Balancer::Impl::bind_listeners(unsigned worker_total, std::vector<std::ve
   for (const auto& listener_config : config.listeners) {
     auto state = std::make_unique<runtime::ListenerState>();
     state->config = listener_config;
+    state->index = listeners.size();
     for (std::size_t i = 0; i < config.pools.size(); ++i) {
       if (config.pools[i].name == listener_config.pool) state->pool_index = i;
     }

@@ -18,6 +18,8 @@ namespace fulcrum::runtime {
 
 struct ListenerState {
   ListenerConfig config;
+  /// Position in the configuration's listener list (the index of its per-worker metrics).
+  std::size_t index = 0;
   std::size_t pool_index = 0;
   /// The address actually bound (port 0 resolved).
   net::Address bound;

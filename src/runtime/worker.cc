@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <future>
@@ -16,6 +17,14 @@ namespace fulcrum::runtime {
 namespace {
 constexpr auto kResumeCheck = std::chrono::milliseconds(50);
 constexpr int kAcceptBatch = 64;  // accepts per event before other work gets a turn
+
+/// Route blocks per listener for the worker's metrics: an http listener has at least its
+/// catch-all route.
+std::vector<std::size_t> route_counts(const std::vector<ListenerState*>& listeners) {
+  std::vector<std::size_t> counts;
+  for (const auto* listener : listeners) counts.push_back(std::max<std::size_t>(1, listener->config.routes.size()));
+  return counts;
+}
 }  // namespace
 
 /// This worker's listening socket for one listener.
@@ -87,6 +96,7 @@ class Worker::AcceptSocket final : public core::IoHandler {
 Worker::Worker(unsigned index, std::vector<ListenerState*> listeners, std::vector<net::UniqueFd> sockets,
                const std::vector<std::unique_ptr<upstream::Pool>>& pools, std::size_t buffer_size)
     : index_(index),
+      metrics_(route_counts(listeners), pools.size()),
       random_(0x66756c6372756dULL + index),
       buffers_(buffer_size),
       connections_(loop_, buffers_),
@@ -159,6 +169,7 @@ void Worker::maybe_finish_drain() {
 
 void Worker::session_ended(Session& session, ListenerState& listener) {
   sessions_.erase(session);
+  metrics_.connections.set(static_cast<std::int64_t>(sessions_.size()));
   listener.active.fetch_sub(1, std::memory_order_relaxed);
   loop_.defer([&session] { delete &session; });
   for (auto& socket : accept_sockets_) {

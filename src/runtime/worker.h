@@ -12,6 +12,7 @@
 #include "core/buffer.h"
 #include "core/event_loop.h"
 #include "l4/pipe_pool.h"
+#include "metrics/worker_metrics.h"
 #include "net/socket.h"
 #include "runtime/listener_state.h"
 #include "runtime/session.h"
@@ -53,10 +54,19 @@ class Worker {
   std::size_t sessions() const { return sessions_.size(); }
   /// True once drain() began: sessions finish what is in flight and take nothing new.
   bool draining() const { return draining_; }
+  /// This worker's statistics: written by its sessions (loop thread), read by the control thread.
+  metrics::WorkerMetrics& metrics() { return metrics_; }
+  const metrics::WorkerMetrics& metrics() const { return metrics_; }
+  /// Loop turns and time spent outside epoll_wait, for metrics. Any thread.
+  std::uint64_t loop_iterations() const { return loop_.iterations(); }
+  std::chrono::nanoseconds loop_busy_time() const { return loop_.busy_time(); }
 
   /// Session bookkeeping, loop thread only: a session registers when accepted and reports its
   /// end once; the worker destroys it after the current loop turn.
-  void add_session(Session& session) { sessions_.push(session); }
+  void add_session(Session& session) {
+    sessions_.push(session);
+    metrics_.connections.set(static_cast<std::int64_t>(sessions_.size()));
+  }
   void session_ended(Session& session, ListenerState& listener);
 
  private:
@@ -68,6 +78,7 @@ class Worker {
 
   const unsigned index_;
   core::EventLoop loop_;
+  metrics::WorkerMetrics metrics_;
   balance::Random random_;
   l4::PipePool pipes_;
   std::array<char, 16 * 1024> scratch_;

@@ -1,0 +1,102 @@
+// Per-worker statistics: one table of counter blocks per component (listener, route, pool,
+// backend), written only by the worker that owns the table and read by the control thread for
+// /metrics and the admin API (which sums the workers). Updating a counter on the data path is a
+// relaxed load and store on a line no other worker writes: no RMW, no lock, no allocation (a
+// backend's block is allocated once, the first time this worker serves that backend).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "metrics/counter.h"
+#include "metrics/histogram.h"
+
+namespace fulcrum::metrics {
+
+/// Traffic through one listener, route, pool or backend, as seen by one worker.
+///
+/// Directions: for a listener or route, `bytes_in` came from clients and `bytes_out` went to them;
+/// for a pool or backend, `bytes_out` went to the backend and `bytes_in` came from it. In tcp
+/// mode a "request" is a relayed connection.
+struct alignas(64) TrafficCounters {
+  Counter requests;
+  /// Responses by status class: [0] = 1xx ... [4] = 5xx.
+  std::array<Counter, 5> responses;
+  Counter bytes_in;
+  Counter bytes_out;
+  Counter connect_errors;
+  Counter retries;
+
+  /// Counts a final response of status `status` (100..599; others are ignored).
+  void count_response(int status) {
+    if (status >= 100 && status < 600) responses[static_cast<std::size_t>(status / 100 - 1)].increment();
+  }
+};
+
+/// A backend's counters and its request latency histogram, as seen by one worker.
+struct BackendCounters {
+  TrafficCounters traffic;
+  /// Request start (head parsed) to response complete (http), or connect time (tcp).
+  LatencyHistogram latency;
+};
+
+/// Plain sums of TrafficCounters over workers (any thread).
+struct TrafficTotals {
+  std::uint64_t requests = 0;
+  std::array<std::uint64_t, 5> responses{};
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::uint64_t connect_errors = 0;
+  std::uint64_t retries = 0;
+
+  void add(const TrafficCounters& counters);
+};
+
+/// One worker's tables. Built before the worker's thread starts; the worker writes, the control
+/// thread reads.
+class WorkerMetrics {
+ public:
+  /// `routes_per_listener[i]`: route count of listener i (at least 1 for an http listener).
+  WorkerMetrics(std::vector<std::size_t> routes_per_listener, std::size_t pools);
+  ~WorkerMetrics();
+  WorkerMetrics(const WorkerMetrics&) = delete;
+  WorkerMetrics& operator=(const WorkerMetrics&) = delete;
+
+  // Owner (worker) thread: the blocks to update.
+  TrafficCounters& listener(std::size_t index) { return listeners_[index]; }
+  TrafficCounters& route(std::size_t listener, std::size_t route);
+  TrafficCounters& pool(std::size_t index) { return pools_[index]; }
+  /// The block of backend `id` (Backend::id()). The first call for an id in a new range of 64
+  /// allocates that range; ids past the table's capacity share one overflow block.
+  BackendCounters& backend(std::uint64_t id);
+
+  /// Client connections open on this worker; loop iterations and busy time live in its EventLoop.
+  Gauge connections;
+
+  // Any thread: the blocks to read.
+  const TrafficCounters& listener(std::size_t index) const { return listeners_[index]; }
+  std::size_t listener_count() const { return listeners_.size(); }
+  /// Null when the route does not exist.
+  const TrafficCounters* find_route(std::size_t listener, std::size_t route) const;
+  const TrafficCounters& pool(std::size_t index) const { return pools_[index]; }
+  std::size_t pool_count() const { return pools_.size(); }
+  /// Null when this worker never served backend `id`.
+  const BackendCounters* find_backend(std::uint64_t id) const;
+
+ private:
+  static constexpr std::size_t kChunk = 64;
+  static constexpr std::size_t kMaxChunks = 4096;  // 262,144 backend ids
+
+  std::vector<TrafficCounters> listeners_;
+  std::vector<std::size_t> route_offsets_;  // first route block of each listener, then the end
+  std::vector<TrafficCounters> routes_;
+  std::vector<TrafficCounters> pools_;
+  std::unique_ptr<std::atomic<BackendCounters*>[]> chunks_;
+  BackendCounters overflow_;
+};
+
+}  // namespace fulcrum::metrics

@@ -1,0 +1,40 @@
+#include "metrics/worker_metrics.h"
+
+#include <gtest/gtest.h>
+
+namespace fulcrum::metrics {
+namespace {
+
+TEST(WorkerMetrics, TablesPerComponent) {
+  WorkerMetrics m({1, 3}, 2);
+  m.listener(1).requests.increment();
+  m.route(1, 2).requests.add(5);
+  m.pool(1).count_response(503);
+  m.pool(1).count_response(99);  // ignored
+  EXPECT_EQ(m.listener(1).requests.value(), 1u);
+  ASSERT_NE(m.find_route(1, 2), nullptr);
+  EXPECT_EQ(m.find_route(1, 2)->requests.value(), 5u);
+  EXPECT_EQ(m.find_route(1, 3), nullptr);
+  EXPECT_EQ(m.find_route(2, 0), nullptr);
+  EXPECT_EQ(m.pool(1).responses[4].value(), 1u);
+}
+
+TEST(WorkerMetrics, BackendBlocksAppearOnFirstUse) {
+  WorkerMetrics m({}, 0);
+  EXPECT_EQ(m.find_backend(7), nullptr);
+  m.backend(7).traffic.bytes_out.add(100);
+  m.backend(70).traffic.requests.increment();
+  ASSERT_NE(m.find_backend(7), nullptr);
+  EXPECT_EQ(m.find_backend(7)->traffic.bytes_out.value(), 100u);
+  EXPECT_EQ(m.find_backend(70)->traffic.requests.value(), 1u);
+  EXPECT_EQ(m.find_backend(8)->traffic.requests.value(), 0u) << "same range, untouched";
+  EXPECT_EQ(m.find_backend(200), nullptr);
+  TrafficTotals totals;
+  totals.add(m.find_backend(7)->traffic);
+  totals.add(m.find_backend(70)->traffic);
+  EXPECT_EQ(totals.bytes_out, 100u);
+  EXPECT_EQ(totals.requests, 1u);
+}
+
+}  // namespace
+}  // namespace fulcrum::metrics
