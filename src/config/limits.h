@@ -52,6 +52,16 @@ inline constexpr Range kMaxHeaderSizeRange{1 << 10, 1 << 20};
 /// far from overflow.
 inline constexpr Range kMaxBodyRange{0, std::int64_t{1} << 50};
 
+/// `pools.<name>.health.rise` / `fall`: consecutive probe results that change a backend's state;
+/// beyond 100 a backend would take hours of probes to change state.
+inline constexpr Range kRiseFallRange{1, 100};
+/// `pools.<name>.health.http.expect`: the status codes HTTP defines.
+inline constexpr Range kStatusRange{100, 599};
+/// `pools.<name>.outlier_detection.consecutive_failures`: 0 would eject on no failure at all.
+inline constexpr Range kConsecutiveFailuresRange{1, 1000};
+/// Every percentage (`outlier_detection.max_ejection_percent`).
+inline constexpr Range kPercentRange{0, 100};
+
 /// Every duration: a year is longer than any sensible timeout, and the bound guarantees that
 /// `now + duration` never overflows a clock's 64-bit count.
 inline constexpr Duration kMaxDuration{std::chrono::hours(24 * 365)};

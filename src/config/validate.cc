@@ -2,6 +2,9 @@
 // check function, so a new key's rule goes next to its siblings' rules.
 #include "config/validate.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <array>
 #include <map>
 #include <string_view>
@@ -13,6 +16,7 @@
 #include "config/route_syntax.h"
 #include "config/size.h"
 #include "config/suggest.h"
+#include "events/access_log_format.h"
 #include "http/syntax.h"
 #include "net/address.h"
 
@@ -394,6 +398,79 @@ void check_hash_key(Violations& out, const std::string& path, const PoolConfig& 
   }
 }
 
+/// A probe's request target: it starts with '/' and holds only bytes a request line can carry.
+std::optional<std::string> probe_path_problem(std::string_view path) {
+  if (path.empty() || path.front() != '/') {
+    return "must start with '/' (got '" + std::string(path) + "')";
+  }
+  for (char c : path) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte >= 0x7f) {
+      return "holds a byte a request path cannot hold (got '" + std::string(path) + "')";
+    }
+  }
+  return std::nullopt;
+}
+
+void check_health(Violations& out, const std::string& path, const HealthCheckConfig& health,
+                  std::size_t occurrence) {
+  if (health.kind == HealthCheckConfig::Kind::Http) {
+    const std::string http = child_path(path, "http");
+    report(out, child_path(http, "path"), probe_path_problem(health.http_path), occurrence);
+    report(out, child_path(http, "method"), method_problem(health.http_method), occurrence);
+    if (!health.http_host.empty()) {
+      report(out, child_path(http, "host"), header_value_problem(health.http_host), occurrence);
+    }
+    const std::string expect = child_path(http, "expect");
+    const std::string got = health.expect_min == health.expect_max
+                                ? std::to_string(health.expect_min)
+                                : std::to_string(health.expect_min) + "-" +
+                                      std::to_string(health.expect_max);
+    if (!kStatusRange.contains(health.expect_min) || !kStatusRange.contains(health.expect_max)) {
+      out.push_back({expect, "expected status codes between 100 and 599 (got " + got + ")",
+                     occurrence});
+    } else if (health.expect_min > health.expect_max) {
+      out.push_back({expect, "the range is empty: its first status is above its last (got " +
+                                 got + ")",
+                     occurrence});
+    }
+  }
+  const std::string interval_key = child_path(path, "interval");
+  const std::string timeout_key = child_path(path, "timeout");
+  const std::size_t before = out.size();
+  check_duration(out, interval_key, health.interval, ZeroDuration::kRefused, occurrence);
+  check_duration(out, timeout_key, health.timeout, ZeroDuration::kRefused, occurrence);
+  // A probe still running when the next one is due would overlap it.
+  if (out.size() == before && health.timeout >= health.interval) {
+    out.push_back({timeout_key,
+                   "must be shorter than interval (got " + format_duration(health.timeout) +
+                       ", interval " + format_duration(health.interval) + ")",
+                   occurrence, interval_key});
+  }
+  check_range(out, child_path(path, "rise"), health.rise, kRiseFallRange, occurrence);
+  check_range(out, child_path(path, "fall"), health.fall, kRiseFallRange, occurrence);
+}
+
+void check_outlier_detection(Violations& out, const std::string& path,
+                             const OutlierDetectionConfig& outlier, std::size_t occurrence) {
+  check_range(out, child_path(path, "consecutive_failures"), outlier.consecutive_failures,
+              kConsecutiveFailuresRange, occurrence);
+  const std::string base_key = child_path(path, "base_ejection");
+  const std::string max_key = child_path(path, "max_ejection");
+  const std::size_t before = out.size();
+  check_duration(out, base_key, outlier.base_ejection, ZeroDuration::kRefused, occurrence);
+  check_duration(out, max_key, outlier.max_ejection, ZeroDuration::kRefused, occurrence);
+  if (out.size() == before && outlier.max_ejection < outlier.base_ejection) {
+    out.push_back({max_key,
+                   "must not be shorter than base_ejection (got " +
+                       format_duration(outlier.max_ejection) + ", base_ejection " +
+                       format_duration(outlier.base_ejection) + ")",
+                   occurrence, base_key});
+  }
+  check_range(out, child_path(path, "max_ejection_percent"), outlier.max_ejection_percent,
+              kPercentRange, occurrence);
+}
+
 void check_pools(Violations& out, const Config& config) {
   std::map<std::string, std::size_t, std::less<>> sightings_of_name;
   for (const PoolConfig& pool : config.pools) {
@@ -453,7 +530,73 @@ void check_pools(Violations& out, const Config& config) {
     check_range(out, child_path(path, "max_idle"), pool.max_idle, kMaxIdleRange, occurrence);
     check_duration(out, child_path(path, "idle_timeout"), pool.idle_timeout,
                    ZeroDuration::kRefused, occurrence);
+    if (pool.health) check_health(out, child_path(path, "health"), *pool.health, occurrence);
+    if (pool.outlier_detection) {
+      check_outlier_detection(out, child_path(path, "outlier_detection"), *pool.outlier_detection,
+                              occurrence);
+    }
+    check_duration(out, child_path(path, "slow_start"), pool.slow_start, ZeroDuration::kAllowed,
+                   occurrence);
     check_backends(out, path, pool, occurrence);
+  }
+}
+
+/// 127.0.0.0/8, ::1 and localhost: addresses only this machine can reach.
+bool is_loopback_host(std::string_view host) {
+  if (host == "localhost" || host == "::1") return true;
+  in_addr v4{};
+  const std::string text(host);
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
+}
+
+/// The admin listener: a valid address that no listener uses, and loopback unless a token
+/// guards it (the API can drain and re-weight backends).
+void check_admin(Violations& out, const Config& config) {
+  if (!config.admin) return;
+  const AdminConfig& admin = *config.admin;
+  const std::string key = "admin.listen";
+  // Sent as `Authorization: Bearer <token>`: a space or control byte could never match.
+  for (char c : admin.token) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte >= 0x7f) {
+      out.push_back({"admin.token", "may only hold visible ASCII characters (no spaces)"});
+      break;
+    }
+  }
+  if (admin.listen.empty()) {
+    out.push_back({key, "missing: the admin listener needs an address to listen on", 0, "admin"});
+    return;
+  }
+  auto parts = check_address(out, key, admin.listen);
+  if (!parts) return;
+  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
+    std::string why;
+    auto other = net::split_host_port(config.listeners[i].listen, &why);
+    if (!other || !listen_addresses_overlap(*parts, *other)) continue;
+    out.push_back({key, "listen address '" + admin.listen + "' is already used by " +
+                            item_path("listeners", i) + " ('" + config.listeners[i].listen +
+                            "')"});
+    break;
+  }
+  if (admin.token.empty() && !is_loopback_host(parts->host)) {
+    out.push_back({key, "without a token the admin listener must listen on a loopback address "
+                        "(127.0.0.1, ::1, localhost; got '" + admin.listen +
+                        "'): set admin.token to listen elsewhere",
+                   0, "admin.token"});
+  }
+}
+
+void check_access_log(Violations& out, const Config& config) {
+  if (!config.access_log) return;
+  if (config.access_log->file.empty()) {
+    out.push_back({"access_log.file", "missing: the access log needs a file", 0, "access_log"});
+  }
+  std::string why;
+  if (!events::AccessLogFormat::parse(config.access_log->format, &why)) {
+    out.push_back({"access_log.format", why});
   }
 }
 
@@ -465,6 +608,8 @@ std::vector<RuleViolation> check_rules(const Config& config) {
   check_duration(out, "drain_timeout", config.drain_timeout, ZeroDuration::kAllowed);
   check_listeners(out, config);
   check_pools(out, config);
+  check_admin(out, config);
+  check_access_log(out, config);
   return out;
 }
 

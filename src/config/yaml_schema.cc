@@ -149,7 +149,115 @@ void read_backends(YamlReader& reader, const YAML::Node& value, const std::strin
   }
 }
 
-constexpr std::array<Field<PoolConfig>, 10> kPoolFields{{
+/// `expect: 200-399` or `expect: 200`. Only the shape is read here; that the codes are statuses
+/// and in order is a rule (validate.cc).
+void read_expect(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                 HealthCheckConfig& into) {
+  const auto text = reader.read_text(value, path, "a status like 200 or a range like 200-399");
+  if (!text) return;
+  const auto number = [](std::string_view digits) -> std::optional<int> {
+    if (digits.empty() || digits.size() > 3) return std::nullopt;
+    int result = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return std::nullopt;
+      result = result * 10 + (c - '0');
+    }
+    return result;
+  };
+  const std::string_view whole = *text;
+  const std::size_t dash = whole.find('-');
+  const auto low = number(whole.substr(0, dash));
+  const auto high = dash == std::string_view::npos ? low : number(whole.substr(dash + 1));
+  if (!low || !high) {
+    reader.fail(path, "expected a status like 200 or a range like 200-399 (got '" + *text + "')");
+    return;
+  }
+  into.expect_min = *low;
+  into.expect_max = *high;
+}
+
+constexpr std::array<Field<HealthCheckConfig>, 5> kHttpProbeFields{{
+    {"path", read_string<&HealthCheckConfig::http_path>},
+    {"method", read_string<&HealthCheckConfig::http_method>},
+    {"expect", read_expect},
+    {"host", read_string<&HealthCheckConfig::http_host>},
+    {"body_contains", read_string<&HealthCheckConfig::body_contains>},
+}};
+
+/// `http: { path: /health, ... }`, or `http: {}` / `http:` for the defaults.
+void read_http_probe(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                     HealthCheckConfig& into) {
+  into.kind = HealthCheckConfig::Kind::Http;
+  if (value.IsNull()) return;
+  reader.read_fields<HealthCheckConfig>(value, path, kHttpProbeFields, into);
+}
+
+/// `tcp: {}` or `tcp:`: a connect-only probe has no settings.
+void read_tcp_probe(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                    HealthCheckConfig& into) {
+  into.kind = HealthCheckConfig::Kind::Tcp;
+  if (value.IsNull()) return;
+  if (!reader.expect_mapping(value, path, "{} (a tcp probe has no settings)")) return;
+  if (value.size() != 0) {
+    reader.fail(path, "expected {} (a tcp probe has no settings)");
+  }
+}
+
+constexpr std::array<Field<HealthCheckConfig>, 6> kHealthFields{{
+    {"http", read_http_probe},
+    {"tcp", read_tcp_probe},
+    {"interval", read_duration<&HealthCheckConfig::interval>},
+    {"timeout", read_duration<&HealthCheckConfig::timeout>},
+    {"rise", read_count<&HealthCheckConfig::rise, kRiseFallRange>},
+    {"fall", read_count<&HealthCheckConfig::fall, kRiseFallRange>},
+}};
+
+/// `health: { http: {...} | tcp: {}, interval, timeout, rise, fall }`. Which probe is a shape
+/// question (the model holds one kind), so "exactly one of http, tcp" is checked here.
+void read_health(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                 PoolConfig& into) {
+  if (!reader.expect_mapping(value, path, "a mapping with http or tcp")) return;
+  HealthCheckConfig health;
+  reader.read_fields<HealthCheckConfig>(value, path, kHealthFields, health);
+  const bool http = static_cast<bool>(value["http"]);
+  const bool tcp = static_cast<bool>(value["tcp"]);
+  if (http && tcp) {
+    // Reported on `tcp` rather than on `health`, so that the other settings are still checked.
+    reader.fail(child_path(path, "tcp"), "expected exactly one of http, tcp (got http and tcp)");
+  } else if (!http && !tcp && !reader.failed_within(path)) {
+    // With a misspelt key (`htpp`) the unknown-key error says enough.
+    reader.fail(path, "expected exactly one of http, tcp (got none)");
+  }
+  into.health = health;
+}
+
+constexpr std::array<Field<OutlierDetectionConfig>, 5> kOutlierFields{{
+    {"consecutive_failures",
+     read_count<&OutlierDetectionConfig::consecutive_failures, kConsecutiveFailuresRange>},
+    {"count_5xx", read_flag<&OutlierDetectionConfig::count_5xx>},
+    {"base_ejection", read_duration<&OutlierDetectionConfig::base_ejection>},
+    {"max_ejection", read_duration<&OutlierDetectionConfig::max_ejection>},
+    {"max_ejection_percent",
+     read_count<&OutlierDetectionConfig::max_ejection_percent, kPercentRange>},
+}};
+
+/// `outlier_detection: { ... }`, or `true` / `{}` for the defaults, `false` for none.
+void read_outlier_detection(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                            PoolConfig& into) {
+  if (value.IsScalar()) {
+    if (auto on = reader.read_flag(value, path)) {
+      into.outlier_detection =
+          *on ? std::optional<OutlierDetectionConfig>(OutlierDetectionConfig{}) : std::nullopt;
+    }
+    return;
+  }
+  if (!reader.expect_mapping(value, path, "a mapping or true/false")) return;
+  OutlierDetectionConfig outlier;
+  reader.read_fields<OutlierDetectionConfig>(value, path, kOutlierFields, outlier);
+  into.outlier_detection = outlier;
+}
+
+constexpr std::array<Field<PoolConfig>, 13> kPoolFields{{
     {"strategy", read_string<&PoolConfig::strategy>},
     {"hash", read_hash},
     {"sticky", read_sticky},
@@ -159,6 +267,9 @@ constexpr std::array<Field<PoolConfig>, 10> kPoolFields{{
     {"response_timeout", read_duration<&PoolConfig::response_timeout>},
     {"max_idle", read_count<&PoolConfig::max_idle, kMaxIdleRange>},
     {"idle_timeout", read_duration<&PoolConfig::idle_timeout>},
+    {"health", read_health},
+    {"outlier_detection", read_outlier_detection},
+    {"slow_start", read_duration<&PoolConfig::slow_start>},
     {"backends", read_backends},
 }};
 
@@ -273,11 +384,49 @@ void read_listeners(YamlReader& reader, const YAML::Node& value, const std::stri
   }
 }
 
-constexpr std::array<Field<Config>, 4> kRootFields{{
+constexpr std::array<Field<AdminConfig>, 2> kAdminFields{{
+    {"listen", read_string<&AdminConfig::listen>},
+    {"token", read_string<&AdminConfig::token>},
+}};
+
+void read_admin(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                Config& into) {
+  AdminConfig admin;
+  reader.read_fields<AdminConfig>(value, path, kAdminFields, admin);
+  into.admin = admin;
+}
+
+constexpr std::array<Field<EventsConfig>, 3> kEventsFields{{
+    {"file", read_string<&EventsConfig::file>},
+    {"per_request", read_flag<&EventsConfig::per_request>},
+    {"per_request_sample", read_count<&EventsConfig::per_request_sample, kAnyCount>},
+}};
+
+void read_events(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                 Config& into) {
+  reader.read_fields<EventsConfig>(value, path, kEventsFields, into.events);
+}
+
+constexpr std::array<Field<AccessLogConfig>, 2> kAccessLogFields{{
+    {"file", read_string<&AccessLogConfig::file>},
+    {"format", read_string<&AccessLogConfig::format>},
+}};
+
+void read_access_log(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                     Config& into) {
+  AccessLogConfig access_log;
+  reader.read_fields<AccessLogConfig>(value, path, kAccessLogFields, access_log);
+  into.access_log = access_log;
+}
+
+constexpr std::array<Field<Config>, 7> kRootFields{{
     {"workers", read_count<&Config::workers, kWorkersRange>},
     {"drain_timeout", read_duration<&Config::drain_timeout>},
     {"listeners", read_listeners},
     {"pools", read_pools},
+    {"admin", read_admin},
+    {"events", read_events},
+    {"access_log", read_access_log},
 }};
 
 }  // namespace

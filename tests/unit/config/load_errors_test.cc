@@ -32,7 +32,7 @@ listeners: [{listen: "127.0.0.1:7000", pool: chat}]
 pools: {chat: {backends: [127.0.0.1:7001]}}
 )",
      {"bad.yaml:2: colour: unknown key 'colour' (expected one of: workers, drain_timeout, "
-      "listeners, pools)"}},
+      "listeners, pools, admin, events, access_log)"}},
 
     {"misspelt nested key",
      R"(listeners: [{listen: "127.0.0.1:7000", pool: chat}]
