@@ -8,7 +8,8 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config
           libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libxxhash-dev
           libgtest-dev libgmock-dev
-          curl nginx wrk netcat-openbsd python3)
+          curl nginx wrk netcat-openbsd python3
+          chromium)  # the dashboard's browser test (tests/browser); node and npm come with the image
 if [[ ${1:-} == bench ]]; then
   packages+=(haproxy iperf3)
 fi
@@ -27,4 +28,18 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The dashboard's browser test drives chromium with playwright-core from npm (tests/browser).
+# npm comes with the machine's nodejs: never apt-get it (it conflicts). Installed again only when
+# the lock file changed.
+browser_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/browser"
+if command -v npm >/dev/null; then
+  if [[ ! -f $browser_dir/node_modules/.package-lock.json ||
+        $browser_dir/package-lock.json -nt $browser_dir/node_modules/.package-lock.json ]]; then
+    echo "installing: tests/browser node modules (npm ci)" >&2
+    (cd "$browser_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+else
+  echo "npm not found: the dashboard browser test (ctest -L browser) will fail until node 20 + npm are installed" >&2
 fi

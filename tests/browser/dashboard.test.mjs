@@ -1,0 +1,246 @@
+// End to end, in a real browser: the admin dashboard of the real fulcrum binary, in Debian's
+// chromium driven by playwright-core.
+//
+// Two node HTTP backends (port 0) behind an http listener, health-checked every 500 ms with
+// rise 1 / fall 1; the admin listener with a bearer token, the page opened as /?token=...
+// Checks: the page loads with no console error, lists both backends as healthy; after one backend
+// is stopped its badge turns unhealthy within two health intervals (+ a margin, below); a
+// screenshot goes to $DASHBOARD_SCREENSHOT (ctest: <build>/dashboard.png).
+//
+//   FULCRUM_BINARY=build/fulcrum node --test tests/browser/dashboard.test.mjs
+//
+// Needs /usr/bin/chromium and tests/browser/node_modules (scripts/install-deps.sh installs both):
+// without them the test fails, it does not skip.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+const FULCRUM = process.env.FULCRUM_BINARY || path.resolve(here, '../../build/fulcrum');
+const SCREENSHOT = process.env.DASHBOARD_SCREENSHOT || path.resolve(here, '../../build/dashboard.png');
+const INTERVAL_MS = 500;
+// The stopped backend is refused at once, so the next probe (≤ 1 interval) fails and, with fall 1,
+// makes it unhealthy; the page hears it over the event stream at once (or from its 1 s poll).
+// The issue allows two intervals; the margin covers event delivery, rendering and the
+// browser-to-test round trip of playwright's wait.
+const UNHEALTHY_BUDGET_MS = 2 * INTERVAL_MS;
+const MARGIN_MS = 500;
+
+function fail(message) {
+  throw new Error(message);
+}
+
+async function loadPlaywright() {
+  if (!fs.existsSync(CHROMIUM)) fail(`${CHROMIUM} is missing: run scripts/install-deps.sh (apt-get install chromium)`);
+  try {
+    return await import('playwright-core');
+  } catch (e) {
+    fail(`playwright-core is not installed in tests/browser: run scripts/install-deps.sh (npm ci there) (${e.message})`);
+  }
+  return null;
+}
+
+/// A backend: `/` answers its name, `/health` 200. stop() closes it and every open connection.
+function startBackend(name) {
+  const server = http.createServer((req, res) => {
+    const body = req.url === '/health' ? 'ok\n' : `hello from ${name}\n`;
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = `127.0.0.1:${server.address().port}`;
+      resolve({
+        name,
+        address,
+        stop: () => new Promise((done) => {
+          server.close(() => done());
+          server.closeAllConnections();
+        }),
+      });
+    });
+  });
+}
+
+/// A free loopback port (bound then released; the kernel does not hand it out again at once).
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/// Starts fulcrum; resolves once `listener` logged where it listens. Collects stderr for failures.
+function startFulcrum(configPath, listener) {
+  const child = spawn(FULCRUM, ['--log-format', 'json', 'run', '-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = [];
+  let buffered = '';
+  const waiters = [];
+  const onLine = (line) => {
+    log.push(line);
+    let entry;
+    try { entry = JSON.parse(line); } catch { return; }
+    for (const w of waiters) w(entry);
+  };
+  const feed = (chunk) => {
+    buffered += chunk;
+    let nl;
+    while ((nl = buffered.indexOf('\n')) >= 0) { onLine(buffered.slice(0, nl)); buffered = buffered.slice(nl + 1); }
+  };
+  child.stdout.setEncoding('utf8').on('data', feed);
+  child.stderr.setEncoding('utf8').on('data', feed);
+  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const listening = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`fulcrum did not log that '${listener}' listens within 10 s:\n${log.join('\n')}`)), 10000);
+    waiters.push((e) => {
+      if (e.msg === 'listening' && e.listener === listener) { clearTimeout(timer); resolve(e.address); }
+    });
+    exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`fulcrum exited (${code ?? signal}):\n${log.join('\n')}`)); });
+  });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  };
+  return { child, log, listening, exited, stop };
+}
+
+/// Polls GET url (with the token) until it answers 200, for up to `ms`.
+async function waitForHttp(url, token, ms) {
+  const deadline = Date.now() + ms;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(url, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(1000) });
+      if (r.ok) return r;
+      last = `HTTP ${r.status}`;
+    } catch (e) {
+      last = e.message;
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} did not answer 200 within ${ms} ms (${last})`);
+}
+
+test('dashboard: lists backends, shows one turning unhealthy, no console error', { timeout: 90000 }, async (t) => {
+  const { chromium } = await loadPlaywright();
+  assert.ok(fs.existsSync(FULCRUM), `fulcrum binary not found at ${FULCRUM} (set FULCRUM_BINARY)`);
+
+  const cleanups = [];
+  t.after(async () => {
+    for (const c of cleanups.reverse()) {
+      try { await c(); } catch { /* best effort */ }
+    }
+  });
+
+  const b1 = await startBackend('backend-1');
+  cleanups.push(b1.stop);
+  const b2 = await startBackend('backend-2');
+  cleanups.push(b2.stop);
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fulcrum-dashboard-'));
+  cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  const token = randomBytes(12).toString('hex');
+  const adminPort = await freePort();
+  const configPath = path.join(dir, 'fulcrum.yaml');
+  fs.writeFileSync(configPath, `workers: 2
+listeners:
+  - name: web
+    listen: 127.0.0.1:0
+    mode: http
+    pool: web
+pools:
+  web:
+    strategy: round_robin
+    health: { http: { path: /health }, interval: ${INTERVAL_MS}ms, timeout: 300ms, rise: 1, fall: 1 }
+    backends: [${b1.address}, ${b2.address}]
+admin:
+  listen: 127.0.0.1:${adminPort}
+  token: ${token}
+`);
+
+  const fulcrum = startFulcrum(configPath, 'web');
+  cleanups.push(fulcrum.stop);
+  const webAddress = await fulcrum.listening;
+  const admin = `http://127.0.0.1:${adminPort}`;
+  await waitForHttp(`${admin}/api/status`, token, 10000);
+
+  // Some traffic, so that req/s and the sparklines have something to show.
+  let traffic = true;
+  const load = (async () => {
+    while (traffic) {
+      await fetch(`http://${webAddress}/`, { signal: AbortSignal.timeout(1000) }).then((r) => r.text()).catch(() => {});
+      await sleep(20);
+    }
+  })();
+  cleanups.push(async () => { traffic = false; await load; });
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 30000,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run'],
+  });
+  cleanups.push(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  page.setDefaultTimeout(10000);
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => {
+    // The event stream is cut when the page closes; anything else failing is a problem.
+    if (!r.url().includes('/api/events')) problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+  });
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+
+  await page.goto(`${admin}/?token=${token}`, { waitUntil: 'load' });
+  assert.equal(await page.title(), 'Fulcrum');
+
+  const badge = (b, state) => `tr[data-backend="${b.address}"] .badge[data-state="${state}"]`;
+  // Both backends listed, healthy (first probes pass within one interval; rise 1).
+  await page.waitForSelector(badge(b1, 'healthy'));
+  await page.waitForSelector(badge(b2, 'healthy'));
+  await page.waitForSelector('#link[data-state="live"]');
+  assert.equal(await page.locator('tr.backend').count(), 2, 'exactly the two backends are listed');
+  assert.equal(await page.locator('#listeners tr[data-listener="web"]').count(), 1, 'the listener is listed');
+  // A few seconds of traffic for the charts.
+  await sleep(3000);
+  assert.deepEqual(problems, [], 'no console errors while loading');
+
+  // Stop backend 2: its badge must turn unhealthy within two health intervals (+ margin).
+  await b2.stop();
+  const stoppedAt = Date.now();
+  await page.waitForSelector(badge(b2, 'unhealthy'), { timeout: UNHEALTHY_BUDGET_MS + MARGIN_MS + 2000 });
+  const elapsed = Date.now() - stoppedAt;
+  t.diagnostic(`backend shown unhealthy ${elapsed} ms after it stopped (health interval ${INTERVAL_MS} ms)`);
+  assert.ok(elapsed <= UNHEALTHY_BUDGET_MS + MARGIN_MS,
+    `unhealthy after ${elapsed} ms: more than 2 × ${INTERVAL_MS} ms + ${MARGIN_MS} ms`);
+  assert.equal(await page.locator(badge(b1, 'healthy')).count(), 1, 'the other backend stays healthy');
+  // The event tail shows it too.
+  await page.waitForSelector(`#events li[data-kind="unhealthy"] >> text=${b2.address}`);
+
+  await sleep(1500); // one more poll, so the figures in the picture agree with the badge
+  fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  t.diagnostic(`screenshot: ${SCREENSHOT}`);
+  assert.equal(await page.locator(badge(b2, 'unhealthy')).count(), 1, 'still unhealthy after the next poll');
+  assert.deepEqual(problems, [], 'no console errors');
+});
