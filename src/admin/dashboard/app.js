@@ -12,6 +12,9 @@
     'backend_removed', 'start', 'stop', 'monitoring', 'selecting_server', 'request', 'response'];
   // Noisy kinds (every health interval, or per request) start hidden.
   const HIDDEN_BY_DEFAULT = new Set(['monitoring', 'selecting_server', 'request', 'response']);
+  // Per-request kinds are only asked of the server while their chip is on: the stream then
+  // carries (and the balancer produces) them for nobody otherwise.
+  const PER_REQUEST = new Set(['selecting_server', 'request', 'response']);
   // Events that say what a backend's health state is now.
   const STATE_OF_EVENT = { healthy: 'healthy', recovery: 'healthy', unhealthy: 'unhealthy', ejected: 'ejected' };
   const STATES = new Set(['healthy', 'unhealthy', 'ejected', 'deactivated', 'unknown']);
@@ -375,8 +378,9 @@
     setText(row.cells.active, fmtCount(b.active), b.active === 0);
     setText(row.cells.rps, fmtRate(b.rps), !b.rps);
     const lat = b.latency_ms || {};
-    setText(row.cells.p50, fmtMs(lat.p50), !isNum(lat.p50));
-    setText(row.cells.p99, fmtMs(lat.p99), !isNum(lat.p99));
+    const noLatency = !b.requests_total; // no response yet: the percentiles mean nothing
+    setText(row.cells.p50, noLatency ? '–' : fmtMs(lat.p50), noLatency || !isNum(lat.p50));
+    setText(row.cells.p99, noLatency ? '–' : fmtMs(lat.p99), noLatency || !isNum(lat.p99));
     setText(row.cells.requests, fmtCount(b.requests_total), !b.requests_total);
     row.cells.requests.title = `in ${fmtBytes(b.bytes_in)} · out ${fmtBytes(b.bytes_out)}`;
     const r = b.responses || {};
@@ -483,6 +487,7 @@
         if (events.enabled.has(k)) events.enabled.delete(k); else events.enabled.add(k);
         b.setAttribute('aria-pressed', String(events.enabled.has(k)));
         try { localStorage.setItem('fulcrum.kinds', JSON.stringify([...events.enabled])); } catch (_) { /* ignore */ }
+        if (PER_REQUEST.has(k) && streamKinds() !== currentStreamKinds) connectStream();
         renderEvents(true);
       });
       chipEls.set(k, b);
@@ -547,6 +552,11 @@
     const rest = [];
     for (const [key, v] of Object.entries(data)) {
       if (skip.has(key)) continue;
+      if (Array.isArray(v) && v.every((x) => x && typeof x === 'object' && x.backend !== undefined)) {
+        // monitoring: one "address status" per backend
+        rest.push(`${key}=[${v.map((x) => `${x.backend} ${x.status ?? x.state ?? ''}`.trim()).join(', ')}]`);
+        continue;
+      }
       let s = typeof v === 'string' ? v : JSON.stringify(v);
       if (s && s.length > 160) s = s.slice(0, 157) + '…';
       rest.push(`${key}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(s) : s}`);
@@ -599,23 +609,32 @@
   }
 
   // ---- the event stream ----------------------------------------------------------------------
-  let source = null, retryTimer = 0;
+  let source = null, retryTimer = 0, currentStreamKinds = '';
+  function streamKinds() {
+    return KINDS.filter((k) => !PER_REQUEST.has(k) || events.enabled.has(k)).join(',');
+  }
   function connectStream() {
     if (typeof EventSource === 'undefined') return;
-    const url = 'api/events' + (token ? '?token=' + encodeURIComponent(token) : '');
-    source = new EventSource(url);
-    source.onopen = () => { streamOk = true; updateLink(); };
-    source.onerror = () => {
+    if (retryTimer) { clearTimeout(retryTimer); retryTimer = 0; }
+    if (source) { source.close(); source = null; streamOk = false; }
+    currentStreamKinds = streamKinds();
+    const q = new URLSearchParams({ kinds: currentStreamKinds });
+    if (token) q.set('token', token);
+    const es = new EventSource('api/events?' + q.toString().replace(/%2C/g, ','));
+    source = es;
+    es.onopen = () => { if (source === es) { streamOk = true; updateLink(); } };
+    es.onerror = () => {
+      if (source !== es) return;
       streamOk = false;
       updateLink();
       // EventSource retries by itself unless the server answered with an error: then we do.
-      if (source.readyState === EventSource.CLOSED && !retryTimer) {
+      if (es.readyState === EventSource.CLOSED && !retryTimer) {
         retryTimer = setTimeout(() => { retryTimer = 0; connectStream(); }, 3000);
       }
     };
-    const handler = (e) => onEvent(e.type, e.data);
-    for (const k of KINDS) source.addEventListener(k, handler);
-    source.addEventListener('message', handler);
+    const handler = (e) => { if (source === es) onEvent(e.type, e.data); };
+    for (const k of KINDS) es.addEventListener(k, handler);
+    es.addEventListener('message', handler);
   }
 
   // ---- start ---------------------------------------------------------------------------------
