@@ -152,6 +152,16 @@ void HealthMonitor::on_probe_result(PoolHealth& state, BackendHealth& backend, c
   ++backend.checks;
   backend.last_error = result.error;
   const Transition transition = backend.rise_fall.record(result.passed);
+  if (transition == Transition::BecameUnhealthy) backend.back_since.reset();
+  if (transition == Transition::Recovered) {
+    // Checks proved it is back: forget a data-path deactivation and old failures, ramp it up.
+    backend.backend->deactivate(core::TimePoint{});
+    backend.backend->reset_failures();
+    if (state.slow_start.count() > 0) backend.back_since = now;
+  }
+  // Publish before telling: whoever reacts to the event finds the workers' view already updated.
+  publish_if_changed(state, now);
+
   const std::string& pool = state.pool.name();
   const upstream::Backend& target = *backend.backend;
   switch (transition) {
@@ -168,19 +178,14 @@ void HealthMonitor::on_probe_result(PoolHealth& state, BackendHealth& backend, c
                                       {"failures", backend.rise_fall.failures()}});
       emit(Event::Unhealthy, backend_details(pool, target, {{"error", result.error},
                                                            {"failures", backend.rise_fall.failures()}}));
-      backend.back_since.reset();
       break;
     case Transition::Recovered:
       log::info("backend recovered", {{"pool", pool}, {"backend", target.address_text()},
                                       {"passes", backend.rise_fall.passes()}});
       emit(Event::Recovery, backend_details(pool, target, {{"passes", backend.rise_fall.passes()}}));
-      // Checks proved it is back: forget a data-path deactivation and old failures, ramp it up.
-      backend.backend->deactivate(core::TimePoint{});
-      backend.backend->reset_failures();
-      if (state.slow_start.count() > 0) backend.back_since = now;
       break;
   }
-  publish_if_changed(state, now);
+  report_panic(state);
 
   auto next = backend.probe_started + jittered(state.health->interval);
   if (next <= now) next = now + core::Milliseconds(1);  // the probe took longer than an interval
@@ -195,6 +200,7 @@ void HealthMonitor::tick() {
     }
     detect_outliers(*state, now);
     publish_if_changed(*state, now);
+    report_panic(*state);
   }
   loop_.timers().schedule(tick_timer_, now + options_.tick);
 }
@@ -210,12 +216,19 @@ void HealthMonitor::detect_outliers(PoolHealth& state, core::TimePoint now) {
     if (state.slow_start.count() > 0) backend.back_since = now;
     log::info("backend ejection over", {{"pool", pool}, {"backend", backend.backend->address_text()}});
   }
+  std::vector<std::pair<std::size_t, std::uint64_t>> ejected;  // index, failures
   for (std::size_t i = 0; i < state.backends.size(); ++i) {
     upstream::Backend& backend = *state.backends[i]->backend;
     const std::uint64_t failures = backend.consecutive_failures();
     if (failures == 0 || !detector.observe(i, failures, now)) continue;
     backend.reset_failures();
     state.backends[i]->back_since.reset();
+    ejected.emplace_back(i, failures);
+  }
+  if (ejected.empty()) return;
+  publish_if_changed(state, now);  // before telling, as for checks
+  for (const auto& [i, failures] : ejected) {
+    const upstream::Backend& backend = *state.backends[i]->backend;
     const auto duration = std::chrono::duration_cast<core::Milliseconds>(detector.ejected_until(i) - now);
     log::warn("backend ejected", {{"pool", pool},
                                   {"backend", backend.address_text()},
@@ -233,19 +246,14 @@ void HealthMonitor::publish_if_changed(PoolHealth& state, core::TimePoint now) {
   std::vector<std::uint8_t> up(count, 1);
   bool all_up = true;
   bool any_up = false;
-  std::size_t unhealthy = 0, ejected = 0, up_count = 0;
   std::vector<double> factors(count, 1.0);
   bool ramping = false;
   for (std::size_t i = 0; i < count; ++i) {
     BackendHealth& backend = *state.backends[i];
     const bool is_ejected = state.outlier && state.outlier->ejected(i);
-    const bool healthy = backend.rise_fall.up();
-    unhealthy += healthy ? 0 : 1;
-    ejected += is_ejected ? 1 : 0;
-    up[i] = healthy && !is_ejected;
+    up[i] = backend.rise_fall.up() && !is_ejected;
     all_up = all_up && up[i];
     any_up = any_up || up[i];
-    up_count += up[i];
     if (backend.back_since) {
       if (SlowStart::ramping(state.slow_start, *backend.back_since, now)) {
         factors[i] = SlowStart::quantised_factor(state.slow_start, *backend.back_since, now);
@@ -265,19 +273,6 @@ void HealthMonitor::publish_if_changed(PoolHealth& state, core::TimePoint now) {
   }
   const bool panic = count > 0 && !any_up;
 
-  const std::string& pool = state.pool.name();
-  if (panic && !state.panic) {
-    log::error("pool in panic: every backend is down, trying them all anyway",
-               {{"pool", pool}, {"backends", count}, {"unhealthy", unhealthy}, {"ejected", ejected}});
-    emit(Event::Panic, nlohmann::json{{"pool", pool}, {"backends", count}, {"unhealthy", unhealthy},
-                                      {"ejected", ejected}}.dump());
-  } else if (!panic && state.panic) {
-    log::info("pool out of panic", {{"pool", pool}, {"up", up_count}});
-    emit(Event::Recovery, nlohmann::json{{"pool", pool}, {"panic", false}, {"backends", count},
-                                         {"up", up_count}}.dump());
-  }
-  state.panic = panic;
-
   const auto& current = *state.snapshot;
   if (current.up == up && current.effective_weights == weights && current.panic == panic) return;
   auto next = std::make_shared<upstream::PoolSnapshot>(current);
@@ -287,6 +282,31 @@ void HealthMonitor::publish_if_changed(PoolHealth& state, core::TimePoint now) {
   state.pool.publish(next);
   state.snapshot = std::move(next);
   state.seen_version = state.pool.version();
+}
+
+void HealthMonitor::report_panic(PoolHealth& state) {
+  const bool panic = state.snapshot->panic;
+  if (panic == state.panic) return;
+  state.panic = panic;
+  std::size_t unhealthy = 0, ejected = 0, up = 0;
+  for (std::size_t i = 0; i < state.backends.size(); ++i) {
+    const bool is_ejected = state.outlier && state.outlier->ejected(i);
+    const bool healthy = state.backends[i]->rise_fall.up();
+    unhealthy += healthy ? 0 : 1;
+    ejected += is_ejected ? 1 : 0;
+    up += healthy && !is_ejected ? 1 : 0;
+  }
+  const std::string& pool = state.pool.name();
+  const std::size_t count = state.backends.size();
+  if (panic) {
+    log::error("pool in panic: every backend is down, trying them all anyway",
+               {{"pool", pool}, {"backends", count}, {"unhealthy", unhealthy}, {"ejected", ejected}});
+    emit(Event::Panic, nlohmann::json{{"pool", pool}, {"backends", count}, {"unhealthy", unhealthy},
+                                      {"ejected", ejected}}.dump());
+  } else {
+    log::info("pool out of panic", {{"pool", pool}, {"up", up}});
+    emit(Event::Recovery, nlohmann::json{{"pool", pool}, {"panic", false}, {"backends", count}, {"up", up}}.dump());
+  }
 }
 
 void HealthMonitor::emit_monitoring(PoolHealth& state) {

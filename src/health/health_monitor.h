@@ -71,6 +71,8 @@ class HealthMonitor {
   void tick();
   void detect_outliers(PoolHealth& pool, core::TimePoint now);
   void publish_if_changed(PoolHealth& pool, core::TimePoint now);
+  /// Emits `panic` when the published snapshot entered panic, `recovery` when it left.
+  void report_panic(PoolHealth& pool);
   void emit_monitoring(PoolHealth& pool);
   core::Milliseconds jittered(core::Milliseconds interval);
   void emit(Event event, const std::string& details);
