@@ -1,0 +1,98 @@
+#include "events/event_log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/log.h"
+#include "events/event_time.h"
+
+namespace fulcrum::events {
+namespace {
+
+constexpr auto kFlushEvery = std::chrono::milliseconds(100);
+/// Past this much buffered, write at once rather than wait for the timer.
+constexpr std::size_t kFlushBytes = 64 * 1024;
+
+int open_append(const std::string& path) {
+  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+}  // namespace
+
+std::unique_ptr<EventLog> EventLog::open(const std::string& path, bool per_request,
+                                         EventBus& bus, std::string& error) {
+  const int fd = open_append(path);
+  if (fd < 0) {
+    error = "cannot open event log '" + path + "': " + std::strerror(errno);
+    return nullptr;
+  }
+  std::unique_ptr<EventLog> log(new EventLog(path, fd, bus));
+  auto write = [raw = log.get()](const EventData& data) { raw->write(data); };
+  if (per_request) {
+    log->subscriptions_.push_back(bus.subscribe_all(write));
+  } else {
+    // Subscribing to each other event keeps wants(Request) false on our account: per-request
+    // events then cost nothing unless someone else listens.
+    for (std::size_t i = 0; i < kEventCount; ++i) {
+      const auto event = static_cast<Event>(i);
+      if (!is_per_request(event)) log->subscriptions_.push_back(bus.subscribe(event, write));
+    }
+  }
+  return log;
+}
+
+EventLog::EventLog(std::string path, int fd, EventBus& bus)
+    : path_(std::move(path)), fd_(fd), bus_(bus), flush_timer_([this] { flush(); }) {}
+
+EventLog::~EventLog() {
+  for (auto id : subscriptions_) bus_.unsubscribe(id);
+  detach();
+  flush();
+  ::close(fd_);
+}
+
+void EventLog::detach() {
+  if (loop_ != nullptr) loop_->timers().cancel(flush_timer_);
+  loop_ = nullptr;
+}
+
+void EventLog::write(const EventData& data) {
+  buffer_ += data.to_json();
+  buffer_ += '\n';
+  if (!is_per_request(data.event) || loop_ == nullptr || buffer_.size() >= kFlushBytes) {
+    flush();
+  } else if (!flush_timer_.armed()) {
+    loop_->timers().schedule(flush_timer_, loop_->now() + kFlushEvery);
+  }
+}
+
+void EventLog::flush() {
+  if (loop_ != nullptr) loop_->timers().cancel(flush_timer_);
+  std::size_t written = 0;
+  while (written < buffer_.size()) {
+    const ssize_t n = ::write(fd_, buffer_.data() + written, buffer_.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      log::error("cannot write event log", {{"file", path_}, {"error", std::strerror(errno)}});
+      break;  // the lines are lost rather than kept without bound
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  buffer_.clear();
+}
+
+void EventLog::reopen() {
+  flush();
+  const int fd = open_append(path_);
+  if (fd < 0) {
+    log::error("cannot reopen event log", {{"file", path_}, {"error", std::strerror(errno)}});
+    return;
+  }
+  ::close(fd_);
+  fd_ = fd;
+}
+
+}  // namespace fulcrum::events

@@ -1,0 +1,73 @@
+#include "http/session_events.h"
+
+#include "events/json_text.h"
+#include "http/message.h"
+
+namespace fulcrum::http {
+namespace {
+
+double to_millis(core::Clock::duration duration) {
+  return std::chrono::duration<double, std::milli>(duration).count();
+}
+
+}  // namespace
+
+std::string listener_label(const runtime::ListenerState& listener) {
+  return listener.config.name.empty() ? listener.bound.to_string() : listener.config.name;
+}
+
+void emit_request(events::EventBus& bus, const RequestHead& head, std::string_view client,
+                  const runtime::ListenerState& listener, std::string_view request_id) {
+  bus.emit(Event::Request, events::JsonObject()
+                               .add("method", head.method)
+                               .add("path", head.target)
+                               .add("host", head.host)
+                               .add("client", client)
+                               .add("listener", listener_label(listener))
+                               .add("request_id", request_id)
+                               .finish());
+}
+
+void emit_selecting_server(events::EventBus& bus, const runtime::ListenerState& listener,
+                           std::string_view pool, std::string_view backend, std::uint32_t attempt,
+                           std::string_view strategy, std::string_view client) {
+  bus.emit(Event::SelectingServer, events::JsonObject()
+                                       .add("listener", listener_label(listener))
+                                       .add("pool", pool)
+                                       .add("backend", backend)
+                                       .add("attempt", attempt)
+                                       .add("strategy", strategy)
+                                       .add("client", client)
+                                       .finish());
+}
+
+void emit_response(events::EventBus& bus, int status, std::string_view backend,
+                   core::Clock::duration time_to_first_byte, std::string_view request_id) {
+  events::JsonObject details;
+  details.add("status", status);
+  if (!backend.empty()) details.add("backend", backend);
+  details.add_millis("time_to_first_byte_ms", to_millis(time_to_first_byte));
+  if (!request_id.empty()) details.add("request_id", request_id);
+  bus.emit(Event::Response, details.finish());
+}
+
+void log_exchange(events::AccessLog& log, unsigned shard, const ExchangeRecord& record,
+                  std::string_view client, const runtime::ListenerState& listener,
+                  core::TimePoint now) {
+  const std::string label = listener_label(listener);
+  events::AccessRecord line;
+  line.time = std::chrono::system_clock::now();
+  line.client = client;
+  line.listener = label;
+  line.method = record.method;
+  line.path = record.path;
+  line.status = record.status;
+  line.backend = record.backend;
+  line.bytes_in = record.bytes_in;
+  line.bytes_out = record.bytes_out;
+  line.duration_ms = to_millis(now - record.started);
+  line.request_id = record.request_id;
+  log.log(shard, line);
+}
+
+}  // namespace fulcrum::http

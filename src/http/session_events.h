@@ -1,0 +1,53 @@
+// What an HTTP session tells the event bus and the access log about its exchanges. Kept apart
+// from http_session.cc so that the session only marks the points where things happen; every
+// call here is made only when someone listens (EventBus::wants) or the access log is on.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "events/access_log.h"
+#include "events/event_bus.h"
+#include "runtime/listener_state.h"
+
+namespace fulcrum::http {
+
+struct RequestHead;
+
+/// One exchange as the access log will write it. Allocated per request only while the access log
+/// is on, so that a session without it carries a null pointer, not four strings.
+struct ExchangeRecord {
+  core::TimePoint started{};
+  std::string method;
+  std::string path;
+  std::string request_id;
+  std::string backend;
+  int status = 0;
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+};
+
+/// The listener as events and logs name it: its name, or its bound address when unnamed.
+std::string listener_label(const runtime::ListenerState& listener);
+
+/// `request`: {method, path, host, client, listener, request_id}.
+void emit_request(events::EventBus& bus, const RequestHead& head, std::string_view client,
+                  const runtime::ListenerState& listener, std::string_view request_id);
+/// `selecting_server`: {listener, pool, backend, attempt, strategy, client}.
+void emit_selecting_server(events::EventBus& bus, const runtime::ListenerState& listener,
+                           std::string_view pool, std::string_view backend, std::uint32_t attempt,
+                           std::string_view strategy, std::string_view client);
+/// `response`: {status, backend, time_to_first_byte_ms, request_id}; `backend` empty when
+/// Fulcrum answered itself.
+void emit_response(events::EventBus& bus, int status, std::string_view backend,
+                   core::Clock::duration time_to_first_byte, std::string_view request_id);
+
+/// Writes `record` to the access log as ending `now`.
+void log_exchange(events::AccessLog& log, unsigned shard, const ExchangeRecord& record,
+                  std::string_view client, const runtime::ListenerState& listener,
+                  core::TimePoint now);
+
+}  // namespace fulcrum::http
