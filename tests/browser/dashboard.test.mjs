@@ -14,7 +14,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,21 +70,10 @@ function startBackend(name) {
   });
 }
 
-/// A free loopback port (bound then released; the kernel does not hand it out again at once).
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/// Starts fulcrum; resolves once `listener` logged where it listens. Collects stderr for failures.
+/// Starts fulcrum; `listening` resolves to { web, admin } once the http listener `listener` and the
+/// admin listener (mode admin) logged where they listen. Collects the log for failure messages.
 function startFulcrum(configPath, listener) {
   const child = spawn(FULCRUM, ['--log-format', 'json', 'run', '-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = [];
@@ -106,9 +94,13 @@ function startFulcrum(configPath, listener) {
   child.stderr.setEncoding('utf8').on('data', feed);
   const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
   const listening = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`fulcrum did not log that '${listener}' listens within 10 s:\n${log.join('\n')}`)), 10000);
+    const timer = setTimeout(() => reject(new Error(`fulcrum did not log that '${listener}' and the admin listener listen within 10 s:\n${log.join('\n')}`)), 10000);
+    const found = {};
     waiters.push((e) => {
-      if (e.msg === 'listening' && e.listener === listener) { clearTimeout(timer); resolve(e.address); }
+      if (e.msg !== 'listening') return;
+      if (e.mode === 'admin') found.admin = e.address;
+      else if (e.listener === listener) found.web = e.address;
+      if (found.admin && found.web) { clearTimeout(timer); resolve(found); }
     });
     exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`fulcrum exited (${code ?? signal}):\n${log.join('\n')}`)); });
   });
@@ -158,7 +150,6 @@ test('dashboard: lists backends, shows one turning unhealthy, no console error',
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fulcrum-dashboard-'));
   cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
   const token = randomBytes(12).toString('hex');
-  const adminPort = await freePort();
   const configPath = path.join(dir, 'fulcrum.yaml');
   fs.writeFileSync(configPath, `workers: 2
 listeners:
@@ -172,14 +163,14 @@ pools:
     health: { http: { path: /health }, interval: ${INTERVAL_MS}ms, timeout: 300ms, rise: 1, fall: 1 }
     backends: [${b1.address}, ${b2.address}]
 admin:
-  listen: 127.0.0.1:${adminPort}
+  listen: 127.0.0.1:0
   token: ${token}
 `);
 
   const fulcrum = startFulcrum(configPath, 'web');
   cleanups.push(fulcrum.stop);
-  const webAddress = await fulcrum.listening;
-  const admin = `http://127.0.0.1:${adminPort}`;
+  const { web: webAddress, admin: adminAddress } = await fulcrum.listening;
+  const admin = `http://${adminAddress}`;
   await waitForHttp(`${admin}/api/status`, token, 10000);
 
   // Some traffic, so that req/s and the sparklines have something to show.
@@ -211,36 +202,49 @@ admin:
   });
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
 
-  await page.goto(`${admin}/?token=${token}`, { waitUntil: 'load' });
-  assert.equal(await page.title(), 'Fulcrum');
+  try {
+    await page.goto(`${admin}/?token=${token}`, { waitUntil: 'load' });
+    assert.equal(await page.title(), 'Fulcrum');
 
-  const badge = (b, state) => `tr[data-backend="${b.address}"] .badge[data-state="${state}"]`;
-  // Both backends listed, healthy (first probes pass within one interval; rise 1).
-  await page.waitForSelector(badge(b1, 'healthy'));
-  await page.waitForSelector(badge(b2, 'healthy'));
-  await page.waitForSelector('#link[data-state="live"]');
-  assert.equal(await page.locator('tr.backend').count(), 2, 'exactly the two backends are listed');
-  assert.equal(await page.locator('#listeners tr[data-listener="web"]').count(), 1, 'the listener is listed');
-  // A few seconds of traffic for the charts.
-  await sleep(3000);
-  assert.deepEqual(problems, [], 'no console errors while loading');
+    const badge = (b, state) => `tr[data-backend="${b.address}"] .badge[data-state="${state}"]`;
+    // Both backends listed, healthy (first probes pass within one interval; rise 1).
+    await page.waitForSelector(badge(b1, 'healthy'));
+    await page.waitForSelector(badge(b2, 'healthy'));
+    await page.waitForSelector('#link[data-state="live"]');
+    assert.equal(await page.locator('tr.backend').count(), 2, 'exactly the two backends are listed');
+    assert.equal(await page.locator('#listeners tr[data-listener="web"]').count(), 1, 'the listener is listed');
+    // A few seconds of traffic for the charts.
+    await sleep(3000);
+    assert.deepEqual(problems, [], 'no console errors while loading');
 
-  // Stop backend 2: its badge must turn unhealthy within two health intervals (+ margin).
-  await b2.stop();
-  const stoppedAt = Date.now();
-  await page.waitForSelector(badge(b2, 'unhealthy'), { timeout: UNHEALTHY_BUDGET_MS + MARGIN_MS + 2000 });
-  const elapsed = Date.now() - stoppedAt;
-  t.diagnostic(`backend shown unhealthy ${elapsed} ms after it stopped (health interval ${INTERVAL_MS} ms)`);
-  assert.ok(elapsed <= UNHEALTHY_BUDGET_MS + MARGIN_MS,
-    `unhealthy after ${elapsed} ms: more than 2 × ${INTERVAL_MS} ms + ${MARGIN_MS} ms`);
-  assert.equal(await page.locator(badge(b1, 'healthy')).count(), 1, 'the other backend stays healthy');
-  // The event tail shows it too.
-  await page.waitForSelector(`#events li[data-kind="unhealthy"] >> text=${b2.address}`);
+    // Stop backend 2: its badge must turn unhealthy within two health intervals (+ margin).
+    await b2.stop();
+    const stoppedAt = Date.now();
+    await page.waitForSelector(badge(b2, 'unhealthy'), { timeout: UNHEALTHY_BUDGET_MS + MARGIN_MS + 2000 });
+    const elapsed = Date.now() - stoppedAt;
+    t.diagnostic(`backend shown unhealthy ${elapsed} ms after it stopped (health interval ${INTERVAL_MS} ms)`);
+    assert.ok(elapsed <= UNHEALTHY_BUDGET_MS + MARGIN_MS,
+      `unhealthy after ${elapsed} ms: more than 2 × ${INTERVAL_MS} ms + ${MARGIN_MS} ms`);
+    assert.equal(await page.locator(badge(b1, 'healthy')).count(), 1, 'the other backend stays healthy');
+    // The event tail shows it too.
+    await page.waitForSelector(`#events li[data-kind="unhealthy"] >> text=${b2.address}`);
 
-  await sleep(1500); // one more poll, so the figures in the picture agree with the badge
-  fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-  await page.screenshot({ path: SCREENSHOT, fullPage: true });
-  t.diagnostic(`screenshot: ${SCREENSHOT}`);
-  assert.equal(await page.locator(badge(b2, 'unhealthy')).count(), 1, 'still unhealthy after the next poll');
-  assert.deepEqual(problems, [], 'no console errors');
+    await sleep(1500); // one more poll, so the figures in the picture agree with the badge
+    fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    t.diagnostic(`screenshot: ${SCREENSHOT}`);
+    assert.equal(await page.locator(badge(b2, 'unhealthy')).count(), 1, 'still unhealthy after the next poll');
+    assert.deepEqual(problems, [], 'no console errors');
+  } catch (e) {
+    // What the page showed, what it saw and what the API says, while everything still runs.
+    const shot = SCREENSHOT.replace(/\.png$/, '') + '-failure.png';
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+    const api = await fetch(`${admin}/api/status`, { headers: { Authorization: `Bearer ${token}` } })
+      .then((r) => r.text()).catch((err) => err.message);
+    t.diagnostic(`failure screenshot: ${shot}`);
+    t.diagnostic(`problems seen by the page: ${JSON.stringify(problems)}`);
+    t.diagnostic(`/api/status: ${api}`);
+    t.diagnostic(`fulcrum log:\n${fulcrum.log.slice(-30).join('\n')}`);
+    throw e;
+  }
 });

@@ -369,8 +369,9 @@
     const w = b.weight, ew = isNum(b.effective_weight) ? b.effective_weight : w;
     row.cells.weight.textContent = '';
     if (isNum(w) && isNum(ew) && ew !== w) {
-      row.cells.weight.append(el('span', 'eff-lower', String(ew)), el('span', 'dim', ' / ' + w));
-      row.cells.weight.title = `effective weight ${ew} of ${w} (slow start or ramp)`;
+      const ews = Number.isInteger(ew) ? String(ew) : ew.toFixed(2);
+      row.cells.weight.append(el('span', 'eff-lower', ews), el('span', 'dim', ' / ' + w));
+      row.cells.weight.title = `effective weight ${ews} of ${w} (slow start ramping it up)`;
     } else {
       row.cells.weight.append(String(isNum(w) ? w : '–'));
       row.cells.weight.title = '';
@@ -596,7 +597,7 @@
       const note = el('li', 'paused-note', 'paused — new events are kept but not shown');
       items.unshift(note);
     }
-    if (!all.length) items.push(el('li', 'empty', events.seq ? 'no events of the selected kinds' : 'no events yet'));
+    if (!all.length) items.push(el('li', 'empty', events.seq ? 'no events of the selected kinds' : 'no events yet: health changes, ejections and panics appear here'));
     ol.replaceChildren(...items);
     events.lastRenderedSeq = events.seq;
   }
