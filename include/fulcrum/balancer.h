@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "fulcrum/config.h"
+#include "fulcrum/events.h"
 
 namespace fulcrum {
 
@@ -63,6 +64,23 @@ class Balancer {
 
   /// Client connections open right now, across listeners and workers.
   std::int64_t active_connections() const;
+
+  /// Identifies a subscription made with on().
+  using SubscriptionId = std::uint64_t;
+
+  /// Calls `callback` for every `event` from now on, before or after start(), from any thread.
+  /// Callbacks run on the control thread, one at a time, in the order events happened (events
+  /// still queued when stop() ends the control thread are delivered on the thread calling
+  /// stop(); events of a failed start() on the thread calling start()). A callback must not call
+  /// stop() or destroy the Balancer. Per-request events (`request`, `response`,
+  /// `selecting_server`) are sampled to `events.per_request_sample` per second.
+  SubscriptionId on(Event event, EventCallback callback);
+  /// Ends a subscription; the callback is not started again. Unknown ids are ignored.
+  void off(SubscriptionId id);
+
+  /// The admin listener as bound (`127.0.0.1:9090`, a configured port 0 resolved); empty when the
+  /// configuration has no `admin:` section (after start()).
+  std::string admin_address() const;
 
  private:
   struct Impl;

@@ -13,6 +13,7 @@
 #include "http/http_context.h"
 #include "http/request_parser.h"
 #include "http/response_parser.h"
+#include "http/session_events.h"
 #include "runtime/listener_state.h"
 #include "runtime/worker.h"
 
@@ -24,20 +25,6 @@ constexpr std::uint32_t kEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 constexpr auto kLingerLimit = std::chrono::seconds(2);
 constexpr int kStepsPerTurn = 64;  // then yield to the other connections of this turn
 constexpr std::uint32_t kDefaultHttpRetries = 2;
-
-bool is_idempotent(Method method) {
-  switch (method) {
-    case Method::Get:
-    case Method::Head:
-    case Method::Options:
-    case Method::Trace:
-    case Method::Put:
-    case Method::Delete:
-      return true;
-    default:
-      return false;
-  }
-}
 
 void set_abortive_close(int fd) {
   linger option{1, 0};
@@ -53,6 +40,7 @@ HttpSession::HttpSession(runtime::Worker& worker, runtime::ListenerState& listen
       context_(context),
       client_(std::move(client)),
       client_address_(client_address),
+      client_ip_(client_address.ip_string()),
       timer_([this] { on_timer(); }) {
   client_endpoint_.session = this;
   listener_stats_ = &worker.metrics().listener(listener.index);
@@ -310,6 +298,7 @@ HttpSession::Io HttpSession::send_parts(int fd, bool& writable, core::TimePoint&
     sent = static_cast<std::size_t>(n);
     if (fd == client_.get()) {
       listener_stats_->bytes_out.add(sent);
+      if (exchange_record_) exchange_record_->bytes_out += sent;
     } else {
       if (backend_stats_) backend_stats_->traffic.bytes_out.add(sent);
       if (pool_stats_) pool_stats_->bytes_out.add(sent);
@@ -393,6 +382,18 @@ void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_lengt
   upgrade_requested_ = head.upgrade_requested;
   exchange_started_ = context_.loop().now();
   listener_stats_->requests.increment();
+  const RequestId request_id = generate_request_id(context_.random());
+  if (worker_.events().wants(Event::Request)) {
+    emit_request(worker_.events(), head, client_address_.to_string(), listener_, request_id.view());
+  }
+  if (worker_.access_log() != nullptr) {
+    exchange_record_ = std::make_unique<ExchangeRecord>();
+    exchange_record_->started = exchange_started_;
+    exchange_record_->method = head.method;
+    exchange_record_->path = head.target;
+    exchange_record_->request_id = request_id.view();
+    exchange_record_->bytes_in = head_length;
+  }
 
   const Route* route = context_.shared().route(head);
   if (!route) {
@@ -416,9 +417,7 @@ void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_lengt
   std::string& head_out = context_.scratch();
   head_out.clear();
   RequestForwarding forwarding;
-  const std::string client_ip = client_address_.ip_string();
-  const RequestId request_id = generate_request_id(context_.random());
-  forwarding.client_address = client_ip;
+  forwarding.client_address = client_ip_;
   forwarding.strip_prefix = route->strip_prefix();
   forwarding.upgrade = head.upgrade_requested;
   forwarding.request_id = request_id.view();
@@ -504,6 +503,11 @@ void HttpSession::dispatch() {
   backend->add_active(1);  // in-flight requests: what least_connections counts in http pools
   backend_counted_ = true;
   backend_stats_ = &worker_.metrics().backend(backend->id());
+  if (worker_.events().wants(Event::SelectingServer)) {
+    emit_selecting_server(worker_.events(), listener_, selector_->pool().name(), backend->address_text(),
+                          selection_.attempts, selector_->snapshot().strategy, client_address_.to_string());
+  }
+  if (exchange_record_) exchange_record_->backend = backend->address_text();
   if (auto pooled = context_.connections().take(*backend)) {
     backend_stats_->traffic.requests.increment();
     upstream_ = std::move(pooled);
@@ -637,9 +641,11 @@ bool HttpSession::request_body_over_limit() const {
 }
 
 bool HttpSession::retry_possible() const {
-  // The request can be sent again only if none of its body reached the backend (the rewritten
-  // head is still in request_out_); idempotent bodiless requests always qualify.
-  return !response_started_ && request_body_sent_ == 0 && (is_idempotent(method_) || request_body_sent_ == 0);
+  // The request can be sent again only if none of its body reached the backend: the rewritten head
+  // is still in request_out_, but body bytes already sent are gone from the buffer. Bodiless
+  // requests (nearly all idempotent ones) therefore always qualify; a PUT whose body went out does
+  // not, even though it is idempotent.
+  return !response_started_ && request_body_sent_ == 0;
 }
 
 bool HttpSession::counts_5xx() {
@@ -813,6 +819,11 @@ bool HttpSession::on_response_head(const ResponseHead& head, std::size_t head_le
   }
   const bool tunnel = head.switching_protocols;
   count_response(head.status_code, /*from_backend=*/true);
+  if (exchange_record_) exchange_record_->status = head.status_code;
+  if (worker_.events().wants(Event::Response)) {
+    emit_response(worker_.events(), head.status_code, upstream_->backend().address_text(), now - exchange_started_,
+                  exchange_record_ ? std::string_view(exchange_record_->request_id) : std::string_view());
+  }
   set_sticky_cookie(upstream_->backend());
   close_after_response_ = close_after_response_ || !client_keep_alive_ || client_eof_ ||
                           head.framing.kind == BodyKind::UntilClose || worker_.draining();
@@ -887,7 +898,15 @@ void HttpSession::release_upstream(bool reusable) {
   upstream_.reset();  // closing the fd also ends its epoll registration
 }
 
+void HttpSession::log_access() {
+  exchange_record_->bytes_in += request_body_sent_;
+  log_exchange(*worker_.access_log(), worker_.index(), *exchange_record_, client_address_.to_string(), listener_,
+               context_.loop().now());
+  exchange_record_.reset();
+}
+
 void HttpSession::finish_exchange() {
+  if (exchange_record_) log_access();
   release_upstream(upstream_reusable_ && request_done_);
   request_done_ = true;
   route_stats_ = pool_stats_ = nullptr;
@@ -978,6 +997,11 @@ void HttpSession::answer_error(int status, std::string_view reason) {
   }
   release_upstream(false);
   count_response(status, /*from_backend=*/false);
+  if (exchange_record_) exchange_record_->status = status;
+  if (worker_.events().wants(Event::Response)) {
+    emit_response(worker_.events(), status, {}, context_.loop().now() - exchange_started_,
+                  exchange_record_ ? std::string_view(exchange_record_->request_id) : std::string_view());
+  }
   log::debug("answering", {{"status", status}, {"reason", reason}});
   const std::string_view response = status == 503 ? context_.shared().unavailable_response() : error_response(status);
   context_.buffers().attach(client_out_);
@@ -1024,6 +1048,7 @@ void HttpSession::finish(Ending ending) {
   context_.buffers().detach(client_in_, true);
   context_.buffers().detach(client_out_, true);
   context_.buffers().detach(request_out_, true);
+  if (exchange_record_) log_access();
   worker_.session_ended(*this, listener_);
 }
 

@@ -18,6 +18,7 @@
 #include "core/timer_wheel.h"
 #include "http/body_framing.h"
 #include "http/message.h"
+#include "http/session_events.h"
 #include "metrics/worker_metrics.h"
 #include "net/socket.h"
 #include "runtime/session.h"
@@ -110,12 +111,17 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   void answer_error(int status, std::string_view reason);
   bool linger();
   void finish(Ending ending);
+  /// Writes the exchange's access-log line (exchange_record_ set) and forgets the record.
+  void log_access();
 
   runtime::Worker& worker_;
   runtime::ListenerState& listener_;
   HttpWorkerContext& context_;
   net::UniqueFd client_;
   net::Address client_address_;
+  std::string client_ip_;  // the IP as text, for X-Forwarded-For and Forwarded
+  // Only while the access log is on (null otherwise): what its line for this exchange says.
+  std::unique_ptr<ExchangeRecord> exchange_record_;
   ClientEndpoint client_endpoint_;
   core::Timer timer_;
   Phase phase_ = Phase::Request;

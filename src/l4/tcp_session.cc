@@ -4,9 +4,13 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <string>
 
 #include "core/log.h"
+#include "events/access_log.h"
+#include "events/json_text.h"
 #include "runtime/listener_state.h"
 #include "runtime/worker.h"
 
@@ -48,6 +52,10 @@ TcpSession::TcpSession(runtime::Worker& worker, runtime::ListenerState& listener
 
 TcpSession::~TcpSession() = default;
 
+std::string TcpSession::listener_label() const {
+  return listener_.config.name.empty() ? listener_.bound.to_string() : listener_.config.name;
+}
+
 void TcpSession::start() {
   auto& metrics = worker_.metrics();
   listener_stats_ = &metrics.listener(listener_.index);
@@ -68,6 +76,17 @@ void TcpSession::connect_next() {
   }
   backend_->add_active(1);
   backend_counted_ = true;
+  if (worker_.events().wants(Event::SelectingServer)) {
+    worker_.events().emit(Event::SelectingServer,
+                          events::JsonObject()
+                              .add("listener", listener_label())
+                              .add("pool", selector_.pool().name())
+                              .add("backend", backend_->address_text())
+                              .add("attempt", selection_.attempts)
+                              .add("strategy", selector_.snapshot().strategy)
+                              .add("client", client_address_.to_string())
+                              .finish());
+  }
   if (backend_stats_) {
     // The previous backend failed and another is tried.
     backend_stats_->traffic.retries.increment();
@@ -392,6 +411,19 @@ void TcpSession::finish(Outcome outcome) {
   }
   if (connected_) {
     if (auto* sticky = selector_.pool().sticky()) sticky->on_close(selection_.client, backend_->id(), now);
+  }
+  if (auto* access_log = worker_.access_log()) {
+    const std::string client = client_address_.to_string();
+    const std::string label = listener_label();
+    events::AccessRecord record;
+    record.time = std::chrono::system_clock::now();
+    record.client = client;
+    record.listener = label;
+    if (connected_) record.backend = backend_->address_text();
+    record.bytes_in = upstream_bound_.bytes;
+    record.bytes_out = downstream_bound_.bytes;
+    record.duration_ms = std::chrono::duration<double, std::milli>(now - connect_started_).count();
+    access_log->log(worker_.index(), record);
   }
   worker_.session_ended(*this, listener_);
 }

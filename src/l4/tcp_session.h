@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "core/event_loop.h"
 #include "core/timer_wheel.h"
@@ -64,6 +65,8 @@ class TcpSession final : public runtime::Session {
 
   void connect_next();
   void on_backend_event(std::uint32_t events);
+  /// The listener as events and the access log name it: its name, or its address.
+  std::string listener_label() const;
   void on_connect_failed(int error);
   void on_connected();
   void on_relay_event(bool client_side, std::uint32_t events);

@@ -11,11 +11,17 @@
 #include <cstring>
 #include <thread>
 
+#include "admin/admin_server.h"
 #include "core/log.h"
+#include "events/access_log.h"
+#include "events/event_log.h"
+#include "events/json_text.h"
+#include "events/local_event_bus.h"
 #include "http/http_context.h"
 #include "net/socket.h"
 #include "runtime/control_plane.h"
 #include "runtime/listener_state.h"
+#include "runtime/runtime_context.h"
 #include "runtime/worker.h"
 #include "upstream/pool.h"
 
@@ -55,15 +61,31 @@ std::string probe_port_free(const net::Address& address) {
 
 struct Balancer::Impl {
   Config config;
+  /// Exists from construction, so that on() works before start(); outlives every subscriber.
+  std::unique_ptr<events::LocalEventBus> events;
+  /// Off (null) unless `access_log:` is configured; outlives the workers that log to it.
+  std::unique_ptr<events::AccessLog> access_log;
   std::vector<std::unique_ptr<upstream::Pool>> pools;
   std::vector<std::unique_ptr<runtime::ListenerState>> listeners;
   std::vector<std::unique_ptr<runtime::Worker>> workers;
   std::unique_ptr<runtime::ControlPlane> control;
+  /// The JSON-lines event log (`events.file`); its flush timer runs on the control loop.
+  std::unique_ptr<events::EventLog> event_log;
+  std::unique_ptr<runtime::RuntimeContext> context;
+  net::Address admin_bound;
+  bool has_admin = false;
   std::atomic<bool> stop_requested{false};
   bool running = false;
 
   Status build_pools();
   Status bind_listeners(unsigned workers, std::vector<std::vector<net::UniqueFd>>& sockets);
+  /// Opens the event log and the access log; on failure neither is left open.
+  Status open_logs(unsigned workers);
+  /// Reports a failed start() as an `error` event, delivered on the calling thread (no control
+  /// thread runs yet), and returns `status`.
+  Status start_failed(Status status);
+  /// SIGUSR1: the access log and the event log reopen their files (after logrotate renamed them).
+  void reopen_logs();
 };
 
 Status Balancer::Impl::build_pools() {
@@ -130,14 +152,52 @@ Status Balancer::Impl::bind_listeners(unsigned worker_total, std::vector<std::ve
   return {};
 }
 
-Balancer::Balancer(Config config) : impl_(std::make_unique<Impl>()) { impl_->config = std::move(config); }
+Status Balancer::Impl::open_logs(unsigned worker_total) {
+  std::string error;
+  if (!config.events.file.empty()) {
+    event_log = events::EventLog::open(config.events.file, config.events.per_request, *events, error);
+    if (!event_log) return {error};
+  }
+  if (config.access_log) {
+    access_log = events::AccessLog::open(*config.access_log, worker_total, error);
+    if (!access_log) {
+      event_log.reset();
+      return {error};
+    }
+  }
+  return {};
+}
+
+Status Balancer::Impl::start_failed(Status status) {
+  events->emit(Event::Error, events::JsonObject().add("phase", "start").add("error", status.error).finish());
+  events->deliver_pending();
+  return status;
+}
+
+void Balancer::Impl::reopen_logs() {
+  if (access_log) access_log->request_reopen();
+  // The event log belongs to the control thread, which writes it.
+  if (event_log && control) control->loop().post([this] { event_log->reopen(); });
+}
+
+Balancer::Balancer(Config config) : impl_(std::make_unique<Impl>()) {
+  impl_->config = std::move(config);
+  impl_->events = std::make_unique<events::LocalEventBus>(
+      events::LocalEventBus::Options{.per_request_sample = impl_->config.events.per_request_sample});
+}
 
 Balancer::~Balancer() { stop(); }
 
 Status Balancer::start() {
   auto& impl = *impl_;
   if (impl.running) return {"already running"};
-  if (auto errors = validate_config(impl.config); !errors.empty()) return {join_errors(errors)};
+  if (auto errors = validate_config(impl.config); !errors.empty()) {
+    return impl.start_failed({join_errors(errors)});
+  }
+  if (impl.config.admin) {
+    // Without a token the admin API may only listen on loopback: refuse before binding anything.
+    if (auto error = admin::check_admin_config(*impl.config.admin); !error.empty()) return {error};
+  }
 
   // splice(2) cannot take MSG_NOSIGNAL: a write to a peer that is gone must be an EPIPE, not a
   // process-wide SIGPIPE.
@@ -146,13 +206,34 @@ Status Balancer::start() {
 
   impl.pools.clear();
   impl.listeners.clear();
-  if (auto status = impl.build_pools(); !status.ok()) return status;
+  if (auto status = impl.build_pools(); !status.ok()) {
+    impl.pools.clear();
+    return impl.start_failed(status);
+  }
   const unsigned worker_total = worker_count(impl.config);
   std::vector<std::vector<net::UniqueFd>> sockets;
   if (auto status = impl.bind_listeners(worker_total, sockets); !status.ok()) {
     impl.listeners.clear();
     impl.pools.clear();
-    return status;
+    return impl.start_failed(status);
+  }
+  if (auto status = impl.open_logs(worker_total); !status.ok()) {
+    impl.listeners.clear();
+    impl.pools.clear();
+    return impl.start_failed(status);
+  }
+
+  net::UniqueFd admin_socket;
+  impl.has_admin = false;
+  if (impl.config.admin) {
+    std::string error;
+    admin_socket = admin::bind_admin_socket(*impl.config.admin, impl.admin_bound, error);
+    if (!admin_socket) {
+      impl.listeners.clear();
+      impl.pools.clear();
+      return {error};
+    }
+    impl.has_admin = true;
   }
 
   std::vector<runtime::ListenerState*> listener_states;
@@ -164,9 +245,13 @@ Status Balancer::start() {
   }
   for (unsigned w = 0; w < worker_total; ++w) {
     impl.workers.push_back(
-        std::make_unique<runtime::Worker>(w, listener_states, std::move(sockets[w]), impl.pools, buffer_size));
+        std::make_unique<runtime::Worker>(w, listener_states, std::move(sockets[w]), impl.pools, buffer_size,
+                                          *impl.events, impl.access_log.get()));
   }
-  impl.control = std::make_unique<runtime::ControlPlane>(impl.pools);
+  impl.context.reset(new runtime::RuntimeContext{impl.config, impl.pools, impl.listeners, impl.workers, *impl.events});
+  impl.control = std::make_unique<runtime::ControlPlane>(*impl.context, *impl.events);
+  if (impl.event_log) impl.event_log->attach(impl.control->loop());
+  if (admin_socket) impl.control->serve_admin(*impl.context, std::move(admin_socket));
   impl.control->start();
   for (auto& worker : impl.workers) worker->start();
   impl.running = true;
@@ -178,6 +263,26 @@ Status Balancer::start() {
                             {"mode", state->config.mode == ListenerMode::Tcp ? "tcp" : "http"},
                             {"pool", state->config.pool},
                             {"workers", worker_total}});
+  }
+  if (impl.has_admin) {
+    log::info("listening", {{"listener", "admin"}, {"address", impl.admin_bound.to_string()}, {"mode", "admin"}});
+  }
+  {
+    std::string listeners = "[";
+    for (const auto& state : impl.listeners) {
+      if (listeners.size() > 1) listeners += ',';
+      listeners += events::JsonObject()
+                       .add("name", state->config.name)
+                       .add("address", state->bound.to_string())
+                       .add("mode", state->config.mode == ListenerMode::Tcp ? "tcp" : "http")
+                       .add("pool", state->config.pool)
+                       .finish();
+    }
+    listeners += ']';
+    events::JsonObject details;
+    details.add_raw("listeners", listeners).add("workers", worker_total);
+    if (impl.has_admin) details.add("admin", impl.admin_bound.to_string());
+    impl.events->emit(Event::Start, details.finish());
   }
   return {};
 }
@@ -192,7 +297,10 @@ void Balancer::stop() {
                          {"drain_timeout_ms", static_cast<std::int64_t>(impl.config.drain_timeout.count())}});
   for (auto& worker : impl.workers) worker->join();
   impl.workers.clear();
-  if (impl.control) impl.control->stop();
+  impl.access_log.reset();  // no worker logs any more: writes what is buffered
+  impl.events->emit(Event::Stop, "{}");
+  if (impl.control) impl.control->stop();  // delivers `stop`
+  impl.event_log.reset();  // before the control loop its flush timer uses
   impl.control.reset();
   log::info("stopped");
 }
@@ -205,6 +313,7 @@ int Balancer::run() {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGUSR1);  // reopen the access and event logs (rotation)
   pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
 
   if (auto status = start(); !status.ok()) {
@@ -216,6 +325,11 @@ int Balancer::run() {
   while (!impl_->stop_requested.load()) {
     siginfo_t info;
     const int signal_number = sigtimedwait(&stop_signals, &info, &poll_interval);
+    if (signal_number == SIGUSR1) {
+      log::info("signal received, reopening logs", {{"signal", strsignal(signal_number)}});
+      impl_->reopen_logs();
+      continue;
+    }
     if (signal_number > 0) {
       log::info("signal received, stopping", {{"signal", strsignal(signal_number)}});
       break;
@@ -233,6 +347,16 @@ std::vector<BoundListener> Balancer::listeners() const {
   }
   return result;
 }
+
+std::string Balancer::admin_address() const {
+  return impl_->has_admin ? impl_->admin_bound.to_string() : std::string();
+}
+
+Balancer::SubscriptionId Balancer::on(Event event, EventCallback callback) {
+  return impl_->events->subscribe(event, std::move(callback));
+}
+
+void Balancer::off(SubscriptionId id) { impl_->events->unsubscribe(id); }
 
 std::int64_t Balancer::active_connections() const {
   std::int64_t total = 0;

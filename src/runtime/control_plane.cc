@@ -6,16 +6,25 @@ namespace {
 constexpr auto kSweepEvery = std::chrono::seconds(1);
 }
 
-ControlPlane::ControlPlane(const std::vector<std::unique_ptr<upstream::Pool>>& pools)
-    : pools_(pools), sweep_timer_([this] { sweep_sessions(); }) {}
+ControlPlane::ControlPlane(const RuntimeContext& context, events::LocalEventBus& delivery)
+    : context_(context),
+      delivery_(delivery),
+      pools_(context.pools),
+      sweep_timer_([this] { sweep_sessions(); }) {}
 
 ControlPlane::~ControlPlane() { stop(); }
 
 void ControlPlane::start() {
-  // Health checks and outlier detection (events: none until the event bus is wired in).
-  health_ = std::make_unique<health::HealthMonitor>(loop_, pools_, nullptr);
+  // Events emitted on any thread are delivered here, one batch per wake-up.
+  delivery_.set_wake([this] { loop_.post([this] { delivery_.deliver_pending(); }); });
+  // Health checks and outlier detection.
+  health_ = std::make_unique<health::HealthMonitor>(loop_, pools_, &context_.events);
   loop_.post([this] { health_->start(); });
   loop_.post([this] { loop_.timers().schedule(sweep_timer_, loop_.now() + kSweepEvery); });
+  if (admin_socket_ && admin_context_) {
+    admin_ = std::make_unique<admin::AdminServer>(loop_, *admin_context_, std::move(admin_socket_));
+    loop_.post([this] { admin_->start(); });
+  }
   thread_ = std::thread([this] { loop_.run(); });
 }
 
@@ -23,8 +32,12 @@ void ControlPlane::stop() {
   if (!thread_.joinable()) return;
   loop_.quit();
   thread_.join();
+  // The thread is gone: what is still queued (the `stop` event) is delivered here.
+  delivery_.set_wake(nullptr);
+  delivery_.deliver_pending();
   loop_.timers().cancel(sweep_timer_);
   health_.reset();  // the loop is stopped: its probes and timers go with it
+  admin_.reset();   // likewise: closes the admin socket and its connections
 }
 
 void ControlPlane::sweep_sessions() {

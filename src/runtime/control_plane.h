@@ -7,15 +7,22 @@
 #include <thread>
 #include <vector>
 
+#include "admin/admin_server.h"
 #include "core/event_loop.h"
+#include "events/local_event_bus.h"
 #include "health/health_monitor.h"
+#include "net/socket.h"
+#include "runtime/runtime_context.h"
 #include "upstream/pool.h"
 
 namespace fulcrum::runtime {
 
 class ControlPlane {
  public:
-  explicit ControlPlane(const std::vector<std::unique_ptr<upstream::Pool>>& pools);
+  /// `context` and `delivery` (the bus behind context.events) outlive the control plane. From
+  /// start() to stop() the bus's events are delivered on this thread: emit() wakes the loop,
+  /// which runs delivery.deliver_pending(); stop() delivers what is left on the calling thread.
+  ControlPlane(const RuntimeContext& context, events::LocalEventBus& delivery);
   ~ControlPlane();
   ControlPlane(const ControlPlane&) = delete;
   ControlPlane& operator=(const ControlPlane&) = delete;
@@ -24,14 +31,30 @@ class ControlPlane {
   /// Ends the thread; idempotent.
   void stop();
 
+  /// The control thread's loop: post() to it from any thread; timers on it from its thread.
+  core::EventLoop& loop() { return loop_; }
+
+  /// Serves the admin API on `socket` (bound by Balancer::start()) from start() on. Call before
+  /// start(); `context` outlives the control plane.
+  void serve_admin(const RuntimeContext& context, net::UniqueFd socket) {
+    admin_context_ = &context;
+    admin_socket_ = std::move(socket);
+  }
+
  private:
   void sweep_sessions();
 
+  const RuntimeContext& context_;
+  events::LocalEventBus& delivery_;
   const std::vector<std::unique_ptr<upstream::Pool>>& pools_;
   core::EventLoop loop_;
   core::Timer sweep_timer_;
   /// Active and passive health of every pool; created in start(), runs on loop_.
   std::unique_ptr<health::HealthMonitor> health_;
+  /// The admin listener (JSON API, /metrics, event stream, dashboard); created in start().
+  const RuntimeContext* admin_context_ = nullptr;
+  net::UniqueFd admin_socket_;
+  std::unique_ptr<admin::AdminServer> admin_;
   std::thread thread_;
 };
 

@@ -94,8 +94,11 @@ class Worker::AcceptSocket final : public core::IoHandler {
 };
 
 Worker::Worker(unsigned index, std::vector<ListenerState*> listeners, std::vector<net::UniqueFd> sockets,
-               const std::vector<std::unique_ptr<upstream::Pool>>& pools, std::size_t buffer_size)
+               const std::vector<std::unique_ptr<upstream::Pool>>& pools, std::size_t buffer_size,
+               events::EventBus& events, events::AccessLog* access_log)
     : index_(index),
+      events_(events),
+      access_log_(access_log),
       metrics_(route_counts(listeners), pools.size()),
       random_(0x66756c6372756dULL + index),
       buffers_(buffer_size),

@@ -11,6 +11,8 @@
 #include "balance/random.h"
 #include "core/buffer.h"
 #include "core/event_loop.h"
+#include "events/access_log.h"
+#include "events/event_bus.h"
 #include "l4/pipe_pool.h"
 #include "metrics/worker_metrics.h"
 #include "net/socket.h"
@@ -29,9 +31,11 @@ namespace fulcrum::runtime {
 class Worker {
  public:
   /// `sockets[i]` is this worker's bound socket for `listeners[i]`; HTTP buffers are
-  /// `buffer_size` bytes (at least the largest max_header_size).
+  /// `buffer_size` bytes (at least the largest max_header_size). `events` (and `access_log`, null
+  /// when off) outlive the worker.
   Worker(unsigned index, std::vector<ListenerState*> listeners, std::vector<net::UniqueFd> sockets,
-         const std::vector<std::unique_ptr<upstream::Pool>>& pools, std::size_t buffer_size);
+         const std::vector<std::unique_ptr<upstream::Pool>>& pools, std::size_t buffer_size,
+         events::EventBus& events, events::AccessLog* access_log);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -46,6 +50,11 @@ class Worker {
 
   unsigned index() const { return index_; }
   core::EventLoop& loop() { return loop_; }
+  /// The balancer's event bus. Sessions test events().wants(Event::X) (one relaxed load) before
+  /// building a per-request event's details.
+  events::EventBus& events() { return events_; }
+  /// The access log, or null when it is off. log() with index() as the shard.
+  events::AccessLog* access_log() { return access_log_; }
   l4::PipePool& pipes() { return pipes_; }
   /// A buffer for data passed straight through within one call (never kept across calls).
   std::array<char, 16 * 1024>& scratch() { return scratch_; }
@@ -77,6 +86,8 @@ class Worker {
   void maybe_finish_drain();
 
   const unsigned index_;
+  events::EventBus& events_;
+  events::AccessLog* const access_log_;
   core::EventLoop loop_;
   metrics::WorkerMetrics metrics_;
   balance::Random random_;
