@@ -1,0 +1,566 @@
+#include "admin/admin_server.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "admin/api_json.h"
+#include "admin/dashboard_assets.h"
+#include "admin/prometheus.h"
+#include "admin/sha1.h"
+#include "admin/websocket_frame.h"
+#include "core/log.h"
+#include "http/error_response.h"
+#include "http/request_parser.h"
+#include "http/syntax.h"
+#include "runtime/runtime_context.h"
+
+namespace fulcrum::admin {
+
+namespace {
+
+constexpr auto kTick = std::chrono::seconds(1);
+constexpr std::size_t kMaxRequestBytes = 64 * 1024;
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+/// `%XX` decoding of a path segment or query value ('+' stays '+').
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()) {
+      const int high = hex(text[i + 1]), low = hex(text[i + 2]);
+      if (high >= 0 && low >= 0) {
+        out += static_cast<char>(high * 16 + low);
+        i += 2;
+        continue;
+      }
+    }
+    out += text[i];
+  }
+  return out;
+}
+
+/// The value of `key` in a query string, decoded; nullopt when absent.
+std::optional<std::string> query_value(std::string_view query, std::string_view key) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) == key) return percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+/// Compares without leaking where the first difference is (the token is a secret).
+bool equal_constant_time(std::string_view a, std::string_view b) {
+  if (a.size() != b.size() || b.empty()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+std::string response_head(int status, std::string_view content_type, std::size_t length, bool keep_alive,
+                          std::string_view extra = {}) {
+  std::string head = "HTTP/1.1 " + std::to_string(status) + " " + std::string(http::reason_phrase(status)) + "\r\n";
+  if (!content_type.empty()) {
+    head += "Content-Type: ";
+    head += content_type;
+    head += "\r\n";
+  }
+  head += "Content-Length: " + std::to_string(length) + "\r\n";
+  head += "Cache-Control: no-store\r\n";
+  head += extra;
+  head += keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+  return head;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------ configuration
+
+bool is_loopback(const net::Address& address) {
+  const auto ip = address.ip_bytes();
+  static constexpr std::array<std::uint8_t, 16> kLoopback6 = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  if (ip == kLoopback6) return true;
+  // ::ffff:127.0.0.0/104
+  for (int i = 0; i < 10; ++i) {
+    if (ip[i] != 0) return false;
+  }
+  return ip[10] == 0xff && ip[11] == 0xff && ip[12] == 127;
+}
+
+std::string check_admin_config(const AdminConfig& admin) {
+  std::string error;
+  const auto address = net::Address::resolve(admin.listen, &error);
+  if (!address) return "admin.listen: " + error;
+  if (admin.token.empty() && !is_loopback(*address)) {
+    return "admin.listen: " + admin.listen +
+           " is not a loopback address; without admin.token the admin API may only listen on 127.0.0.1 or ::1 "
+           "(set admin.token to expose it)";
+  }
+  return {};
+}
+
+net::UniqueFd bind_admin_socket(const AdminConfig& admin, net::Address& bound, std::string& error) {
+  error = check_admin_config(admin);
+  if (!error.empty()) return {};
+  const auto address = net::Address::resolve(admin.listen, &error);
+  if (!address) return {};
+  net::UniqueFd fd(::socket(address->family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) {
+    error = std::string("admin: socket: ") + std::strerror(errno);
+    return {};
+  }
+  int one = 1;
+  setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (address->family() == AF_INET6) setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (::bind(fd.get(), address->data(), address->size()) != 0 || ::listen(fd.get(), 128) != 0) {
+    error = "admin: cannot bind " + address->to_string() + ": " + std::strerror(errno);
+    return {};
+  }
+  bound = net::Address::local_of(fd.get());
+  return fd;
+}
+
+// --------------------------------------------------------------------------------- connection
+
+class AdminServer::Connection final : public core::IoHandler {
+ public:
+  enum class Mode : std::uint8_t { Http, EventStream, WebSocket };
+
+  Connection(AdminServer& server, net::UniqueFd fd) : server_(server), fd_(std::move(fd)) {}
+
+  void on_io(std::uint32_t events) override;
+  /// Queues bytes and tries to send them; false when the connection was closed meanwhile.
+  void send(std::string_view bytes);
+  void flush();
+  int fd() const { return fd_.get(); }
+  void close_fd() { fd_.reset(); }
+
+  Mode mode = Mode::Http;
+  bool closed = false;
+  bool close_after_write = false;
+  core::TimePoint last_activity{};
+  /// Event filter of a stream (`?kinds=`); empty: every event.
+  std::array<bool, 64> kinds{};
+  bool filtered = false;
+  std::string out;
+
+ private:
+  void read_input();
+  void process_http();
+  void process_websocket();
+  void update_interest();
+
+  AdminServer& server_;
+  net::UniqueFd fd_;
+  std::string in_;
+  bool watching_out_ = false;
+};
+
+void AdminServer::Connection::on_io(std::uint32_t events) {
+  if (closed) return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_input();
+  if (!closed) flush();
+}
+
+void AdminServer::Connection::read_input() {
+  char buffer[kReadChunk];
+  for (;;) {
+    const ssize_t n = recv(fd_.get(), buffer, sizeof buffer, 0);
+    if (n > 0) {
+      in_.append(buffer, static_cast<std::size_t>(n));
+      last_activity = server_.loop_.now();
+      if (in_.size() > kMaxRequestBytes && mode == Mode::Http) break;
+      if (static_cast<std::size_t>(n) < sizeof buffer) break;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    server_.close(*this);  // EOF or error: an admin client has nothing half-done worth keeping
+    return;
+  }
+  if (mode == Mode::Http) process_http();
+  else if (mode == Mode::WebSocket) process_websocket();
+  else in_.clear();  // an SSE client has nothing to say
+}
+
+void AdminServer::Connection::process_http() {
+  while (!closed && !close_after_write && mode == Mode::Http && !in_.empty()) {
+    http::RequestParser parser;
+    const http::ParseResult result = parser.parse(in_);
+    if (result.status == http::ParseStatus::NeedMore) {
+      if (in_.size() > kMaxRequestBytes) {
+        send(http::error_response(431));
+        close_after_write = true;
+      }
+      return;
+    }
+    if (result.status == http::ParseStatus::Error) {
+      send(http::error_response(result.error.status));
+      close_after_write = true;
+      return;
+    }
+    const http::RequestHead& head = parser.head();
+    if (head.framing.kind == http::BodyKind::Chunked ||
+        (head.framing.kind == http::BodyKind::ContentLength && head.framing.content_length > 0)) {
+      // The API takes no bodies: answer, and do not try to find the next request in this one's body.
+      std::string body = R"({"error":"request bodies are not accepted"})";
+      send(response_head(405, "application/json", body.size(), false, "Allow: GET, HEAD\r\n") + body);
+      close_after_write = true;
+      return;
+    }
+    server_.handle(*this, head);
+    in_.erase(0, result.head_length);
+  }
+}
+
+void AdminServer::Connection::process_websocket() {
+  while (!closed && !close_after_write && !in_.empty()) {
+    const WebSocketFrame frame = parse_websocket_frame(in_);
+    if (frame.status == WebSocketFrame::Status::NeedMore) return;
+    if (frame.status == WebSocketFrame::Status::Error) {
+      std::string close_frame;
+      append_websocket_frame(close_frame, WebSocketOpcode::Close, std::string_view("\x03\xea", 2));  // 1002
+      send(close_frame);
+      close_after_write = true;
+      return;
+    }
+    in_.erase(0, frame.size);
+    std::string reply;
+    switch (frame.opcode) {
+      case WebSocketOpcode::Ping:
+        append_websocket_frame(reply, WebSocketOpcode::Pong, frame.payload);
+        send(reply);
+        break;
+      case WebSocketOpcode::Close:
+        // Echo the status code (the first two bytes), then close once it is out.
+        append_websocket_frame(reply, WebSocketOpcode::Close, std::string_view(frame.payload).substr(0, 2));
+        send(reply);
+        close_after_write = true;
+        break;
+      default:
+        break;  // text, binary, pong: nothing to do
+    }
+  }
+}
+
+void AdminServer::Connection::send(std::string_view bytes) {
+  if (closed) return;
+  out.append(bytes);
+  if (mode != Mode::Http && out.size() > server_.options_.max_stream_backlog) {
+    log::warn("admin stream client too slow, dropped", {{"queued_bytes", out.size()}});
+    server_.close(*this);
+  }
+}
+
+void AdminServer::Connection::flush() {
+  while (!closed && !out.empty()) {
+    const ssize_t n = ::send(fd_.get(), out.data(), out.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      out.erase(0, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    server_.close(*this);
+    return;
+  }
+  if (closed) return;
+  if (out.empty() && close_after_write) {
+    server_.close(*this);
+    return;
+  }
+  update_interest();
+}
+
+void AdminServer::Connection::update_interest() {
+  const bool want_out = !out.empty();
+  if (want_out == watching_out_) return;
+  watching_out_ = want_out;
+  server_.loop_.modify(fd_.get(), EPOLLIN | EPOLLRDHUP | (want_out ? std::uint32_t{EPOLLOUT} : std::uint32_t{0}), this);
+}
+
+// ------------------------------------------------------------------------------------- server
+
+AdminServer::AdminServer(core::EventLoop& loop, const runtime::RuntimeContext& context, net::UniqueFd socket,
+                         Options options)
+    : loop_(loop),
+      context_(context),
+      socket_(std::move(socket)),
+      options_(options),
+      started_(core::Clock::now()),
+      tick_timer_([this] { tick(); }) {}
+
+AdminServer::~AdminServer() { stop(); }
+
+void AdminServer::start() {
+  started_ = loop_.now();
+  last_keepalive_ = loop_.now();
+  if (!loop_.add(socket_.get(), EPOLLIN, &acceptor_)) {
+    log::error("admin: cannot watch the listening socket", {{"error", std::strerror(errno)}});
+  }
+  tick();
+}
+
+void AdminServer::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  loop_.timers().cancel(tick_timer_);
+  if (socket_) {
+    loop_.remove(socket_.get());
+    socket_.reset();
+  }
+  std::vector<Connection*> open;
+  for (auto& [pointer, owned] : connections_) open.push_back(pointer);
+  for (Connection* connection : open) close(*connection);
+  if (subscription_) {
+    context_.events.unsubscribe(*subscription_);
+    subscription_.reset();
+  }
+}
+
+void AdminServer::accept_all() {
+  for (;;) {
+    const int fd = accept4(socket_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN) log::warn("admin: accept failed", {{"error", std::strerror(errno)}});
+      return;
+    }
+    net::UniqueFd owned(fd);
+    if (connections_.size() >= options_.max_connections) continue;  // closed at once
+    auto connection = std::make_unique<Connection>(*this, std::move(owned));
+    connection->last_activity = loop_.now();
+    if (!loop_.add(connection->fd(), EPOLLIN | EPOLLRDHUP, connection.get())) continue;
+    Connection* raw = connection.get();
+    connections_.emplace(raw, std::move(connection));
+  }
+}
+
+void AdminServer::close(Connection& connection) {
+  if (connection.closed) return;
+  connection.closed = true;
+  loop_.remove(connection.fd());
+  connection.close_fd();
+  if (connection.mode != Connection::Mode::Http) --stream_clients_;
+  // Events of this turn may still name the connection: delete it after the turn.
+  auto found = connections_.find(&connection);
+  if (found != connections_.end()) {
+    auto owned = std::make_shared<std::unique_ptr<Connection>>(std::move(found->second));
+    connections_.erase(found);
+    loop_.defer([owned] {});
+  }
+  loop_.defer([this] { update_subscription(); });
+}
+
+void AdminServer::tick() {
+  const auto now = loop_.now();
+  recent_.sample(collect_stats(context_, started_, now), now);
+  const bool keepalive_due = now - last_keepalive_ >= options_.stream_keepalive;
+  if (keepalive_due) last_keepalive_ = now;
+  std::vector<Connection*> open;
+  for (auto& [pointer, owned] : connections_) open.push_back(pointer);
+  for (Connection* connection : open) {
+    if (connection->closed) continue;
+    switch (connection->mode) {
+      case Connection::Mode::Http:
+        if (now - connection->last_activity >= options_.idle_timeout && connection->out.empty()) close(*connection);
+        break;
+      case Connection::Mode::EventStream:
+        if (keepalive_due) {
+          connection->send(": keep-alive\n\n");
+          connection->flush();
+        }
+        break;
+      case Connection::Mode::WebSocket:
+        if (keepalive_due) {
+          std::string ping;
+          append_websocket_frame(ping, WebSocketOpcode::Ping, {});
+          connection->send(ping);
+          connection->flush();
+        }
+        break;
+    }
+  }
+  loop_.timers().schedule(tick_timer_, now + std::chrono::duration_cast<core::Milliseconds>(kTick));
+}
+
+StatsSnapshot AdminServer::stats() {
+  const auto now = core::Clock::now();
+  StatsSnapshot snapshot = collect_stats(context_, started_, now);
+  recent_.fill(snapshot, now);
+  return snapshot;
+}
+
+bool AdminServer::authorized(const http::RequestHead& request) const {
+  const std::string& token = context_.config.admin ? context_.config.admin->token : std::string();
+  if (token.empty()) return true;
+  if (const auto header = request.headers.find("authorization")) {
+    std::string_view value = *header;
+    if (value.size() > 7 && http::syntax::equals_ignore_case(value.substr(0, 7), "bearer ")) {
+      value.remove_prefix(7);
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      return equal_constant_time(value, token);
+    }
+    return false;
+  }
+  // Browsers cannot set headers on EventSource or WebSocket requests: the query may carry it.
+  if (request.has_query) {
+    if (const auto value = query_value(request.query, "token")) return equal_constant_time(*value, token);
+  }
+  return false;
+}
+
+void AdminServer::handle(Connection& connection, const http::RequestHead& request) {
+  const std::string_view path = request.path;
+  const bool head_only = request.method_kind == http::Method::Head;
+  const bool keep_alive = request.keep_alive;
+  auto reply = [&](int status, std::string_view content_type, std::string_view body, std::string_view extra = {}) {
+    connection.send(response_head(status, content_type, body.size(), keep_alive, extra));
+    if (!head_only) connection.send(body);
+    if (!keep_alive) connection.close_after_write = true;
+  };
+  auto reply_json = [&](int status, const nlohmann::json& document, std::string_view extra = {}) {
+    reply(status, "application/json", document.dump() + "\n", extra);
+  };
+  auto error = [&](int status, std::string_view message, std::string_view extra = {}) {
+    reply_json(status, {{"error", message}}, extra);
+  };
+
+  const bool api = path == "/metrics" || path == "/api" || path.starts_with("/api/");
+  if (!api) {
+    // The dashboard: static files with no data in them, so no token (the page asks for it).
+    if (request.method_kind != http::Method::Get && !head_only) {
+      return error(405, "method not allowed", "Allow: GET, HEAD\r\n");
+    }
+    if (const auto asset = find_dashboard_asset(request.target)) return reply(200, asset->content_type, asset->body);
+    return error(404, "not found");
+  }
+  if (!authorized(request)) {
+    return error(401, "a bearer token is required", "WWW-Authenticate: Bearer realm=\"fulcrum\"\r\n");
+  }
+  const bool known = path == "/metrics" || path == "/api/status" || path == "/api/pools" ||
+                     path.starts_with("/api/pools/") || path == "/api/config" || path == "/api/events";
+  if (!known) return error(404, "not found");
+  if (request.method_kind != http::Method::Get && !head_only) {
+    return error(405, "method not allowed", "Allow: GET, HEAD\r\n");
+  }
+
+  if (path == "/metrics") return reply(200, kPrometheusContentType, render_prometheus(stats()));
+  if (path == "/api/status") return reply_json(200, status_json(stats()));
+  if (path == "/api/config") return reply_json(200, config_json(context_.config));
+  if (path == "/api/pools") {
+    nlohmann::json pools = nlohmann::json::array();
+    for (const auto& pool : stats().pools) pools.push_back(pool_json(pool));
+    return reply_json(200, pools);
+  }
+  if (path.starts_with("/api/pools/")) {
+    const std::string name = percent_decode(path.substr(std::string_view("/api/pools/").size()));
+    for (const auto& pool : stats().pools) {
+      if (pool.name == name) return reply_json(200, pool_json(pool));
+    }
+    return error(404, "no pool named '" + name + "'");
+  }
+  // /api/events
+  if (head_only) return reply(200, "text/event-stream", "");
+  const bool websocket = request.upgrade_requested && http::syntax::equals_ignore_case(request.upgrade, "websocket");
+  start_stream(connection, request, websocket);
+}
+
+void AdminServer::start_stream(Connection& connection, const http::RequestHead& request, bool websocket) {
+  std::array<bool, 64> kinds{};
+  bool filtered = false;
+  if (request.has_query) {
+    if (const auto list = query_value(request.query, "kinds"); list && !list->empty()) {
+      filtered = true;
+      std::string_view rest = *list;
+      while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        const std::string_view name = rest.substr(0, comma);
+        Event event;
+        if (!event_from_name(name, event)) {
+          const std::string body = nlohmann::json{{"error", "unknown event kind '" + std::string(name) + "'"}}.dump() + "\n";
+          connection.send(response_head(400, "application/json", body.size(), request.keep_alive) + body);
+          if (!request.keep_alive) connection.close_after_write = true;
+          return;
+        }
+        kinds[static_cast<std::size_t>(event) % kinds.size()] = true;
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+      }
+    }
+  }
+  if (websocket) {
+    const auto key = request.headers.find("sec-websocket-key");
+    const auto version = request.headers.find("sec-websocket-version");
+    if (!key || key->empty() || !version || *version != "13") {
+      const std::string body = R"({"error":"a WebSocket handshake needs Sec-WebSocket-Key and version 13"})" "\n";
+      connection.send(response_head(426, "application/json", body.size(), false,
+                                    "Sec-WebSocket-Version: 13\r\nUpgrade: websocket\r\n") +
+                      body);
+      connection.close_after_write = true;
+      return;
+    }
+    connection.send("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    "Sec-WebSocket-Accept: " +
+                    websocket_accept_key(*key) + "\r\n\r\n");
+    connection.mode = Connection::Mode::WebSocket;
+  } else {
+    connection.send("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+                    "Connection: keep-alive\r\nX-Accel-Buffering: no\r\n\r\n: connected\n\n");
+    connection.mode = Connection::Mode::EventStream;
+  }
+  connection.kinds = kinds;
+  connection.filtered = filtered;
+  ++stream_clients_;
+  update_subscription();
+}
+
+void AdminServer::update_subscription() {
+  // Subscribed only while somebody listens, so that per-request events cost nothing otherwise.
+  if (stopped_) return;
+  if (stream_clients_ > 0 && !subscription_) {
+    subscription_ = context_.events.subscribe_all([this](const EventData& event) { deliver(event); });
+  } else if (stream_clients_ == 0 && subscription_) {
+    context_.events.unsubscribe(*subscription_);
+    subscription_.reset();
+  }
+}
+
+void AdminServer::deliver(const EventData& event) {
+  if (stream_clients_ == 0) return;
+  const std::string json = event.to_json();
+  const std::string_view name = event_name(event.event);
+  std::string sse;
+  std::string frame;
+  std::vector<Connection*> open;
+  for (auto& [pointer, owned] : connections_) open.push_back(pointer);
+  for (Connection* connection : open) {
+    if (connection->closed || connection->mode == Connection::Mode::Http) continue;
+    if (connection->filtered && !connection->kinds[static_cast<std::size_t>(event.event) % connection->kinds.size()]) {
+      continue;
+    }
+    if (connection->mode == Connection::Mode::EventStream) {
+      if (sse.empty()) sse = "event: " + std::string(name) + "\ndata: " + json + "\n\n";
+      connection->send(sse);
+    } else {
+      if (frame.empty()) append_websocket_frame(frame, WebSocketOpcode::Text, json);
+      connection->send(frame);
+    }
+    connection->flush();
+  }
+}
+
+}  // namespace fulcrum::admin

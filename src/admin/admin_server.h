@@ -1,0 +1,114 @@
+// The admin listener: a small HTTP/1.1 server on the control thread's event loop serving the JSON
+// API, Prometheus metrics, the event stream (Server-Sent Events or WebSocket) and the dashboard.
+// docs/admin-api.md describes every endpoint.
+//
+// Non-blocking and level-triggered; requests are parsed by http::RequestParser, answered whole
+// (keep-alive honoured), and never touch a worker: figures come from the workers' single-writer
+// counter tables and the backends' atomics (see admin/stats.h). A stream client has a bounded
+// output queue: a client that cannot keep up is dropped rather than buffered without bound.
+//
+// Owned by the ControlPlane; every method runs on the control loop's thread (except the free
+// functions, which Balancer::start() calls before any thread runs).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "admin/stats.h"
+#include "core/event_loop.h"
+#include "core/timer_wheel.h"
+#include "events/event_bus.h"
+#include "fulcrum/config.h"
+#include "net/address.h"
+#include "net/socket.h"
+
+namespace fulcrum::runtime {
+struct RuntimeContext;
+}
+namespace fulcrum::http {
+struct RequestHead;
+}
+
+namespace fulcrum::admin {
+
+/// Why `admin` cannot be served, or empty: a listen address must resolve, and without a token it
+/// must be a loopback address (127.0.0.0/8 or ::1).
+std::string check_admin_config(const AdminConfig& admin);
+
+/// True for 127.0.0.0/8, ::1 and v4-mapped loopback.
+bool is_loopback(const net::Address& address);
+
+/// Binds and listens on `admin.listen` (no SO_REUSEPORT: a port somebody else holds is an error)
+/// after check_admin_config(). `bound` receives the actual address (a port 0 resolved). Returns an
+/// invalid fd with `error` set on failure.
+net::UniqueFd bind_admin_socket(const AdminConfig& admin, net::Address& bound, std::string& error);
+
+class AdminServer {
+ public:
+  /// Limits, overridable by tests.
+  struct Options {
+    /// A stream client whose unsent output exceeds this is dropped.
+    std::size_t max_stream_backlog = 1 << 20;
+    /// Comment (SSE) or ping (WebSocket) sent to stream clients this often.
+    core::Milliseconds stream_keepalive{15'000};
+    /// An idle API connection is closed after this.
+    core::Milliseconds idle_timeout{60'000};
+    std::size_t max_connections = 256;
+  };
+
+  /// `socket` is a listening socket from bind_admin_socket(); `context` outlives the server.
+  AdminServer(core::EventLoop& loop, const runtime::RuntimeContext& context, net::UniqueFd socket, Options options);
+  AdminServer(core::EventLoop& loop, const runtime::RuntimeContext& context, net::UniqueFd socket)
+      : AdminServer(loop, context, std::move(socket), Options{}) {}
+  ~AdminServer();
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+
+  /// Starts accepting and sampling (loop thread).
+  void start();
+  /// Closes the listening socket and every connection, unsubscribes from the bus (loop thread;
+  /// also done by the destructor).
+  void stop();
+
+ private:
+  class Connection;
+  class Acceptor final : public core::IoHandler {
+   public:
+    explicit Acceptor(AdminServer& server) : server_(server) {}
+    void on_io(std::uint32_t) override { server_.accept_all(); }
+
+   private:
+    AdminServer& server_;
+  };
+
+  void accept_all();
+  void tick();
+  void close(Connection& connection);
+  /// Answers one complete request on `connection` (appends to its output, may switch its mode).
+  void handle(Connection& connection, const http::RequestHead& request);
+  bool authorized(const http::RequestHead& request) const;
+  void start_stream(Connection& connection, const http::RequestHead& request, bool websocket);
+  void deliver(const EventData& event);
+  void update_subscription();
+  StatsSnapshot stats();
+
+  core::EventLoop& loop_;
+  const runtime::RuntimeContext& context_;
+  net::UniqueFd socket_;
+  Options options_;
+  Acceptor acceptor_{*this};
+  core::TimePoint started_;
+  RecentStats recent_;
+  core::Timer tick_timer_;
+  core::TimePoint last_keepalive_{};
+  std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
+  std::size_t stream_clients_ = 0;
+  std::optional<events::EventBus::SubscriptionId> subscription_;
+  bool stopped_ = false;
+};
+
+}  // namespace fulcrum::admin

@@ -1,0 +1,172 @@
+#include "admin/api_json.h"
+
+namespace fulcrum::admin {
+
+using nlohmann::json;
+
+namespace {
+
+json backend_json(const BackendStats& b) {
+  return {
+      {"address", b.address},
+      {"weight", b.weight},
+      {"effective_weight", b.effective_weight},
+      {"state", b.state},
+      {"active", b.active},
+      {"requests_total", b.traffic.requests},
+      {"responses",
+       {{"1xx", b.traffic.responses[0]},
+        {"2xx", b.traffic.responses[1]},
+        {"3xx", b.traffic.responses[2]},
+        {"4xx", b.traffic.responses[3]},
+        {"5xx", b.traffic.responses[4]}}},
+      {"connect_errors", b.traffic.connect_errors},
+      {"bytes_in", b.traffic.bytes_in},
+      {"bytes_out", b.traffic.bytes_out},
+      {"rps", b.rps},
+      {"latency_ms", {{"p50", b.p50_seconds * 1000.0}, {"p99", b.p99_seconds * 1000.0}}},
+  };
+}
+
+json health_json(const HealthCheckConfig& h) {
+  return {{"type", h.kind == HealthCheckConfig::Kind::Http ? "http" : "tcp"},
+          {"path", h.http_path},
+          {"method", h.http_method},
+          {"expect", std::to_string(h.expect_min) + "-" + std::to_string(h.expect_max)},
+          {"host", h.http_host},
+          {"body_contains", h.body_contains},
+          {"interval", format_duration(h.interval)},
+          {"timeout", format_duration(h.timeout)},
+          {"rise", h.rise},
+          {"fall", h.fall}};
+}
+
+json pool_config_json(const PoolConfig& p) {
+  json backends = json::array();
+  for (const auto& b : p.backends) backends.push_back({{"address", b.address}, {"weight", b.weight}});
+  json pool = {{"name", p.name},
+               {"strategy", p.strategy},
+               {"connect_timeout", format_duration(p.connect_timeout)},
+               {"deactivate_for", format_duration(p.deactivate_for)},
+               {"response_timeout", format_duration(p.response_timeout)},
+               {"max_idle", p.max_idle},
+               {"idle_timeout", format_duration(p.idle_timeout)},
+               {"slow_start", format_duration(p.slow_start)},
+               {"backends", backends}};
+  if (p.retries) pool["retries"] = *p.retries;
+  if (p.sticky) {
+    pool["sticky"] = {{"session_expiry", format_duration(p.sticky->session_expiry)}};
+    if (!p.sticky->cookie.empty()) pool["sticky"]["cookie"] = p.sticky->cookie;
+  }
+  if (p.hash) {
+    json hash = json::object();
+    if (!p.hash->header.empty()) hash["header"] = p.hash->header;
+    if (!p.hash->cookie.empty()) hash["cookie"] = p.hash->cookie;
+    if (p.hash->path) hash["path"] = true;
+    pool["hash"] = hash;
+  }
+  if (p.health) pool["health"] = health_json(*p.health);
+  if (p.outlier_detection) {
+    const auto& o = *p.outlier_detection;
+    pool["outlier_detection"] = {{"consecutive_failures", o.consecutive_failures},
+                                 {"count_5xx", o.count_5xx},
+                                 {"base_ejection", format_duration(o.base_ejection)},
+                                 {"max_ejection", format_duration(o.max_ejection)},
+                                 {"max_ejection_percent", o.max_ejection_percent}};
+  }
+  return pool;
+}
+
+json listener_config_json(const ListenerConfig& l) {
+  json listener = {{"name", l.name},
+                   {"listen", l.listen},
+                   {"mode", l.mode == ListenerMode::Http ? "http" : "tcp"},
+                   {"max_connections", l.max_connections},
+                   {"idle_timeout", format_duration(l.idle_timeout)},
+                   {"backlog", l.backlog}};
+  if (!l.pool.empty()) listener["pool"] = l.pool;
+  if (l.unavailable) listener["unavailable"] = *l.unavailable;
+  if (l.mode == ListenerMode::Http) {
+    json routes = json::array();
+    for (const auto& r : l.routes) {
+      json match = json::object();
+      if (!r.match.host.empty()) match["host"] = r.match.host;
+      if (!r.match.path.empty()) match["path"] = r.match.path;
+      if (!r.match.method.empty()) match["method"] = r.match.method;
+      if (!r.match.headers.empty()) {
+        json headers = json::object();
+        for (const auto& [name, value] : r.match.headers) headers[name] = value;
+        match["headers"] = headers;
+      }
+      json route = {{"match", match}, {"pool", r.pool}};
+      if (!r.strip_prefix.empty()) route["strip_prefix"] = r.strip_prefix;
+      routes.push_back(route);
+    }
+    listener["routes"] = routes;
+    listener["max_header_size"] = l.max_header_size;
+    listener["max_headers"] = l.max_headers;
+    listener["max_body"] = l.max_body;
+    listener["header_timeout"] = format_duration(l.header_timeout);
+    listener["body_timeout"] = format_duration(l.body_timeout);
+    listener["keepalive_timeout"] = format_duration(l.keepalive_timeout);
+    listener["tunnel_timeout"] = format_duration(l.tunnel_timeout);
+  }
+  return listener;
+}
+
+}  // namespace
+
+json status_json(const StatsSnapshot& stats) {
+  json listeners = json::array();
+  for (const auto& l : stats.listeners) {
+    listeners.push_back({{"name", l.name},
+                         {"address", l.address},
+                         {"mode", l.mode},
+                         {"active_connections", l.active_connections},
+                         {"accepted_total", l.accepted_total}});
+  }
+  json pools = json::array();
+  for (const auto& p : stats.pools) pools.push_back(pool_json(p));
+  return {{"version", stats.version},
+          {"uptime_seconds", stats.uptime_seconds},
+          {"workers", stats.workers.size()},
+          {"listeners", listeners},
+          {"pools", pools}};
+}
+
+json pool_json(const PoolStats& pool) {
+  json backends = json::array();
+  for (const auto& b : pool.backends) backends.push_back(backend_json(b));
+  return {{"name", pool.name}, {"strategy", pool.strategy}, {"panic", pool.panic}, {"backends", backends}};
+}
+
+json config_json(const Config& config) {
+  json listeners = json::array();
+  for (const auto& l : config.listeners) listeners.push_back(listener_config_json(l));
+  json pools = json::array();
+  for (const auto& p : config.pools) pools.push_back(pool_config_json(p));
+  json out = {{"workers", config.workers},
+              {"drain_timeout", format_duration(config.drain_timeout)},
+              {"listeners", listeners},
+              {"pools", pools},
+              {"events",
+               {{"file", config.events.file},
+                {"per_request", config.events.per_request},
+                {"per_request_sample", config.events.per_request_sample}}}};
+  if (config.admin) {
+    // The token is a secret: say whether one is set, never what it is.
+    out["admin"] = {{"listen", config.admin->listen}, {"token", config.admin->token.empty() ? "" : "***"}};
+  }
+  if (config.access_log) out["access_log"] = {{"file", config.access_log->file}, {"format", config.access_log->format}};
+  return out;
+}
+
+std::string format_duration(Duration duration) {
+  const auto ms = duration.count();
+  if (ms != 0 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms != 0 && ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+}  // namespace fulcrum::admin

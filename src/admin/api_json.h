@@ -1,0 +1,25 @@
+// The JSON documents of the admin API (docs/admin-api.md and docs/openapi.yaml give their shapes;
+// the dashboard depends on the exact field names). Pure functions of a StatsSnapshot or a Config.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "admin/stats.h"
+#include "fulcrum/config.h"
+
+namespace fulcrum::admin {
+
+/// `GET /api/status`: {"version","uptime_seconds","workers","listeners":[...],"pools":[...]}.
+nlohmann::json status_json(const StatsSnapshot& stats);
+
+/// One pool of `GET /api/pools`: {"name","strategy","panic","backends":[...]}.
+nlohmann::json pool_json(const PoolStats& pool);
+
+/// `GET /api/config`: the configuration as JSON, with `admin.token` replaced by "***" (and left
+/// empty when no token is set). Durations are written as in YAML (`30s`, `500ms`).
+nlohmann::json config_json(const Config& config);
+
+/// `2s`, `500ms`, `5m`, `1h`: the largest unit that divides the duration exactly.
+std::string format_duration(Duration duration);
+
+}  // namespace fulcrum::admin

@@ -1,0 +1,222 @@
+#include "admin/prometheus.h"
+
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <utility>
+#include <vector>
+
+namespace fulcrum::admin {
+
+namespace {
+
+using Labels = std::vector<std::pair<std::string_view, std::string>>;
+
+constexpr const char* kClasses[5] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+
+std::string format_number(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  if (value == std::floor(value) && std::fabs(value) < 1e15) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.0f", value);
+    return text;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", value);
+  return text;
+}
+
+/// Writes families one after the other.
+class Writer {
+ public:
+  /// Starts a family: `# HELP` and `# TYPE`.
+  void family(std::string_view name, std::string_view type, std::string_view help) {
+    out_ += "# HELP ";
+    out_ += name;
+    out_ += ' ';
+    out_ += help;
+    out_ += "\n# TYPE ";
+    out_ += name;
+    out_ += ' ';
+    out_ += type;
+    out_ += '\n';
+  }
+  void sample(std::string_view name, const Labels& labels, double value) {
+    out_ += name;
+    if (!labels.empty()) {
+      out_ += '{';
+      bool first = true;
+      for (const auto& [key, label] : labels) {
+        if (!first) out_ += ',';
+        first = false;
+        out_ += key;
+        out_ += "=\"";
+        out_ += escape_label_value(label);
+        out_ += '"';
+      }
+      out_ += '}';
+    }
+    out_ += ' ';
+    out_ += format_number(value);
+    out_ += '\n';
+  }
+  void sample(std::string_view name, const Labels& labels, std::uint64_t value) {
+    sample(name, labels, static_cast<double>(value));
+  }
+  void sample(std::string_view name, const Labels& labels, std::int64_t value) {
+    sample(name, labels, static_cast<double>(value));
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+Labels with(Labels labels, std::string_view key, std::string value) {
+  labels.emplace_back(key, std::move(value));
+  return labels;
+}
+
+/// The families every traffic table has: requests, responses by class, bytes, and (for pools and
+/// backends) connect errors and retries.
+template <typename Entity>
+void traffic_families(Writer& w, std::string_view prefix, const std::vector<Entity>& entities,
+                      const std::function<Labels(const Entity&)>& labels_of,
+                      const std::function<const metrics::TrafficTotals&(const Entity&)>& traffic_of, bool upstream) {
+  const std::string p(prefix);
+  w.family(p + "_requests_total", "counter",
+           upstream ? "Requests sent (tcp: connections relayed), retries included."
+                    : "Requests received (tcp: connections accepted).");
+  for (const auto& e : entities) w.sample(p + "_requests_total", labels_of(e), traffic_of(e).requests);
+  w.family(p + "_responses_total", "counter", "Responses by status class.");
+  for (const auto& e : entities) {
+    for (std::size_t c = 0; c < 5; ++c) {
+      w.sample(p + "_responses_total", with(labels_of(e), "class", kClasses[c]), traffic_of(e).responses[c]);
+    }
+  }
+  w.family(p + "_bytes_in_total", "counter",
+           upstream ? "Bytes received from backends." : "Bytes received from clients.");
+  for (const auto& e : entities) w.sample(p + "_bytes_in_total", labels_of(e), traffic_of(e).bytes_in);
+  w.family(p + "_bytes_out_total", "counter", upstream ? "Bytes sent to backends." : "Bytes sent to clients.");
+  for (const auto& e : entities) w.sample(p + "_bytes_out_total", labels_of(e), traffic_of(e).bytes_out);
+  if (!upstream) return;
+  w.family(p + "_connect_errors_total", "counter", "Backend connects refused or timed out.");
+  for (const auto& e : entities) w.sample(p + "_connect_errors_total", labels_of(e), traffic_of(e).connect_errors);
+  w.family(p + "_retries_total", "counter", "Requests tried again after a failure (counted on the failed backend).");
+  for (const auto& e : entities) w.sample(p + "_retries_total", labels_of(e), traffic_of(e).retries);
+}
+
+}  // namespace
+
+std::string escape_label_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (const char c : value) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string render_prometheus(const StatsSnapshot& stats) {
+  Writer w;
+  w.family("fulcrum_info", "gauge", "Fulcrum's version (always 1).");
+  w.sample("fulcrum_info", {{"version", stats.version}}, std::int64_t{1});
+  w.family("fulcrum_uptime_seconds", "gauge", "Seconds since the balancer started.");
+  w.sample("fulcrum_uptime_seconds", {}, stats.uptime_seconds);
+
+  // Listeners.
+  traffic_families<ListenerStats>(
+      w, "fulcrum_listener", stats.listeners, [](const ListenerStats& l) { return Labels{{"listener", l.name}}; },
+      [](const ListenerStats& l) -> const metrics::TrafficTotals& { return l.traffic; }, false);
+  w.family("fulcrum_listener_active_connections", "gauge", "Client connections open now.");
+  for (const auto& l : stats.listeners) w.sample("fulcrum_listener_active_connections", {{"listener", l.name}}, l.active_connections);
+  w.family("fulcrum_listener_connections_total", "counter", "Client connections accepted.");
+  for (const auto& l : stats.listeners) w.sample("fulcrum_listener_connections_total", {{"listener", l.name}}, l.accepted_total);
+
+  // Routes (http listeners).
+  auto route_labels = [](const RouteStats& r) {
+    return Labels{{"listener", r.listener}, {"route", std::to_string(r.index)}, {"pool", r.pool}};
+  };
+  w.family("fulcrum_route_requests_total", "counter", "Requests that matched the route.");
+  for (const auto& r : stats.routes) w.sample("fulcrum_route_requests_total", route_labels(r), r.traffic.requests);
+  w.family("fulcrum_route_responses_total", "counter", "Responses to requests of the route, by status class.");
+  for (const auto& r : stats.routes) {
+    for (std::size_t c = 0; c < 5; ++c) {
+      w.sample("fulcrum_route_responses_total", with(route_labels(r), "class", kClasses[c]), r.traffic.responses[c]);
+    }
+  }
+
+  // Pools.
+  traffic_families<PoolStats>(
+      w, "fulcrum_pool", stats.pools, [](const PoolStats& p) { return Labels{{"pool", p.name}}; },
+      [](const PoolStats& p) -> const metrics::TrafficTotals& { return p.traffic; }, true);
+  w.family("fulcrum_pool_panic", "gauge", "1 when every backend of the pool is down and all are tried anyway.");
+  for (const auto& p : stats.pools) w.sample("fulcrum_pool_panic", {{"pool", p.name}}, std::int64_t{p.panic ? 1 : 0});
+
+  // Backends.
+  struct Entry {
+    const PoolStats* pool;
+    const BackendStats* backend;
+  };
+  std::vector<Entry> backends;
+  for (const auto& p : stats.pools) {
+    for (const auto& b : p.backends) backends.push_back({&p, &b});
+  }
+  auto backend_labels = [](const Entry& e) { return Labels{{"pool", e.pool->name}, {"backend", e.backend->address}}; };
+  traffic_families<Entry>(w, "fulcrum_backend", backends, backend_labels,
+                          [](const Entry& e) -> const metrics::TrafficTotals& { return e.backend->traffic; }, true);
+  w.family("fulcrum_backend_active_connections", "gauge",
+           "Connections (tcp) or in-flight requests (http) assigned to the backend.");
+  for (const auto& e : backends) w.sample("fulcrum_backend_active_connections", backend_labels(e), e.backend->active);
+  w.family("fulcrum_backend_up", "gauge", "1 when the backend takes new requests (healthy or unknown), else 0.");
+  for (const auto& e : backends) {
+    const bool up = e.backend->state == "healthy" || e.backend->state == "unknown";
+    w.sample("fulcrum_backend_up", backend_labels(e), std::int64_t{up ? 1 : 0});
+  }
+  w.family("fulcrum_backend_health_state", "gauge", "1 for the backend's current state, 0 for the others.");
+  for (const auto& e : backends) {
+    for (const char* state : {"healthy", "unhealthy", "ejected", "deactivated", "unknown"}) {
+      w.sample("fulcrum_backend_health_state", with(backend_labels(e), "state", state),
+               std::int64_t{e.backend->state == state ? 1 : 0});
+    }
+  }
+  w.family("fulcrum_backend_ejections_total", "counter", "Times outlier detection ejected the backend.");
+  for (const auto& e : backends) w.sample("fulcrum_backend_ejections_total", backend_labels(e), e.backend->ejections);
+  w.family("fulcrum_backend_weight", "gauge", "Configured weight.");
+  for (const auto& e : backends) w.sample("fulcrum_backend_weight", backend_labels(e), std::uint64_t{e.backend->weight});
+  w.family("fulcrum_backend_effective_weight", "gauge", "Weight in use now (slow start ramps it up).");
+  for (const auto& e : backends) {
+    w.sample("fulcrum_backend_effective_weight", backend_labels(e), e.backend->effective_weight);
+  }
+  w.family("fulcrum_backend_response_latency_seconds", "histogram",
+           "Request latency: head parsed to response complete (http); time to connect (tcp).");
+  for (const auto& e : backends) {
+    const auto& latency = e.backend->latency;
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < metrics::kLatencyBuckets; ++i) {
+      cumulative += latency.buckets[i];
+      const std::string le = i < metrics::kLatencyBoundsNs.size()
+                                 ? format_number(static_cast<double>(metrics::kLatencyBoundsNs[i]) / 1e9)
+                                 : std::string("+Inf");
+      w.sample("fulcrum_backend_response_latency_seconds_bucket", with(backend_labels(e), "le", le), cumulative);
+    }
+    w.sample("fulcrum_backend_response_latency_seconds_sum", backend_labels(e), static_cast<double>(latency.sum_ns) / 1e9);
+    w.sample("fulcrum_backend_response_latency_seconds_count", backend_labels(e), cumulative);
+  }
+
+  // Workers.
+  auto worker_labels = [](const WorkerStats& s) { return Labels{{"worker", std::to_string(s.index)}}; };
+  w.family("fulcrum_worker_connections", "gauge", "Client connections open on the worker.");
+  for (const auto& s : stats.workers) w.sample("fulcrum_worker_connections", worker_labels(s), s.connections);
+  w.family("fulcrum_worker_loop_iterations_total", "counter", "Event loop turns.");
+  for (const auto& s : stats.workers) w.sample("fulcrum_worker_loop_iterations_total", worker_labels(s), s.loop_iterations);
+  w.family("fulcrum_worker_loop_busy_seconds_total", "counter", "Time the event loop spent outside epoll_wait.");
+  for (const auto& s : stats.workers) w.sample("fulcrum_worker_loop_busy_seconds_total", worker_labels(s), s.loop_busy_seconds);
+  return w.take();
+}
+
+}  // namespace fulcrum::admin

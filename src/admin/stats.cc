@@ -1,0 +1,146 @@
+#include "admin/stats.h"
+
+#include "fulcrum/balancer.h"
+#include "runtime/runtime_context.h"
+#include "runtime/worker.h"
+
+namespace fulcrum::admin {
+
+namespace {
+
+std::string backend_state(const upstream::PoolSnapshot& snapshot, std::size_t index, core::TimePoint now) {
+  // The health monitor publishes `up` (0: unhealthy or ejected); before its first publication a
+  // checked pool's backends are not known yet.
+  if (index < snapshot.up.size() && snapshot.up[index] == 0) return "unhealthy";
+  if (snapshot.backends[index]->deactivated(now)) return "deactivated";
+  if (snapshot.config.health && snapshot.up.empty()) return "unknown";
+  return "healthy";
+}
+
+double effective_weight(const upstream::PoolSnapshot& snapshot, std::size_t index) {
+  // effective_weights are scaled by 100 (health/slow_start.h).
+  if (index < snapshot.effective_weights.size()) return snapshot.effective_weights[index] / 100.0;
+  return snapshot.backends[index]->weight();
+}
+
+bool pool_panic(const upstream::PoolSnapshot& snapshot) { return snapshot.panic; }
+
+std::uint64_t backend_ejections(const upstream::Backend&) { return 0; }
+
+}  // namespace
+
+StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePoint started, core::TimePoint now) {
+  StatsSnapshot stats;
+  stats.version = fulcrum::version();
+  stats.uptime_seconds = std::chrono::duration<double>(now - started).count();
+
+  for (const auto& state : context.listeners) {
+    ListenerStats listener;
+    listener.name = state->config.name;
+    listener.address = state->bound.to_string();
+    listener.mode = state->config.mode == ListenerMode::Http ? "http" : "tcp";
+    listener.active_connections = state->active.load(std::memory_order_relaxed);
+    listener.accepted_total = state->accepted_total.load(std::memory_order_relaxed);
+    for (const auto& worker : context.workers) listener.traffic.add(worker->metrics().listener(state->index));
+    if (state->config.mode == ListenerMode::Http) {
+      const std::size_t routes = std::max<std::size_t>(1, state->config.routes.size());
+      for (std::size_t r = 0; r < routes; ++r) {
+        RouteStats route;
+        route.listener = state->config.name;
+        route.index = r;
+        route.pool = state->config.routes.empty() ? state->config.pool : state->config.routes[r].pool;
+        for (const auto& worker : context.workers) {
+          if (const auto* counters = worker->metrics().find_route(state->index, r)) route.traffic.add(*counters);
+        }
+        stats.routes.push_back(std::move(route));
+      }
+    }
+    stats.listeners.push_back(std::move(listener));
+  }
+
+  for (std::size_t p = 0; p < context.pools.size(); ++p) {
+    const auto snapshot = context.pools[p]->snapshot();
+    PoolStats pool;
+    pool.name = context.pools[p]->name();
+    if (!snapshot) {
+      stats.pools.push_back(std::move(pool));
+      continue;
+    }
+    pool.strategy = snapshot->strategy;
+    pool.panic = pool_panic(*snapshot);
+    for (const auto& worker : context.workers) {
+      if (p < worker->metrics().pool_count()) pool.traffic.add(worker->metrics().pool(p));
+    }
+    for (std::size_t b = 0; b < snapshot->backends.size(); ++b) {
+      const upstream::Backend& backend = *snapshot->backends[b];
+      BackendStats entry;
+      entry.id = backend.id();
+      entry.address = backend.address_text();
+      entry.weight = backend.weight();
+      entry.effective_weight = effective_weight(*snapshot, b);
+      entry.state = backend_state(*snapshot, b, now);
+      entry.active = backend.active();
+      entry.ejections = backend_ejections(backend);
+      for (const auto& worker : context.workers) {
+        if (const auto* counters = worker->metrics().find_backend(backend.id())) {
+          entry.traffic.add(counters->traffic);
+          counters->latency.add_to(entry.latency);
+        }
+      }
+      pool.backends.push_back(std::move(entry));
+    }
+    stats.pools.push_back(std::move(pool));
+  }
+
+  for (const auto& worker : context.workers) {
+    WorkerStats entry;
+    entry.index = worker->index();
+    entry.connections = worker->metrics().connections.value();
+    entry.loop_iterations = worker->loop_iterations();
+    entry.loop_busy_seconds = std::chrono::duration<double>(worker->loop_busy_time()).count();
+    stats.workers.push_back(entry);
+  }
+  return stats;
+}
+
+void RecentStats::sample(const StatsSnapshot& stats, core::TimePoint now) {
+  std::unordered_map<std::uint64_t, std::deque<Sample>> kept;
+  for (const auto& pool : stats.pools) {
+    for (const auto& backend : pool.backends) {
+      auto& history = backends_[backend.id];
+      history.push_back({now, backend.traffic.requests, backend.latency});
+      while (history.size() > kWindow) history.pop_front();
+      kept[backend.id] = std::move(history);
+    }
+  }
+  backends_ = std::move(kept);  // forget backends that left every pool
+}
+
+void RecentStats::fill(StatsSnapshot& stats, core::TimePoint now) const {
+  for (auto& pool : stats.pools) {
+    for (auto& backend : pool.backends) {
+      const auto found = backends_.find(backend.id);
+      if (found == backends_.end() || found->second.empty()) {
+        // Not sampled yet (the first second): everything so far is recent.
+        backend.p50_seconds = backend.latency.quantile(0.5);
+        backend.p99_seconds = backend.latency.quantile(0.99);
+        continue;
+      }
+      const auto& history = found->second;
+      // The rate: from the newest sample at least kRateSpan old (or the oldest one) to now.
+      const Sample* base = &history.front();
+      for (const auto& sample : history) {
+        if (now - sample.at >= std::chrono::seconds(kRateSpan)) base = &sample;
+      }
+      const double seconds = std::chrono::duration<double>(now - base->at).count();
+      if (seconds > 0.2 && backend.traffic.requests >= base->requests) {
+        backend.rps = static_cast<double>(backend.traffic.requests - base->requests) / seconds;
+      }
+      const auto recent = backend.latency.since(history.front().latency);
+      backend.p50_seconds = recent.quantile(0.5);
+      backend.p99_seconds = recent.quantile(0.99);
+    }
+  }
+}
+
+}  // namespace fulcrum::admin

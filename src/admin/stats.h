@@ -1,0 +1,111 @@
+// What the admin API and /metrics report: one plain snapshot of every listener, route, pool,
+// backend and worker, summed over the workers' single-writer counter tables. Built on the control
+// thread with relaxed loads; the renderers (JSON, Prometheus) are pure functions of it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "metrics/histogram.h"
+#include "metrics/worker_metrics.h"
+
+namespace fulcrum::runtime {
+struct RuntimeContext;
+}
+
+namespace fulcrum::admin {
+
+struct ListenerStats {
+  std::string name;
+  std::string address;  ///< as bound
+  std::string mode;     ///< `tcp` or `http`
+  std::int64_t active_connections = 0;
+  std::uint64_t accepted_total = 0;
+  metrics::TrafficTotals traffic;
+};
+
+struct RouteStats {
+  std::string listener;
+  std::size_t index = 0;
+  std::string pool;
+  metrics::TrafficTotals traffic;
+};
+
+struct BackendStats {
+  std::uint64_t id = 0;
+  std::string address;
+  std::uint32_t weight = 0;
+  /// The weight in use now (slow start ramps it up to `weight`).
+  double effective_weight = 0;
+  /// `healthy`, `unhealthy`, `ejected`, `deactivated` or `unknown`.
+  std::string state;
+  std::int64_t active = 0;
+  std::uint64_t ejections = 0;
+  metrics::TrafficTotals traffic;
+  metrics::HistogramSnapshot latency;
+  /// Requests per second over the last few seconds, and latency quantiles (seconds) of the recent
+  /// window; filled from the RecentStats samples.
+  double rps = 0;
+  double p50_seconds = 0;
+  double p99_seconds = 0;
+};
+
+struct PoolStats {
+  std::string name;
+  std::string strategy;
+  bool panic = false;
+  metrics::TrafficTotals traffic;
+  std::vector<BackendStats> backends;
+};
+
+struct WorkerStats {
+  unsigned index = 0;
+  std::int64_t connections = 0;
+  std::uint64_t loop_iterations = 0;
+  double loop_busy_seconds = 0;
+};
+
+struct StatsSnapshot {
+  std::string version;
+  double uptime_seconds = 0;
+  std::vector<ListenerStats> listeners;
+  std::vector<RouteStats> routes;
+  std::vector<PoolStats> pools;
+  std::vector<WorkerStats> workers;
+};
+
+class RecentStats;
+
+/// Reads every counter of a running balancer (control thread); rps and quantiles are left at 0
+/// (see RecentStats::fill).
+StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePoint started, core::TimePoint now);
+
+/// A backend's recent history: requests and latency sampled once a second on the control thread,
+/// kept for `kWindow` samples, so that rates and quantiles describe the last seconds rather than
+/// the whole uptime.
+class RecentStats {
+ public:
+  static constexpr std::size_t kWindow = 11;  ///< 10 s of deltas
+  static constexpr std::size_t kRateSpan = 5;  ///< rps over the last 5 s
+
+  /// Records one sample of every backend in `stats` (control thread, once a second).
+  void sample(const StatsSnapshot& stats, core::TimePoint now);
+  /// Fills rps and quantiles of every backend of `stats` (read at `now`) from its figures and the
+  /// samples before it.
+  void fill(StatsSnapshot& stats, core::TimePoint now) const;
+
+ private:
+  struct Sample {
+    core::TimePoint at;
+    std::uint64_t requests = 0;
+    metrics::HistogramSnapshot latency;
+  };
+  std::unordered_map<std::uint64_t, std::deque<Sample>> backends_;
+};
+
+}  // namespace fulcrum::admin

@@ -1,0 +1,68 @@
+#include "admin/api_json.h"
+
+#include <gtest/gtest.h>
+
+namespace fulcrum::admin {
+namespace {
+
+TEST(ApiJson, PoolShapeIsWhatTheDashboardReads) {
+  PoolStats pool;
+  pool.name = "api";
+  pool.strategy = "least_connections";
+  pool.panic = true;
+  BackendStats b;
+  b.address = "127.0.0.1:9001";
+  b.weight = 3;
+  b.effective_weight = 3;
+  b.state = "ejected";
+  b.active = 2;
+  b.traffic.requests = 10;
+  b.traffic.responses = {0, 8, 0, 1, 1};
+  b.traffic.connect_errors = 4;
+  b.traffic.bytes_in = 100;
+  b.traffic.bytes_out = 50;
+  b.rps = 2.5;
+  b.p50_seconds = 0.002;
+  b.p99_seconds = 0.1;
+  pool.backends.push_back(b);
+  const auto json = pool_json(pool);
+  EXPECT_EQ(json["name"], "api");
+  EXPECT_EQ(json["strategy"], "least_connections");
+  EXPECT_EQ(json["panic"], true);
+  const auto& backend = json["backends"][0];
+  for (const char* key : {"address", "weight", "effective_weight", "state", "active", "requests_total", "responses",
+                          "connect_errors", "bytes_in", "bytes_out", "rps", "latency_ms"}) {
+    EXPECT_TRUE(backend.contains(key)) << key;
+  }
+  EXPECT_EQ(backend["responses"]["2xx"], 8);
+  EXPECT_EQ(backend["responses"]["5xx"], 1);
+  EXPECT_EQ(backend["state"], "ejected");
+  EXPECT_DOUBLE_EQ(backend["latency_ms"]["p50"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(backend["latency_ms"]["p99"].get<double>(), 100.0);
+}
+
+TEST(ApiJson, ConfigRedactsTheToken) {
+  Config config;
+  config.admin = AdminConfig{.listen = "127.0.0.1:9090", .token = "s3cret"};
+  config.listeners.push_back({.name = "web", .listen = "127.0.0.1:8080", .mode = ListenerMode::Http, .pool = "api"});
+  config.pools.push_back({.name = "api", .backends = {{.address = "127.0.0.1:9001"}}});
+  const auto json = config_json(config);
+  EXPECT_EQ(json["admin"]["token"], "***");
+  EXPECT_EQ(json["admin"]["listen"], "127.0.0.1:9090");
+  EXPECT_EQ(json.dump().find("s3cret"), std::string::npos);
+  EXPECT_EQ(json["pools"][0]["connect_timeout"], "2s");
+  EXPECT_EQ(json["listeners"][0]["mode"], "http");
+  EXPECT_EQ(json["listeners"][0]["keepalive_timeout"], "1m");
+}
+
+TEST(ApiJson, Durations) {
+  EXPECT_EQ(format_duration(Duration(0)), "0s");
+  EXPECT_EQ(format_duration(Duration(500)), "500ms");
+  EXPECT_EQ(format_duration(Duration(2000)), "2s");
+  EXPECT_EQ(format_duration(Duration(90'000)), "90s");
+  EXPECT_EQ(format_duration(Duration(300'000)), "5m");
+  EXPECT_EQ(format_duration(Duration(7'200'000)), "2h");
+}
+
+}  // namespace
+}  // namespace fulcrum::admin

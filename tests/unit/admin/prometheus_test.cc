@@ -1,0 +1,130 @@
+#include "admin/prometheus.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+
+namespace fulcrum::admin {
+namespace {
+
+StatsSnapshot example() {
+  StatsSnapshot s;
+  s.version = "0.1.0";
+  s.uptime_seconds = 12.5;
+  ListenerStats listener;
+  listener.name = "web";
+  listener.address = "127.0.0.1:8080";
+  listener.mode = "http";
+  listener.active_connections = 3;
+  listener.accepted_total = 7;
+  listener.traffic.requests = 10;
+  listener.traffic.responses[1] = 9;
+  listener.traffic.responses[4] = 1;
+  s.listeners.push_back(listener);
+  RouteStats route;
+  route.listener = "web";
+  route.index = 0;
+  route.pool = "api";
+  route.traffic.requests = 10;
+  s.routes.push_back(route);
+  PoolStats pool;
+  pool.name = "api";
+  pool.strategy = "round_robin";
+  BackendStats backend;
+  backend.id = 1;
+  backend.address = "127.0.0.1:9001";
+  backend.weight = 2;
+  backend.effective_weight = 1.5;
+  backend.state = "healthy";
+  backend.traffic.requests = 10;
+  backend.traffic.responses[1] = 10;
+  backend.latency.buckets[metrics::latency_bucket(3'000'000)] = 4;  // (2.5 ms, 5 ms]
+  backend.latency.buckets[metrics::kLatencyBuckets - 1] = 1;         // > 10 s
+  backend.latency.count = 5;
+  backend.latency.sum_ns = 4 * 3'000'000 + 11'000'000'000ULL;
+  pool.backends.push_back(backend);
+  BackendStats quoted = backend;
+  quoted.id = 2;
+  quoted.address = "we\"ird\\host\n:1";
+  quoted.state = "unhealthy";
+  pool.backends.push_back(quoted);
+  s.pools.push_back(pool);
+  s.workers.push_back({0, 4, 1000, 0.25});
+  return s;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+bool has_line(const std::string& text, const std::string& line) {
+  for (const auto& l : lines_of(text)) {
+    if (l == line) return true;
+  }
+  return false;
+}
+
+TEST(Prometheus, RendersEveryFamilyOnceWithHelpAndType) {
+  const std::string text = render_prometheus(example());
+  std::set<std::string> typed;
+  std::string previous_family;
+  for (const auto& line : lines_of(text)) {
+    ASSERT_FALSE(line.empty());
+    if (line.starts_with("# TYPE ")) {
+      const std::string name = line.substr(7, line.find(' ', 7) - 7);
+      EXPECT_TRUE(typed.insert(name).second) << "family twice: " << name;
+      previous_family = name;
+      continue;
+    }
+    if (line.starts_with("# HELP ")) continue;
+    // Every sample belongs to the family declared last (histograms: _bucket, _sum, _count).
+    const std::string name = line.substr(0, line.find_first_of("{ "));
+    EXPECT_TRUE(name == previous_family || name.starts_with(previous_family + "_")) << line;
+  }
+  for (const char* family :
+       {"fulcrum_listener_requests_total", "fulcrum_listener_responses_total", "fulcrum_listener_bytes_in_total",
+        "fulcrum_listener_bytes_out_total", "fulcrum_listener_active_connections", "fulcrum_route_requests_total",
+        "fulcrum_pool_requests_total", "fulcrum_pool_retries_total", "fulcrum_backend_requests_total",
+        "fulcrum_backend_connect_errors_total", "fulcrum_backend_retries_total", "fulcrum_backend_up",
+        "fulcrum_backend_ejections_total", "fulcrum_backend_health_state", "fulcrum_backend_response_latency_seconds",
+        "fulcrum_worker_connections", "fulcrum_worker_loop_iterations_total",
+        "fulcrum_worker_loop_busy_seconds_total"}) {
+    EXPECT_TRUE(typed.count(family)) << family;
+  }
+}
+
+TEST(Prometheus, SampleValuesAndLabels) {
+  const std::string text = render_prometheus(example());
+  EXPECT_TRUE(has_line(text, R"(fulcrum_listener_requests_total{listener="web"} 10)")) << text;
+  EXPECT_TRUE(has_line(text, R"(fulcrum_listener_responses_total{listener="web",class="2xx"} 9)"));
+  EXPECT_TRUE(has_line(text, R"(fulcrum_listener_responses_total{listener="web",class="5xx"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(fulcrum_listener_active_connections{listener="web"} 3)"));
+  EXPECT_TRUE(has_line(text, R"(fulcrum_route_requests_total{listener="web",route="0",pool="api"} 10)"));
+  EXPECT_TRUE(has_line(text, R"(fulcrum_backend_requests_total{pool="api",backend="127.0.0.1:9001"} 10)"));
+  EXPECT_TRUE(has_line(text, R"(fulcrum_backend_up{pool="api",backend="127.0.0.1:9001"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(fulcrum_backend_effective_weight{pool="api",backend="127.0.0.1:9001"} 1.5)"));
+  EXPECT_TRUE(has_line(text, R"(fulcrum_backend_health_state{pool="api",backend="127.0.0.1:9001",state="healthy"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(fulcrum_worker_loop_iterations_total{worker="0"} 1000)"));
+  EXPECT_TRUE(has_line(text, R"(fulcrum_worker_loop_busy_seconds_total{worker="0"} 0.25)"));
+  // Escaped label values: backslash, quote, newline.
+  EXPECT_TRUE(has_line(text, R"(fulcrum_backend_up{pool="api",backend="we\"ird\\host\n:1"} 0)")) << text;
+}
+
+TEST(Prometheus, HistogramBucketsAreCumulative) {
+  const std::string text = render_prometheus(example());
+  const std::string labels = R"(pool="api",backend="127.0.0.1:9001")";
+  const std::string name = "fulcrum_backend_response_latency_seconds";
+  EXPECT_TRUE(has_line(text, name + "_bucket{" + labels + R"(,le="0.0025"} 0)"));
+  EXPECT_TRUE(has_line(text, name + "_bucket{" + labels + R"(,le="0.005"} 4)"));
+  EXPECT_TRUE(has_line(text, name + "_bucket{" + labels + R"(,le="10"} 4)"));
+  EXPECT_TRUE(has_line(text, name + "_bucket{" + labels + R"(,le="+Inf"} 5)"));
+  EXPECT_TRUE(has_line(text, name + "_count{" + labels + "} 5"));
+  EXPECT_TRUE(has_line(text, name + "_sum{" + labels + "} 11.012")) << text;
+}
+
+}  // namespace
+}  // namespace fulcrum::admin
