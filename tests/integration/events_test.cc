@@ -9,8 +9,8 @@
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -27,7 +27,17 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-const std::regex kTimeFormat(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$)");
+/// `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`, checked by hand (std::regex trips GCC 12's
+/// maybe-uninitialized warning under the sanitizers).
+bool is_event_time(std::string_view text) {
+  constexpr std::string_view shape = "dddd-dd-ddTdd:dd:dd.dddZ";
+  if (text.size() != shape.size()) return false;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    const bool ok = shape[i] == 'd' ? (text[i] >= '0' && text[i] <= '9') : text[i] == shape[i];
+    if (!ok) return false;
+  }
+  return true;
+}
 
 /// Events as callbacks received them, safe to read from the test thread.
 class Recorder {
@@ -113,7 +123,7 @@ TEST(Events, CallbacksReceiveStartAndPerRequestEvents) {
 
   const auto started = recorder.wait_for(Event::Start, 1);
   ASSERT_EQ(started.size(), 1u);
-  EXPECT_TRUE(std::regex_match(started[0].time, kTimeFormat)) << started[0].time;
+  EXPECT_TRUE(is_event_time(started[0].time)) << started[0].time;
   const json start = json::parse(started[0].details);
   ASSERT_EQ(start["listeners"].size(), 1u);
   EXPECT_EQ(start["listeners"][0]["name"], "web");
@@ -241,7 +251,7 @@ TEST(EventLog, HoldsStartAndStopButNoPerRequestEventsByDefault) {
   EXPECT_EQ(lines[0]["listeners"][0]["address"], fulcrum.address("web"));
   EXPECT_EQ(lines[1]["event"], "stop");
   for (const auto& line : lines) {
-    EXPECT_TRUE(std::regex_match(line["time"].get<std::string>(), kTimeFormat)) << line.dump();
+    EXPECT_TRUE(is_event_time(line["time"].get<std::string>())) << line.dump();
   }
 }
 
@@ -262,7 +272,7 @@ TEST(EventLog, PerRequestTrueWritesRequestEvents) {
   std::vector<std::string> paths;
   for (const auto& line : lines) {
     if (line["event"] == "request") paths.push_back(line["path"]);
-    EXPECT_TRUE(std::regex_match(line["time"].get<std::string>(), kTimeFormat)) << line.dump();
+    EXPECT_TRUE(is_event_time(line["time"].get<std::string>())) << line.dump();
   }
   EXPECT_EQ(paths, (std::vector<std::string>{"/r0", "/r1", "/r2"}));
 }
@@ -287,7 +297,7 @@ TEST(AccessLog, OneLinePerRequestAndReopenedOnSigusr1) {
   EXPECT_GT(lines[0]["bytes_out"].get<std::uint64_t>(), 0u);
   EXPECT_GE(lines[0]["duration_ms"].get<double>(), 0.0);
   EXPECT_EQ(lines[0]["request_id"].get<std::string>().size(), 32u);
-  EXPECT_TRUE(std::regex_match(lines[0]["time"].get<std::string>(), kTimeFormat));
+  EXPECT_TRUE(is_event_time(lines[0]["time"].get<std::string>()));
   EXPECT_EQ(lines[1]["path"], "/second");
 
   // logrotate: rename, SIGUSR1, new lines go to a new file of the old name.

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "events/event_time.h"
@@ -16,6 +16,18 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::system_clock;
+
+/// `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`, checked by hand (std::regex trips GCC 12's
+/// maybe-uninitialized warning under the sanitizers).
+bool is_event_time(std::string_view text) {
+  constexpr std::string_view shape = "dddd-dd-ddTdd:dd:dd.dddZ";
+  if (text.size() != shape.size()) return false;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    const bool ok = shape[i] == 'd' ? (text[i] >= '0' && text[i] <= '9') : text[i] == shape[i];
+    if (!ok) return false;
+  }
+  return true;
+}
 
 /// A clock the test moves by hand, starting at 2026-06-16T07:06:59.969Z.
 struct ManualClock {
@@ -30,8 +42,8 @@ TEST(EventTime, IsoUtcWithMilliseconds) {
             "2026-06-16T07:06:59.969Z");
   EXPECT_EQ(format_time(system_clock::time_point(milliseconds(0))), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(format_time(system_clock::time_point(milliseconds(5))), "1970-01-01T00:00:00.005Z");
-  const std::regex shape(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$)");
-  EXPECT_TRUE(std::regex_match(format_time(system_clock::now()), shape));
+  EXPECT_TRUE(is_event_time(format_time(system_clock::now())));
+  EXPECT_FALSE(is_event_time("2026-06-16T07:06:59Z"));
 }
 
 TEST(EventNames, RoundTrip) {
