@@ -18,17 +18,10 @@ namespace fulcrum::l4 {
 
 namespace {
 constexpr std::size_t kSpliceChunk = 1 << 20;  // the kernel caps each call at the pipe's room
-constexpr int kPumpBudget = 16;
-constexpr int kBulkPipeSize = 1 << 20;                // splice calls per turn before yielding to others
+constexpr int kPumpBudget = 16;                // splice calls per turn before yielding to others
+constexpr int kBulkPipeSize = 1 << 20;         // the pipe of a flow that turned out to be bulk
 constexpr auto kLingerLimit = std::chrono::seconds(2);
 constexpr std::uint32_t kRelayEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-
-void set_abortive_close(int fd) {
-  // Linger 0: close() sends RST, so the peer learns that the other side failed rather than
-  // mistaking a cut stream for a complete one.
-  linger option{1, 0};
-  setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, sizeof option);
-}
 
 // Passive health: an error (reset, EPIPE) on the backend's socket counts against the backend; one
 // on the client's does not.
@@ -152,7 +145,7 @@ void TcpSession::on_connect_failed(int error) {
   backend_stats_->traffic.connect_errors.increment();
   pool_stats_->connect_errors.increment();
   if (upstream_) {
-    set_abortive_close(upstream_.get());
+    net::set_abortive_close(upstream_.get());
     upstream_.reset();  // close() also ends its epoll registration
     upstream_registered_ = false;
   }
@@ -396,11 +389,11 @@ void TcpSession::finish(Outcome outcome) {
   // close() ends the epoll registrations (these fds are never dup'ed); events already fetched in
   // this turn still find this object, in state Ended, because deletion is deferred.
   if (client_) {
-    if (outcome == Outcome::Aborted) set_abortive_close(client_.get());
+    if (outcome == Outcome::Aborted) net::set_abortive_close(client_.get());
     client_.reset();
   }
   if (upstream_) {
-    if (outcome == Outcome::Aborted) set_abortive_close(upstream_.get());
+    if (outcome == Outcome::Aborted) net::set_abortive_close(upstream_.get());
     upstream_.reset();
   }
   worker_.pipes().release(upstream_bound_.pipe, upstream_bound_.buffered == 0);

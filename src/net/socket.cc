@@ -31,6 +31,11 @@ int socket_error(int fd) {
   return error;
 }
 
+void set_abortive_close(int fd) {
+  linger option{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, sizeof option);
+}
+
 UniqueFd bind_listener(const Address& address, int backlog, std::string* error) {
   UniqueFd fd(::socket(address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP));
   auto fail = [&](const char* what) {

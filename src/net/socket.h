@@ -53,6 +53,10 @@ ConnectStart start_connect(int fd, const Address& to);
 /// The pending error of a socket (SO_ERROR), 0 if none.
 int socket_error(int fd);
 
+/// Makes the next close() of `fd` send RST instead of FIN (SO_LINGER 0), so that the peer learns
+/// the other side failed rather than mistaking a cut stream for a complete one.
+void set_abortive_close(int fd);
+
 /// Binds a listening socket to `address` with SO_REUSEADDR and SO_REUSEPORT (so that each worker
 /// can own a socket on the same port) and listens. Returns an invalid fd with `error` set.
 UniqueFd bind_listener(const Address& address, int backlog, std::string* error);

@@ -1,0 +1,383 @@
+// HttpSession, continued: the response side (parse, rewrite, stream back), the end of an exchange,
+// the tunnel after a 101, and the ways a session ends. The request side is in http_session.cc.
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "balance/sticky_cookie.h"
+#include "core/log.h"
+#include "http/error_response.h"
+#include "http/forwarding.h"
+#include "http/http_context.h"
+#include "http/http_session.h"
+#include "http/response_parser.h"
+#include "http/session_events.h"
+#include "runtime/listener_state.h"
+#include "runtime/worker.h"
+
+namespace fulcrum::http {
+
+// --------------------------------------------------------------------------------- response side
+
+bool HttpSession::pump_response() {
+  if (!upstream_ || phase_ != Phase::Exchange) return false;
+  bool progress = false;
+  std::size_t sent = 0;
+  for (;;) {
+    if (!response_head_done_) {
+      auto& buffer = upstream_->buffer();
+      const bool had_bytes = !buffer.empty();
+      if (!had_bytes || own_response_parser_) {
+        const Io io = read_upstream();
+        if (io == Io::Progress) {
+          progress = true;
+        } else if (io == Io::Eof || io == Io::Error) {
+          if (buffer.empty()) {
+            upstream_failed(io == Io::Eof ? "closed before responding" : "reset before responding", 502);
+          } else {
+            answer_error(502, "truncated response head");
+          }
+          return true;
+        } else if (!had_bytes) {
+          return progress;
+        } else if (!progress) {
+          return false;
+        }
+      }
+      ResponseParser* parser = own_response_parser_.get();
+      if (!parser) {
+        parser = &context_.response_parser();
+        parser->reset(method_);
+      }
+      const ParseResult result = parser->parse(buffer.view());
+      if (result.status == ParseStatus::NeedMore) {
+        if (!own_response_parser_) {
+          own_response_parser_ = std::make_unique<ResponseParser>(context_.shared().response_limits(), method_);
+          own_response_parser_->parse(buffer.view());
+        }
+        continue;
+      }
+      if (result.status == ParseStatus::Error) {
+        log::warn("invalid backend response", {{"backend", upstream_->backend().address_text()},
+                                               {"reason", result.error.reason}});
+        answer_error(502, result.error.reason);
+        return true;
+      }
+      const bool continue_session = on_response_head(parser->head(), result.head_length);
+      own_response_parser_.reset();
+      if (!continue_session) return true;
+      progress = true;
+      continue;
+    }
+
+    // The body: bytes straight from the upstream buffer, behind the head in the same syscall.
+    auto& buffer = upstream_->buffer();
+    if (response_body_pending_ == 0 && !response_done_) {
+      const BodyProgress body = response_body_.advance(buffer.view());
+      if (body.error) {
+        log::warn("invalid backend response body", {{"backend", upstream_->backend().address_text()},
+                                                    {"reason", body.error.reason}});
+        finish(Ending::Abort);
+        return true;
+      }
+      response_body_pending_ = body.consumed;
+      if (response_body_.complete()) response_received();
+    }
+    if (!client_out_.empty() || response_body_pending_ > 0) {
+      const std::string_view head = client_out_.view();
+      const Io io = send_parts(client_.get(), client_writable_, client_activity_, head,
+                               {buffer.data(), response_body_pending_}, sent);
+      if (io == Io::Blocked) return progress;
+      if (io == Io::Error) {
+        finish(Ending::Abort);
+        return true;
+      }
+      const std::size_t head_part = std::min(sent, head.size());
+      client_out_.consume(head_part);
+      buffer.consume(sent - head_part);
+      response_body_pending_ -= sent - head_part;
+      progress = true;
+      continue;
+    }
+    if (response_done_) return progress;
+    const Io io = read_upstream();
+    if (io == Io::Blocked) return progress;
+    if (io == Io::Eof && response_until_close_) {
+      response_received();
+      close_after_response_ = true;
+      return true;
+    }
+    if (io != Io::Progress) {
+      // Cut in the middle of a delimited body: the client must not take it for a whole response.
+      log::warn("backend response truncated", {{"backend", upstream_->backend().address_text()}});
+      finish(Ending::Abort);
+      return true;
+    }
+    progress = true;
+  }
+}
+
+bool HttpSession::on_response_head(const ResponseHead& head, std::size_t head_length) {
+  auto& buffer = upstream_->buffer();
+  if (head.interim) {
+    // 100 Continue and friends: pass them to an HTTP/1.1 client as they are; wait for the final head.
+    if (client_version_ == HttpVersion::Http11) {
+      context_.buffers().attach(client_out_);
+      if (head_length <= client_out_.tail_room()) {
+        std::memcpy(client_out_.tail(), buffer.data(), head_length);
+        client_out_.produced(head_length);
+      }
+    }
+    buffer.consume(head_length);
+    return true;
+  }
+    const auto now = context_.loop().now();
+  upstream_->backend().record_response_time(now - request_sent_at_, now);
+  // Passive health: an answer is a success, unless it is a 5xx and the pool counts those.
+  if (head.status_code >= 500 && counts_5xx()) {
+    upstream_->backend().record_failure();
+  } else {
+    upstream_->backend().record_success();
+  }
+
+  if (head.switching_protocols && !upgrade_requested_) {
+    answer_error(502, "unrequested protocol switch");
+    return false;
+  }
+  const bool tunnel = head.switching_protocols;
+  count_response(head.status_code, /*from_backend=*/true);
+  if (exchange_record_) exchange_record_->status = head.status_code;
+  if (worker_.events().wants(Event::Response)) {
+    emit_response(worker_.events(), head.status_code, upstream_->backend().address_text(), now - exchange_started_,
+                  exchange_record_ ? std::string_view(exchange_record_->request_id) : std::string_view());
+  }
+  set_sticky_cookie(upstream_->backend());
+  close_after_response_ = close_after_response_ || !client_keep_alive_ || client_eof_ ||
+                          head.framing.kind == BodyKind::UntilClose || worker_.draining();
+  std::string& head_out = context_.scratch();
+  head_out.clear();
+  ResponseForwarding forwarding;
+  forwarding.client_version = client_version_;
+  forwarding.close = close_after_response_ && !tunnel;
+  forwarding.set_cookie = set_cookie_;
+  write_response_head(head_out, head, forwarding);
+  context_.buffers().attach(client_out_);
+  client_out_.compact();
+  if (head_out.size() > client_out_.tail_room()) {
+    answer_error(502, "response head too large once forwarded");
+    return false;
+  }
+  std::memcpy(client_out_.tail(), head_out.data(), head_out.size());
+  client_out_.produced(head_out.size());
+  response_started_ = true;
+  response_head_done_ = true;
+  upstream_reusable_ = head.keep_alive && head.framing.kind != BodyKind::UntilClose && !tunnel;
+  buffer.consume(head_length);
+  if (tunnel) {
+    start_tunnel();
+    return false;
+  }
+  response_body_ = BodyTracker(head.framing);
+  response_until_close_ = head.framing.kind == BodyKind::UntilClose;
+  if (response_body_.complete()) response_received();
+  return true;
+}
+
+void HttpSession::response_received() {
+  if (!response_done_ && backend_stats_) backend_stats_->latency.observe(context_.loop().now() - exchange_started_);
+  response_done_ = true;
+  // The backend is done with this request now, before its last bytes reach the client: a client
+  // that sends its next request at once (maybe to another worker) must find the count already down.
+  if (backend_counted_ && upstream_) {
+    upstream_->backend().add_active(-1);
+    backend_counted_ = false;
+  }
+}
+
+bool HttpSession::flush_client() {
+  bool progress = false;
+  std::size_t sent = 0;
+  while (!client_out_.empty()) {
+    const Io io = send_client(client_out_.data(), client_out_.size(), sent);
+    if (io == Io::Blocked) break;
+    if (io == Io::Error) {
+      finish(Ending::Abort);
+      return true;
+    }
+    client_out_.consume(sent);
+    progress = true;
+  }
+  if (client_out_.empty()) context_.buffers().detach(client_out_);
+  return progress;
+}
+
+void HttpSession::release_upstream(bool reusable) {
+  if (backend_counted_ && upstream_) {
+    upstream_->backend().add_active(-1);
+  }
+  backend_counted_ = false;
+  if (!upstream_) return;
+  upstream_->set_owner(nullptr);
+  if (reusable && upstream_->buffer().empty() && !upstream_eof_) {
+    const PoolConfig& pool = selector_->snapshot().config;
+    context_.connections().put(std::move(upstream_), pool.max_idle, pool.idle_timeout);
+  }
+  upstream_.reset();  // closing the fd also ends its epoll registration
+}
+
+void HttpSession::log_access() {
+  exchange_record_->bytes_in += request_body_sent_;
+  log_exchange(*worker_.access_log(), worker_.index(), *exchange_record_, client_address_.to_string(), listener_,
+               context_.loop().now());
+  exchange_record_.reset();
+}
+
+void HttpSession::finish_exchange() {
+  if (exchange_record_) log_access();
+  release_upstream(upstream_reusable_ && request_done_);
+  request_done_ = true;
+  route_stats_ = pool_stats_ = nullptr;
+  backend_stats_ = nullptr;
+  // Between requests a session holds no buffer (client_in_ keeps one only for pipelined bytes).
+  context_.buffers().detach(request_out_, /*force=*/true);
+  context_.buffers().detach(client_out_);
+  if (close_after_response_) {
+    phase_ = Phase::Closing;
+    return;
+  }
+  ++requests_served_;
+  phase_ = Phase::Request;
+  request_started_ = context_.loop().now();
+  if (client_in_.empty()) context_.buffers().detach(client_in_);
+}
+
+// ------------------------------------------------------------------------------ tunnel and ends
+
+void HttpSession::start_tunnel() {
+  phase_ = Phase::Tunnel;
+  context_.buffers().detach(request_out_, /*force=*/true);
+  log::debug("tunnel", {{"listener", context_.config().name}, {"client", client_address_.to_string()}});
+}
+
+bool HttpSession::pump_tunnel() {
+  bool progress = flush_client();
+  if (phase_ != Phase::Tunnel || !client_out_.empty()) return progress;
+  std::size_t sent = 0;
+  // client → backend
+  for (;;) {
+    if (!client_in_.empty()) {
+      const Io io = send_upstream(client_in_.data(), client_in_.size(), sent);
+      if (io == Io::Error) return finish(Ending::Abort), true;
+      if (io == Io::Blocked) break;
+      client_in_.consume(sent);
+      progress = true;
+      continue;
+    }
+    const Io io = read_client();
+    if (io == Io::Progress) {
+      progress = true;
+      continue;
+    }
+    if (io == Io::Eof && !upstream_eof_sent_) {
+      shutdown(upstream_->fd(), SHUT_WR);
+      upstream_eof_sent_ = true;
+      progress = true;
+    }
+    if (io == Io::Error) return finish(Ending::Abort), true;
+    break;
+  }
+  // backend → client
+  auto& buffer = upstream_->buffer();
+  for (;;) {
+    if (!buffer.empty()) {
+      const Io io = send_client(buffer.data(), buffer.size(), sent);
+      if (io == Io::Error) return finish(Ending::Abort), true;
+      if (io == Io::Blocked) break;
+      buffer.consume(sent);
+      progress = true;
+      continue;
+    }
+    const Io io = read_upstream();
+    if (io == Io::Progress) {
+      progress = true;
+      continue;
+    }
+    if (io == Io::Eof && !client_eof_sent_) {
+      shutdown(client_.get(), SHUT_WR);
+      client_eof_sent_ = true;
+      progress = true;
+    }
+    if (io == Io::Error) return finish(Ending::Abort), true;
+    break;
+  }
+  if (upstream_eof_sent_ && client_eof_sent_) {
+    finish(Ending::Graceful);
+    return true;
+  }
+  return progress;
+}
+
+void HttpSession::answer_error(int status, std::string_view reason) {
+  if (response_started_) {
+    finish(Ending::Abort);  // part of a response went out: only a cut connection tells the truth
+    return;
+  }
+  release_upstream(false);
+  count_response(status, /*from_backend=*/false);
+  if (exchange_record_) exchange_record_->status = status;
+  if (worker_.events().wants(Event::Response)) {
+    emit_response(worker_.events(), status, {}, context_.loop().now() - exchange_started_,
+                  exchange_record_ ? std::string_view(exchange_record_->request_id) : std::string_view());
+  }
+  log::debug("answering", {{"status", status}, {"reason", reason}});
+  const std::string_view response = status == 503 ? context_.shared().unavailable_response() : error_response(status);
+  context_.buffers().attach(client_out_);
+  client_out_.compact();
+  const std::size_t n = std::min(response.size(), client_out_.tail_room());
+  std::memcpy(client_out_.tail(), response.data(), n);
+  client_out_.produced(n);
+  response_started_ = true;
+  close_after_response_ = true;
+  phase_ = Phase::Closing;
+}
+
+bool HttpSession::linger() {
+  // Our last bytes are out. Closing now with unread request bytes would send RST and could destroy
+  // them in flight; half-close, then read and drop until the client's FIN (NGINX's lingering close).
+  if (!lingering_) {
+    lingering_ = true;
+    shutdown(client_.get(), SHUT_WR);
+    client_activity_ = context_.loop().now();
+  }
+  for (;;) {
+    if (client_eof_) {
+      finish(Ending::Graceful);
+      return true;
+    }
+    client_in_.consume(client_in_.size());
+    const Io io = read_client();
+    if (io == Io::Progress) continue;
+    if (io == Io::Blocked) return false;
+    finish(Ending::Graceful);
+    return true;
+  }
+}
+
+void HttpSession::finish(Ending ending) {
+  if (phase_ == Phase::Ended) return;
+  phase_ = Phase::Ended;
+  context_.loop().timers().cancel(timer_);
+  release_upstream(false);
+  if (client_) {
+    if (ending == Ending::Abort) net::set_abortive_close(client_.get());
+    client_.reset();  // close() also ends its epoll registration
+  }
+  context_.buffers().detach(client_in_, true);
+  context_.buffers().detach(client_out_, true);
+  context_.buffers().detach(request_out_, true);
+  if (exchange_record_) log_access();
+  worker_.session_ended(*this, listener_);
+}
+
+}  // namespace fulcrum::http
