@@ -9,11 +9,10 @@ namespace fulcrum::admin {
 namespace {
 
 std::string backend_state(const upstream::PoolSnapshot& snapshot, std::size_t index, core::TimePoint now) {
-  // The health monitor publishes `up` (0: unhealthy or ejected); before its first publication a
-  // checked pool's backends are not known yet.
+  // The health monitor publishes `up` (0: unhealthy or ejected); an empty `up` means every
+  // backend is up (upstream/pool.h), which is also how a checked pool starts.
   if (index < snapshot.up.size() && snapshot.up[index] == 0) return "unhealthy";
   if (snapshot.backends[index]->deactivated(now)) return "deactivated";
-  if (snapshot.config.health && snapshot.up.empty()) return "unknown";
   return "healthy";
 }
 
