@@ -62,7 +62,8 @@ HealthMonitor::HealthMonitor(core::EventLoop& loop, const std::vector<std::uniqu
       pools_(pools),
       events_(events),
       options_(options),
-      random_(options.seed),
+      random_(options.seed != 0 ? options.seed
+                                : static_cast<std::uint64_t>(core::Clock::now().time_since_epoch().count())),
       tick_timer_([this] { tick(); }) {}
 
 HealthMonitor::~HealthMonitor() = default;

@@ -41,8 +41,9 @@ namespace fulcrum::health {
 class HealthMonitor {
  public:
   struct Options {
-    /// Seeds the probe jitter.
-    std::uint64_t seed = 0x5eed;
+    /// Seeds the probe jitter; 0 picks a seed from the clock, so that balancers started
+    /// together do not probe in lockstep. Tests pass a fixed one.
+    std::uint64_t seed = 0;
     /// How often passive counters are read and slow-start weights refreshed.
     core::Milliseconds tick{100};
   };
