@@ -252,7 +252,7 @@ TEST(HttpForwarding, BackendSeesForwardedFieldsAndNoHopByHopFields) {
 }
 
 TEST(HttpForwarding, NginxSeesTheForwardedFields) {
-  if (!Nginx::available()) GTEST_SKIP() << "nginx is not installed (scripts/install-deps.sh)";
+  ASSERT_TRUE(Nginx::available()) << "nginx is not installed (scripts/install-deps.sh)";
   Nginx nginx;
   ASSERT_TRUE(nginx.running());
   FulcrumProcess fulcrum(http_config({.backends = {nginx.address()}}));

@@ -36,7 +36,7 @@ std::string url(const std::string& address, const std::string& path) { return "h
 std::string curl_binary() { return "/usr/bin/curl"; }
 
 TEST(HttpTransfer, Uploads100MiBChunkedWithCurl) {
-  if (!executable_exists(curl_binary())) GTEST_SKIP() << "curl is not installed (scripts/install-deps.sh)";
+  ASSERT_TRUE(executable_exists(curl_binary())) << "curl is not installed (scripts/install-deps.sh)";
   HttpBackend backend("b1");
   FulcrumProcess fulcrum(http_config({.backends = {backend.address()}}));
   PatternFile file(kBig);
@@ -92,7 +92,7 @@ TEST(HttpTransfer, Downloads100MiBChunkedAndWithContentLength) {
 }
 
 TEST(HttpTransfer, Downloads100MiBFromBackendWithCurl) {
-  if (!executable_exists(curl_binary())) GTEST_SKIP() << "curl is not installed";
+  ASSERT_TRUE(executable_exists(curl_binary())) << "curl is not installed";
   HttpBackend backend("b1");
   FulcrumProcess fulcrum(http_config({.backends = {backend.address()}}));
   Checksum checksum;
@@ -105,7 +105,7 @@ TEST(HttpTransfer, Downloads100MiBFromBackendWithCurl) {
 }
 
 TEST(HttpTransfer, Downloads100MiBFromNginx) {
-  if (!Nginx::available() || !executable_exists(curl_binary())) GTEST_SKIP() << "nginx or curl is not installed";
+  ASSERT_TRUE(Nginx::available() && executable_exists(curl_binary())) << "nginx or curl is not installed";
   Nginx nginx(kBig);
   ASSERT_TRUE(nginx.running());
   FulcrumProcess fulcrum(http_config({.backends = {nginx.address()}}));
@@ -133,7 +133,7 @@ TEST(HttpTransfer, Downloads100MiBFromNginx) {
 }
 
 TEST(HttpTransfer, ExpectContinueWithCurlForALargePost) {
-  if (!executable_exists(curl_binary())) GTEST_SKIP() << "curl is not installed";
+  ASSERT_TRUE(executable_exists(curl_binary())) << "curl is not installed";
   HttpBackend backend("b1");
   FulcrumProcess fulcrum(http_config({.backends = {backend.address()}}));
   constexpr std::size_t kSize = 10u << 20;
