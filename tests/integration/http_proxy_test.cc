@@ -2,7 +2,6 @@
 // route table, and the head the backend receives (forwarded fields, hop-by-hop removal, HTTP/1.0).
 #include <gtest/gtest.h>
 
-#include <regex>
 
 #include "http_test_config.h"
 #include "support/fulcrum_process.h"
@@ -12,6 +11,13 @@
 
 namespace fulcrum::test {
 namespace {
+
+// 32 lowercase hex digits (checked by hand: std::regex trips GCC 12's maybe-uninitialized warning
+// in the sanitizer build).
+bool is_request_id(const std::string& text) {
+  return text.size() == 32 &&
+         text.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
 
 TEST(HttpKeepAlive, TwoHundredRequestsOnOneClientConnectionReuseOneBackendConnection) {
   HttpBackend backend("b1");
@@ -234,7 +240,7 @@ TEST(HttpForwarding, BackendSeesForwardedFieldsAndNoHopByHopFields) {
   EXPECT_EQ(head_fields(head, "Host"), std::vector<std::string>{"www.example.com"});
   const auto ids = head_fields(head, "X-Request-Id");
   ASSERT_EQ(ids.size(), 1u);
-  EXPECT_TRUE(std::regex_match(ids[0], std::regex("[0-9a-f]{32}"))) << ids[0];
+  EXPECT_TRUE(is_request_id(ids[0])) << ids[0];
   for (const char* hop : {"Connection", "Foo", "Keep-Alive", "TE", "Proxy-Connection", "Upgrade"}) {
     EXPECT_TRUE(head_fields(head, hop).empty()) << hop << " was forwarded:\n" << head;
   }
@@ -266,7 +272,11 @@ TEST(HttpForwarding, NginxSeesTheForwardedFields) {
   EXPECT_NE(r->body.find("xfp=http\n"), std::string::npos) << r->body;
   EXPECT_NE(r->body.find("xfh=shop.example.com\n"), std::string::npos) << r->body;
   EXPECT_NE(r->body.find("forwarded=for=127.0.0.1;host=shop.example.com;proto=http\n"), std::string::npos) << r->body;
-  EXPECT_TRUE(std::regex_search(r->body, std::regex("request-id=[0-9a-f]{32}\n"))) << r->body;
+  {
+    const auto at = r->body.find("request-id=");
+    ASSERT_NE(at, std::string::npos) << r->body;
+    EXPECT_TRUE(is_request_id(r->body.substr(at + 11, 32)) && r->body.substr(at + 43, 1) == "\n") << r->body;
+  }
   EXPECT_NE(r->body.find("foo=\n"), std::string::npos) << "Foo nominated by Connection reached nginx:\n" << r->body;
   EXPECT_NE(r->body.find("te=\n"), std::string::npos) << r->body;
   EXPECT_NE(r->body.find("connection=\n"), std::string::npos) << r->body;
