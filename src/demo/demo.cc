@@ -86,7 +86,17 @@ int run_demo(const DemoOptions& options) {
   pool.connect_timeout = std::chrono::seconds(1);
   pool.deactivate_for = std::chrono::seconds(10);
   for (const auto& backend : backends) pool.backends.push_back({backend.address, 1});
+  HealthCheckConfig health;
+  health.kind = HealthCheckConfig::Kind::Http;
+  health.http_path = "/";
+  health.interval = std::chrono::seconds(1);
+  health.timeout = std::chrono::milliseconds(500);
+  health.rise = 2;
+  health.fall = 2;
+  pool.health = health;
   config.pools.push_back(pool);
+  const std::string admin_listen = host + ":" + std::to_string(http_address->port() + 10);
+  config.admin = AdminConfig{admin_listen, ""};
 
   std::printf("Fulcrum %s demo: HTTP on %s and TCP on %s, %s over %u demo backends it started:\n", version(),
               options.listen.c_str(), tcp_listen.c_str(), options.strategy.c_str(), options.backends);
@@ -100,8 +110,11 @@ int run_demo(const DemoOptions& options) {
       "  nc %2$s %3$u                           # raw TCP: type lines, a backend echoes them\n"
       "  kill %4$d                               # stop backend-1: clients never see it fail\n"
       "  wrk -c50 -d5s http://%1$s/            # load\n"
+      "  open http://%5$s/                     # the live dashboard (health checked every second)\n"
+      "  curl -s http://%5$s/metrics            # Prometheus metrics\n"
       "Ctrl-C stops the demo.\n\n",
-      options.listen.c_str(), host.c_str(), static_cast<unsigned>(http_address->port() + 1), backends.front().pid);
+      options.listen.c_str(), host.c_str(), static_cast<unsigned>(http_address->port() + 1), backends.front().pid,
+      admin_listen.c_str());
   std::fflush(stdout);
 
   Balancer balancer(config);
