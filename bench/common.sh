@@ -83,3 +83,35 @@ NGX
   start_bg "$name" "$BACKEND_CPUS" nginx -c "$dir/nginx.conf" -p "$dir"
   wait_port "$port"
 }
+
+# nginx_proxy_config DIR PORT WORKERS CONNECTIONS [EXTRA_MAIN] [EXTRA_HTTP] : writes DIR/nginx.conf, NGINX
+# as a keep-alive reverse proxy on 127.0.0.1:PORT over ${BACKENDS[@]} (upstream keepalive 64,
+# HTTP/1.1, Connection cleared), the way bench/http.sh and bench/idle_memory.sh compare it.
+nginx_proxy_config() {
+  local dir=$1 port=$2 workers=$3 connections=$4 extra_main=${5:-} extra_http=${6:-} servers="" b
+  for b in "${BACKENDS[@]}"; do servers+="server $b; "; done
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<NGX
+worker_processes $workers;
+$extra_main
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections $connections; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  $extra_http
+  client_body_temp_path $dir; proxy_temp_path $dir; fastcgi_temp_path $dir; uwsgi_temp_path $dir; scgi_temp_path $dir;
+  upstream web {
+    $servers
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:$port;
+    location / { proxy_pass http://web; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+NGX
+}

@@ -58,29 +58,7 @@ backend web
     server b3 ${BACKENDS[2]}
 CFG
 
-mkdir -p "$BENCH_TMP/nginx-proxy"
-cat >"$BENCH_TMP/nginx-proxy/nginx.conf" <<NGX
-worker_processes $THREADS;
-daemon off;
-pid $BENCH_TMP/nginx-proxy/nginx.pid;
-error_log $BENCH_TMP/nginx-proxy/error.log warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path $BENCH_TMP/nginx-proxy; proxy_temp_path $BENCH_TMP/nginx-proxy;
-  fastcgi_temp_path $BENCH_TMP/nginx-proxy; uwsgi_temp_path $BENCH_TMP/nginx-proxy; scgi_temp_path $BENCH_TMP/nginx-proxy;
-  upstream web {
-    server ${BACKENDS[0]}; server ${BACKENDS[1]}; server ${BACKENDS[2]};
-    keepalive 64;
-    keepalive_requests 1000000;
-  }
-  server {
-    listen 127.0.0.1:$P_NGX;
-    location / { proxy_pass http://web; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-NGX
+nginx_proxy_config "$BENCH_TMP/nginx-proxy" "$P_NGX" "$THREADS" 8192
 
 cat >"$BENCH_TMP/fulcrum.yaml" <<CFG
 workers: $THREADS
