@@ -21,6 +21,7 @@ json backend_json(const BackendStats& b) {
         {"4xx", b.traffic.responses[3]},
         {"5xx", b.traffic.responses[4]}}},
       {"connect_errors", b.traffic.connect_errors},
+      {"ejections", b.ejections},
       {"bytes_in", b.traffic.bytes_in},
       {"bytes_out", b.traffic.bytes_out},
       {"rps", b.rps},

@@ -6,15 +6,20 @@
 
 namespace fulcrum::admin {
 
-namespace {
-
 std::string backend_state(const upstream::PoolSnapshot& snapshot, std::size_t index, core::TimePoint now) {
-  // The health monitor publishes `up` (0: unhealthy or ejected); an empty `up` means every
-  // backend is up (upstream/pool.h), which is also how a checked pool starts.
-  if (index < snapshot.up.size() && snapshot.up[index] == 0) return "unhealthy";
+  // The health monitor publishes `up` (0: unhealthy or ejected) and why (down_reasons); an empty
+  // `up` means every backend is up (upstream/pool.h), which is also how a checked pool starts.
+  if (index < snapshot.up.size() && snapshot.up[index] == 0) {
+    const std::uint8_t reasons = index < snapshot.down_reasons.size() ? snapshot.down_reasons[index] : 0;
+    // Down for both reasons: `unhealthy`, since failing checks keep it out after the ejection ends.
+    if ((reasons & upstream::kDownEjected) != 0 && (reasons & upstream::kDownUnhealthy) == 0) return "ejected";
+    return "unhealthy";
+  }
   if (snapshot.backends[index]->deactivated(now)) return "deactivated";
   return "healthy";
 }
+
+namespace {
 
 double effective_weight(const upstream::PoolSnapshot& snapshot, std::size_t index) {
   // effective_weights are scaled by 100 (health/slow_start.h).
@@ -23,8 +28,6 @@ double effective_weight(const upstream::PoolSnapshot& snapshot, std::size_t inde
 }
 
 bool pool_panic(const upstream::PoolSnapshot& snapshot) { return snapshot.panic; }
-
-std::uint64_t backend_ejections(const upstream::Backend&) { return 0; }
 
 }  // namespace
 
@@ -79,7 +82,7 @@ StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePo
       entry.effective_weight = effective_weight(*snapshot, b);
       entry.state = backend_state(*snapshot, b, now);
       entry.active = backend.active();
-      entry.ejections = backend_ejections(backend);
+      entry.ejections = backend.ejections();
       for (const auto& worker : context.workers) {
         if (const auto* counters = worker->metrics().find_backend(backend.id())) {
           entry.traffic.add(counters->traffic);

@@ -17,6 +17,9 @@
 namespace fulcrum::runtime {
 struct RuntimeContext;
 }
+namespace fulcrum::upstream {
+struct PoolSnapshot;
+}
 
 namespace fulcrum::admin {
 
@@ -42,9 +45,10 @@ struct BackendStats {
   std::uint32_t weight = 0;
   /// The weight in use now (slow start ramps it up to `weight`).
   double effective_weight = 0;
-  /// `healthy`, `unhealthy`, `ejected`, `deactivated` or `unknown`.
+  /// `healthy`, `unhealthy`, `ejected`, `deactivated` or `unknown` (see backend_state()).
   std::string state;
   std::int64_t active = 0;
+  /// Times outlier detection ejected it since the start (monotonic: upstream::Backend::ejections).
   std::uint64_t ejections = 0;
   metrics::TrafficTotals traffic;
   metrics::HistogramSnapshot latency;
@@ -80,6 +84,11 @@ struct StatsSnapshot {
 };
 
 class RecentStats;
+
+/// What the API calls backend `index` of `snapshot` at `now`: `unhealthy` (its checks fail, ejected
+/// or not), `ejected` (outlier detection alone took it out), `deactivated` (a connect failed within
+/// deactivate_for) or `healthy`. Pure.
+std::string backend_state(const upstream::PoolSnapshot& snapshot, std::size_t index, core::TimePoint now);
 
 /// Reads every counter of a running balancer (control thread); rps and quantiles are left at 0
 /// (see RecentStats::fill).

@@ -223,6 +223,7 @@ void HealthMonitor::detect_outliers(PoolHealth& state, core::TimePoint now) {
     const std::uint64_t failures = backend.consecutive_failures();
     if (failures == 0 || !detector.observe(i, failures, now)) continue;
     backend.reset_failures();
+    backend.count_ejection();
     state.backends[i]->back_since.reset();
     ejected.emplace_back(i, failures);
   }
@@ -245,6 +246,7 @@ void HealthMonitor::detect_outliers(PoolHealth& state, core::TimePoint now) {
 void HealthMonitor::publish_if_changed(PoolHealth& state, core::TimePoint now) {
   const std::size_t count = state.backends.size();
   std::vector<std::uint8_t> up(count, 1);
+  std::vector<std::uint8_t> down_reasons(count, 0);
   bool all_up = true;
   bool any_up = false;
   std::vector<double> factors(count, 1.0);
@@ -253,6 +255,8 @@ void HealthMonitor::publish_if_changed(PoolHealth& state, core::TimePoint now) {
     BackendHealth& backend = *state.backends[i];
     const bool is_ejected = state.outlier && state.outlier->ejected(i);
     up[i] = backend.rise_fall.up() && !is_ejected;
+    down_reasons[i] = static_cast<std::uint8_t>((backend.rise_fall.up() ? 0 : upstream::kDownUnhealthy) |
+                                                (is_ejected ? upstream::kDownEjected : 0));
     all_up = all_up && up[i];
     any_up = any_up || up[i];
     if (backend.back_since) {
@@ -264,7 +268,10 @@ void HealthMonitor::publish_if_changed(PoolHealth& state, core::TimePoint now) {
       }
     }
   }
-  if (all_up) up.clear();
+  if (all_up) {
+    up.clear();
+    down_reasons.clear();
+  }
   std::vector<std::uint32_t> weights;
   if (ramping) {
     weights.resize(count);
@@ -275,9 +282,13 @@ void HealthMonitor::publish_if_changed(PoolHealth& state, core::TimePoint now) {
   const bool panic = count > 0 && !any_up;
 
   const auto& current = *state.snapshot;
-  if (current.up == up && current.effective_weights == weights && current.panic == panic) return;
+  if (current.up == up && current.down_reasons == down_reasons && current.effective_weights == weights &&
+      current.panic == panic) {
+    return;
+  }
   auto next = std::make_shared<upstream::PoolSnapshot>(current);
   next->up = std::move(up);
+  next->down_reasons = std::move(down_reasons);
   next->effective_weights = std::move(weights);
   next->panic = panic;
   state.pool.publish(next);

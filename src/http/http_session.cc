@@ -188,7 +188,7 @@ void HttpSession::on_timer() {
         finish(Ending::Graceful);  // an idle keep-alive client, or one that never spoke
       } else {
         log::info("request head timeout", {{"listener", context_.config().name}, {"client", client_address_.to_string()}});
-        answer_error(408, "request head not received in time");
+        refuse_request(408, "request head not received in time");
       }
       break;
     case Phase::Connecting:
@@ -354,12 +354,11 @@ bool HttpSession::parse_request() {
       }
       return progress;
     case ParseStatus::Error:
-      listener_stats_->requests.increment();
       log::info("bad request", {{"listener", context_.config().name},
                                 {"client", client_address_.to_string()},
                                 {"status", static_cast<int>(result.error.status)},
                                 {"reason", result.error.reason}});
-      answer_error(result.error.status, result.error.reason);
+      refuse_request(result.error.status, result.error.reason);
       return true;
     case ParseStatus::Complete:
       begin_exchange(parser->head(), result.head_length);

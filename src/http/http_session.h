@@ -109,6 +109,10 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   void start_tunnel();
   bool pump_tunnel();
   void answer_error(int status, std::string_view reason);
+  /// answer_error() for a request refused before its head was complete (malformed, too large, cut
+  /// at header_timeout): no exchange began, so this counts the request and opens one for the
+  /// access log and the request/response events, with what its bytes say. Error path only.
+  void refuse_request(int status, std::string_view reason);
   bool linger();
   void finish(Ending ending);
   /// Writes the exchange's access-log line (exchange_record_ set) and forgets the record.

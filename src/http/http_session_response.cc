@@ -342,6 +342,29 @@ void HttpSession::answer_error(int status, std::string_view reason) {
   phase_ = Phase::Closing;
 }
 
+void HttpSession::refuse_request(int status, std::string_view reason) {
+  listener_stats_->requests.increment();
+  exchange_started_ = request_started_;  // the head's first byte: durations count from there
+  request_body_sent_ = 0;
+  const bool wants_request = worker_.events().wants(Event::Request);
+  if (wants_request || worker_.access_log() != nullptr) {
+    const RefusedRequestLine line = read_refused_request_line(client_in_.view());
+    const RequestId request_id = generate_request_id(context_.random());
+    if (wants_request) {
+      emit_refused_request(worker_.events(), line, client_address_.to_string(), listener_, request_id.view());
+    }
+    if (worker_.access_log() != nullptr) {
+      exchange_record_ = std::make_unique<ExchangeRecord>();
+      exchange_record_->started = exchange_started_;
+      exchange_record_->method = line.method;
+      exchange_record_->path = line.target;
+      exchange_record_->request_id = request_id.view();
+      exchange_record_->bytes_in = client_in_.size();
+    }
+  }
+  answer_error(status, reason);  // logs the line once the answer is out (finish → log_access)
+}
+
 bool HttpSession::linger() {
   // Our last bytes are out. Closing now with unread request bytes would send RST and could destroy
   // them in flight; half-close, then read and drop until the client's FIN (NGINX's lingering close).

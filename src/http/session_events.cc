@@ -1,7 +1,10 @@
 #include "http/session_events.h"
 
+#include <algorithm>
+
 #include "events/json_text.h"
 #include "http/message.h"
+#include "http/syntax.h"
 
 namespace fulcrum::http {
 namespace {
@@ -22,6 +25,35 @@ void emit_request(events::EventBus& bus, const RequestHead& head, std::string_vi
                                .add("method", head.method)
                                .add("path", head.target)
                                .add("host", head.host)
+                               .add("client", client)
+                               .add("listener", listener_label(listener))
+                               .add("request_id", request_id)
+                               .finish());
+}
+
+RefusedRequestLine read_refused_request_line(std::string_view received) {
+  std::size_t at = 0;
+  while (at < received.size() && (received[at] == '\r' || received[at] == '\n')) ++at;
+  RefusedRequestLine line;
+  const std::size_t method_begin = at;
+  const std::size_t method_end = std::min(received.size(), method_begin + kMaxRefusedMethod);
+  while (at < method_end && syntax::is_token_char(received[at])) ++at;
+  // A method is only known once the space after it arrived, and only if nothing else came first.
+  if (at == method_begin || at == received.size() || received[at] != ' ') return line;
+  line.method = received.substr(method_begin, at - method_begin);
+  const std::size_t target_begin = ++at;
+  const std::size_t target_end = std::min(received.size(), target_begin + kMaxRefusedTarget);
+  while (at < target_end && received[at] > 0x20 && received[at] < 0x7f) ++at;
+  line.target = received.substr(target_begin, at - target_begin);
+  return line;
+}
+
+void emit_refused_request(events::EventBus& bus, const RefusedRequestLine& line, std::string_view client,
+                          const runtime::ListenerState& listener, std::string_view request_id) {
+  bus.emit(Event::Request, events::JsonObject()
+                               .add("method", line.method.empty() ? std::string_view("-") : line.method)
+                               .add("path", line.target.empty() ? std::string_view("-") : line.target)
+                               .add("host", "-")
                                .add("client", client)
                                .add("listener", listener_label(listener))
                                .add("request_id", request_id)

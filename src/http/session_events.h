@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -36,6 +37,28 @@ std::string listener_label(const runtime::ListenerState& listener);
 /// `request`: {method, path, host, client, listener, request_id}.
 void emit_request(events::EventBus& bus, const RequestHead& head, std::string_view client,
                   const runtime::ListenerState& listener, std::string_view request_id);
+
+/// What the bytes of a request refused before its head was complete (malformed, too large, cut at
+/// header_timeout) say about it: views into those bytes, empty when they do not say.
+struct RefusedRequestLine {
+  /// The token before the first space of the request line, when it is a method token of at most
+  /// kMaxRefusedMethod bytes.
+  std::string_view method;
+  /// The visible bytes after the method, up to the next space or line end or as far as they
+  /// arrived, at most kMaxRefusedTarget of them.
+  std::string_view target;
+};
+inline constexpr std::size_t kMaxRefusedMethod = 64;
+inline constexpr std::size_t kMaxRefusedTarget = 1024;
+
+/// Reads method and target off `received` (every byte of the request so far; leading empty lines
+/// are skipped as the parser skips them). Only token bytes and visible ASCII pass, so what it
+/// returns is safe to print in a log line. Pure.
+RefusedRequestLine read_refused_request_line(std::string_view received);
+
+/// `request` for a refused request: as emit_request, with `-` for what is unknown (host always).
+void emit_refused_request(events::EventBus& bus, const RefusedRequestLine& line, std::string_view client,
+                          const runtime::ListenerState& listener, std::string_view request_id);
 /// `selecting_server`: {listener, pool, backend, attempt, strategy, client}.
 void emit_selecting_server(events::EventBus& bus, const runtime::ListenerState& listener,
                            std::string_view pool, std::string_view backend, std::uint32_t attempt,

@@ -61,6 +61,12 @@ class alignas(64) Backend {
   void reset_failures() { consecutive_failures_.store(0, std::memory_order_relaxed); }
   std::uint64_t consecutive_failures() const { return consecutive_failures_.load(std::memory_order_relaxed); }
 
+  /// Times outlier detection ejected this backend since the balancer started: a monotonic count for
+  /// metrics (unlike OutlierDetector's multiplier, it never decays and survives new snapshots).
+  /// Counted by the health monitor on the control thread, once per ejection; read by the admin API.
+  void count_ejection() { ejections_.fetch_add(1, std::memory_order_relaxed); }
+  std::uint64_t ejections() const { return ejections_.load(std::memory_order_relaxed); }
+
  private:
   const std::uint64_t id_;
   const std::string address_text_;
@@ -71,6 +77,7 @@ class alignas(64) Backend {
   std::atomic<std::uint64_t> connect_failures_{0};
   std::atomic<std::uint64_t> connections_total_{0};
   std::atomic<std::uint64_t> consecutive_failures_{0};
+  std::atomic<std::uint64_t> ejections_{0};
   balance::LatencyTracker latency_;
 };
 

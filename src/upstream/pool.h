@@ -18,6 +18,12 @@
 
 namespace fulcrum::upstream {
 
+/// Why a backend is down (PoolSnapshot::down_reasons), as bits: both may hold at once.
+enum DownReason : std::uint8_t {
+  kDownUnhealthy = 1,  ///< its active checks failed `fall` times (health::RiseFall)
+  kDownEjected = 2,    ///< outlier detection ejected it (health::OutlierDetector)
+};
+
 /// Everything a worker needs to choose a backend of a pool. Immutable once published.
 struct PoolSnapshot {
   std::string name;
@@ -30,6 +36,9 @@ struct PoolSnapshot {
   /// Health, set by the control thread's health monitor: 0 when backends[i] is unhealthy or
   /// ejected and must get no new connections or requests. Empty: every backend is up.
   std::vector<std::uint8_t> up;
+  /// Why backends[i] is down, as DownReason bits (0 when it is up), for the admin API and metrics
+  /// only: workers read `up` alone, so this costs the data path nothing. Empty: every backend is up.
+  std::vector<std::uint8_t> down_reasons;
   /// The weights strategies are built with while a backend's slow start ramps (every weight of
   /// the pool scaled by 100, see health/slow_start.h). Empty: each backend's configured weight.
   std::vector<std::uint32_t> effective_weights;

@@ -5,7 +5,8 @@
 // rise 1 / fall 1; the admin listener with a bearer token, the page opened as /?token=...
 // Checks: the page loads with no console error, lists both backends as healthy; after one backend
 // is stopped its badge turns unhealthy within two health intervals (+ a margin, below); a
-// screenshot goes to $DASHBOARD_SCREENSHOT (ctest: <build>/dashboard.png).
+// screenshot goes to $DASHBOARD_SCREENSHOT (ctest: <build>/dashboard.png). A second test ejects a
+// backend answering 500 (outlier detection, count_5xx) and checks the page shows it `ejected`.
 //
 //   FULCRUM_BINARY=build/fulcrum node --test tests/browser/dashboard.test.mjs
 //
@@ -47,11 +48,12 @@ async function loadPlaywright() {
   return null;
 }
 
-/// A backend: `/` answers its name, `/health` 200. stop() closes it and every open connection.
-function startBackend(name) {
+/// A backend: `/` answers its name (with `status`, 200 by default), `/health` 200. stop() closes it
+/// and every open connection.
+function startBackend(name, status = 200) {
   const server = http.createServer((req, res) => {
     const body = req.url === '/health' ? 'ok\n' : `hello from ${name}\n`;
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(req.url === '/health' ? 200 : status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   });
   return new Promise((resolve, reject) => {
@@ -131,16 +133,43 @@ async function waitForHttp(url, token, ms) {
   throw new Error(`${url} did not answer 200 within ${ms} ms (${last})`);
 }
 
+/// Chromium with one page; `problems` collects console errors, page errors, failed requests and
+/// HTTP errors the page meets. The browser is closed by `cleanups`.
+async function openBrowserPage(chromium, cleanups) {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 30000,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run'],
+  });
+  cleanups.push(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  page.setDefaultTimeout(10000);
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => {
+    // The event stream is cut when the page closes; anything else failing is a problem.
+    if (!r.url().includes('/api/events')) problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+  });
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  return { page, problems };
+}
+
+/// Runs every cleanup, last first, ignoring failures (they are best effort).
+async function runCleanups(cleanups) {
+  for (const c of cleanups.reverse()) {
+    try { await c(); } catch { /* best effort */ }
+  }
+}
+
 test('dashboard: lists backends, shows one turning unhealthy, no console error', { timeout: 90000 }, async (t) => {
   const { chromium } = await loadPlaywright();
   assert.ok(fs.existsSync(FULCRUM), `fulcrum binary not found at ${FULCRUM} (set FULCRUM_BINARY)`);
 
   const cleanups = [];
-  t.after(async () => {
-    for (const c of cleanups.reverse()) {
-      try { await c(); } catch { /* best effort */ }
-    }
-  });
+  t.after(() => runCleanups(cleanups));
 
   const b1 = await startBackend('backend-1');
   cleanups.push(b1.stop);
@@ -183,24 +212,7 @@ admin:
   })();
   cleanups.push(async () => { traffic = false; await load; });
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run'],
-  });
-  cleanups.push(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.setDefaultTimeout(10000);
-  const problems = [];
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => {
-    // The event stream is cut when the page closes; anything else failing is a problem.
-    if (!r.url().includes('/api/events')) problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
-  });
-  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  const { page, problems } = await openBrowserPage(chromium, cleanups);
 
   try {
     await page.goto(`${admin}/?token=${token}`, { waitUntil: 'load' });
@@ -258,6 +270,98 @@ admin:
     t.diagnostic(`failure screenshot: ${shot}`);
     t.diagnostic(`problems seen by the page: ${JSON.stringify(problems)}`);
     t.diagnostic(`/api/status: ${api}`);
+    t.diagnostic(`fulcrum log:\n${fulcrum.log.slice(-30).join('\n')}`);
+    throw e;
+  }
+});
+
+// Outlier detection in the page: a third backend answers 500 (count_5xx), is ejected, and the page
+// shows it `ejected` in the amber of that state — not `unhealthy` — with its ejection counted, also
+// after the event's override expired and the figures of later polls decide (they said `unhealthy`
+// before /api/pools told ejection apart).
+test('dashboard: shows an ejected backend as ejected, with its ejections', { timeout: 90000 }, async (t) => {
+  const { chromium } = await loadPlaywright();
+  assert.ok(fs.existsSync(FULCRUM), `fulcrum binary not found at ${FULCRUM} (set FULCRUM_BINARY)`);
+  const cleanups = [];
+  t.after(() => runCleanups(cleanups));
+
+  const good1 = await startBackend('good-1');
+  cleanups.push(good1.stop);
+  const good2 = await startBackend('good-2');
+  cleanups.push(good2.stop);
+  const failing = await startBackend('failing', 500);
+  cleanups.push(failing.stop);
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fulcrum-dashboard-'));
+  cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  const token = randomBytes(12).toString('hex');
+  const configPath = path.join(dir, 'fulcrum.yaml');
+  fs.writeFileSync(configPath, `workers: 1
+listeners:
+  - name: web
+    listen: 127.0.0.1:0
+    mode: http
+    pool: web
+pools:
+  web:
+    strategy: round_robin
+    outlier_detection: { consecutive_failures: 3, count_5xx: true, base_ejection: 1m }
+    backends: [${good1.address}, ${good2.address}, ${failing.address}]
+admin:
+  listen: 127.0.0.1:0
+  token: ${token}
+`);
+  const fulcrum = startFulcrum(configPath, 'web');
+  cleanups.push(fulcrum.stop);
+  const { web: webAddress, admin: adminAddress } = await fulcrum.listening;
+  const admin = `http://${adminAddress}`;
+  await waitForHttp(`${admin}/api/status`, token, 10000);
+
+  const { page, problems } = await openBrowserPage(chromium, cleanups);
+  try {
+    await page.goto(`${admin}/?token=${token}`, { waitUntil: 'load' });
+    const badge = (b, state) => `tr[data-backend="${b.address}"] .badge[data-state="${state}"]`;
+    await page.waitForSelector(badge(failing, 'healthy'));
+    await page.waitForSelector('#link[data-state="live"]');
+
+    // Round robin over three: every third request meets the failing backend; 3 of them in a row eject it.
+    for (let i = 0; i < 9; i++) {
+      await fetch(`http://${webAddress}/`, { signal: AbortSignal.timeout(1000) }).then((r) => r.text());
+    }
+    await page.waitForSelector(badge(failing, 'ejected'));
+    // Past the 3 s the `ejected` event holds the badge: now the polled figures alone say it.
+    await sleep(4000);
+    assert.equal(await page.locator(badge(failing, 'ejected')).count(), 1, 'still ejected once the polls decide');
+    assert.equal(await page.locator(`tr[data-backend="${failing.address}"].state-ejected`).count(), 1);
+    for (const b of [good1, good2]) assert.equal(await page.locator(badge(b, 'healthy')).count(), 1);
+    // Its own colour: the amber of --warn, not the red of unhealthy nor the green of healthy.
+    const colours = await page.evaluate((address) => {
+      const root = getComputedStyle(document.documentElement);
+      const probe = document.createElement('span');
+      document.body.append(probe);
+      const resolve = (v) => { probe.style.color = root.getPropertyValue(v).trim(); return getComputedStyle(probe).color; };
+      const out = {
+        ejected: getComputedStyle(document.querySelector(`tr[data-backend="${address}"] .badge`)).color,
+        warn: resolve('--warn'), bad: resolve('--bad'), ok: resolve('--ok'),
+      };
+      probe.remove();
+      return out;
+    }, failing.address);
+    assert.equal(colours.ejected, colours.warn, `ejected badge colour ${colours.ejected}`);
+    assert.notEqual(colours.ejected, colours.bad);
+    assert.notEqual(colours.ejected, colours.ok);
+    const title = await page.locator(badge(failing, 'ejected')).getAttribute('title');
+    assert.match(title, /outlier detection/);
+    assert.match(title, /ejected 1× since start/);
+    await page.waitForSelector(`#events li[data-kind="ejected"] >> text=${failing.address}`);
+    // The 500s passed on to the client before the ejection are HTTP errors of the backend, not the
+    // page's: the page itself met none.
+    assert.deepEqual(problems, [], 'no console errors');
+  } catch (e) {
+    const api = await fetch(`${admin}/api/pools`, { headers: { Authorization: `Bearer ${token}` } })
+      .then((r) => r.text()).catch((err) => err.message);
+    t.diagnostic(`problems seen by the page: ${JSON.stringify(problems)}`);
+    t.diagnostic(`/api/pools: ${api}`);
     t.diagnostic(`fulcrum log:\n${fulcrum.log.slice(-30).join('\n')}`);
     throw e;
   }

@@ -23,7 +23,7 @@ const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; ch
 const started = Date.now() - 3 * 3600e3 - 17 * 60e3;
 const mk = (address, weight = 1, base = 50) => ({
   address, weight, effective_weight: weight, state: 'healthy', active: 0, requests_total: 0,
-  responses: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, connect_errors: 0,
+  responses: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, connect_errors: 0, ejections: 0,
   bytes_in: 0, bytes_out: 0, rps: 0, latency_ms: { p50: null, p99: null }, base,
 });
 const pools = [
@@ -91,7 +91,13 @@ setInterval(() => {
     emit('request', { listener: 'web', method: 'GET', path: '/api/v1/items/' + Math.floor(Math.random() * 1000), client: '203.0.113.' + (i + 7) });
     emit('response', { listener: 'web', pool: p.name, backend: b.address, status: 200, duration_ms: +(Math.random() * 9).toFixed(2) });
   }
-  if (tick % 45 === 30) emit('ejected', { pool: 'web', backend: '10.0.2.23:8080', consecutive_failures: 5, for_seconds: 30 });
+  const outlier = pools[1].backends[2];
+  if (tick % 45 === 30) {
+    outlier.state = 'ejected';
+    outlier.ejections++;
+    emit('ejected', { pool: 'web', backend: outlier.address, failures: 5, ejections: 1, duration_ms: 10000 });
+  }
+  if (tick % 45 === 40) outlier.state = 'healthy';  // the ejection is over (no event for that)
 }, 1000);
 
 const send = (res, code, type, body) => {

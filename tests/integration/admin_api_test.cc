@@ -1,11 +1,16 @@
 // The admin API over a real Balancer (library): /metrics after known traffic, every endpoint's
-// JSON shape, the bearer token, and refusing a non-loopback admin address without one.
+// JSON shape, the bearer token, and refusing a non-loopback admin address without one. Over the
+// real binary: a backend ejected by outlier detection (state `ejected`, its ejection counted) told
+// apart from one failing its health checks (`unhealthy`).
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "fulcrum/balancer.h"
+#include "health_origin.h"
+#include "support/fulcrum_process.h"
 #include "support/http_backend.h"
 #include "support/http_client.h"
 
@@ -172,6 +177,7 @@ TEST(AdminApi, EndpointShapes) {
   EXPECT_EQ(backend["responses"]["2xx"], 3);
   EXPECT_EQ(backend["responses"]["5xx"], 0);
   EXPECT_EQ(backend["connect_errors"], 0);
+  EXPECT_EQ(backend["ejections"], 0);
   EXPECT_GT(backend["bytes_in"].get<int>(), 0);
   EXPECT_GT(backend["bytes_out"].get<int>(), 0);
   EXPECT_GE(backend["rps"].get<double>(), 0);
@@ -260,6 +266,129 @@ TEST(AdminApi, NonLoopbackWithoutTokenIsRefusedAtStart) {
   ASSERT_TRUE(status_page);
   EXPECT_EQ(status_page->status, 200);
   with_token.stop();
+}
+
+/// The backend of `pool` at `address` in /api/pools/{pool}, or null.
+nlohmann::json pool_backend(const std::string& admin, const std::string& pool, const std::string& address) {
+  const auto answer = admin_get(admin, "/api/pools/" + pool);
+  if (!answer || answer->status != 200) return nullptr;
+  const auto pool_json = nlohmann::json::parse(answer->body);
+  for (const auto& backend : pool_json["backends"]) {
+    if (backend["address"] == address) return backend;
+  }
+  return nullptr;
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 5s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return condition();
+}
+
+std::string binary_config(const std::string& pool_extra, const std::vector<std::string>& backends) {
+  std::string yaml =
+      "workers: 2\n"
+      "admin:\n  listen: 127.0.0.1:0\n"
+      "listeners:\n  - name: front\n    listen: 127.0.0.1:0\n    mode: http\n    pool: app\n"
+      "pools:\n  app:\n    strategy: round_robin\n" +
+      pool_extra + "    backends:\n";
+  for (const auto& b : backends) yaml += "      - " + b + "\n";
+  return yaml;
+}
+
+// A backend that closes every connection before answering: each request to it is retried on another
+// backend (the client never sees the failure) and counted as a failure in a row, until outlier
+// detection ejects it. The API, /metrics and traffic must all agree afterwards.
+TEST(AdminBinary, EjectedBackendIsReportedEjectedAndCounted) {
+  HttpBackend a("a"), b("b"), broken("broken");
+  broken.set_behaviour(HttpBackend::Behaviour::CloseBeforeAnswer);
+  FulcrumProcess fulcrum(binary_config("    outlier_detection: { consecutive_failures: 3, base_ejection: 1m }\n",
+                                       {a.address(), b.address(), broken.address()}),
+                         2);
+  const std::string front = fulcrum.address("front");
+  const std::string admin = fulcrum.address("admin");
+  ASSERT_FALSE(admin.empty());
+
+  int errors = 0, sent = 0;
+  auto send_requests = [&](int count) {
+    for (int i = 0; i < count; ++i, ++sent) {
+      auto connection = HttpConnection::connect(front);
+      auto response = connection.get("/r" + std::to_string(sent));
+      if (!response || response->status != 200 || (response->backend() != "a" && response->backend() != "b")) {
+        ++errors;
+      }
+    }
+  };
+  // Three failures in a row reach `broken` within 9 requests (round robin over three, two workers);
+  // the control thread notices within its 100 ms tick.
+  ASSERT_TRUE(eventually([&] {
+    send_requests(3);
+    const auto backend = pool_backend(admin, "app", broken.address());
+    return backend.is_object() && backend["state"] == "ejected";
+  })) << pool_backend(admin, "app", broken.address()).dump();
+  EXPECT_EQ(errors, 0) << "a client saw the broken backend's failures";
+  EXPECT_GE(broken.accepted(), 3u);
+
+  const auto ejected = pool_backend(admin, "app", broken.address());
+  EXPECT_EQ(ejected["ejections"], 1);
+  for (const auto& healthy : {a.address(), b.address()}) {
+    const auto backend = pool_backend(admin, "app", healthy);
+    EXPECT_EQ(backend["state"], "healthy") << backend.dump();
+    EXPECT_EQ(backend["ejections"], 0);
+  }
+  const auto all = admin_get(admin, "/api/pools");
+  ASSERT_TRUE(all);
+  const auto pools = nlohmann::json::parse(all->body);
+  EXPECT_EQ(pools[0]["backends"][2]["state"], "ejected");
+  EXPECT_EQ(pools[0]["panic"], false);
+
+  const auto metrics = admin_get(admin, "/metrics");
+  ASSERT_TRUE(metrics);
+  const std::string lx = "{pool=\"app\",backend=\"" + broken.address() + "\"";
+  const std::string la = "{pool=\"app\",backend=\"" + a.address() + "\"";
+  EXPECT_GE(sample(metrics->body, "fulcrum_backend_ejections_total" + lx + "}"), 1) << metrics->body;
+  EXPECT_EQ(sample(metrics->body, "fulcrum_backend_ejections_total" + la + "}"), 0);
+  EXPECT_EQ(sample(metrics->body, "fulcrum_backend_health_state" + lx + ",state=\"ejected\"}"), 1);
+  EXPECT_EQ(sample(metrics->body, "fulcrum_backend_health_state" + lx + ",state=\"unhealthy\"}"), 0);
+  EXPECT_EQ(sample(metrics->body, "fulcrum_backend_up" + lx + "}"), 0);
+  EXPECT_EQ(sample(metrics->body, "fulcrum_backend_health_state" + la + ",state=\"healthy\"}"), 1);
+
+  // While it is ejected (1 min) traffic flows to the other two, without errors, and never to it.
+  const auto accepted = broken.accepted();
+  const auto before_a = a.requests(), before_b = b.requests();
+  send_requests(20);
+  EXPECT_EQ(errors, 0);
+  EXPECT_EQ(broken.accepted(), accepted);
+  EXPECT_EQ(a.requests() - before_a + b.requests() - before_b, 20u);
+  EXPECT_GT(a.requests(), before_a);
+  EXPECT_GT(b.requests(), before_b);
+}
+
+// The same API for a backend whose health checks fail: `unhealthy`, and no ejection counted.
+TEST(AdminBinary, BackendFailingChecksIsUnhealthyNotEjected) {
+  HealthOrigin a("a"), b("b");
+  b.set_health(503);
+  FulcrumProcess fulcrum(
+      binary_config("    health: { http: { path: /health }, interval: 100ms, timeout: 80ms, rise: 1, fall: 1 }\n"
+                    "    outlier_detection: { consecutive_failures: 3 }\n",
+                    {a.address(), b.address()}),
+      2);
+  const std::string admin = fulcrum.address("admin");
+  ASSERT_TRUE(eventually([&] {
+    const auto backend = pool_backend(admin, "app", b.address());
+    return backend.is_object() && backend["state"] == "unhealthy";
+  })) << pool_backend(admin, "app", b.address()).dump();
+  EXPECT_EQ(pool_backend(admin, "app", b.address())["ejections"], 0);
+  EXPECT_EQ(pool_backend(admin, "app", a.address())["state"], "healthy");
+  const auto metrics = admin_get(admin, "/metrics");
+  ASSERT_TRUE(metrics);
+  const std::string lb = "{pool=\"app\",backend=\"" + b.address() + "\"";
+  EXPECT_EQ(sample(metrics->body, "fulcrum_backend_health_state" + lb + ",state=\"unhealthy\"}"), 1) << metrics->body;
+  EXPECT_EQ(sample(metrics->body, "fulcrum_backend_health_state" + lb + ",state=\"ejected\"}"), 0);
+  EXPECT_EQ(sample(metrics->body, "fulcrum_backend_ejections_total" + lb + "}"), 0);
 }
 
 }  // namespace

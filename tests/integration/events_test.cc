@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -332,6 +334,91 @@ TEST(AccessLog, FormatWithVariables) {
     std::getline(in, text);
   }
   EXPECT_EQ(text, "GET /v 200 " + backend.address() + " $");
+}
+
+// Requests refused before their head was complete (HAProxy's <BADREQ>): a malformed head, bytes
+// that are not HTTP, a slowloris cut at header_timeout. Each gets its access-log line and its
+// request/response events, as far as its bytes tell; normal requests are logged as before.
+TEST(AccessLog, RefusedRequestsGetALineAndTheirEvents) {
+  HttpBackend backend("b1");
+  const std::string dir = std::filesystem::path(write_temp_file("placeholder", "")).parent_path();
+  const std::string access = dir + "/access.jsonl";
+  const std::string events = dir + "/events.jsonl";
+  FulcrumProcess fulcrum("events: { file: " + events + ", per_request: true }\n"
+                         "access_log: { file: " + access + " }\n"
+                         "workers: 2\n"
+                         "listeners:\n"
+                         "  - name: web\n    listen: 127.0.0.1:0\n    mode: http\n    pool: app\n"
+                         "    header_timeout: 500ms\n"
+                         "pools:\n  app:\n    backends: [" + backend.address() + "]\n");
+  auto refused = [&](const std::string& bytes) {
+    Client client = Client::connect(fulcrum.address("web"));
+    EXPECT_TRUE(client.send_all(bytes));
+    bool closed = false;
+    const std::string answer = read_all_until_close(client, 5s, &closed);
+    EXPECT_TRUE(closed);
+    return status_of(answer);
+  };
+  const std::string malformed = "GET /bad?x=1 HTTP/1.1\r\nHost : example.test\r\n\r\n";
+  EXPECT_EQ(refused(malformed), 400);
+  EXPECT_EQ(refused(std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11)), 400);
+  EXPECT_EQ(refused("GET /slow HTTP/1.1\r\nHost: exa"), 408);  // then silence until header_timeout
+  auto connection = HttpConnection::connect(fulcrum.address("web"));
+  auto fine = connection.get("/fine");
+  ASSERT_TRUE(fine);
+  EXPECT_EQ(fine->status, 200);
+
+  const auto lines = wait_for_lines(access, [](const auto& l) { return l.size() == 4; });
+  ASSERT_EQ(lines.size(), 4u);
+  auto line_for = [&](const std::string& path, int status) -> json {
+    for (const auto& line : lines) {
+      if (line["path"] == path && line["status"] == status) return line;
+    }
+    ADD_FAILURE() << "no access-log line for " << path << " " << status;
+    return json::object();
+  };
+  const json bad = line_for("/bad?x=1", 400);
+  EXPECT_EQ(bad["method"], "GET");
+  EXPECT_EQ(bad["backend"], "-");
+  EXPECT_EQ(bad["listener"], "web");
+  EXPECT_EQ(bad["bytes_in"], malformed.size());
+  EXPECT_GT(bad["bytes_out"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(bad["request_id"].get<std::string>().size(), 32u);
+  EXPECT_TRUE(is_event_time(bad["time"].get<std::string>()));
+  const json not_http = line_for("-", 400);
+  EXPECT_EQ(not_http["method"], "-");
+  EXPECT_EQ(not_http["bytes_in"], 11);
+  const json slow = line_for("/slow", 408);
+  EXPECT_EQ(slow["method"], "GET");
+  EXPECT_GE(slow["duration_ms"].get<double>(), 400.0) << "measured from the head's first byte";
+  EXPECT_GT(slow["bytes_out"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(line_for("/fine", 200)["backend"], backend.address());
+  EXPECT_EQ(backend.accepted(), 1u) << "only the good request reached the backend";
+
+  // The events: a request and a response for each, paired by request_id (the access log is on).
+  const auto logged = wait_for_lines(events, [](const auto& l) { return count_events(l, "response") == 4; });
+  EXPECT_EQ(count_events(logged, "request"), 4u);
+  EXPECT_EQ(count_events(logged, "selecting_server"), 1u);
+  std::map<std::string, json> requests_by_id;
+  for (const auto& line : logged) {
+    if (line["event"] == "request") requests_by_id[line["request_id"]] = line;
+  }
+  std::map<int, std::vector<std::string>> paths_by_status;
+  for (const auto& line : logged) {
+    if (line["event"] != "response") continue;
+    const auto request = requests_by_id.find(line.value("request_id", ""));
+    ASSERT_NE(request, requests_by_id.end()) << line.dump();
+    paths_by_status[line["status"]].push_back(request->second["path"]);
+    if (line["status"] != 200) {
+      EXPECT_FALSE(line.contains("backend")) << line.dump();
+      EXPECT_EQ(request->second["host"], "-");
+    }
+  }
+  for (auto& [status, paths] : paths_by_status) std::sort(paths.begin(), paths.end());
+  EXPECT_EQ(paths_by_status, (std::map<int, std::vector<std::string>>{
+                                 {200, {"/fine"}}, {400, {"-", "/bad?x=1"}}, {408, {"/slow"}}}));
+  fulcrum.process().signal(SIGTERM);
+  EXPECT_EQ(fulcrum.process().wait_exit(10s), 0);
 }
 
 }  // namespace

@@ -180,6 +180,9 @@ TEST(HealthMonitor, UnhealthyAfterFallFailuresThenRecoveryAfterRisePasses) {
   EXPECT_EQ(unhealthy->details["pool"], "api");
   ASSERT_TRUE(rig.wait_snapshot([](const upstream::PoolSnapshot& s) { return !s.up.empty() && !s.up[0] && s.up[1]; }));
   EXPECT_FALSE(rig.snapshot()->panic);
+  // Why it is down, for the admin API: its checks, not outlier detection.
+  EXPECT_EQ(rig.snapshot()->down_reasons, (std::vector<std::uint8_t>{upstream::kDownUnhealthy, 0}));
+  EXPECT_EQ(rig.backend(0).ejections(), 0u);
 
   // Healthy answers again: recovery exactly at the second passing check.
   const std::uint64_t checks_before = a.checks();
@@ -189,6 +192,7 @@ TEST(HealthMonitor, UnhealthyAfterFallFailuresThenRecoveryAfterRisePasses) {
   EXPECT_EQ(recovery->checks_at_emit - checks_before, 2u);
   EXPECT_EQ(recovery->details["passes"], 2);
   ASSERT_TRUE(rig.wait_snapshot([](const upstream::PoolSnapshot& s) { return s.up.empty(); }));
+  EXPECT_TRUE(rig.snapshot()->down_reasons.empty());
 
   // In order, for a: healthy, unhealthy, recovery, and nothing else.
   std::vector<Event> order;
@@ -325,6 +329,9 @@ TEST(HealthMonitor, PassiveFailuresEjectThenSlowStartRamps) {
   EXPECT_EQ(ejected->details["duration_ms"], 300);
   EXPECT_EQ(rig.backend(0).consecutive_failures(), 0u);
   EXPECT_FALSE(rig.up(0));
+  // Published as ejected (not unhealthy: it has no checks), and counted on the backend.
+  EXPECT_EQ(rig.snapshot()->down_reasons, (std::vector<std::uint8_t>{upstream::kDownEjected, 0}));
+  EXPECT_EQ(rig.backend(0).ejections(), 1u);
   // The other may not go too: 50% of two is one.
   for (int i = 0; i < 5; ++i) rig.backend(1).record_failure();
   std::this_thread::sleep_for(100ms);
@@ -333,6 +340,8 @@ TEST(HealthMonitor, PassiveFailuresEjectThenSlowStartRamps) {
 
   // Back after 300 ms, ramping: effective weights scaled, the returning one lower.
   ASSERT_TRUE(rig.wait_snapshot([](const upstream::PoolSnapshot& s) { return s.up.empty(); }, 2s));
+  EXPECT_TRUE(rig.snapshot()->down_reasons.empty());
+  EXPECT_EQ(rig.backend(1).ejections(), 0u) << "the budget kept it in";
   ASSERT_TRUE(rig.wait_snapshot([](const upstream::PoolSnapshot& s) { return !s.effective_weights.empty(); }, 1s));
   auto ramping = rig.snapshot();
   EXPECT_LT(ramping->effective_weights[0], ramping->effective_weights[1]);
@@ -346,6 +355,39 @@ TEST(HealthMonitor, PassiveFailuresEjectThenSlowStartRamps) {
   auto second = rig.bus.wait_for([](const Recorded& r) { return r.event == Event::Ejected && r.details["ejections"] == 2; });
   ASSERT_TRUE(second);
   EXPECT_EQ(second->details["duration_ms"], 600);
+  EXPECT_EQ(rig.backend(0).ejections(), 2u);
+}
+
+// The detector's multiplier forgives old ejections; the backend's ejection total (what
+// fulcrum_backend_ejections_total reports) only ever grows.
+TEST(HealthMonitor, EjectionTotalKeepsCountingWhenTheMultiplierDecays) {
+  PoolConfig config;
+  config.name = "api";
+  OutlierDetectionConfig outlier;
+  outlier.consecutive_failures = 2;
+  outlier.base_ejection = 100ms;
+  outlier.max_ejection = 150ms;  // each 150 ms back in the pool forgives one ejection
+  outlier.max_ejection_percent = 50;
+  config.outlier_detection = outlier;
+  MonitorRig rig(config, {"127.0.0.1:1", "127.0.0.1:2"});
+  rig.start();
+  for (std::uint64_t round = 1; round <= 3; ++round) {
+    for (int i = 0; i < 2; ++i) rig.backend(0).record_failure();
+    ASSERT_TRUE(rig.wait_snapshot([](const upstream::PoolSnapshot& s) { return !s.up.empty() && !s.up[0]; }, 2s));
+    EXPECT_EQ(rig.backend(0).ejections(), round);
+    ASSERT_TRUE(rig.wait_snapshot([](const upstream::PoolSnapshot& s) { return s.up.empty(); }, 2s));
+    std::this_thread::sleep_for(350ms);  // > 2 × max_ejection back in the pool: the multiplier decays
+  }
+  // Each ejection was forgiven before the next (the event says 1 every time), yet the total is 3.
+  int ejected = 0;
+  for (const auto& e : rig.bus.events()) {
+    if (e.event != Event::Ejected) continue;
+    ++ejected;
+    EXPECT_EQ(e.details["ejections"], 1) << e.details.dump();
+  }
+  EXPECT_EQ(ejected, 3);
+  EXPECT_EQ(rig.backend(0).ejections(), 3u);
+  EXPECT_EQ(rig.backend(1).ejections(), 0u);
 }
 
 }  // namespace

@@ -18,6 +18,14 @@
   // Events that say what a backend's health state is now.
   const STATE_OF_EVENT = { healthy: 'healthy', recovery: 'healthy', unhealthy: 'unhealthy', ejected: 'ejected' };
   const STATES = new Set(['healthy', 'unhealthy', 'ejected', 'deactivated', 'unknown']);
+  // What each state means, for the badge's tooltip (docs/admin-api.md).
+  const STATE_TITLES = {
+    healthy: 'taking requests',
+    unhealthy: 'failing its health checks: no requests until it recovers',
+    ejected: 'ejected by outlier detection (failures in a row): no requests until the ejection ends',
+    deactivated: 'a connect failed: left out for deactivate_for',
+    unknown: 'no verdict yet',
+  };
 
   const params = new URLSearchParams(location.search);
   const token = params.get('token') || '';
@@ -365,6 +373,8 @@
     row.badge.className = 'badge ' + state;
     row.badge.dataset.state = state;
     setText(row.badge, state);
+    const ejections = isNum(b.ejections) ? b.ejections : 0;
+    row.badge.title = STATE_TITLES[state] + (ejections ? ` · ejected ${ejections}× since start` : '');
     setText(row.cells.addr, b.address);
     const w = b.weight, ew = isNum(b.effective_weight) ? b.effective_weight : w;
     row.cells.weight.textContent = '';
@@ -392,7 +402,7 @@
     const errs = (isNum(b.connect_errors) ? b.connect_errors : 0);
     setText(row.cells.errors, fmtCount(errs), errs === 0);
     row.cells.errors.classList.toggle('err', errs > 0);
-    row.cells.errors.title = `connect errors ${errs} · 5xx ${counts[4]}`;
+    row.cells.errors.title = `connect errors ${errs} · 5xx ${counts[4]} · ejections ${ejections}`;
     const color = state === 'healthy' ? 'var(--ok)' : state === 'unknown' ? 'var(--unknown)'
       : state === 'deactivated' ? 'var(--off)' : state === 'ejected' ? 'var(--warn)' : 'var(--bad)';
     drawSpark(row.canvas, model.history.get(k) || [], color);

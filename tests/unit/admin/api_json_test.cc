@@ -19,6 +19,7 @@ TEST(ApiJson, PoolShapeIsWhatTheDashboardReads) {
   b.traffic.requests = 10;
   b.traffic.responses = {0, 8, 0, 1, 1};
   b.traffic.connect_errors = 4;
+  b.ejections = 3;
   b.traffic.bytes_in = 100;
   b.traffic.bytes_out = 50;
   b.rps = 2.5;
@@ -31,12 +32,13 @@ TEST(ApiJson, PoolShapeIsWhatTheDashboardReads) {
   EXPECT_EQ(json["panic"], true);
   const auto& backend = json["backends"][0];
   for (const char* key : {"address", "weight", "effective_weight", "state", "active", "requests_total", "responses",
-                          "connect_errors", "bytes_in", "bytes_out", "rps", "latency_ms"}) {
+                          "connect_errors", "ejections", "bytes_in", "bytes_out", "rps", "latency_ms"}) {
     EXPECT_TRUE(backend.contains(key)) << key;
   }
   EXPECT_EQ(backend["responses"]["2xx"], 8);
   EXPECT_EQ(backend["responses"]["5xx"], 1);
   EXPECT_EQ(backend["state"], "ejected");
+  EXPECT_EQ(backend["ejections"], 3);
   EXPECT_DOUBLE_EQ(backend["latency_ms"]["p50"].get<double>(), 2.0);
   EXPECT_DOUBLE_EQ(backend["latency_ms"]["p99"].get<double>(), 100.0);
 }

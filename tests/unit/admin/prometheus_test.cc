@@ -49,6 +49,12 @@ StatsSnapshot example() {
   quoted.address = "we\"ird\\host\n:1";
   quoted.state = "unhealthy";
   pool.backends.push_back(quoted);
+  BackendStats ejected = backend;
+  ejected.id = 3;
+  ejected.address = "127.0.0.1:9003";
+  ejected.state = "ejected";
+  ejected.ejections = 2;
+  pool.backends.push_back(ejected);
   s.pools.push_back(pool);
   s.workers.push_back({0, 4, 1000, 0.25});
   return s;
@@ -108,10 +114,21 @@ TEST(Prometheus, SampleValuesAndLabels) {
   EXPECT_TRUE(has_line(text, R"(fulcrum_backend_up{pool="api",backend="127.0.0.1:9001"} 1)"));
   EXPECT_TRUE(has_line(text, R"(fulcrum_backend_effective_weight{pool="api",backend="127.0.0.1:9001"} 1.5)"));
   EXPECT_TRUE(has_line(text, R"(fulcrum_backend_health_state{pool="api",backend="127.0.0.1:9001",state="healthy"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(fulcrum_backend_ejections_total{pool="api",backend="127.0.0.1:9001"} 0)"));
   EXPECT_TRUE(has_line(text, R"(fulcrum_worker_loop_iterations_total{worker="0"} 1000)"));
   EXPECT_TRUE(has_line(text, R"(fulcrum_worker_loop_busy_seconds_total{worker="0"} 0.25)"));
   // Escaped label values: backslash, quote, newline.
   EXPECT_TRUE(has_line(text, R"(fulcrum_backend_up{pool="api",backend="we\"ird\\host\n:1"} 0)")) << text;
+}
+
+TEST(Prometheus, EjectedBackendIsDownInItsOwnStateWithItsEjectionCount) {
+  const std::string text = render_prometheus(example());
+  const std::string labels = R"(pool="api",backend="127.0.0.1:9003")";
+  EXPECT_TRUE(has_line(text, "fulcrum_backend_up{" + labels + "} 0")) << text;
+  EXPECT_TRUE(has_line(text, "fulcrum_backend_health_state{" + labels + R"(,state="ejected"} 1)"));
+  EXPECT_TRUE(has_line(text, "fulcrum_backend_health_state{" + labels + R"(,state="unhealthy"} 0)"));
+  EXPECT_TRUE(has_line(text, "fulcrum_backend_health_state{" + labels + R"(,state="healthy"} 0)"));
+  EXPECT_TRUE(has_line(text, "fulcrum_backend_ejections_total{" + labels + "} 2"));
 }
 
 TEST(Prometheus, HistogramBucketsAreCumulative) {

@@ -1,0 +1,64 @@
+// backend_state(): the one word the admin API, /metrics and the dashboard show for a backend, read
+// from what the health monitor published in the pool snapshot.
+#include "admin/stats.h"
+
+#include <gtest/gtest.h>
+
+#include "upstream/pool.h"
+
+namespace fulcrum::admin {
+namespace {
+
+using upstream::kDownEjected;
+using upstream::kDownUnhealthy;
+
+const core::TimePoint now = core::TimePoint{} + std::chrono::hours(1);
+
+upstream::PoolSnapshot snapshot_of(std::size_t backends) {
+  upstream::PoolSnapshot snapshot;
+  for (std::size_t i = 0; i < backends; ++i) {
+    const std::string address = "10.0.0." + std::to_string(i + 1) + ":80";
+    snapshot.backends.push_back(
+        std::make_shared<upstream::Backend>(i + 1, address, *net::Address::resolve(address, nullptr), 1));
+  }
+  return snapshot;
+}
+
+TEST(BackendState, EveryBackendUpIsHealthy) {
+  const auto snapshot = snapshot_of(2);  // empty `up`: every backend is up
+  EXPECT_EQ(backend_state(snapshot, 0, now), "healthy");
+  EXPECT_EQ(backend_state(snapshot, 1, now), "healthy");
+}
+
+TEST(BackendState, EjectedIsToldApartFromUnhealthy) {
+  auto snapshot = snapshot_of(4);
+  snapshot.up = {1, 0, 0, 0};
+  snapshot.down_reasons = {0, kDownUnhealthy, kDownEjected, kDownUnhealthy | kDownEjected};
+  EXPECT_EQ(backend_state(snapshot, 0, now), "healthy");
+  EXPECT_EQ(backend_state(snapshot, 1, now), "unhealthy");
+  EXPECT_EQ(backend_state(snapshot, 2, now), "ejected");
+  // Failing checks outlast the ejection: that is what the operator must look at.
+  EXPECT_EQ(backend_state(snapshot, 3, now), "unhealthy");
+}
+
+TEST(BackendState, DownWithoutAReasonIsUnhealthy) {
+  // A snapshot published without reasons (tests, older code paths) keeps the old meaning of `up`.
+  auto snapshot = snapshot_of(2);
+  snapshot.up = {0, 1};
+  EXPECT_EQ(backend_state(snapshot, 0, now), "unhealthy");
+  EXPECT_EQ(backend_state(snapshot, 1, now), "healthy");
+}
+
+TEST(BackendState, DeactivatedOnlyWhileItsWindowLasts) {
+  auto snapshot = snapshot_of(2);
+  snapshot.backends[0]->deactivate(now + std::chrono::seconds(5));
+  EXPECT_EQ(backend_state(snapshot, 0, now), "deactivated");
+  EXPECT_EQ(backend_state(snapshot, 0, now + std::chrono::seconds(5)), "healthy");
+  // Down by health wins over a data-path deactivation.
+  snapshot.up = {0, 1};
+  snapshot.down_reasons = {kDownEjected, 0};
+  EXPECT_EQ(backend_state(snapshot, 0, now), "ejected");
+}
+
+}  // namespace
+}  // namespace fulcrum::admin
