@@ -419,9 +419,10 @@ void read_access_log(YamlReader& reader, const YAML::Node& value, const std::str
   into.access_log = access_log;
 }
 
-constexpr std::array<Field<Config>, 7> kRootFields{{
+constexpr std::array<Field<Config>, 8> kRootFields{{
     {"workers", read_count<&Config::workers, kWorkersRange>},
     {"drain_timeout", read_duration<&Config::drain_timeout>},
+    {"io_uring", read_flag<&Config::io_uring>},
     {"listeners", read_listeners},
     {"pools", read_pools},
     {"admin", read_admin},

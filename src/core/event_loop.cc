@@ -49,6 +49,11 @@ bool EventLoop::modify(int fd, std::uint32_t events, IoHandler* handler) {
 
 void EventLoop::remove(int fd) { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
 
+bool EventLoop::enable_send_batching() {
+  if (!send_batch_) send_batch_ = SendBatch::create();
+  return send_batch_ != nullptr;
+}
+
 void EventLoop::quit() {
   quit_.store(true, std::memory_order_release);
   std::uint64_t one = 1;
@@ -102,13 +107,19 @@ void EventLoop::run() {
       std::perror("fulcrum: epoll_wait");
       std::abort();
     }
+    // Sends queued by a phase are flushed before the next phase runs: a posted task, timer or
+    // deferred task may end a session, and a session's queued sends point into its buffers.
+    flush_sends();
     if (woken) run_posted();
+    flush_sends();
     timers_.advance(now_);
+    flush_sends();
     // Deferred tasks may defer more (a close that triggers another close): drain until empty.
     while (!deferred_.empty()) {
       std::vector<std::function<void()>> tasks;
       tasks.swap(deferred_);
       for (auto& task : tasks) task();
+      flush_sends();
     }
   }
   // Posted tasks still queued at quit carry cleanups (e.g. closing listeners): run them.

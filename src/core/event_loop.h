@@ -9,11 +9,13 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/send_batch.h"
 #include "core/timer_wheel.h"
 
 namespace fulcrum::core {
@@ -51,6 +53,13 @@ class EventLoop {
   /// destroying objects whose events may still be pending). Loop thread only.
   void defer(std::function<void()> task);
 
+  /// Gathers the sends of each turn into one io_uring submission (core/send_batch.h), flushed
+  /// after the turn's events, posted tasks, timers and deferred tasks, before the loop sleeps.
+  /// Returns false when the kernel refuses io_uring; the loop then has no batch. Loop thread.
+  bool enable_send_batching();
+  /// The batch, or null when sends are not batched (then callers send directly).
+  SendBatch* send_batch() { return send_batch_.get(); }
+
   /// The time read at the start of this turn; cheap, no clock read.
   TimePoint now() const { return now_; }
   TimerWheel& timers() { return timers_; }
@@ -67,6 +76,9 @@ class EventLoop {
  private:
   class Waker;
   void run_posted();
+  void flush_sends() {
+    if (send_batch_ && !send_batch_->idle()) send_batch_->flush();
+  }
 
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
@@ -74,6 +86,7 @@ class EventLoop {
   std::atomic<std::thread::id> thread_id_{};
   TimePoint now_;
   TimerWheel timers_;
+  std::unique_ptr<SendBatch> send_batch_;
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;
   std::vector<std::function<void()>> deferred_;

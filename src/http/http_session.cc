@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <span>
+#include <utility>
 
 #include "balance/request_hash.h"
 #include "balance/sticky_cookie.h"
@@ -38,6 +40,7 @@ HttpSession::HttpSession(runtime::Worker& worker, runtime::ListenerState& listen
       client_ip_(client_address.ip_string()),
       timer_([this] { on_timer(); }) {
   client_endpoint_.session = this;
+  client_send_.session = upstream_send_.session = this;
   listener_stats_ = &worker.metrics().listener(listener.index);
 }
 
@@ -48,7 +51,20 @@ void HttpSession::count_response(int status, bool from_backend) {
   if (from_backend && backend_stats_) backend_stats_->traffic.count_response(status);
 }
 
-HttpSession::~HttpSession() = default;
+HttpSession::~HttpSession() {
+  // Normally nothing is in flight here (the loop flushes sends before it ends sessions); a worker
+  // torn down mid-turn must still not let the kernel read freed buffers.
+  drop_queued_send(client_send_);
+  drop_queued_send(upstream_send_);
+}
+
+void HttpSession::drop_queued_send(QueuedSend& queued) {
+  // Before its socket is closed: the fd number could be reused by the next accept or connect of
+  // this turn, and the queued bytes must not land on that connection.
+  if (queued.in_flight) context_.loop().send_batch()->cancel(queued.ticket);
+  queued.in_flight = false;
+  queued.done = false;
+}
 
 void HttpSession::start() {
   auto& loop = context_.loop();
@@ -73,6 +89,10 @@ void HttpSession::drain() {
 
 void HttpSession::on_client_io(std::uint32_t events) {
   if (phase_ == Phase::Ended) return;
+  if (sending()) {
+    held_client_events_ |= events;
+    return;
+  }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_readable_ = true;
   if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_closing_ = true;
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) client_writable_ = true;
@@ -81,6 +101,12 @@ void HttpSession::on_client_io(std::uint32_t events) {
 
 void HttpSession::on_upstream_io(upstream::UpstreamConnection& connection, std::uint32_t events) {
   if (phase_ == Phase::Ended || &connection != upstream_.get()) return;
+  if (sending()) {
+    if (held_upstream_ != &connection) held_upstream_events_ = 0;
+    held_upstream_ = &connection;
+    held_upstream_events_ |= events;
+    return;
+  }
   if (phase_ == Phase::Connecting) {
     if (events & (EPOLLERR | EPOLLHUP)) {
       const int error = net::socket_error(connection.fd());
@@ -96,7 +122,29 @@ void HttpSession::on_upstream_io(upstream::UpstreamConnection& connection, std::
   drive();
 }
 
+void HttpSession::QueuedSend::on_sent(int sent_or_error) {
+  in_flight = false;
+  done = true;
+  result = sent_or_error;
+  session->on_send_completed();
+}
+
+void HttpSession::on_send_completed() {
+  if (sending() || phase_ == Phase::Ended) return;
+  if (held_client_events_) {
+    const std::uint32_t events = std::exchange(held_client_events_, 0);
+    on_client_io(events);
+  }
+  if (held_upstream_events_) {
+    const std::uint32_t events = std::exchange(held_upstream_events_, 0);
+    const auto* connection = std::exchange(held_upstream_, nullptr);
+    if (upstream_ && connection == upstream_.get()) on_upstream_io(*upstream_, events);
+  }
+  drive();
+}
+
 void HttpSession::drive() {
+  if (sending()) return;  // resumed by on_send_completed()
   int steps = 0;
   while (phase_ != Phase::Ended && step()) {
     if (++steps == kStepsPerTurn) {
@@ -105,7 +153,16 @@ void HttpSession::drive() {
       break;
     }
   }
-  if (phase_ != Phase::Ended) rearm_timer();
+  if (phase_ == Phase::Ended) return;
+  if (!sending() && steps < kStepsPerTurn && (client_send_.done || upstream_send_.done)) {
+    // A queued send's result that its site did not take: the session's logic moved on without it,
+    // and the bytes it sent are unaccounted. Cut the connection rather than corrupt the stream.
+    log::error("queued send result not taken", {{"listener", context_.config().name}});
+    client_send_.done = upstream_send_.done = false;
+    finish(Ending::Abort);
+    return;
+  }
+  rearm_timer();
 }
 
 bool HttpSession::step() {
@@ -224,6 +281,7 @@ void HttpSession::on_timer() {
 // ------------------------------------------------------------------------------------ socket I/O
 
 HttpSession::Io HttpSession::read_client() {
+  if (sending()) return Io::Blocked;  // before anything that could end the session (see QueuedSend)
   if (client_eof_) return Io::Eof;
   if (!client_readable_) return Io::Blocked;
   context_.buffers().attach(client_in_);
@@ -252,6 +310,7 @@ HttpSession::Io HttpSession::read_client() {
 }
 
 HttpSession::Io HttpSession::read_upstream() {
+  if (sending()) return Io::Blocked;
   if (upstream_eof_) return Io::Eof;
   if (!upstream_readable_) return Io::Blocked;
   auto& buffer = upstream_->buffer();
@@ -279,19 +338,52 @@ HttpSession::Io HttpSession::read_upstream() {
   return Io::Error;
 }
 
-HttpSession::Io HttpSession::send_parts(int fd, bool& writable, core::TimePoint& activity, std::string_view first,
-                                         std::string_view second, std::size_t& sent) {
+HttpSession::Io HttpSession::send_parts(SendSite site, std::string_view first, std::string_view second,
+                                         std::size_t& sent) {
   sent = 0;
-  if (!writable) return Io::Blocked;
+  const bool backend = to_backend(site);
+  const int fd = backend ? upstream_->fd() : client_.get();
+  bool& writable = backend ? upstream_writable_ : client_writable_;
+  core::TimePoint& activity = backend ? upstream_activity_ : client_activity_;
+  QueuedSend& queued = backend ? upstream_send_ : client_send_;
+  if (sending()) return Io::Blocked;
+  if (queued.done ? queued.site != site : !writable) return Io::Blocked;
   // A head and the body bytes behind it leave in one syscall.
   iovec parts[2] = {{const_cast<char*>(first.data()), first.size()}, {const_cast<char*>(second.data()), second.size()}};
-  msghdr message{};
-  message.msg_iov = first.empty() ? &parts[1] : parts;
-  message.msg_iovlen = first.empty() || second.empty() ? 1 : 2;
-  const ssize_t n = sendmsg(fd, &message, MSG_NOSIGNAL);
+  const std::span<const iovec> used(first.empty() ? &parts[1] : parts, first.empty() || second.empty() ? 1 : 2);
+  const char* data = used[0].iov_base ? static_cast<const char*>(used[0].iov_base) : "";
+  const std::size_t size = first.size() + second.size();
+  ssize_t n;
+  if (queued.done) {
+    // The send queued earlier is reached again: take its result.
+    queued.done = false;
+    if (queued.data != data || queued.size != size) {
+      // The session's state moved while its send was in flight; the bytes that left are not the
+      // ones this call would account for. Never guess about a byte stream: cut the connection.
+      log::error("queued send replayed with other data", {{"listener", context_.config().name}});
+      return Io::Error;
+    }
+    n = queued.result;
+    if (n < 0) {
+      errno = static_cast<int>(-n);
+      n = -1;
+    }
+  } else if (auto* batch = context_.loop().send_batch()) {
+    queued.site = site;
+    queued.data = data;
+    queued.size = size;
+    queued.in_flight = true;
+    queued.ticket = batch->queue(fd, used, queued);
+    return Io::Blocked;
+  } else {
+    msghdr message{};
+    message.msg_iov = const_cast<iovec*>(used.data());
+    message.msg_iovlen = used.size();
+    n = sendmsg(fd, &message, MSG_NOSIGNAL);
+  }
   if (n >= 0) {
     sent = static_cast<std::size_t>(n);
-    if (fd == client_.get()) {
+    if (!backend) {
       listener_stats_->bytes_out.add(sent);
       if (exchange_record_) exchange_record_->bytes_out += sent;
     } else {
@@ -309,13 +401,6 @@ HttpSession::Io HttpSession::send_parts(int fd, bool& writable, core::TimePoint&
   return Io::Error;
 }
 
-HttpSession::Io HttpSession::send_client(const char* data, std::size_t size, std::size_t& sent) {
-  return send_parts(client_.get(), client_writable_, client_activity_, {data, size}, {}, sent);
-}
-
-HttpSession::Io HttpSession::send_upstream(const char* data, std::size_t size, std::size_t& sent) {
-  return send_parts(upstream_->fd(), upstream_writable_, upstream_activity_, {data, size}, {}, sent);
-}
 
 // ---------------------------------------------------------------------------------- request side
 
@@ -571,7 +656,7 @@ bool HttpSession::pump_request() {
   }
   while (request_head_sent_ < request_out_.size()) {
     const std::string_view head(request_out_.data() + request_head_sent_, request_out_.size() - request_head_sent_);
-    const Io io = send_parts(upstream_->fd(), upstream_writable_, upstream_activity_, head,
+    const Io io = send_parts(SendSite::RequestHead, head,
                              {client_in_.data(), request_body_pending_}, sent);
     if (io == Io::Blocked) return progress;
     if (io == Io::Error) {
@@ -587,7 +672,7 @@ bool HttpSession::pump_request() {
   }
   while (!request_done_) {
     if (request_body_pending_ > 0) {
-      const Io io = send_upstream(client_in_.data(), request_body_pending_, sent);
+      const Io io = send(SendSite::RequestBody, client_in_.data(), request_body_pending_, sent);
       if (io == Io::Blocked) return progress;
       if (io == Io::Error) {
         upstream_failed("send failed", 502);

@@ -62,11 +62,34 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
     HttpSession* session = nullptr;
     void on_io(std::uint32_t events) override { session->on_client_io(events); }
   };
+  /// Where a send comes from; the socket follows from it. A queued send's result is handed only
+  /// to the site that queued it (another site may come first when the session is driven again).
+  enum class SendSite : std::uint8_t { RequestHead, RequestBody, TunnelToBackend, ResponseHead, ClientOut, TunnelToClient };
+  // A send handed to the loop's SendBatch (core/send_batch.h): at most one per socket. While one
+  // is in flight the session does no I/O at all (events are held, reads and sends report Blocked),
+  // so its state stands still; when the result comes, the session is driven again, reaches the
+  // same send, and send_parts() hands it the result instead of sending.
+  struct QueuedSend final : core::SendBatch::Completion {
+    HttpSession* session = nullptr;
+    core::SendBatch::Ticket ticket = 0;
+    SendSite site = SendSite::ClientOut;
+    const char* data = nullptr;  // what was queued, to check the replay is the same send
+    std::size_t size = 0;
+    bool in_flight = false;
+    bool done = false;  // `result` is waiting for the send to be reached again
+    int result = 0;
+    void on_sent(int sent_or_error) override;
+  };
 
   // Event entry points.
   void on_client_io(std::uint32_t events);
   void on_upstream_io(upstream::UpstreamConnection& connection, std::uint32_t events) override;
   void on_timer();
+  /// A queued send completed: replays held events, then drives the session on.
+  void on_send_completed();
+  bool sending() const { return client_send_.in_flight || upstream_send_.in_flight; }
+  /// Forgets a queued send and its result (its socket is about to close).
+  void drop_queued_send(QueuedSend& queued);
   void drive();
   bool step();
   void rearm_timer();
@@ -74,10 +97,13 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   // Socket I/O with readiness flags.
   Io read_client();
   Io read_upstream();
-  Io send_parts(int fd, bool& writable, core::TimePoint& activity, std::string_view first, std::string_view second,
-                std::size_t& sent);
-  Io send_client(const char* data, std::size_t size, std::size_t& sent);
-  Io send_upstream(const char* data, std::size_t size, std::size_t& sent);
+  static bool to_backend(SendSite site) { return site <= SendSite::TunnelToBackend; }
+  /// Sends `first` then `second` (either may be empty) in one syscall, or queues them on the
+  /// loop's SendBatch and returns Blocked until the session is driven again.
+  Io send_parts(SendSite site, std::string_view first, std::string_view second, std::size_t& sent);
+  Io send(SendSite site, const char* data, std::size_t size, std::size_t& sent) {
+    return send_parts(site, {data, size}, {}, sent);
+  }
 
   // The request side.
   bool parse_request();
@@ -127,6 +153,11 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   // Only while the access log is on (null otherwise): what its line for this exchange says.
   std::unique_ptr<ExchangeRecord> exchange_record_;
   ClientEndpoint client_endpoint_;
+  QueuedSend client_send_;
+  QueuedSend upstream_send_;
+  std::uint32_t held_client_events_ = 0;    // epoll events that came while a send was in flight
+  std::uint32_t held_upstream_events_ = 0;
+  const upstream::UpstreamConnection* held_upstream_ = nullptr;  // whose events those are
   core::Timer timer_;
   Phase phase_ = Phase::Request;
 

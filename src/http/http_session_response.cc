@@ -86,7 +86,7 @@ bool HttpSession::pump_response() {
     }
     if (!client_out_.empty() || response_body_pending_ > 0) {
       const std::string_view head = client_out_.view();
-      const Io io = send_parts(client_.get(), client_writable_, client_activity_, head,
+      const Io io = send_parts(SendSite::ResponseHead, head,
                                {buffer.data(), response_body_pending_}, sent);
       if (io == Io::Blocked) return progress;
       if (io == Io::Error) {
@@ -199,7 +199,7 @@ bool HttpSession::flush_client() {
   bool progress = false;
   std::size_t sent = 0;
   while (!client_out_.empty()) {
-    const Io io = send_client(client_out_.data(), client_out_.size(), sent);
+    const Io io = send(SendSite::ClientOut, client_out_.data(), client_out_.size(), sent);
     if (io == Io::Blocked) break;
     if (io == Io::Error) {
       finish(Ending::Abort);
@@ -218,6 +218,7 @@ void HttpSession::release_upstream(bool reusable) {
   }
   backend_counted_ = false;
   if (!upstream_) return;
+  drop_queued_send(upstream_send_);  // it belongs to this connection, not the next one
   upstream_->set_owner(nullptr);
   if (reusable && upstream_->buffer().empty() && !upstream_eof_) {
     const PoolConfig& pool = selector_->snapshot().config;
@@ -267,7 +268,7 @@ bool HttpSession::pump_tunnel() {
   // client → backend
   for (;;) {
     if (!client_in_.empty()) {
-      const Io io = send_upstream(client_in_.data(), client_in_.size(), sent);
+      const Io io = send(SendSite::TunnelToBackend, client_in_.data(), client_in_.size(), sent);
       if (io == Io::Error) return finish(Ending::Abort), true;
       if (io == Io::Blocked) break;
       client_in_.consume(sent);
@@ -291,7 +292,7 @@ bool HttpSession::pump_tunnel() {
   auto& buffer = upstream_->buffer();
   for (;;) {
     if (!buffer.empty()) {
-      const Io io = send_client(buffer.data(), buffer.size(), sent);
+      const Io io = send(SendSite::TunnelToClient, buffer.data(), buffer.size(), sent);
       if (io == Io::Error) return finish(Ending::Abort), true;
       if (io == Io::Blocked) break;
       buffer.consume(sent);
@@ -392,6 +393,7 @@ void HttpSession::finish(Ending ending) {
   phase_ = Phase::Ended;
   context_.loop().timers().cancel(timer_);
   release_upstream(false);
+  drop_queued_send(client_send_);
   if (client_) {
     if (ending == Ending::Abort) net::set_abortive_close(client_.get());
     client_.reset();  // close() also ends its epoll registration

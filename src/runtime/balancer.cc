@@ -246,8 +246,14 @@ Status Balancer::start() {
   for (unsigned w = 0; w < worker_total; ++w) {
     impl.workers.push_back(
         std::make_unique<runtime::Worker>(w, listener_states, std::move(sockets[w]), impl.pools, buffer_size,
-                                          *impl.events, impl.access_log.get()));
+                                          *impl.events, impl.access_log.get(), impl.config.io_uring));
   }
+  const bool batched = !impl.workers.empty() && impl.workers.front()->loop().send_batch();
+  if (impl.config.io_uring && !batched) {
+    log::warn("io_uring unavailable, sending directly",
+              {{"hint", "kernel too old, kernel.io_uring_disabled set, or a seccomp filter"}});
+  }
+  log::info("http sends", {{"via", batched ? "io_uring" : "sendmsg"}});
   impl.context.reset(new runtime::RuntimeContext{impl.config, impl.pools, impl.listeners, impl.workers, *impl.events});
   impl.control = std::make_unique<runtime::ControlPlane>(*impl.context, *impl.events);
   if (impl.event_log) impl.event_log->attach(impl.control->loop());

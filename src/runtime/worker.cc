@@ -95,7 +95,7 @@ class Worker::AcceptSocket final : public core::IoHandler {
 
 Worker::Worker(unsigned index, std::vector<ListenerState*> listeners, std::vector<net::UniqueFd> sockets,
                const std::vector<std::unique_ptr<upstream::Pool>>& pools, std::size_t buffer_size,
-               events::EventBus& events, events::AccessLog* access_log)
+               events::EventBus& events, events::AccessLog* access_log, bool batch_sends)
     : index_(index),
       events_(events),
       access_log_(access_log),
@@ -108,6 +108,7 @@ Worker::Worker(unsigned index, std::vector<ListenerState*> listeners, std::vecto
         maybe_finish_drain();
       }),
       resume_timer_([this] { check_paused(); }) {
+  if (batch_sends) loop_.enable_send_batching();
   for (const auto& pool : pools) selectors_.push_back(std::make_unique<upstream::Selector>(*pool, random_));
   for (std::size_t i = 0; i < listeners.size(); ++i) {
     http::HttpWorkerContext* http = nullptr;

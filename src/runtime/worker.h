@@ -32,10 +32,11 @@ class Worker {
  public:
   /// `sockets[i]` is this worker's bound socket for `listeners[i]`; HTTP buffers are
   /// `buffer_size` bytes (at least the largest max_header_size). `events` (and `access_log`, null
-  /// when off) outlive the worker.
+  /// when off) outlive the worker. `batch_sends`: gather each loop turn's sends into one io_uring
+  /// submission when the kernel allows it (loop().send_batch() tells whether it did).
   Worker(unsigned index, std::vector<ListenerState*> listeners, std::vector<net::UniqueFd> sockets,
          const std::vector<std::unique_ptr<upstream::Pool>>& pools, std::size_t buffer_size,
-         events::EventBus& events, events::AccessLog* access_log);
+         events::EventBus& events, events::AccessLog* access_log, bool batch_sends);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;

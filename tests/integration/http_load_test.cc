@@ -2,7 +2,9 @@
 // the origin: zero errors. Bounded by request counts and timeouts, never by a speed.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <sstream>
+#include <string>
 
 #include "http_test_config.h"
 #include "support/fulcrum_process.h"
@@ -75,6 +77,12 @@ TEST(HttpLoad, WrkTenThousandRequestsOverAHundredKeepAliveConnectionsWithoutErro
   RecordProperty("requests", std::to_string(total));
   EXPECT_GE(total, 10000u);
   EXPECT_EQ(fulcrum.count_log("bad request"), 0u);
+  // The send path under test is the one asked for: batched through io_uring by default, direct
+  // when the suite runs again with io_uring: false (tests/CMakeLists.txt).
+  const char* io_uring = std::getenv("FULCRUM_TEST_IO_URING");
+  const std::string expected = io_uring && std::string(io_uring) == "false" ? "sendmsg" : "io_uring";
+  EXPECT_NE(fulcrum.process().all_output().find("\"via\":\"" + expected + "\""), std::string::npos)
+      << fulcrum.process().all_output();
 }
 
 TEST(HttpLoad, CurlManyUrlsOnOneKeepAliveConnection) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -38,7 +39,11 @@ std::string write_temp_file(const std::string& name, const std::string& content)
 }
 
 FulcrumProcess::FulcrumProcess(const std::string& yaml, std::size_t listeners, std::vector<std::string> extra_args) {
-  config_path_ = write_temp_file("fulcrum.yaml", yaml);
+  // FULCRUM_TEST_IO_URING=false runs a suite again with direct sends (tests/CMakeLists.txt), so
+  // both ways of sending are tested; a config that sets io_uring itself keeps its value.
+  const char* io_uring = std::getenv("FULCRUM_TEST_IO_URING");
+  const bool sets_io_uring = yaml.rfind("io_uring:", 0) == 0 || yaml.find("\nio_uring:") != std::string::npos;
+  config_path_ = write_temp_file("fulcrum.yaml", io_uring && !sets_io_uring ? "io_uring: " + std::string(io_uring) + "\n" + yaml : yaml);
   std::vector<std::string> argv = {fulcrum_binary(), "--log-format", "json", "run", "-c", config_path_};
   for (auto& a : extra_args) argv.push_back(a);
   process_ = std::make_unique<Process>(argv);

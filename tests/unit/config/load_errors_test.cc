@@ -31,8 +31,15 @@ colour: blue
 listeners: [{listen: "127.0.0.1:7000", pool: chat}]
 pools: {chat: {backends: [127.0.0.1:7001]}}
 )",
-     {"bad.yaml:2: colour: unknown key 'colour' (expected one of: workers, drain_timeout, "
+     {"bad.yaml:2: colour: unknown key 'colour' (expected one of: workers, drain_timeout, io_uring, "
       "listeners, pools, admin, events, access_log)"}},
+
+    {"io_uring that is not true or false",
+     R"(io_uring: sometimes
+listeners: [{listen: "127.0.0.1:7000", pool: chat}]
+pools: {chat: {backends: [127.0.0.1:7001]}}
+)",
+     {"bad.yaml:1: io_uring: expected true or false (got 'sometimes')"}},
 
     {"misspelt nested key",
      R"(listeners: [{listen: "127.0.0.1:7000", pool: chat}]

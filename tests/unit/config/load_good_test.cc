@@ -17,6 +17,7 @@ using std::chrono::seconds;
 
 constexpr std::string_view kFullConfig = R"(workers: 2
 drain_timeout: 10s
+io_uring: false
 listeners:
   - name: chat
     listen: 127.0.0.1:7000
@@ -58,6 +59,7 @@ TEST(LoadConfig, FullExampleBecomesExactModelValues) {
 
   EXPECT_EQ(config.workers, 2u);
   EXPECT_EQ(config.drain_timeout, seconds(10));
+  EXPECT_FALSE(config.io_uring);
 
   ASSERT_EQ(config.listeners.size(), 2u);
   const ListenerConfig& chat = config.listeners[0];
@@ -286,6 +288,7 @@ pools:
   ASSERT_TRUE(result.ok()) << print_errors(result);
   EXPECT_EQ(result.config->workers, 0u);
   EXPECT_EQ(result.config->drain_timeout, seconds(30));
+  EXPECT_TRUE(result.config->io_uring);
 }
 
 TEST(LoadConfig, StickyShortForms) {
