@@ -115,3 +115,51 @@ http {
 }
 NGX
 }
+
+# --- wrk rounds with exact figures and the target's CPU time ------------------------------------------
+
+# wrk reports exact figures through a done() hook: requests, duration (µs), p50, p99 (µs),
+# socket errors (connect+read+write+timeout), HTTP errors (status > 399).
+cat >"$BENCH_TMP/report.lua" <<'LUA'
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK %d %d %d %d %d %d\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), e.connect + e.read + e.write + e.timeout, e.status))
+end
+LUA
+
+TCK=$(getconf CLK_TCK)
+cpu_ticks() {  # SID : utime+stime of every process of the session (threads included)
+  local p total=0 stat rest
+  for p in $(ps -o pid= --sid "$1" 2>/dev/null); do
+    stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    rest=${stat##*) }                      # after "pid (comm) ": field 3 onwards
+    read -r -a f <<<"$rest"
+    total=$((total + f[11] + f[12]))     # fields 14 and 15: utime, stime
+  done
+  echo "$total"
+}
+
+# wrk_round PORT SID CONNS SECONDS : one wrk -t1 run against 127.0.0.1:PORT, the CPU time of session
+# SID charged to it; prints "rps p50_us p99_us errors cpu_us_per_request". A run that produced no
+# figures (target down) prints a round with 0 req/s and 1 error, and says why on stderr.
+wrk_round() {
+  local port=$1 sid=$2 c=$3 d=$4 c0 c1 out
+  c0=$(cpu_ticks "$sid")
+  out=$(pinned "$CLIENT_CPUS" timeout $((d + 15)) wrk -t1 -c"$c" -d"${d}s" --latency -s "$BENCH_TMP/report.lua" \
+        "http://127.0.0.1:$port/" 2>&1)
+  c1=$(cpu_ticks "$sid")
+  awk -v c0="$c0" -v c1="$c1" -v tck="$TCK" '/^WRK / {
+      n++
+      rps = ($3 > 0) ? $2 * 1e6 / $3 : 0
+      cpu = ($2 > 0) ? (c1 - c0) * 1e6 / tck / $2 : 0
+      printf "%.0f %d %d %d %.2f\n", rps, $4, $5, $6 + $7, cpu }
+    END { if (!n) print "0 0 0 1 0" }' <<<"$out"
+  grep -q '^WRK ' <<<"$out" || echo "wrk failed on port $port: $(grep -v '^WRK ' <<<"$out" | tail -2 | tr '\n' ' ')" >&2
+}
+
+# Figures over rounds, from space-separated values on stdin.
+best() { tr ' ' '\n' | grep -v '^$' | sort -g | tail -1; }
+med() { tr ' ' '\n' | grep -v '^$' | median; }
+ratio() { awk -v a="$1" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else printf "-" }'; }
+ms() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1000 }'; }

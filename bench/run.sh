@@ -4,6 +4,7 @@
 #   bench/tcp.sh          L4: bulk Gbit/s and new connections per second
 #   bench/http.sh         L7: keep-alive req/s, p50/p99, CPU per request; unloaded latency
 #   bench/idle_memory.sh  memory per idle keep-alive client connection
+#   bench/health_overhead.sh  req/s with health checks of 100 backends, metrics and events on, vs off
 # Usage: bench/run.sh [ROUNDS]   (env: FULCRUM=build/fulcrum THREADS=1, and each script's own knobs)
 set -u -o pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +31,7 @@ echo "- pinning: load generator CPU ${CLIENT_CPUS:-0}, proxy CPU ${PROXY_CPUS:-1
 conditions
 
 status=0
-for script in tcp http idle_memory; do
+for script in tcp http idle_memory health_overhead; do
   echo
   echo "## $script"
   if [[ $script == idle_memory ]]; then
