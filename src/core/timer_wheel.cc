@@ -119,7 +119,9 @@ int TimerWheel::wait_ms(TimePoint now) const {
       step += static_cast<std::size_t>(std::countr_zero(word));
       if (step >= kSlots) break;
       const auto due = origin_ + Milliseconds((now_tick + static_cast<std::int64_t>(step)) * kTickMs);
-      const auto ms = std::chrono::duration_cast<Milliseconds>(due - now).count();
+      // Rounded up: advance() empties the slot only once `due` has passed, so waking earlier (a
+      // wait truncated to 0 ms) would spin in epoll_wait(0) for the rest of the millisecond.
+      const auto ms = std::chrono::ceil<Milliseconds>(due - now).count();
       return ms <= 0 ? 0 : static_cast<int>(ms);
     }
     step += 64 - slot % 64;

@@ -107,5 +107,21 @@ TEST_F(WheelTest, WaitTellsHowLongTheLoopMaySleep) {
   EXPECT_LE(wait, 200 + static_cast<int>(TimerWheel::kTickMs));
 }
 
+TEST_F(WheelTest, AZeroWaitAlwaysMeansATimerIsDueNow) {
+  // The loop calls epoll_wait(wait_ms()) then advance(): a 0 that advance() does not act on would
+  // have the loop spin through epoll_wait(0) until the slot comes due.
+  Timer timer([&] { fired.push_back(1); });
+  wheel.schedule(timer, start + 10ms);
+  for (auto now = start; fired.empty() && now <= start + 20ms; now += 100us) {
+    const int wait = wheel.wait_ms(now);
+    ASSERT_GE(wait, 0);
+    if (wait == 0) {
+      wheel.advance(now);
+      EXPECT_EQ(fired.size(), 1u) << "wait 0 at +" << (now - start).count() << " ns, but nothing fired";
+    }
+  }
+  EXPECT_EQ(fired, std::vector<int>{1});
+}
+
 }  // namespace
 }  // namespace fulcrum::core
