@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -41,9 +42,13 @@ TcpSession::TcpSession(runtime::Worker& worker, runtime::ListenerState& listener
   client_endpoint_.session = this;
   client_endpoint_.is_client = true;
   upstream_endpoint_.session = this;
+  upstream_bound_.session = downstream_bound_.session = this;
 }
 
-TcpSession::~TcpSession() = default;
+TcpSession::~TcpSession() {
+  drop_queued_send(upstream_bound_);
+  drop_queued_send(downstream_bound_);
+}
 
 std::string TcpSession::listener_label() const {
   return listener_.config.name.empty() ? listener_.bound.to_string() : listener_.config.name;
@@ -200,16 +205,8 @@ void TcpSession::relay() {
   const auto before = up_before + down_before;
   const PumpResult up = pump(upstream_bound_, budget);
   const PumpResult down = up == PumpResult::Error ? PumpResult::Ok : pump(downstream_bound_, budget);
-  if (const auto sent = upstream_bound_.bytes - up_before; sent != 0) {
-    listener_stats_->bytes_in.add(sent);
-    pool_stats_->bytes_out.add(sent);
-    backend_stats_->traffic.bytes_out.add(sent);
-  }
-  if (const auto received = downstream_bound_.bytes - down_before; received != 0) {
-    backend_stats_->traffic.bytes_in.add(received);
-    pool_stats_->bytes_in.add(received);
-    listener_stats_->bytes_out.add(received);
-  }
+  count_relayed(upstream_bound_, upstream_bound_.bytes - up_before);
+  count_relayed(downstream_bound_, downstream_bound_.bytes - down_before);
   if (up == PumpResult::Error || down == PumpResult::Error) {
     finish(Outcome::Aborted);
     return;
@@ -233,12 +230,105 @@ void TcpSession::relay() {
   }
 }
 
+void TcpSession::count_relayed(const Flow& flow, std::uint64_t bytes) {
+  if (bytes == 0) return;
+  if (&flow == &upstream_bound_) {
+    listener_stats_->bytes_in.add(bytes);
+    pool_stats_->bytes_out.add(bytes);
+    backend_stats_->traffic.bytes_out.add(bytes);
+  } else {
+    backend_stats_->traffic.bytes_in.add(bytes);
+    pool_stats_->bytes_in.add(bytes);
+    listener_stats_->bytes_out.add(bytes);
+  }
+}
+
+TcpSession::PumpResult TcpSession::queue_small_message(Flow& flow, core::SendBatch& batch) {
+  // As the direct path below, but the bytes must outlive this call: read into a pooled block the
+  // flow keeps until the send's result, not the worker's scratch buffer.
+  auto& buffers = worker_.buffers();
+  buffers.attach(flow.staging);
+  const std::size_t room = std::min(flow.staging.tail_room(), worker_.scratch().size());
+  const ssize_t n = recv(flow.from, flow.staging.tail(), room, 0);
+  if (n <= 0) {
+    buffers.detach(flow.staging, /*force=*/true);
+    if (n == 0) {
+      flow.read_done = true;
+    } else if (errno == EAGAIN) {
+      flow.readable = false;
+    } else if (errno != EINTR) {
+      note_backend_error(backend_.get(), upstream_.get(), flow.from);
+      return PumpResult::Error;
+    }
+    return PumpResult::Ok;
+  }
+  const auto got = static_cast<std::size_t>(n);
+  if (got < room && !flow.peer_closing) flow.readable = false;
+  if (got == room) {
+    flow.bulk = true;  // see pump()
+    fcntl(flow.pipe.write_fd, F_SETPIPE_SZ, kBulkPipeSize);
+  }
+  flow.staging.produced(got);
+  const iovec part{flow.staging.data(), got};
+  flow.ticket = batch.queue(flow.to, {&part, 1}, flow);
+  flow.in_flight = true;
+  return PumpResult::Ok;
+}
+
+void TcpSession::on_flow_sent(Flow& flow, int sent_or_error) {
+  flow.in_flight = false;
+  if (state_ != State::Relaying) {
+    worker_.buffers().detach(flow.staging, /*force=*/true);
+    return;
+  }
+  const std::size_t got = flow.staging.size();
+  if (sent_or_error < 0 && sent_or_error != -EAGAIN && sent_or_error != -EINTR) {
+    note_backend_error(backend_.get(), upstream_.get(), flow.to);
+    worker_.buffers().detach(flow.staging, /*force=*/true);
+    finish(Outcome::Aborted);
+    return;
+  }
+  const std::size_t sent = sent_or_error > 0 ? static_cast<std::size_t>(sent_or_error) : 0;
+  if (sent < got) {
+    // What the receiver could not take waits in the pipe (empty here, and larger than a block).
+    flow.writable = false;
+    const ssize_t w = write(flow.pipe.write_fd, flow.staging.data() + sent, got - sent);
+    if (w != static_cast<ssize_t>(got - sent)) {
+      worker_.buffers().detach(flow.staging, /*force=*/true);
+      finish(Outcome::Aborted);
+      return;
+    }
+    flow.buffered = got - sent;
+  }
+  worker_.buffers().detach(flow.staging, /*force=*/true);
+  flow.bytes += sent;
+  count_relayed(flow, sent);
+  auto& loop = worker_.loop();
+  loop.timers().schedule(timer_, loop.now() + listener_.config.idle_timeout);
+  relay();
+}
+
+void TcpSession::drop_queued_send(Flow& flow) {
+  if (flow.in_flight) worker_.loop().send_batch()->cancel(flow.ticket);
+  flow.in_flight = false;
+  worker_.buffers().detach(flow.staging, /*force=*/true);
+}
+
 TcpSession::PumpResult TcpSession::pump(Flow& flow, int& budget) {
   constexpr unsigned kFlags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
   bool progress = true;
   while (progress) {
     progress = false;
+    if (flow.in_flight) return PumpResult::Ok;  // on_flow_sent() resumes it
     if (budget-- <= 0) return PumpResult::Yield;
+    if (!flow.read_done && flow.readable && flow.buffered == 0 && !flow.bulk && flow.writable) {
+      if (auto* batch = worker_.loop().send_batch()) {
+        const PumpResult queued = queue_small_message(flow, *batch);
+        if (queued != PumpResult::Ok || flow.in_flight) return queued;
+        progress = true;  // nothing read (EAGAIN, FIN): go on to what follows
+        continue;
+      }
+    }
     if (!flow.read_done && flow.readable && flow.buffered == 0 && !flow.bulk) {
       // Small messages: recv into the worker's scratch buffer and send on at once. Cheaper than
       // two splices through a pipe, and a short read proves the socket drained, so no syscall is
@@ -386,6 +476,9 @@ void TcpSession::finish(Outcome outcome) {
   auto& loop = worker_.loop();
   loop.timers().cancel(timer_);
   const auto now = loop.now();
+  // Before the sockets close: a reused fd number must never receive a queued send.
+  drop_queued_send(upstream_bound_);
+  drop_queued_send(downstream_bound_);
   // close() ends the epoll registrations (these fds are never dup'ed); events already fetched in
   // this turn still find this object, in state Ended, because deletion is deferred.
   if (client_) {

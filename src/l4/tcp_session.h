@@ -9,7 +9,9 @@
 #include <memory>
 #include <string>
 
+#include "core/buffer.h"
 #include "core/event_loop.h"
+#include "core/send_batch.h"
 #include "core/timer_wheel.h"
 #include "l4/pipe_pool.h"
 #include "metrics/worker_metrics.h"
@@ -46,7 +48,14 @@ class TcpSession final : public runtime::Session {
   };
 
   /// One direction of the relay: bytes read from `from` wait in `pipe` until written to `to`.
-  struct Flow {
+  /// With the loop's SendBatch (core/send_batch.h), a small message is read into `staging` and its
+  /// send queued; the flow then waits for the result (`in_flight`) before it reads or writes again.
+  struct Flow final : core::SendBatch::Completion {
+    TcpSession* session = nullptr;
+    core::Buffer staging;
+    core::SendBatch::Ticket ticket = 0;
+    bool in_flight = false;
+    void on_sent(int sent_or_error) override { session->on_flow_sent(*this, sent_or_error); }
     int from = -1;
     int to = -1;
     Pipe pipe;
@@ -72,6 +81,13 @@ class TcpSession final : public runtime::Session {
   void on_relay_event(bool client_side, std::uint32_t events);
   void relay();
   PumpResult pump(Flow& flow, int& budget);
+  /// Reads one small message into the flow's staging buffer and queues its send.
+  PumpResult queue_small_message(Flow& flow, core::SendBatch& batch);
+  void on_flow_sent(Flow& flow, int sent_or_error);
+  /// Forgets a queued send (its socket is about to close) and gives the staging buffer back.
+  void drop_queued_send(Flow& flow);
+  /// Counts `bytes` relayed by `flow` in the listener, pool and backend statistics.
+  void count_relayed(const Flow& flow, std::uint64_t bytes);
   void on_timer();
   void refuse_unavailable();
   void linger();

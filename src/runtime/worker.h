@@ -59,6 +59,8 @@ class Worker {
   l4::PipePool& pipes() { return pipes_; }
   /// A buffer for data passed straight through within one call (never kept across calls).
   std::array<char, 16 * 1024>& scratch() { return scratch_; }
+  /// The worker's buffer blocks (HTTP sessions' buffers; TCP sessions' batched sends).
+  core::BufferPool& buffers() { return buffers_; }
   upstream::Selector& selector(std::size_t pool_index) { return *selectors_[pool_index]; }
   /// Connections open on this worker (loop thread).
   std::size_t sessions() const { return sessions_.size(); }
