@@ -64,8 +64,9 @@ for p in $P_HAP_BULK $P_HAP_CONN $P_FUL_BULK $P_FUL_CONN; do wait_port "$p" || e
 
 declare -A bulk_port=([direct]=$P_IPERF [haproxy]=$P_HAP_BULK [fulcrum]=$P_FUL_BULK)
 declare -A conn_port=([direct]=$P_NGINX [haproxy]=$P_HAP_CONN [fulcrum]=$P_FUL_CONN)
+declare -A conn_sid=([direct]=$PID_nginx [haproxy]=$PID_haproxy [fulcrum]=$PID_fulcrum)
 targets=(direct haproxy fulcrum)
-declare -A gbps conns
+declare -A gbps conns conn_cpu
 
 for ((r = 0; r < ROUNDS; r++)); do
   for ((i = 0; i < ${#targets[@]}; i++)); do
@@ -73,24 +74,28 @@ for ((r = 0; r < ROUNDS; r++)); do
     g=$(pinned "$CLIENT_CPUS" timeout $((BULK_SECONDS + 10)) iperf3 -c 127.0.0.1 -p "${bulk_port[$t]}" -t "$BULK_SECONDS" -J 2>/dev/null |
         awk -F'[:,]' '/"sum_received"/ { f = 1 } f && /"bits_per_second"/ { printf "%.2f\n", $2 / 1e9; exit }')
     gbps[$t]+="${g:-0} "
+    c0=$(cpu_ticks "${conn_sid[$t]}")
     c=$(pinned "$CLIENT_CPUS" timeout $((CONN_SECONDS + 10)) wrk -t1 -c32 -d"${CONN_SECONDS}s" -H 'Connection: close' \
         "http://127.0.0.1:${conn_port[$t]}/" 2>/dev/null | awk '/Requests\/sec/ { print $2 }')
-    conns[$t]+="${c:-0} "
-    echo "round $((r + 1)) $t: ${g:-?} Gbit/s, ${c:-?} conn/s" >&2
+    # CPU per connection of the proxy (of nginx for direct): noise on the machine slows a round
+    # down but hardly changes what each connection costs.
+    u=$(awk -v c0="$c0" -v c1="$(cpu_ticks "${conn_sid[$t]}")" -v n="${c:-0}" -v d="$CONN_SECONDS" -v tck="$TCK" \
+        'BEGIN { printf "%.1f", (n > 0) ? (c1 - c0) * 1e6 / tck / (n * d) : 0 }')
+    conns[$t]+="${c:-0} " conn_cpu[$t]+="$u "
+    echo "round $((r + 1)) $t: ${g:-?} Gbit/s, ${c:-?} conn/s, $u us CPU/conn" >&2
   done
 done
 
-best() { tr ' ' '\n' | grep -v '^$' | sort -g | tail -1; }
-med() { tr ' ' '\n' | grep -v '^$' | median; }
 echo
-echo "L4 (mode tcp), $THREADS thread(s) per proxy, $ROUNDS interleaved rounds; ratios of best rounds"
-printf '| %-8s | %10s | %10s | %9s | %9s | %12s | %12s | %9s |\n' target "Gbit/s med" "Gbit/s best" "x direct" "x haproxy" "conn/s med" "conn/s best" "x haproxy"
-printf '|%s|\n' "----------|------------|-------------|-----------|-----------|--------------|--------------|-----------"
+echo "L4 (mode tcp), $THREADS thread(s) per proxy, $ROUNDS interleaved rounds; ratios of best rounds (x haproxy med:"
+echo "of the medians); cpu/conn = CPU time of the proxy (nginx for direct) per connection, median over rounds"
+printf '| %-8s | %10s | %10s | %9s | %9s | %12s | %12s | %9s | %13s | %12s |\n' target "Gbit/s med" "Gbit/s best" "x direct" "x haproxy" \
+  "conn/s med" "conn/s best" "x haproxy" "x haproxy med" "cpu/conn µs"
+printf '|%s|\n' "----------|------------|-------------|-----------|-----------|--------------|--------------|-----------|---------------|-------------"
 for t in "${targets[@]}"; do
-  gb=$(best <<<"${gbps[$t]}"); cb=$(best <<<"${conns[$t]}")
+  gb=$(best <<<"${gbps[$t]}"); cb=$(best <<<"${conns[$t]}"); cm=$(med <<<"${conns[$t]}")
   gd=$(best <<<"${gbps[direct]}"); gh=$(best <<<"${gbps[haproxy]}"); ch=$(best <<<"${conns[haproxy]}")
-  printf '| %-8s | %10.2f | %11.2f | %9.3f | %9.3f | %12.0f | %12.0f | %9.3f |\n' "$t" "$(med <<<"${gbps[$t]}")" "$gb" \
-    "$(awk -v a="$gb" -v b="$gd" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
-    "$(awk -v a="$gb" -v b="$gh" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
-    "$(med <<<"${conns[$t]}")" "$cb" "$(awk -v a="$cb" -v b="$ch" 'BEGIN { print (b > 0 ? a / b : 0) }')"
+  printf '| %-8s | %10.2f | %11.2f | %9s | %9s | %12.0f | %12.0f | %9s | %13s | %12s |\n' "$t" "$(med <<<"${gbps[$t]}")" "$gb" \
+    "$(ratio "$gb" "$gd")" "$(ratio "$gb" "$gh")" "$cm" "$cb" "$(ratio "$cb" "$ch")" \
+    "$(ratio "$cm" "$(med <<<"${conns[haproxy]}")")" "$(med <<<"${conn_cpu[$t]}")"
 done

@@ -57,7 +57,13 @@ SendBatch::Ticket SendBatch::queue(int fd, std::span<const iovec> parts, Complet
   slot.sqe = sqe;
   // MSG_DONTWAIT: io_uring reports a full socket buffer as -EAGAIN instead of arming a poll and
   // sending later, which would let a later send on the same socket overtake this one.
-  io_uring_prep_sendmsg(sqe, fd, &slot.message, MSG_NOSIGNAL | MSG_DONTWAIT);
+  constexpr int kFlags = MSG_NOSIGNAL | MSG_DONTWAIT;
+  if (slot.message.msg_iovlen == 1) {
+    // One part: a plain send, which spares the kernel copying in a msghdr and an iovec array.
+    io_uring_prep_send(sqe, fd, slot.parts[0].iov_base, slot.parts[0].iov_len, kFlags);
+  } else {
+    io_uring_prep_sendmsg(sqe, fd, &slot.message, kFlags);
+  }
   io_uring_sqe_set_data64(sqe, ticket);
   queued_.push_back(ticket);
   ++outstanding_;
