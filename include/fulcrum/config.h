@@ -197,9 +197,9 @@ struct Config {
   std::uint32_t workers = 0;
   /// On SIGTERM/SIGINT, how long open connections may finish before they are closed.
   Duration drain_timeout{std::chrono::seconds(30)};
-  /// Whether each worker gathers the HTTP sends of one event-loop turn into one io_uring
-  /// submission (fewer syscalls and context switches). Where the kernel refuses io_uring, workers
-  /// fall back to one sendmsg per send whatever this says.
+  /// Whether each worker gathers the sends of one event-loop turn (HTTP, and TCP small messages)
+  /// into one io_uring submission (fewer syscalls and context switches). Where the kernel refuses
+  /// io_uring, workers fall back to one send per syscall whatever this says.
   bool io_uring = true;
   std::vector<ListenerConfig> listeners;
   std::vector<PoolConfig> pools;

@@ -253,7 +253,7 @@ Status Balancer::start() {
     log::warn("io_uring unavailable, sending directly",
               {{"hint", "kernel too old, kernel.io_uring_disabled set, or a seccomp filter"}});
   }
-  log::info("http sends", {{"via", batched ? "io_uring" : "sendmsg"}});
+  log::info("sends", {{"via", batched ? "io_uring" : "sendmsg"}});
   impl.context.reset(new runtime::RuntimeContext{impl.config, impl.pools, impl.listeners, impl.workers, *impl.events});
   impl.control = std::make_unique<runtime::ControlPlane>(*impl.context, *impl.events);
   if (impl.event_log) impl.event_log->attach(impl.control->loop());
