@@ -10,6 +10,7 @@
 
 #include "fulcrum/balancer.h"
 #include "health_origin.h"
+#include "support/eventually.h"
 #include "support/fulcrum_process.h"
 #include "support/http_backend.h"
 #include "support/http_client.h"
@@ -277,15 +278,6 @@ nlohmann::json pool_backend(const std::string& admin, const std::string& pool, c
     if (backend["address"] == address) return backend;
   }
   return nullptr;
-}
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
 }
 
 std::string binary_config(const std::string& pool_extra, const std::vector<std::string>& backends) {

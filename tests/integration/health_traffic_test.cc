@@ -8,6 +8,7 @@
 
 #include "fulcrum/balancer.h"
 #include "health_origin.h"
+#include "support/eventually.h"
 #include "support/http_client.h"
 
 namespace fulcrum::test {
@@ -53,15 +54,6 @@ std::map<std::string, int> spread(const std::string& front, int count) {
     }
   }
   return seen;
-}
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
 }
 
 TEST(HealthTraffic, UnhealthyBackendGetsNoRequestsUntilItRecovers) {
