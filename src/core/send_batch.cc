@@ -81,13 +81,34 @@ void SendBatch::cancel(Ticket ticket) {
   }
 }
 
+void SendBatch::take_completions() {
+  io_uring_cqe* cqe = nullptr;
+  unsigned head;
+  unsigned seen = 0;
+  io_uring_for_each_cqe(&ring_->ring, head, cqe) {
+    completed_.emplace_back(static_cast<Ticket>(io_uring_cqe_get_data64(cqe)), cqe->res);
+    ++seen;
+  }
+  io_uring_cq_advance(&ring_->ring, seen);
+}
+
 void SendBatch::submit() {
   for (Ticket ticket : queued_) slots_[ticket].sqe = nullptr;
   queued_.clear();
   int submitted;
-  do {
+  for (;;) {
     submitted = io_uring_submit(&ring_->ring);
-  } while (submitted == -EINTR);
+    if (submitted == -EINTR) continue;
+    // Older kernels refuse to submit while completions overflow the ring: take them, try again.
+    if (submitted == -EBUSY && io_uring_cq_ready(&ring_->ring) > 0) {
+      take_completions();
+      continue;
+    }
+    break;
+  }
+  // Keep the completion ring empty between flushes, so a turn with more sends than it holds
+  // never overflows it.
+  take_completions();
   if (submitted < 0) {
     // The entries are already built; a failing io_uring_enter here means a broken ring, not a
     // transient condition: there is no way to hand the sends back to the callers safely.
@@ -99,22 +120,20 @@ void SendBatch::submit() {
 void SendBatch::flush() {
   while (outstanding_ > 0) {
     if (!queued_.empty()) submit();
-    io_uring_cqe* cqe = nullptr;
-    reaped_.clear();
-    unsigned head;
-    io_uring_for_each_cqe(&ring_->ring, head, cqe) {
-      reaped_.emplace_back(static_cast<Ticket>(io_uring_cqe_get_data64(cqe)), cqe->res);
-    }
-    io_uring_cq_advance(&ring_->ring, static_cast<unsigned>(reaped_.size()));
-    if (reaped_.empty()) {
-      // Completions beyond the completion ring's size wait in the kernel's overflow list; waiting
-      // brings them in. Every send has run already (MSG_DONTWAIT), so this does not block.
+    take_completions();
+    if (completed_.empty()) {
+      // Completions beyond the completion ring's size would wait in the kernel's overflow list;
+      // waiting brings them in. Every send has run already (MSG_DONTWAIT), so this does not block.
+      io_uring_cqe* cqe = nullptr;
       io_uring_wait_cqe(&ring_->ring, &cqe);
       continue;
     }
-    // Slots are freed only as their completion is delivered, so a completion that cancels another
-    // ticket of this batch finds it still allocated.
-    for (auto [ticket, result] : reaped_) {
+    // Delivered from a copy: a completion may queue more sends, and a submit then adds to
+    // completed_. Slots are freed only as their completion is delivered, so a completion that
+    // cancels another ticket of this batch finds it still allocated.
+    delivering_.swap(completed_);
+    completed_.clear();
+    for (auto [ticket, result] : delivering_) {
       Slot& slot = slots_[ticket];
       Completion* completion = slot.completion;
       slot.completion = nullptr;

@@ -70,13 +70,16 @@ class SendBatch {
   explicit SendBatch(std::unique_ptr<Ring> ring);
   Ticket take_slot();
   void submit();
+  /// Moves what the completion ring holds into completed_.
+  void take_completions();
 
   std::unique_ptr<Ring> ring_;
   std::deque<Slot> slots_;  // a deque: queued entries point into their slot, which must not move
   std::uint32_t free_head_;  // a free list threaded through the slots; kNoSlot when empty
   std::uint32_t outstanding_ = 0;
   std::vector<Ticket> queued_;  // tickets whose entries are not yet submitted
-  std::vector<std::pair<Ticket, int>> reaped_;
+  std::vector<std::pair<Ticket, int>> completed_;   // results taken from the ring, not yet delivered
+  std::vector<std::pair<Ticket, int>> delivering_;  // the ones flush() is delivering now
 };
 
 }  // namespace fulcrum::core
