@@ -72,6 +72,18 @@ std::string FulcrumProcess::address(const std::string& listener) const {
   return it == addresses_.end() ? std::string() : it->second;
 }
 
+FulcrumProcess::~FulcrumProcess() {
+  if (!process_) return;
+  process_->read_output(std::chrono::milliseconds(10));
+  for (const auto& line : process_->lines()) {
+    auto j = parse_json_line(line);
+    if (!j.is_object()) continue;
+    const std::string message = j.value("msg", "");
+    EXPECT_NE(message, "queued send result not taken") << line;
+    EXPECT_NE(message, "queued send replayed with other data") << line;
+  }
+}
+
 std::size_t FulcrumProcess::count_log(const std::string& message) {
   process_->read_output();
   std::size_t n = 0;

@@ -25,6 +25,12 @@ class FulcrumProcess {
   /// returns a process with no addresses if that does not happen.
   explicit FulcrumProcess(const std::string& yaml, std::size_t listeners = 1,
                           std::vector<std::string> extra_args = {});
+  /// Fails the test if the process logged that a batched send's bookkeeping went wrong (checks in
+  /// src/http/http_session.cc that cut the connection rather than corrupt a stream): every test
+  /// that runs the binary also checks that they never fire.
+  ~FulcrumProcess();
+  FulcrumProcess(const FulcrumProcess&) = delete;
+  FulcrumProcess& operator=(const FulcrumProcess&) = delete;
 
   /// `127.0.0.1:PORT` of the named listener ("" if unknown).
   std::string address(const std::string& listener) const;
