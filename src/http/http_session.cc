@@ -4,8 +4,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <span>
-#include <utility>
 
 #include "balance/request_hash.h"
 #include "balance/sticky_cookie.h"
@@ -56,14 +54,6 @@ HttpSession::~HttpSession() {
   // torn down mid-turn must still not let the kernel read freed buffers.
   drop_queued_send(client_send_);
   drop_queued_send(upstream_send_);
-}
-
-void HttpSession::drop_queued_send(QueuedSend& queued) {
-  // Before its socket is closed: the fd number could be reused by the next accept or connect of
-  // this turn, and the queued bytes must not land on that connection.
-  if (queued.in_flight) context_.loop().send_batch()->cancel(queued.ticket);
-  queued.in_flight = false;
-  queued.done = false;
 }
 
 void HttpSession::start() {
@@ -118,27 +108,6 @@ void HttpSession::on_upstream_io(upstream::UpstreamConnection& connection, std::
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) upstream_readable_ = true;
     if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) upstream_closing_ = true;
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) upstream_writable_ = true;
-  }
-  drive();
-}
-
-void HttpSession::QueuedSend::on_sent(int sent_or_error) {
-  in_flight = false;
-  done = true;
-  result = sent_or_error;
-  session->on_send_completed();
-}
-
-void HttpSession::on_send_completed() {
-  if (sending() || phase_ == Phase::Ended) return;
-  if (held_client_events_) {
-    const std::uint32_t events = std::exchange(held_client_events_, 0);
-    on_client_io(events);
-  }
-  if (held_upstream_events_) {
-    const std::uint32_t events = std::exchange(held_upstream_events_, 0);
-    const auto* connection = std::exchange(held_upstream_, nullptr);
-    if (upstream_ && connection == upstream_.get()) on_upstream_io(*upstream_, events);
   }
   drive();
 }
@@ -277,130 +246,6 @@ void HttpSession::on_timer() {
   }
   drive();
 }
-
-// ------------------------------------------------------------------------------------ socket I/O
-
-HttpSession::Io HttpSession::read_client() {
-  if (sending()) return Io::Blocked;  // before anything that could end the session (see QueuedSend)
-  if (client_eof_) return Io::Eof;
-  if (!client_readable_) return Io::Blocked;
-  context_.buffers().attach(client_in_);
-  if (client_in_.tail_room() == 0) client_in_.compact();
-  const std::size_t room = client_in_.tail_room();
-  if (room == 0) return Io::Blocked;  // full: the reader must consume first (backpressure)
-  const ssize_t n = recv(client_.get(), client_in_.tail(), room, 0);
-  if (n > 0) {
-    client_in_.produced(static_cast<std::size_t>(n));
-    listener_stats_->bytes_in.add(static_cast<std::uint64_t>(n));
-    // A short read drained the socket: the next bytes will raise a new edge (a FIN that came with
-    // these bytes will not, hence client_closing_).
-    if (static_cast<std::size_t>(n) < room && !client_closing_) client_readable_ = false;
-    client_activity_ = context_.loop().now();
-    return Io::Progress;
-  }
-  if (n == 0) {
-    client_eof_ = true;
-    return Io::Eof;
-  }
-  if (errno == EAGAIN || errno == EINTR) {
-    client_readable_ = false;
-    return Io::Blocked;
-  }
-  return Io::Error;
-}
-
-HttpSession::Io HttpSession::read_upstream() {
-  if (sending()) return Io::Blocked;
-  if (upstream_eof_) return Io::Eof;
-  if (!upstream_readable_) return Io::Blocked;
-  auto& buffer = upstream_->buffer();
-  context_.buffers().attach(buffer);
-  if (buffer.tail_room() == 0) buffer.compact();
-  const std::size_t room = buffer.tail_room();
-  if (room == 0) return Io::Blocked;
-  const ssize_t n = recv(upstream_->fd(), buffer.tail(), room, 0);
-  if (n > 0) {
-    buffer.produced(static_cast<std::size_t>(n));
-    if (backend_stats_) backend_stats_->traffic.bytes_in.add(static_cast<std::uint64_t>(n));
-    if (pool_stats_) pool_stats_->bytes_in.add(static_cast<std::uint64_t>(n));
-    if (static_cast<std::size_t>(n) < room && !upstream_closing_) upstream_readable_ = false;
-    upstream_activity_ = context_.loop().now();
-    return Io::Progress;
-  }
-  if (n == 0) {
-    upstream_eof_ = true;
-    return Io::Eof;
-  }
-  if (errno == EAGAIN || errno == EINTR) {
-    upstream_readable_ = false;
-    return Io::Blocked;
-  }
-  return Io::Error;
-}
-
-HttpSession::Io HttpSession::send_parts(SendSite site, std::string_view first, std::string_view second,
-                                         std::size_t& sent) {
-  sent = 0;
-  const bool backend = to_backend(site);
-  const int fd = backend ? upstream_->fd() : client_.get();
-  bool& writable = backend ? upstream_writable_ : client_writable_;
-  core::TimePoint& activity = backend ? upstream_activity_ : client_activity_;
-  QueuedSend& queued = backend ? upstream_send_ : client_send_;
-  if (sending()) return Io::Blocked;
-  if (queued.done ? queued.site != site : !writable) return Io::Blocked;
-  // A head and the body bytes behind it leave in one syscall.
-  iovec parts[2] = {{const_cast<char*>(first.data()), first.size()}, {const_cast<char*>(second.data()), second.size()}};
-  const std::span<const iovec> used(first.empty() ? &parts[1] : parts, first.empty() || second.empty() ? 1 : 2);
-  const char* data = used[0].iov_base ? static_cast<const char*>(used[0].iov_base) : "";
-  const std::size_t size = first.size() + second.size();
-  ssize_t n;
-  if (queued.done) {
-    // The send queued earlier is reached again: take its result.
-    queued.done = false;
-    if (queued.data != data || queued.size != size) {
-      // The session's state moved while its send was in flight; the bytes that left are not the
-      // ones this call would account for. Never guess about a byte stream: cut the connection.
-      log::error("queued send replayed with other data", {{"listener", context_.config().name}});
-      return Io::Error;
-    }
-    n = queued.result;
-    if (n < 0) {
-      errno = static_cast<int>(-n);
-      n = -1;
-    }
-  } else if (auto* batch = context_.loop().send_batch()) {
-    queued.site = site;
-    queued.data = data;
-    queued.size = size;
-    queued.in_flight = true;
-    queued.ticket = batch->queue(fd, used, queued);
-    return Io::Blocked;
-  } else {
-    msghdr message{};
-    message.msg_iov = const_cast<iovec*>(used.data());
-    message.msg_iovlen = used.size();
-    n = sendmsg(fd, &message, MSG_NOSIGNAL);
-  }
-  if (n >= 0) {
-    sent = static_cast<std::size_t>(n);
-    if (!backend) {
-      listener_stats_->bytes_out.add(sent);
-      if (exchange_record_) exchange_record_->bytes_out += sent;
-    } else {
-      if (backend_stats_) backend_stats_->traffic.bytes_out.add(sent);
-      if (pool_stats_) pool_stats_->bytes_out.add(sent);
-    }
-    if (sent < first.size() + second.size()) writable = false;  // the socket buffer is full: wait for EPOLLOUT
-    activity = context_.loop().now();
-    return Io::Progress;
-  }
-  if (errno == EAGAIN || errno == EINTR) {
-    writable = false;
-    return Io::Blocked;
-  }
-  return Io::Error;
-}
-
 
 // ---------------------------------------------------------------------------------- request side
 
