@@ -138,7 +138,11 @@ void RecentStats::fill(StatsSnapshot& stats, core::TimePoint now) const {
       if (seconds > 0.2 && backend.traffic.requests >= base->requests) {
         backend.rps = static_cast<double>(backend.traffic.requests - base->requests) / seconds;
       }
-      const auto recent = backend.latency.since(history.front().latency);
+      // Latency over the window; while the backend is younger than the window (fewer samples than
+      // it holds), everything it ever answered is recent, including what came before the first
+      // sample.
+      const auto recent =
+          history.size() >= kWindow ? backend.latency.since(history.front().latency) : backend.latency;
       backend.p50_seconds = recent.quantile(0.5);
       backend.p99_seconds = recent.quantile(0.99);
     }

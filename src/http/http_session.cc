@@ -551,7 +551,7 @@ bool HttpSession::pump_request() {
   }
   if (!request_done_) {
     request_done_ = true;
-    request_sent_at_ = context_.loop().now();
+    request_sent_at_ = core::Clock::now();  // see on_response_head()
     progress = true;
   }
   return progress;

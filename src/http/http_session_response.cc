@@ -132,7 +132,9 @@ bool HttpSession::on_response_head(const ResponseHead& head, std::size_t head_le
     buffer.consume(head_length);
     return true;
   }
-    const auto now = context_.loop().now();
+  // A fresh clock read, not the loop's: the answer may come within the turn the request left in
+  // (sends leave at the end of a turn's phase), and least_latency needs the real time to first byte.
+  const auto now = core::Clock::now();
   upstream_->backend().record_response_time(now - request_sent_at_, now);
   // Passive health: an answer is a success, unless it is a 5xx and the pool counts those.
   if (head.status_code >= 500 && counts_5xx()) {
@@ -185,7 +187,7 @@ bool HttpSession::on_response_head(const ResponseHead& head, std::size_t head_le
 }
 
 void HttpSession::response_received() {
-  if (!response_done_ && backend_stats_) backend_stats_->latency.observe(context_.loop().now() - exchange_started_);
+  if (!response_done_ && backend_stats_) backend_stats_->latency.observe(core::Clock::now() - exchange_started_);
   response_done_ = true;
   // The backend is done with this request now, before its last bytes reach the client: a client
   // that sends its next request at once (maybe to another worker) must find the count already down.

@@ -60,5 +60,38 @@ TEST(BackendState, DeactivatedOnlyWhileItsWindowLasts) {
   EXPECT_EQ(backend_state(snapshot, 0, now), "ejected");
 }
 
+// RecentStats: quantiles describe the last kWindow samples, and everything before the window
+// fills up (requests answered before the first sample are not lost).
+StatsSnapshot one_backend_with(std::uint64_t requests, std::uint64_t fast_answers) {
+  StatsSnapshot stats;
+  stats.pools.emplace_back();
+  auto& backend = stats.pools.back().backends.emplace_back();
+  backend.id = 7;
+  backend.traffic.requests = requests;
+  backend.latency.buckets[0] = fast_answers;  // under 100 µs
+  backend.latency.count = fast_answers;
+  return stats;
+}
+
+TEST(RecentStats, AnswersBeforeTheFirstSampleCountWhileTheWindowFills) {
+  RecentStats recent;
+  const auto start = now;
+  recent.sample(one_backend_with(3, 3), start);  // the first sample comes after 3 answers
+  auto stats = one_backend_with(3, 3);
+  recent.fill(stats, start + std::chrono::milliseconds(500));
+  EXPECT_GT(stats.pools[0].backends[0].p50_seconds, 0.0);
+}
+
+TEST(RecentStats, AnswersOlderThanTheWindowAgeOut) {
+  RecentStats recent;
+  for (std::size_t i = 0; i < RecentStats::kWindow; ++i) {
+    recent.sample(one_backend_with(3, 3), now + std::chrono::seconds(i));
+  }
+  auto stats = one_backend_with(3, 3);  // nothing new for the whole window
+  recent.fill(stats, now + std::chrono::seconds(RecentStats::kWindow));
+  EXPECT_EQ(stats.pools[0].backends[0].p50_seconds, 0.0);
+  EXPECT_EQ(stats.pools[0].backends[0].rps, 0.0);
+}
+
 }  // namespace
 }  // namespace fulcrum::admin
