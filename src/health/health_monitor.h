@@ -10,9 +10,9 @@
 //
 // Publishing: whenever a backend's availability, the pool's panic state or a ramping weight
 // changes, the monitor copies the pool's current snapshot, fills PoolSnapshot::up, down_reasons
-// (unhealthy, ejected or both, for the admin API), effective_weights and panic, and publishes it. If somebody else published a snapshot (new membership), the monitor
-// notices at its next tick, carries each backend's state over by id (ejections start afresh) and
-// publishes again. Each ejection is also counted on the backend (upstream::Backend::ejections),
+// (unhealthy, ejected or both, for the admin API), effective_weights and panic, and publishes it.
+// If somebody else published a snapshot (new membership), the monitor notices at its next tick,
+// carries each backend's state over by id (ejections start afresh) and publishes again. Each ejection is also counted on the backend (upstream::Backend::ejections),
 // a total that never decays, for metrics.
 //
 // Events: healthy, unhealthy, recovery, ejected, panic (and recovery with "panic":false when a pool
