@@ -1,6 +1,5 @@
 #include "events/access_log.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +8,7 @@
 
 #include "core/log.h"
 #include "events/event_time.h"
+#include "events/log_file.h"
 #include "events/json_text.h"
 
 namespace fulcrum::events {
@@ -17,10 +17,6 @@ namespace {
 constexpr auto kWriteEvery = std::chrono::milliseconds(100);
 constexpr std::size_t kUrgentBytes = 64 * 1024;
 constexpr std::size_t kMaxShardBytes = 4 * 1024 * 1024;
-
-int open_append(const std::string& path) {
-  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-}
 
 std::string_view or_dash(std::string_view text) { return text.empty() ? "-" : text; }
 
@@ -131,15 +127,8 @@ void AccessLog::request_reopen() {
 }
 
 void AccessLog::write_out(const std::string& text) {
-  std::size_t written = 0;
-  while (written < text.size()) {
-    const ssize_t n = ::write(fd_, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      log::error("cannot write access log", {{"file", path_}, {"error", std::strerror(errno)}});
-      return;
-    }
-    written += static_cast<std::size_t>(n);
+  if (!write_all(fd_, text)) {
+    log::error("cannot write access log", {{"file", path_}, {"error", std::strerror(errno)}});
   }
 }
 

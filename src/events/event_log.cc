@@ -1,6 +1,5 @@
 #include "events/event_log.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,6 +7,7 @@
 
 #include "core/log.h"
 #include "events/event_time.h"
+#include "events/log_file.h"
 
 namespace fulcrum::events {
 namespace {
@@ -15,10 +15,6 @@ namespace {
 constexpr auto kFlushEvery = std::chrono::milliseconds(100);
 /// Past this much buffered, write at once rather than wait for the timer.
 constexpr std::size_t kFlushBytes = 64 * 1024;
-
-int open_append(const std::string& path) {
-  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-}
 
 }  // namespace
 
@@ -71,15 +67,9 @@ void EventLog::write(const EventData& data) {
 
 void EventLog::flush() {
   if (loop_ != nullptr) loop_->timers().cancel(flush_timer_);
-  std::size_t written = 0;
-  while (written < buffer_.size()) {
-    const ssize_t n = ::write(fd_, buffer_.data() + written, buffer_.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      log::error("cannot write event log", {{"file", path_}, {"error", std::strerror(errno)}});
-      break;  // the lines are lost rather than kept without bound
-    }
-    written += static_cast<std::size_t>(n);
+  if (!write_all(fd_, buffer_)) {
+    // The lines are lost rather than kept without bound.
+    log::error("cannot write event log", {{"file", path_}, {"error", std::strerror(errno)}});
   }
   buffer_.clear();
 }

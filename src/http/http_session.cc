@@ -298,6 +298,16 @@ bool HttpSession::parse_request() {
   return progress;
 }
 
+void HttpSession::open_exchange_record(std::string_view method, std::string_view path, std::string_view request_id,
+                                       std::size_t bytes_in) {
+  exchange_record_ = std::make_unique<ExchangeRecord>();
+  exchange_record_->started = exchange_started_;
+  exchange_record_->method = method;
+  exchange_record_->path = path;
+  exchange_record_->request_id = request_id;
+  exchange_record_->bytes_in = bytes_in;
+}
+
 void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_length) {
   const auto& config = context_.config();
   method_ = head.method_kind;
@@ -310,14 +320,7 @@ void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_lengt
   if (worker_.events().wants(Event::Request)) {
     emit_request(worker_.events(), head, client_address_.to_string(), listener_, request_id.view());
   }
-  if (worker_.access_log() != nullptr) {
-    exchange_record_ = std::make_unique<ExchangeRecord>();
-    exchange_record_->started = exchange_started_;
-    exchange_record_->method = head.method;
-    exchange_record_->path = head.target;
-    exchange_record_->request_id = request_id.view();
-    exchange_record_->bytes_in = head_length;
-  }
+  if (worker_.access_log() != nullptr) open_exchange_record(head.method, head.target, request_id.view(), head_length);
 
   const Route* route = context_.shared().route(head);
   if (!route) {

@@ -95,6 +95,9 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   void rearm_timer();
 
   // Socket I/O with readiness flags.
+  /// One recv into `buffer` with the socket's readiness flags; `got` the bytes read.
+  Io read_socket(int fd, core::Buffer& buffer, bool& readable, bool& eof, bool closing, core::TimePoint& activity,
+                 std::size_t& got);
   Io read_client();
   Io read_upstream();
   static bool to_backend(SendSite site) { return site <= SendSite::TunnelToBackend; }
@@ -134,6 +137,10 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   // Tunnel (after 101) and endings.
   void start_tunnel();
   bool pump_tunnel();
+  /// One direction of the tunnel: bytes in `pending` go out at `site`, more come from `read`, and
+  /// the end of input becomes shutdown(SHUT_WR) on `peer_fd`. False when the session ended.
+  bool pump_tunnel_direction(core::Buffer& pending, SendSite site, Io (HttpSession::*read)(), int peer_fd,
+                             bool& eof_sent, bool& progress);
   void answer_error(int status, std::string_view reason);
   /// answer_error() for a request refused before its head was complete (malformed, too large, cut
   /// at header_timeout): no exchange began, so this counts the request and opens one for the
@@ -141,6 +148,9 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   void refuse_request(int status, std::string_view reason);
   bool linger();
   void finish(Ending ending);
+  /// Starts the access-log record of the current exchange (access log on only).
+  void open_exchange_record(std::string_view method, std::string_view path, std::string_view request_id,
+                            std::size_t bytes_in);
   /// Writes the exchange's access-log line (exchange_record_ set) and forgets the record.
   void log_access();
 

@@ -44,62 +44,54 @@ void HttpSession::on_send_completed() {
   drive();
 }
 
-HttpSession::Io HttpSession::read_client() {
+HttpSession::Io HttpSession::read_socket(int fd, core::Buffer& buffer, bool& readable, bool& eof, bool closing,
+                                         core::TimePoint& activity, std::size_t& got) {
+  got = 0;
   if (sending()) return Io::Blocked;  // before anything that could end the session (see QueuedSend)
-  if (client_eof_) return Io::Eof;
-  if (!client_readable_) return Io::Blocked;
-  context_.buffers().attach(client_in_);
-  if (client_in_.tail_room() == 0) client_in_.compact();
-  const std::size_t room = client_in_.tail_room();
+  if (eof) return Io::Eof;
+  if (!readable) return Io::Blocked;
+  context_.buffers().attach(buffer);
+  if (buffer.tail_room() == 0) buffer.compact();
+  const std::size_t room = buffer.tail_room();
   if (room == 0) return Io::Blocked;  // full: the reader must consume first (backpressure)
-  const ssize_t n = recv(client_.get(), client_in_.tail(), room, 0);
+  const ssize_t n = recv(fd, buffer.tail(), room, 0);
   if (n > 0) {
-    client_in_.produced(static_cast<std::size_t>(n));
-    listener_stats_->bytes_in.add(static_cast<std::uint64_t>(n));
+    got = static_cast<std::size_t>(n);
+    buffer.produced(got);
     // A short read drained the socket: the next bytes will raise a new edge (a FIN that came with
-    // these bytes will not, hence client_closing_).
-    if (static_cast<std::size_t>(n) < room && !client_closing_) client_readable_ = false;
-    client_activity_ = context_.loop().now();
+    // these bytes will not, hence `closing`, set on EPOLLRDHUP).
+    if (got < room && !closing) readable = false;
+    activity = context_.loop().now();
     return Io::Progress;
   }
   if (n == 0) {
-    client_eof_ = true;
+    eof = true;
     return Io::Eof;
   }
   if (errno == EAGAIN || errno == EINTR) {
-    client_readable_ = false;
+    readable = false;
     return Io::Blocked;
   }
   return Io::Error;
 }
 
+HttpSession::Io HttpSession::read_client() {
+  std::size_t got = 0;
+  const Io io = read_socket(client_.get(), client_in_, client_readable_, client_eof_, client_closing_,
+                            client_activity_, got);
+  if (got > 0) listener_stats_->bytes_in.add(got);
+  return io;
+}
+
 HttpSession::Io HttpSession::read_upstream() {
-  if (sending()) return Io::Blocked;
-  if (upstream_eof_) return Io::Eof;
-  if (!upstream_readable_) return Io::Blocked;
-  auto& buffer = upstream_->buffer();
-  context_.buffers().attach(buffer);
-  if (buffer.tail_room() == 0) buffer.compact();
-  const std::size_t room = buffer.tail_room();
-  if (room == 0) return Io::Blocked;
-  const ssize_t n = recv(upstream_->fd(), buffer.tail(), room, 0);
-  if (n > 0) {
-    buffer.produced(static_cast<std::size_t>(n));
-    if (backend_stats_) backend_stats_->traffic.bytes_in.add(static_cast<std::uint64_t>(n));
-    if (pool_stats_) pool_stats_->bytes_in.add(static_cast<std::uint64_t>(n));
-    if (static_cast<std::size_t>(n) < room && !upstream_closing_) upstream_readable_ = false;
-    upstream_activity_ = context_.loop().now();
-    return Io::Progress;
+  std::size_t got = 0;
+  const Io io = read_socket(upstream_->fd(), upstream_->buffer(), upstream_readable_, upstream_eof_,
+                            upstream_closing_, upstream_activity_, got);
+  if (got > 0) {
+    if (backend_stats_) backend_stats_->traffic.bytes_in.add(got);
+    if (pool_stats_) pool_stats_->bytes_in.add(got);
   }
-  if (n == 0) {
-    upstream_eof_ = true;
-    return Io::Eof;
-  }
-  if (errno == EAGAIN || errno == EINTR) {
-    upstream_readable_ = false;
-    return Io::Blocked;
-  }
-  return Io::Error;
+  return io;
 }
 
 HttpSession::Io HttpSession::send_parts(SendSite site, std::string_view first, std::string_view second,

@@ -266,59 +266,44 @@ void HttpSession::start_tunnel() {
 bool HttpSession::pump_tunnel() {
   bool progress = flush_client();
   if (phase_ != Phase::Tunnel || !client_out_.empty()) return progress;
-  std::size_t sent = 0;
-  // client → backend
-  for (;;) {
-    if (!client_in_.empty()) {
-      const Io io = send(SendSite::TunnelToBackend, client_in_.data(), client_in_.size(), sent);
-      if (io == Io::Error) return finish(Ending::Abort), true;
-      if (io == Io::Blocked) break;
-      client_in_.consume(sent);
-      progress = true;
-      continue;
-    }
-    const Io io = read_client();
-    if (io == Io::Progress) {
-      progress = true;
-      continue;
-    }
-    if (io == Io::Eof && !upstream_eof_sent_) {
-      shutdown(upstream_->fd(), SHUT_WR);
-      upstream_eof_sent_ = true;
-      progress = true;
-    }
-    if (io == Io::Error) return finish(Ending::Abort), true;
-    break;
-  }
-  // backend → client
-  auto& buffer = upstream_->buffer();
-  for (;;) {
-    if (!buffer.empty()) {
-      const Io io = send(SendSite::TunnelToClient, buffer.data(), buffer.size(), sent);
-      if (io == Io::Error) return finish(Ending::Abort), true;
-      if (io == Io::Blocked) break;
-      buffer.consume(sent);
-      progress = true;
-      continue;
-    }
-    const Io io = read_upstream();
-    if (io == Io::Progress) {
-      progress = true;
-      continue;
-    }
-    if (io == Io::Eof && !client_eof_sent_) {
-      shutdown(client_.get(), SHUT_WR);
-      client_eof_sent_ = true;
-      progress = true;
-    }
-    if (io == Io::Error) return finish(Ending::Abort), true;
-    break;
+  if (!pump_tunnel_direction(client_in_, SendSite::TunnelToBackend, &HttpSession::read_client, upstream_->fd(),
+                             upstream_eof_sent_, progress) ||
+      !pump_tunnel_direction(upstream_->buffer(), SendSite::TunnelToClient, &HttpSession::read_upstream,
+                             client_.get(), client_eof_sent_, progress)) {
+    return true;  // the session ended
   }
   if (upstream_eof_sent_ && client_eof_sent_) {
     finish(Ending::Graceful);
     return true;
   }
   return progress;
+}
+
+bool HttpSession::pump_tunnel_direction(core::Buffer& pending, SendSite site, Io (HttpSession::*read)(), int peer_fd,
+                                        bool& eof_sent, bool& progress) {
+  std::size_t sent = 0;
+  for (;;) {
+    if (!pending.empty()) {
+      const Io io = send(site, pending.data(), pending.size(), sent);
+      if (io == Io::Error) return finish(Ending::Abort), false;
+      if (io == Io::Blocked) return true;
+      pending.consume(sent);
+      progress = true;
+      continue;
+    }
+    const Io io = (this->*read)();
+    if (io == Io::Progress) {
+      progress = true;
+      continue;
+    }
+    if (io == Io::Eof && !eof_sent) {
+      shutdown(peer_fd, SHUT_WR);
+      eof_sent = true;
+      progress = true;
+    }
+    if (io == Io::Error) return finish(Ending::Abort), false;
+    return true;
+  }
 }
 
 void HttpSession::answer_error(int status, std::string_view reason) {
@@ -357,12 +342,7 @@ void HttpSession::refuse_request(int status, std::string_view reason) {
       emit_refused_request(worker_.events(), line, client_address_.to_string(), listener_, request_id.view());
     }
     if (worker_.access_log() != nullptr) {
-      exchange_record_ = std::make_unique<ExchangeRecord>();
-      exchange_record_->started = exchange_started_;
-      exchange_record_->method = line.method;
-      exchange_record_->path = line.target;
-      exchange_record_->request_id = request_id.view();
-      exchange_record_->bytes_in = client_in_.size();
+      open_exchange_record(line.method, line.target, request_id.view(), client_in_.size());
     }
   }
   answer_error(status, reason);  // logs the line once the answer is out (finish → log_access)
