@@ -79,10 +79,6 @@ void HttpSession::drain() {
 
 void HttpSession::on_client_io(std::uint32_t events) {
   if (phase_ == Phase::Ended) return;
-  if (sending()) {
-    held_client_events_ |= events;
-    return;
-  }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_readable_ = true;
   if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_closing_ = true;
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) client_writable_ = true;
@@ -91,12 +87,8 @@ void HttpSession::on_client_io(std::uint32_t events) {
 
 void HttpSession::on_upstream_io(upstream::UpstreamConnection& connection, std::uint32_t events) {
   if (phase_ == Phase::Ended || &connection != upstream_.get()) return;
-  if (sending()) {
-    if (held_upstream_ != &connection) held_upstream_events_ = 0;
-    held_upstream_ = &connection;
-    held_upstream_events_ |= events;
-    return;
-  }
+  // No send is in flight while connecting (sends start once connected), so the connect's outcome is
+  // handled at once; later events only set flags, and drive() waits for a send in flight.
   if (phase_ == Phase::Connecting) {
     if (events & (EPOLLERR | EPOLLHUP)) {
       const int error = net::socket_error(connection.fd());

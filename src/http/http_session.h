@@ -66,7 +66,7 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   /// to the site that queued it (another site may come first when the session is driven again).
   enum class SendSite : std::uint8_t { RequestHead, RequestBody, TunnelToBackend, ResponseHead, ClientOut, TunnelToClient };
   // A send handed to the loop's SendBatch (core/send_batch.h): at most one per socket. While one
-  // is in flight the session does no I/O at all (events are held, reads and sends report Blocked),
+  // is in flight the session does no I/O at all (events only set flags, reads and sends report Blocked),
   // so its state stands still; when the result comes, the session is driven again, reaches the
   // same send, and send_parts() hands it the result instead of sending.
   struct QueuedSend final : core::SendBatch::Completion {
@@ -85,7 +85,7 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   void on_client_io(std::uint32_t events);
   void on_upstream_io(upstream::UpstreamConnection& connection, std::uint32_t events) override;
   void on_timer();
-  /// A queued send completed: replays held events, then drives the session on.
+  /// A queued send completed: drives the session on.
   void on_send_completed();
   bool sending() const { return client_send_.in_flight || upstream_send_.in_flight; }
   /// Forgets a queued send and its result (its socket is about to close).
@@ -165,9 +165,6 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   ClientEndpoint client_endpoint_;
   QueuedSend client_send_;
   QueuedSend upstream_send_;
-  std::uint32_t held_client_events_ = 0;    // epoll events that came while a send was in flight
-  std::uint32_t held_upstream_events_ = 0;
-  const upstream::UpstreamConnection* held_upstream_ = nullptr;  // whose events those are
   core::Timer timer_;
   Phase phase_ = Phase::Request;
 

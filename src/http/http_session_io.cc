@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <span>
-#include <utility>
 
 #include "core/log.h"
 #include "http/http_context.h"
@@ -31,17 +30,8 @@ void HttpSession::QueuedSend::on_sent(int sent_or_error) {
 }
 
 void HttpSession::on_send_completed() {
-  if (sending() || phase_ == Phase::Ended) return;
-  if (held_client_events_) {
-    const std::uint32_t events = std::exchange(held_client_events_, 0);
-    on_client_io(events);
-  }
-  if (held_upstream_events_) {
-    const std::uint32_t events = std::exchange(held_upstream_events_, 0);
-    const auto* connection = std::exchange(held_upstream_, nullptr);
-    if (upstream_ && connection == upstream_.get()) on_upstream_io(*upstream_, events);
-  }
-  drive();
+  // Events that came meanwhile only set readiness flags; drive() picks them up.
+  if (!sending() && phase_ != Phase::Ended) drive();
 }
 
 HttpSession::Io HttpSession::read_socket(int fd, core::Buffer& buffer, bool& readable, bool& eof, bool closing,
