@@ -31,12 +31,6 @@ void read_string(YamlReader& reader, const YAML::Node& value, const std::string&
   if (auto text = reader.read_text(value, path)) into.*Member = std::move(*text);
 }
 
-template <auto Member>
-void read_optional_string(YamlReader& reader, const YAML::Node& value, const std::string& path,
-                          StructOf<Member>& into) {
-  if (auto text = reader.read_text(value, path)) into.*Member = std::move(*text);
-}
-
 template <auto Member, Range range>
 void read_count(YamlReader& reader, const YAML::Node& value, const std::string& path,
                 StructOf<Member>& into) {
@@ -64,6 +58,16 @@ template <auto Member>
 void read_duration(YamlReader& reader, const YAML::Node& value, const std::string& path,
                    StructOf<Member>& into) {
   if (auto duration = reader.read_duration(value, path)) into.*Member = *duration;
+}
+
+/// A section that exists only when written (`admin: {...}`, an std::optional member): read with
+/// its own table of fields.
+template <auto Member, const auto& Fields>
+void read_section(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                  StructOf<Member>& into) {
+  typename MemberOf<Member>::Value::value_type section;
+  reader.read_fields<decltype(section)>(value, path, Fields, section);
+  into.*Member = std::move(section);
 }
 
 // Values with a shape of their own.
@@ -358,7 +362,7 @@ constexpr std::array<Field<ListenerConfig>, 16> kListenerFields{{
     {"mode", read_mode},
     {"pool", read_string<&ListenerConfig::pool>},
     {"routes", read_routes},
-    {"unavailable", read_optional_string<&ListenerConfig::unavailable>},
+    {"unavailable", read_string<&ListenerConfig::unavailable>},
     {"max_connections", read_count<&ListenerConfig::max_connections, kAnyCount>},
     {"idle_timeout", read_duration<&ListenerConfig::idle_timeout>},
     {"backlog", read_count<&ListenerConfig::backlog, kBacklogRange>},
@@ -389,12 +393,6 @@ constexpr std::array<Field<AdminConfig>, 2> kAdminFields{{
     {"token", read_string<&AdminConfig::token>},
 }};
 
-void read_admin(YamlReader& reader, const YAML::Node& value, const std::string& path,
-                Config& into) {
-  AdminConfig admin;
-  reader.read_fields<AdminConfig>(value, path, kAdminFields, admin);
-  into.admin = admin;
-}
 
 constexpr std::array<Field<EventsConfig>, 3> kEventsFields{{
     {"file", read_string<&EventsConfig::file>},
@@ -412,12 +410,6 @@ constexpr std::array<Field<AccessLogConfig>, 2> kAccessLogFields{{
     {"format", read_string<&AccessLogConfig::format>},
 }};
 
-void read_access_log(YamlReader& reader, const YAML::Node& value, const std::string& path,
-                     Config& into) {
-  AccessLogConfig access_log;
-  reader.read_fields<AccessLogConfig>(value, path, kAccessLogFields, access_log);
-  into.access_log = access_log;
-}
 
 constexpr std::array<Field<Config>, 8> kRootFields{{
     {"workers", read_count<&Config::workers, kWorkersRange>},
@@ -425,9 +417,9 @@ constexpr std::array<Field<Config>, 8> kRootFields{{
     {"io_uring", read_flag<&Config::io_uring>},
     {"listeners", read_listeners},
     {"pools", read_pools},
-    {"admin", read_admin},
+    {"admin", read_section<&Config::admin, kAdminFields>},
     {"events", read_events},
-    {"access_log", read_access_log},
+    {"access_log", read_section<&Config::access_log, kAccessLogFields>},
 }};
 
 }  // namespace
