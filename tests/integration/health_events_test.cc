@@ -67,27 +67,10 @@ class Received {
 };
 
 Config checked_config(const std::vector<std::string>& backends, std::uint32_t rise, std::uint32_t fall) {
-  Config config;
-  config.workers = 1;
-  ListenerConfig listener;
-  listener.name = "front";
-  listener.listen = "127.0.0.1:0";
-  listener.mode = ListenerMode::Http;
-  listener.pool = "api";
-  config.listeners.push_back(listener);
   PoolConfig pool;
-  pool.name = "api";
-  HealthCheckConfig health;
-  health.kind = HealthCheckConfig::Kind::Http;
-  health.interval = 100ms;
-  health.timeout = 80ms;
-  health.rise = rise;
-  health.fall = fall;
-  health.body_contains = "ok";
-  pool.health = health;
-  for (const auto& b : backends) pool.backends.push_back({.address = b});
-  config.pools.push_back(pool);
-  return config;
+  pool.health = fast_checks(rise, fall);
+  pool.health->body_contains = "ok";
+  return health_test_config(backends, pool, "api");
 }
 
 TEST(HealthEvents, StoppedAndRestartedBackendThroughBalancerOn) {

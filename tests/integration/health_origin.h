@@ -13,9 +13,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include "fulcrum/config.h"
 
 namespace fulcrum::test {
 
@@ -131,5 +135,34 @@ class HealthOrigin {
   std::atomic<std::uint64_t> failed_checks_{0};
   std::atomic<std::uint64_t> requests_{0};
 };
+
+/// One worker (one round-robin cursor: exact shares), one `mode: http` listener `front` on port 0,
+/// over `pool` named `pool_name` with `backends`.
+inline Config health_test_config(const std::vector<std::string>& backends, PoolConfig pool,
+                                 const std::string& pool_name = "app") {
+  Config config;
+  config.workers = 1;
+  ListenerConfig listener;
+  listener.name = "front";
+  listener.listen = "127.0.0.1:0";
+  listener.mode = ListenerMode::Http;
+  listener.pool = pool_name;
+  config.listeners.push_back(listener);
+  pool.name = pool_name;
+  for (const auto& b : backends) pool.backends.push_back({.address = b});
+  config.pools.push_back(std::move(pool));
+  return config;
+}
+
+/// HTTP checks every 100 ms (80 ms timeout), so that rise and fall play out within a test.
+inline HealthCheckConfig fast_checks(std::uint32_t rise, std::uint32_t fall) {
+  HealthCheckConfig health;
+  health.kind = HealthCheckConfig::Kind::Http;
+  health.interval = std::chrono::milliseconds(100);
+  health.timeout = std::chrono::milliseconds(80);
+  health.rise = rise;
+  health.fall = fall;
+  return health;
+}
 
 }  // namespace fulcrum::test

@@ -16,31 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-Config http_config(const std::vector<std::string>& backends, PoolConfig pool) {
-  Config config;
-  config.workers = 1;  // one round-robin cursor: exact shares
-  ListenerConfig listener;
-  listener.name = "front";
-  listener.listen = "127.0.0.1:0";
-  listener.mode = ListenerMode::Http;
-  listener.pool = "app";
-  config.listeners.push_back(listener);
-  pool.name = "app";
-  for (const auto& b : backends) pool.backends.push_back({.address = b});
-  config.pools.push_back(std::move(pool));
-  return config;
-}
-
-HealthCheckConfig fast_checks(std::uint32_t rise, std::uint32_t fall) {
-  HealthCheckConfig health;
-  health.kind = HealthCheckConfig::Kind::Http;
-  health.interval = 100ms;
-  health.timeout = 80ms;
-  health.rise = rise;
-  health.fall = fall;
-  return health;
-}
-
 // `count` GETs of / on fresh connections; answers by backend name ("" for a non-200).
 std::map<std::string, int> spread(const std::string& front, int count) {
   std::map<std::string, int> seen;
@@ -60,7 +35,7 @@ TEST(HealthTraffic, UnhealthyBackendGetsNoRequestsUntilItRecovers) {
   HealthOrigin a("a"), b("b");
   PoolConfig pool;
   pool.health = fast_checks(2, 2);
-  Balancer balancer(http_config({a.address(), b.address()}, pool));
+  Balancer balancer(health_test_config({a.address(), b.address()}, pool));
   const auto status = balancer.start();
   ASSERT_TRUE(status.ok()) << status.error;
   const auto front = balancer.listeners()[0].address;
@@ -85,7 +60,7 @@ TEST(HealthTraffic, StoppedBackendIsAvoidedAndReturns) {
   HealthOrigin a("a"), b("b");
   PoolConfig pool;
   pool.health = fast_checks(2, 2);
-  Balancer balancer(http_config({a.address(), b.address()}, pool));
+  Balancer balancer(health_test_config({a.address(), b.address()}, pool));
   const auto status = balancer.start();
   ASSERT_TRUE(status.ok()) << status.error;
   const auto front = balancer.listeners()[0].address;
@@ -105,7 +80,7 @@ TEST(HealthTraffic, PanicModeStillServesWhenEveryCheckFails) {
   b.set_health(500);
   PoolConfig pool;
   pool.health = fast_checks(1, 1);
-  Balancer balancer(http_config({a.address(), b.address()}, pool));
+  Balancer balancer(health_test_config({a.address(), b.address()}, pool));
   const auto status = balancer.start();
   ASSERT_TRUE(status.ok()) << status.error;
   const auto front = balancer.listeners()[0].address;
@@ -125,7 +100,7 @@ TEST(HealthTraffic, OutlierDetectionEjectsABackendAnswering500) {
   outlier.base_ejection = 5s;
   outlier.max_ejection_percent = 50;
   pool.outlier_detection = outlier;
-  Balancer balancer(http_config({a.address(), b.address()}, pool));
+  Balancer balancer(health_test_config({a.address(), b.address()}, pool));
   const auto status = balancer.start();
   ASSERT_TRUE(status.ok()) << status.error;
   const auto front = balancer.listeners()[0].address;
@@ -148,7 +123,7 @@ TEST(HealthTraffic, OutlierDetectionIgnores5xxUnlessCounted) {
   outlier.consecutive_failures = 3;
   outlier.count_5xx = false;
   pool.outlier_detection = outlier;
-  Balancer balancer(http_config({a.address(), b.address()}, pool));
+  Balancer balancer(health_test_config({a.address(), b.address()}, pool));
   const auto status = balancer.start();
   ASSERT_TRUE(status.ok()) << status.error;
   const auto front = balancer.listeners()[0].address;

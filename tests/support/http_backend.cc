@@ -289,6 +289,19 @@ class Io {
   int stop_fd_;
 };
 
+// Feeds the next `size` body bytes (from `buffer`, then the socket) to `checksum`; false if cut.
+bool checksum_bytes(Io& io, std::string& buffer, std::uint64_t size, Checksum& checksum,
+                    std::atomic<std::uint64_t>& counter) {
+  while (size > 0) {
+    if (buffer.empty() && !io.read_more(buffer, counter)) return false;
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(size, buffer.size()));
+    checksum.update({buffer.data(), n});
+    buffer.erase(0, n);
+    size -= n;
+  }
+  return true;
+}
+
 // Reads a request body from `buffer` (+ the socket) according to the head; false when the body is
 // cut or malformed. Leaves the bytes after the body in `buffer`.
 bool read_body(Io& io, std::string& buffer, const Request& request, Checksum& checksum,
@@ -316,14 +329,7 @@ bool read_body(Io& io, std::string& buffer, const Request& request, Checksum& ch
           if (line_end == 0) return true;
         }
       }
-      std::uint64_t left = size;
-      while (left > 0) {
-        if (buffer.empty() && !io.read_more(buffer, counter)) return false;
-        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, buffer.size()));
-        checksum.update({buffer.data(), n});
-        buffer.erase(0, n);
-        left -= n;
-      }
+      if (!checksum_bytes(io, buffer, size, checksum, counter)) return false;
       while (buffer.size() < 2) {
         if (!io.read_more(buffer, counter)) return false;
       }
@@ -333,14 +339,7 @@ bool read_body(Io& io, std::string& buffer, const Request& request, Checksum& ch
   }
   if (cl) {
     if (cl->empty() || cl->find_first_not_of("0123456789") != std::string::npos) return false;
-    std::uint64_t left = std::stoull(*cl);
-    while (left > 0) {
-      if (buffer.empty() && !io.read_more(buffer, counter)) return false;
-      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, buffer.size()));
-      checksum.update({buffer.data(), n});
-      buffer.erase(0, n);
-      left -= n;
-    }
+    if (!checksum_bytes(io, buffer, std::stoull(*cl), checksum, counter)) return false;
   }
   return true;
 }
