@@ -84,6 +84,14 @@ NGX
   wait_port "$port"
 }
 
+# haproxy_web_sections PORT : HAProxy's `frontend web` on 127.0.0.1:PORT and `backend web`,
+# round robin over ${BACKENDS[@]}, as bench/http.sh and bench/idle_memory.sh compare it.
+haproxy_web_sections() {
+  local i
+  printf 'frontend web\n    bind 127.0.0.1:%s\n    default_backend web\nbackend web\n    balance roundrobin\n' "$1"
+  for i in "${!BACKENDS[@]}"; do printf '    server b%d %s\n' $((i + 1)) "${BACKENDS[$i]}"; done
+}
+
 # nginx_proxy_config DIR PORT WORKERS CONNECTIONS [EXTRA_MAIN] [EXTRA_HTTP] : writes DIR/nginx.conf, NGINX
 # as a keep-alive reverse proxy on 127.0.0.1:PORT over ${BACKENDS[@]} (upstream keepalive 64,
 # HTTP/1.1, Connection cleared), the way bench/http.sh and bench/idle_memory.sh compare it.

@@ -48,15 +48,8 @@ defaults
     timeout client 60s
     timeout server 60s
     timeout http-keep-alive 60s
-frontend web
-    bind 127.0.0.1:$P_HAP
-    default_backend web
-backend web
-    balance roundrobin
-    server b1 ${BACKENDS[0]}
-    server b2 ${BACKENDS[1]}
-    server b3 ${BACKENDS[2]}
 CFG
+haproxy_web_sections "$P_HAP" >>"$BENCH_TMP/haproxy.cfg"
 
 nginx_proxy_config "$BENCH_TMP/nginx-proxy" "$P_NGX" "$THREADS" 8192
 

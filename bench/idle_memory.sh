@@ -57,15 +57,8 @@ defaults
     timeout server 5m
     timeout http-keep-alive 5m
     timeout http-request 5m
-frontend web
-    bind 127.0.0.1:$P_HAP
-    default_backend web
-backend web
-    balance roundrobin
-    server b1 ${BACKENDS[0]}
-    server b2 ${BACKENDS[1]}
-    server b3 ${BACKENDS[2]}
 CFG
+haproxy_web_sections "$P_HAP" >>"$BENCH_TMP/haproxy.cfg"
 
 nginx_proxy_config "$BENCH_TMP/nginx-proxy" "$P_NGX" "$THREADS" $((FDS - 100)) "worker_rlimit_nofile $FDS;" "keepalive_timeout 300s;"
 
