@@ -164,6 +164,36 @@ async function runCleanups(cleanups) {
   }
 }
 
+/// Writes a config with one `mode: http` listener `web` over pool `web` (its keys: `poolKeys`, YAML
+/// lines indented for the pool) and a token-protected admin listener, starts fulcrum on it and
+/// waits for the admin API. Returns the listener's and the admin's addresses and the token.
+async function startFulcrumWithAdmin(cleanups, workers, poolKeys) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fulcrum-dashboard-'));
+  cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  const token = randomBytes(12).toString('hex');
+  const configPath = path.join(dir, 'fulcrum.yaml');
+  fs.writeFileSync(configPath, `workers: ${workers}
+listeners:
+  - name: web
+    listen: 127.0.0.1:0
+    mode: http
+    pool: web
+pools:
+  web:
+    strategy: round_robin
+${poolKeys}
+admin:
+  listen: 127.0.0.1:0
+  token: ${token}
+`);
+  const fulcrum = startFulcrum(configPath, 'web');
+  cleanups.push(fulcrum.stop);
+  const { web: webAddress, admin: adminAddress } = await fulcrum.listening;
+  const admin = `http://${adminAddress}`;
+  await waitForHttp(`${admin}/api/status`, token, 10000);
+  return { webAddress, admin, token };
+}
+
 test('dashboard: lists backends, shows one turning unhealthy, no console error', { timeout: 90000 }, async (t) => {
   const { chromium } = await loadPlaywright();
   assert.ok(fs.existsSync(FULCRUM), `fulcrum binary not found at ${FULCRUM} (set FULCRUM_BINARY)`);
@@ -176,31 +206,9 @@ test('dashboard: lists backends, shows one turning unhealthy, no console error',
   const b2 = await startBackend('backend-2');
   cleanups.push(b2.stop);
 
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fulcrum-dashboard-'));
-  cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
-  const token = randomBytes(12).toString('hex');
-  const configPath = path.join(dir, 'fulcrum.yaml');
-  fs.writeFileSync(configPath, `workers: 2
-listeners:
-  - name: web
-    listen: 127.0.0.1:0
-    mode: http
-    pool: web
-pools:
-  web:
-    strategy: round_robin
-    health: { http: { path: /health }, interval: ${INTERVAL_MS}ms, timeout: 300ms, rise: 1, fall: 1 }
-    backends: [${b1.address}, ${b2.address}]
-admin:
-  listen: 127.0.0.1:0
-  token: ${token}
-`);
-
-  const fulcrum = startFulcrum(configPath, 'web');
-  cleanups.push(fulcrum.stop);
-  const { web: webAddress, admin: adminAddress } = await fulcrum.listening;
-  const admin = `http://${adminAddress}`;
-  await waitForHttp(`${admin}/api/status`, token, 10000);
+  const { webAddress, admin, token } = await startFulcrumWithAdmin(cleanups, 2,
+    `    health: { http: { path: /health }, interval: ${INTERVAL_MS}ms, timeout: 300ms, rise: 1, fall: 1 }
+    backends: [${b1.address}, ${b2.address}]`);
 
   // Some traffic, so that req/s and the sparklines have something to show.
   let traffic = true;
@@ -292,30 +300,9 @@ test('dashboard: shows an ejected backend as ejected, with its ejections', { tim
   const failing = await startBackend('failing', 500);
   cleanups.push(failing.stop);
 
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fulcrum-dashboard-'));
-  cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
-  const token = randomBytes(12).toString('hex');
-  const configPath = path.join(dir, 'fulcrum.yaml');
-  fs.writeFileSync(configPath, `workers: 1
-listeners:
-  - name: web
-    listen: 127.0.0.1:0
-    mode: http
-    pool: web
-pools:
-  web:
-    strategy: round_robin
-    outlier_detection: { consecutive_failures: 3, count_5xx: true, base_ejection: 1m }
-    backends: [${good1.address}, ${good2.address}, ${failing.address}]
-admin:
-  listen: 127.0.0.1:0
-  token: ${token}
-`);
-  const fulcrum = startFulcrum(configPath, 'web');
-  cleanups.push(fulcrum.stop);
-  const { web: webAddress, admin: adminAddress } = await fulcrum.listening;
-  const admin = `http://${adminAddress}`;
-  await waitForHttp(`${admin}/api/status`, token, 10000);
+  const { webAddress, admin, token } = await startFulcrumWithAdmin(cleanups, 1,
+    `    outlier_detection: { consecutive_failures: 3, count_5xx: true, base_ejection: 1m }
+    backends: [${good1.address}, ${good2.address}, ${failing.address}]`);
 
   const { page, problems } = await openBrowserPage(chromium, cleanups);
   try {
