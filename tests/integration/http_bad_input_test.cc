@@ -129,6 +129,16 @@ TEST(HttpBadBody, BadChunkSizeAfterTheHeadWasForwardedCutsTheBackendConnection) 
   EXPECT_EQ(backend.heads(), 1u) << "the pipelined request reached the backend";
 }
 
+// The answer to a body over max_body: 413, the connection closed, no complete request forwarded.
+void expect_413_and_nothing_forwarded(Client& client, HttpBackend& backend) {
+  bool closed = false;
+  const std::string answer = read_all_until_close(client, std::chrono::seconds(5), &closed);
+  EXPECT_EQ(status_of(answer), 413) << answer;
+  EXPECT_TRUE(closed);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(backend.requests(), 0u) << "a body over max_body reached the backend whole";
+}
+
 // A chunked body over max_body, arriving with its head: 413, and the backend never gets a complete
 // request (the limit holds before bytes are forwarded, not after).
 TEST(HttpBadBody, ChunkedBodyOverMaxBodyIs413) {
@@ -139,12 +149,7 @@ TEST(HttpBadBody, ChunkedBodyOverMaxBodyIs413) {
   for (int i = 0; i < 4; ++i) body += "200\r\n" + std::string(512, 'x') + "\r\n";
   body += "0\r\n\r\n";
   ASSERT_TRUE(client.send_all("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body));
-  bool closed = false;
-  const std::string answer = read_all_until_close(client, std::chrono::seconds(5), &closed);
-  EXPECT_EQ(status_of(answer), 413) << answer;
-  EXPECT_TRUE(closed);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(backend.requests(), 0u) << "a body over max_body reached the backend whole";
+  expect_413_and_nothing_forwarded(client, backend);
 }
 
 // The same body arriving chunk by chunk after the head: 413 once the limit is passed.
@@ -159,12 +164,7 @@ TEST(HttpBadBody, ChunkedBodyGrowingOverMaxBodyIs413) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   client.send_all("0\r\n\r\n");
-  bool closed = false;
-  const std::string answer = read_all_until_close(client, std::chrono::seconds(5), &closed);
-  EXPECT_EQ(status_of(answer), 413) << answer;
-  EXPECT_TRUE(closed);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(backend.requests(), 0u) << "a body over max_body reached the backend whole";
+  expect_413_and_nothing_forwarded(client, backend);
 }
 
 // A chunked body of exactly max_body data bytes passes: the limit counts body bytes, not the
