@@ -98,7 +98,7 @@ void TcpSession::connect_next() {
   }
   switch (net::start_connect(upstream_.get(), backend_->address())) {
     case net::ConnectStart::Connected:
-      on_connected();
+      on_connected(EPOLLIN | EPOLLOUT);  // what the backend has sent yet is unknown: try to read
       return;
     case net::ConnectStart::Failed:
       on_connect_failed(errno);
@@ -135,7 +135,7 @@ void TcpSession::on_backend_event(std::uint32_t events) {
     const int error = net::socket_error(upstream_.get());
     on_connect_failed(error != 0 ? error : ECONNREFUSED);
   } else if (events & EPOLLOUT) {
-    on_connected();  // writable without an error: the handshake completed
+    on_connected(events);  // writable without an error: the handshake completed
   }
 }
 
@@ -160,7 +160,7 @@ void TcpSession::on_connect_failed(int error) {
   connect_next();
 }
 
-void TcpSession::on_connected() {
+void TcpSession::on_connected(std::uint32_t backend_events) {
   auto& loop = worker_.loop();
   connected_ = true;
   backend_->count_connection();
@@ -183,6 +183,11 @@ void TcpSession::on_connected() {
   upstream_bound_.to = upstream_.get();
   downstream_bound_.from = upstream_.get();
   downstream_bound_.to = client_.get();
+  // The event that reported the handshake may also report the backend's first bytes or its FIN
+  // (edge-triggered: they will not be reported again). Without them, the backend has sent nothing
+  // yet, and its first bytes will raise an event: no recv is spent on an EAGAIN to learn that.
+  downstream_bound_.readable = (backend_events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+  downstream_bound_.peer_closing = (backend_events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
   state_ = State::Relaying;
   loop.timers().schedule(timer_, loop.now() + listener_.config.idle_timeout);
   relay();

@@ -77,7 +77,7 @@ class TcpSession final : public runtime::Session {
   /// The listener as events and the access log name it: its name, or its address.
   std::string listener_label() const;
   void on_connect_failed(int error);
-  void on_connected();
+  void on_connected(std::uint32_t backend_events);
   void on_relay_event(bool client_side, std::uint32_t events);
   void relay();
   PumpResult pump(Flow& flow, int& budget);

@@ -1,6 +1,11 @@
 // The relay itself: bytes both ways intact, half-close, many connections at once, idle timeout.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <random>
 #include <thread>
@@ -97,6 +102,69 @@ TEST(TcpRelay, ClosesIdleConnections) {
   }
   // ...silence closes it.
   EXPECT_TRUE(client.closed_by_peer(std::chrono::seconds(3)));
+}
+
+// A plain blocking listener on 127.0.0.1 for backends whose timing the test controls itself.
+struct RawListener {
+  net::UniqueFd fd;
+  std::string address;
+};
+
+RawListener raw_listener() {
+  RawListener listener{net::UniqueFd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)), ""};
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  EXPECT_EQ(bind(listener.fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  EXPECT_EQ(listen(listener.fd.get(), 4), 0);
+  EXPECT_EQ(getsockname(listener.fd.get(), reinterpret_cast<sockaddr*>(&address), &length), 0);
+  listener.address = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  return listener;
+}
+
+void send_text(int fd, std::string_view text) {
+  EXPECT_EQ(send(fd, text.data(), text.size(), MSG_NOSIGNAL), static_cast<ssize_t>(text.size()));
+}
+
+// A server that speaks first (SMTP, MySQL, SSH) and only after a pause: its banner must reach a
+// client that says nothing, although nothing was readable when the connect completed.
+TEST(TcpRelay, PassesABannerTheBackendSendsLater) {
+  auto listener = raw_listener();
+  std::thread server([fd = listener.fd.get()] {
+    net::UniqueFd connection(accept(fd, nullptr, nullptr));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    send_text(connection.get(), "220 ready\n");
+    char byte;
+    EXPECT_EQ(recv(connection.get(), &byte, 1, 0), 0);  // until the client's FIN comes through
+  });
+  FulcrumProcess fulcrum(tcp_config({.backends = {listener.address}}));
+  auto client = Client::connect(fulcrum.address("front"));
+  ASSERT_TRUE(client.valid());
+  EXPECT_EQ(client.read_until("\n"), "220 ready\n");
+  client.shutdown_write();
+  server.join();
+}
+
+// A server that says its piece and hangs up at once, possibly before Fulcrum has even seen the
+// connect complete: the client gets the words and then the end of the stream, not an idle wait.
+TEST(TcpRelay, PassesWordsAndFinOfABackendThatHangsUpAtOnce) {
+  auto listener = raw_listener();
+  std::thread server([fd = listener.fd.get()] {
+    for (int i = 0; i < 20; ++i) {
+      net::UniqueFd connection(accept(fd, nullptr, nullptr));
+      send_text(connection.get(), "421 closing\n");
+    }
+  });
+  FulcrumProcess fulcrum(tcp_config({.backends = {listener.address}}));
+  for (int i = 0; i < 20; ++i) {
+    auto client = Client::connect(fulcrum.address("front"));
+    ASSERT_TRUE(client.valid());
+    bool timed_out = false;
+    EXPECT_EQ(client.read_to_eof(std::chrono::seconds(3), &timed_out), "421 closing\n") << "connection " << i;
+    EXPECT_FALSE(timed_out) << "connection " << i << ": the backend's FIN did not come through";
+  }
+  server.join();
 }
 
 TEST(TcpRelay, WorksOverIpv6) {
