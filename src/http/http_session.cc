@@ -94,7 +94,7 @@ void HttpSession::on_upstream_io(upstream::UpstreamConnection& connection, std::
       const int error = net::socket_error(connection.fd());
       upstream_failed(error ? std::strerror(error) : "connection refused", 503);
     } else if (events & EPOLLOUT) {
-      on_connected();
+      on_connected(events);
     }
   } else {
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) upstream_readable_ = true;
@@ -465,15 +465,18 @@ void HttpSession::connect_to(std::shared_ptr<upstream::Backend> backend) {
     return;
   }
   upstream_->registered = true;
-  if (started == net::ConnectStart::Connected) on_connected();
+  if (started == net::ConnectStart::Connected) on_connected(EPOLLOUT);
 }
 
-void HttpSession::on_connected() {
+void HttpSession::on_connected(std::uint32_t events) {
   upstream_->backend().count_connection();
   if (backend_stats_) backend_stats_->traffic.requests.increment();
   phase_ = Phase::Exchange;
   upstream_writable_ = true;
   upstream_readable_ = true;
+  // A backend that answered and hung up before this event was seen: its FIN is reported here and,
+  // edge-triggered, never again.
+  upstream_closing_ = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
   upstream_activity_ = context_.loop().now();
 }
 
