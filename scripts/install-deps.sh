@@ -2,7 +2,7 @@
 # Installs, with apt-get, whatever Debian packages the build, the tests and the benchmarks need
 # and this machine lacks. Idempotent and quiet when everything is there.
 #   scripts/install-deps.sh            build + test dependencies
-#   scripts/install-deps.sh bench      also HAProxy, NGINX, wrk, iperf3 for bench/
+#   scripts/install-deps.sh bench      also HAProxy, NGINX's stream module, iperf3 for bench/
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build pkg-config
@@ -11,7 +11,7 @@ packages=(build-essential cmake ninja-build pkg-config
           curl nginx wrk netcat-openbsd python3
           chromium)  # the dashboard's browser test (tests/browser); node and npm come with the image
 if [[ ${1:-} == bench ]]; then
-  packages+=(haproxy iperf3)
+  packages+=(haproxy iperf3 libnginx-mod-stream)
 fi
 if [[ ${1:-} == fuzz || ${FULCRUM_FUZZ:-0} == 1 ]]; then
   packages+=(clang libclang-rt-14-dev)
