@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <vector>
 
@@ -103,18 +104,29 @@ int run_demo(const DemoOptions& options) {
   for (const auto& backend : backends) {
     std::printf("  %-10s %-22s pid %d\n", backend.name.c_str(), backend.address.c_str(), backend.pid);
   }
-  std::printf(
-      "\nTry:\n"
-      "  curl -s http://%1$s/                  # each request lands on the next backend\n"
-      "  curl -si http://%1$s/ | grep X-Backend\n"
-      "  nc %2$s %3$u                           # raw TCP: type lines, a backend echoes them\n"
-      "  kill %4$d                               # stop backend-1: clients never see it fail\n"
-      "  wrk -c50 -d5s http://%1$s/            # load\n"
-      "  open http://%5$s/                     # the live dashboard (health checked every second)\n"
-      "  curl -s http://%5$s/metrics            # Prometheus metrics\n"
-      "Ctrl-C stops the demo.\n\n",
-      options.listen.c_str(), host.c_str(), static_cast<unsigned>(http_address->port() + 1), backends.front().pid,
-      admin_listen.c_str());
+  const std::string& http = options.listen;
+  const std::string suggestions[][2] = {
+      {"curl -s http://" + http + "/", "each request lands on the next backend"},
+      {"curl -si http://" + http + "/ | grep X-Backend", ""},
+      {"nc " + host + " " + std::to_string(http_address->port() + 1), "raw TCP: type lines, a backend echoes them"},
+      {"kill " + std::to_string(backends.front().pid), "stop backend-1: clients never see it fail"},
+      {"wrk -c50 -d5s http://" + http + "/", "load"},
+      {"open http://" + admin_listen + "/", "the live dashboard (health checked every second)"},
+      {"curl -s http://" + admin_listen + "/metrics", "Prometheus metrics"},
+  };
+  std::size_t width = 0;
+  for (const auto& [command, comment] : suggestions) {
+    if (!comment.empty()) width = std::max(width, command.size());
+  }
+  std::printf("\nTry:\n");
+  for (const auto& [command, comment] : suggestions) {
+    if (comment.empty()) {
+      std::printf("  %s\n", command.c_str());
+    } else {
+      std::printf("  %-*s  # %s\n", static_cast<int>(width), command.c_str(), comment.c_str());
+    }
+  }
+  std::printf("Ctrl-C stops the demo.\n\n");
   std::fflush(stdout);
 
   Balancer balancer(config);
