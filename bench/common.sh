@@ -1,7 +1,19 @@
 # Shared helpers of the bench/ scripts: process sessions that are always cleaned up, CPU pinning,
-# waiting for ports. Sourced, not run.
+# waiting for ports. Sourced, not run, from the project root.
 set -u -o pipefail
 export LC_ALL=C
+
+FULCRUM=${FULCRUM:-$PWD/build/fulcrum}
+THREADS=${THREADS:-1}  # worker threads of every proxy
+
+# require TOOL... : exits 2, naming it, when a tool (or the Fulcrum binary) is missing.
+require() {
+  local tool
+  for tool in "$@" taskset setsid; do
+    command -v "$tool" >/dev/null || { echo "missing $tool: scripts/install-deps.sh bench" >&2; exit 2; }
+  done
+  [[ -x $FULCRUM ]] || { echo "no fulcrum binary at $FULCRUM (make build)" >&2; exit 2; }
+}
 
 BENCH_TMP=$(mktemp -d /tmp/fulcrum-bench.XXXXXX)
 BENCH_SIDS=()
@@ -63,25 +75,28 @@ pinned() {  # CPUS CMD... : runs CMD pinned (or not)
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# nginx_backend NAME PORT : a minimal nginx answering "ok" on 127.0.0.1:PORT.
+# nginx_backend NAME PORT... : one nginx worker answering "ok" on 127.0.0.1:PORT, for every PORT
+# given (several ports: one process standing for that many backends).
 nginx_backend() {
-  local name=$1 port=$2 dir="$BENCH_TMP/$1"
+  local name=$1 dir="$BENCH_TMP/$1" listens="" port
+  shift
+  for port in "$@"; do listens+="listen 127.0.0.1:$port reuseport; "; done
   mkdir -p "$dir"
   cat >"$dir/nginx.conf" <<NGX
 worker_processes 1;
 daemon off;
 pid $dir/nginx.pid;
 error_log $dir/error.log warn;
-events { worker_connections 4096; }
+events { worker_connections 8192; }
 http {
   access_log off;
   keepalive_requests 1000000;
   client_body_temp_path $dir; proxy_temp_path $dir; fastcgi_temp_path $dir; uwsgi_temp_path $dir; scgi_temp_path $dir;
-  server { listen 127.0.0.1:$port reuseport; location / { return 200 "ok\n"; } }
+  server { $listens location / { return 200 "ok\n"; } }
 }
 NGX
   start_bg "$name" "$BACKEND_CPUS" nginx -c "$dir/nginx.conf" -p "$dir"
-  wait_port "$port"
+  wait_port "$1" && wait_port "${!#}"
 }
 
 # haproxy_web_sections PORT : HAProxy's `frontend web` on 127.0.0.1:PORT and `backend web`,

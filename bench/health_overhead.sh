@@ -20,42 +20,21 @@ cd "$(dirname "$0")/.."
 source bench/common.sh
 
 ROUNDS=${1:-${ROUNDS:-5}}
-THREADS=${THREADS:-1}
 CONNS=${CONNS:-50}
 DURATION=${DURATION:-3}
-FULCRUM=${FULCRUM:-$PWD/build/fulcrum}
 BASE=${BASE_PORT:-19380}
 BACKEND_COUNT=100
 P_FUL=$((BASE + 1)) P_ADMIN=$((BASE + 2)) P_FIRST=$((BASE + 100))
 
-for tool in nginx wrk curl taskset setsid; do
-  command -v $tool >/dev/null || { echo "missing $tool: scripts/install-deps.sh bench" >&2; exit 2; }
-done
-[[ -x $FULCRUM ]] || { echo "no fulcrum binary at $FULCRUM (make build)" >&2; exit 2; }
+require nginx wrk curl
 
 # --- 100 backends: one nginx worker on 100 ports -----------------------------------------------------
-dir="$BENCH_TMP/backends"
-mkdir -p "$dir"
-listens="" BACKENDS=()
+BACKENDS=() ports=()
 for ((i = 0; i < BACKEND_COUNT; i++)); do
-  listens+="listen 127.0.0.1:$((P_FIRST + i)); "
+  ports+=("$((P_FIRST + i))")
   BACKENDS+=("127.0.0.1:$((P_FIRST + i))")
 done
-cat >"$dir/nginx.conf" <<NGX
-worker_processes 1;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path $dir; proxy_temp_path $dir; fastcgi_temp_path $dir; uwsgi_temp_path $dir; scgi_temp_path $dir;
-  server { $listens location / { return 200 "ok\n"; } }
-}
-NGX
-start_bg backends "$BACKEND_CPUS" nginx -c "$dir/nginx.conf" -p "$dir"
-wait_port "$P_FIRST" && wait_port "$((P_FIRST + BACKEND_COUNT - 1))" || exit 1
+nginx_backend backends "${ports[@]}" || exit 1
 
 # --- the two configurations --------------------------------------------------------------------------
 pool_yaml() {  # EXTRA : the pool of 100 backends, with EXTRA pool keys

@@ -15,21 +15,16 @@ cd "$(dirname "$0")/.."
 source bench/common.sh
 
 ROUNDS=${1:-${ROUNDS:-3}}
-THREADS=${THREADS:-1}
 CONNS=${CONNS:-50}
 DURATION=${DURATION:-3}
 LAT_PROBE=${LAT_PROBE:-1}
 LAT_ROUNDS=${LAT_ROUNDS:-3}
 LAT_DURATION=${LAT_DURATION:-1}
-FULCRUM=${FULCRUM:-$PWD/build/fulcrum}
 BASE=${BASE_PORT:-19180}
 P_B1=$((BASE + 1)) P_B2=$((BASE + 2)) P_B3=$((BASE + 3))
 P_HAP=$((BASE + 10)) P_NGX=$((BASE + 11)) P_FUL=$((BASE + 12))
 
-for tool in haproxy nginx wrk curl taskset setsid; do
-  command -v $tool >/dev/null || { echo "missing $tool: scripts/install-deps.sh bench" >&2; exit 2; }
-done
-[[ -x $FULCRUM ]] || { echo "no fulcrum binary at $FULCRUM (make build)" >&2; exit 2; }
+require haproxy nginx wrk curl
 
 # --- backends and proxies ---------------------------------------------------------------------------
 nginx_backend b1 "$P_B1" || exit 1

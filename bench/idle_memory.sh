@@ -12,17 +12,12 @@ set -u
 cd "$(dirname "$0")/.."
 source bench/common.sh
 
-THREADS=${THREADS:-1}
 N=${IDLE_CONNS:-10000}
-FULCRUM=${FULCRUM:-$PWD/build/fulcrum}
 BASE=${BASE_PORT:-19280}
 P_B1=$((BASE + 1)) P_B2=$((BASE + 2)) P_B3=$((BASE + 3))
 P_HAP=$((BASE + 10)) P_NGX=$((BASE + 11)) P_FUL=$((BASE + 12))
 
-for tool in haproxy nginx python3 taskset setsid; do
-  command -v $tool >/dev/null || { echo "missing $tool: scripts/install-deps.sh bench" >&2; exit 2; }
-done
-[[ -x $FULCRUM ]] || { echo "no fulcrum binary at $FULCRUM (make build)" >&2; exit 2; }
+require haproxy nginx python3
 
 # Every process started from here inherits the limit: the proxies need N client sockets plus their
 # upstream ones, the client N. Without CAP_SYS_RESOURCE only the hard limit is reachable.

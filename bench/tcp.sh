@@ -11,20 +11,15 @@ cd "$(dirname "$0")/.."
 source bench/common.sh
 
 ROUNDS=${1:-${ROUNDS:-3}}
-THREADS=${THREADS:-1}
 BULK_SECONDS=${BULK_SECONDS:-4}
 CONN_SECONDS=${CONN_SECONDS:-3}
-FULCRUM=${FULCRUM:-$PWD/build/fulcrum}
 BASE=${BASE_PORT:-19080}
 P_IPERF=$((BASE + 1)) P_NGINX=$((BASE + 2))
 P_HAP_BULK=$((BASE + 11)) P_HAP_CONN=$((BASE + 12))
 P_NGX_BULK=$((BASE + 31)) P_NGX_CONN=$((BASE + 32))
 P_FUL_BULK=$((BASE + 21)) P_FUL_CONN=$((BASE + 22))
 
-for tool in haproxy nginx wrk iperf3 taskset setsid; do
-  command -v $tool >/dev/null || { echo "missing $tool: scripts/install-deps.sh bench" >&2; exit 2; }
-done
-[[ -x $FULCRUM ]] || { echo "no fulcrum binary at $FULCRUM (make build)" >&2; exit 2; }
+require haproxy nginx wrk iperf3
 NGX_STREAM=/usr/lib/nginx/modules/ngx_stream_module.so
 [[ -f $NGX_STREAM ]] || { echo "missing $NGX_STREAM (libnginx-mod-stream): scripts/install-deps.sh bench" >&2; exit 2; }
 
