@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "fulcrum/balancer.h"
+#include "support/event_time_shape.h"
 #include "support/fulcrum_process.h"
 #include "support/http_backend.h"
 #include "support/http_client.h"
@@ -28,18 +29,6 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-/// `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`, checked by hand (std::regex trips GCC 12's
-/// maybe-uninitialized warning under the sanitizers).
-bool is_event_time(std::string_view text) {
-  constexpr std::string_view shape = "dddd-dd-ddTdd:dd:dd.dddZ";
-  if (text.size() != shape.size()) return false;
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    const bool ok = shape[i] == 'd' ? (text[i] >= '0' && text[i] <= '9') : text[i] == shape[i];
-    if (!ok) return false;
-  }
-  return true;
-}
 
 /// Events as callbacks received them, safe to read from the test thread.
 class Recorder {

@@ -10,24 +10,14 @@
 #include <vector>
 
 #include "events/event_time.h"
+#include "support/event_time_shape.h"
 
 namespace fulcrum::events {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::system_clock;
-
-/// `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`, checked by hand (std::regex trips GCC 12's
-/// maybe-uninitialized warning under the sanitizers).
-bool is_event_time(std::string_view text) {
-  constexpr std::string_view shape = "dddd-dd-ddTdd:dd:dd.dddZ";
-  if (text.size() != shape.size()) return false;
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    const bool ok = shape[i] == 'd' ? (text[i] >= '0' && text[i] <= '9') : text[i] == shape[i];
-    if (!ok) return false;
-  }
-  return true;
-}
+using test::is_event_time;
 
 /// A clock the test moves by hand, starting at 2026-06-16T07:06:59.969Z.
 struct ManualClock {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 
 #include "upstream/selector.h"
 
@@ -35,23 +36,30 @@ std::map<std::uint64_t, int> picks(Selector& selector, int count, core::TimePoin
 
 const core::TimePoint now = core::TimePoint{} + std::chrono::hours(1);
 
+// A worker's selector over a pool that has published `snapshot`.
+struct PublishedPool {
+  explicit PublishedPool(std::shared_ptr<PoolSnapshot> snapshot) {
+    pool.publish(std::move(snapshot));
+    selector.emplace(pool, random);
+  }
+  Pool pool{"api", nullptr};
+  balance::Random random{1};
+  std::optional<Selector> selector;
+};
+
 TEST(SelectorHealth, DownBackendsGetNothing) {
-  Pool pool("api", nullptr);
   auto snapshot = snapshot_of(3);
   snapshot->up = {1, 0, 1};
-  pool.publish(snapshot);
-  balance::Random random(1);
-  Selector selector(pool, random);
+  PublishedPool published(snapshot);
+  Selector& selector = *published.selector;
   EXPECT_EQ(picks(selector, 10, now), (std::map<std::uint64_t, int>{{1, 5}, {3, 5}}));
 }
 
 TEST(SelectorHealth, FailoverNeverReachesADownBackendWhileOneIsUp) {
-  Pool pool("api", nullptr);
   auto snapshot = snapshot_of(3);
   snapshot->up = {1, 0, 0};
-  pool.publish(snapshot);
-  balance::Random random(1);
-  Selector selector(pool, random);
+  PublishedPool published(snapshot);
+  Selector& selector = *published.selector;
   auto selection = selector.begin({});
   auto first = selector.next(selection, now);
   ASSERT_TRUE(first);
@@ -60,27 +68,23 @@ TEST(SelectorHealth, FailoverNeverReachesADownBackendWhileOneIsUp) {
 }
 
 TEST(SelectorHealth, UpButDeactivatedBeforeDown) {
-  Pool pool("api", nullptr);
   auto snapshot = snapshot_of(3);
   snapshot->up = {1, 0, 1};
   snapshot->backends[0]->deactivate(now + std::chrono::seconds(10));
   snapshot->backends[2]->deactivate(now + std::chrono::seconds(10));
-  pool.publish(snapshot);
-  balance::Random random(1);
-  Selector selector(pool, random);
+  PublishedPool published(snapshot);
+  Selector& selector = *published.selector;
   const auto seen = picks(selector, 10, now);
   EXPECT_EQ(seen.count(2), 0u);
   EXPECT_EQ(seen.at(1) + seen.at(3), 10);
 }
 
 TEST(SelectorHealth, PanicTriesEveryBackend) {
-  Pool pool("api", nullptr);
   auto snapshot = snapshot_of(2);
   snapshot->up = {0, 0};
   snapshot->panic = true;
-  pool.publish(snapshot);
-  balance::Random random(1);
-  Selector selector(pool, random);
+  PublishedPool published(snapshot);
+  Selector& selector = *published.selector;
   EXPECT_EQ(picks(selector, 10, now), (std::map<std::uint64_t, int>{{1, 5}, {2, 5}}));
   auto selection = selector.begin({});
   ASSERT_TRUE(selector.next(selection, now));
@@ -88,12 +92,10 @@ TEST(SelectorHealth, PanicTriesEveryBackend) {
 }
 
 TEST(SelectorHealth, StickyBackendThatIsDownIsNotPreferred) {
-  Pool pool("api", nullptr);
   auto snapshot = snapshot_of(2);
   snapshot->up = {0, 1};
-  pool.publish(snapshot);
-  balance::Random random(1);
-  Selector selector(pool, random);
+  PublishedPool published(snapshot);
+  Selector& selector = *published.selector;
   auto selection = selector.begin({});
   selection.preferred = 1;
   auto backend = selector.next(selection, now);
@@ -102,17 +104,15 @@ TEST(SelectorHealth, StickyBackendThatIsDownIsNotPreferred) {
 }
 
 TEST(SelectorHealth, EffectiveWeightsDuringSlowStart) {
-  Pool pool("api", nullptr);
   auto snapshot = snapshot_of(2, "weighted");
   snapshot->effective_weights = {100, 25};  // the second is a quarter into its ramp
-  pool.publish(snapshot);
-  balance::Random random(1);
-  Selector selector(pool, random);
+  PublishedPool published(snapshot);
+  Selector& selector = *published.selector;
   EXPECT_EQ(picks(selector, 125, now), (std::map<std::uint64_t, int>{{1, 100}, {2, 25}}));
   // Ramp over: configured weights (1:1) again with the next snapshot.
   auto after = std::make_shared<PoolSnapshot>(*snapshot);
   after->effective_weights.clear();
-  pool.publish(after);
+  published.pool.publish(after);
   EXPECT_EQ(picks(selector, 10, now), (std::map<std::uint64_t, int>{{1, 5}, {2, 5}}));
 }
 
