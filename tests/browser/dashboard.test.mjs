@@ -49,14 +49,14 @@ async function loadPlaywright() {
 }
 
 /// A backend: `/` answers its name (with `status`, 200 by default), `/health` 200. stop() closes it
-/// and every open connection.
-function startBackend(name, status = 200) {
+/// and every open connection; `cleanups` gets it too.
+async function startBackend(cleanups, name, status = 200) {
   const server = http.createServer((req, res) => {
     const body = req.url === '/health' ? 'ok\n' : `hello from ${name}\n`;
     res.writeHead(req.url === '/health' ? 200 : status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   });
-  return new Promise((resolve, reject) => {
+  const backend = await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = `127.0.0.1:${server.address().port}`;
@@ -70,7 +70,22 @@ function startBackend(name, status = 200) {
       });
     });
   });
+  cleanups.push(backend.stop);
+  return backend;
 }
+
+/// What every test here starts with: playwright loaded, the fulcrum binary present, and the list of
+/// cleanups run (last first) when the test ends.
+async function setUp(t) {
+  const { chromium } = await loadPlaywright();
+  assert.ok(fs.existsSync(FULCRUM), `fulcrum binary not found at ${FULCRUM} (set FULCRUM_BINARY)`);
+  const cleanups = [];
+  t.after(() => runCleanups(cleanups));
+  return { chromium, cleanups };
+}
+
+/// The selector of `backend`'s state badge in the backends table, showing `state`.
+const badge = (backend, state) => `tr[data-backend="${backend.address}"] .badge[data-state="${state}"]`;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -195,16 +210,9 @@ admin:
 }
 
 test('dashboard: lists backends, shows one turning unhealthy, no console error', { timeout: 90000 }, async (t) => {
-  const { chromium } = await loadPlaywright();
-  assert.ok(fs.existsSync(FULCRUM), `fulcrum binary not found at ${FULCRUM} (set FULCRUM_BINARY)`);
-
-  const cleanups = [];
-  t.after(() => runCleanups(cleanups));
-
-  const b1 = await startBackend('backend-1');
-  cleanups.push(b1.stop);
-  const b2 = await startBackend('backend-2');
-  cleanups.push(b2.stop);
+  const { chromium, cleanups } = await setUp(t);
+  const b1 = await startBackend(cleanups, 'backend-1');
+  const b2 = await startBackend(cleanups, 'backend-2');
 
   const { webAddress, admin, token } = await startFulcrumWithAdmin(cleanups, 2,
     `    health: { http: { path: /health }, interval: ${INTERVAL_MS}ms, timeout: 300ms, rise: 1, fall: 1 }
@@ -226,7 +234,6 @@ test('dashboard: lists backends, shows one turning unhealthy, no console error',
     await page.goto(`${admin}/?token=${token}`, { waitUntil: 'load' });
     assert.equal(await page.title(), 'Fulcrum');
 
-    const badge = (b, state) => `tr[data-backend="${b.address}"] .badge[data-state="${state}"]`;
     // Both backends listed, healthy (first probes pass within one interval; rise 1).
     await page.waitForSelector(badge(b1, 'healthy'));
     await page.waitForSelector(badge(b2, 'healthy'));
@@ -288,17 +295,10 @@ test('dashboard: lists backends, shows one turning unhealthy, no console error',
 // after the event's override expired and the figures of later polls decide (they said `unhealthy`
 // before /api/pools told ejection apart).
 test('dashboard: shows an ejected backend as ejected, with its ejections', { timeout: 90000 }, async (t) => {
-  const { chromium } = await loadPlaywright();
-  assert.ok(fs.existsSync(FULCRUM), `fulcrum binary not found at ${FULCRUM} (set FULCRUM_BINARY)`);
-  const cleanups = [];
-  t.after(() => runCleanups(cleanups));
-
-  const good1 = await startBackend('good-1');
-  cleanups.push(good1.stop);
-  const good2 = await startBackend('good-2');
-  cleanups.push(good2.stop);
-  const failing = await startBackend('failing', 500);
-  cleanups.push(failing.stop);
+  const { chromium, cleanups } = await setUp(t);
+  const good1 = await startBackend(cleanups, 'good-1');
+  const good2 = await startBackend(cleanups, 'good-2');
+  const failing = await startBackend(cleanups, 'failing', 500);
 
   const { webAddress, admin, token } = await startFulcrumWithAdmin(cleanups, 1,
     `    outlier_detection: { consecutive_failures: 3, count_5xx: true, base_ejection: 1m }
@@ -307,7 +307,6 @@ test('dashboard: shows an ejected backend as ejected, with its ejections', { tim
   const { page, problems } = await openBrowserPage(chromium, cleanups);
   try {
     await page.goto(`${admin}/?token=${token}`, { waitUntil: 'load' });
-    const badge = (b, state) => `tr[data-backend="${b.address}"] .badge[data-state="${state}"]`;
     await page.waitForSelector(badge(failing, 'healthy'));
     await page.waitForSelector('#link[data-state="live"]');
 
