@@ -248,31 +248,53 @@ void TcpSession::count_relayed(const Flow& flow, std::uint64_t bytes) {
   }
 }
 
+ssize_t TcpSession::read_message(Flow& flow, char* into, std::size_t room) {
+  const ssize_t n = recv(flow.from, into, room, 0);
+  if (n > 0) {
+    const auto got = static_cast<std::size_t>(n);
+    // A short read proves the socket drained (unless its FIN is still to be read), so no syscall
+    // is spent on an EAGAIN.
+    if (got < room && !flow.peer_closing) flow.readable = false;
+    if (got == room) {
+      // A stream, not messages: splice from now on, through a pipe large enough that each round
+      // trip moves a lot (the kernel caps it at /proc/sys/fs/pipe-max-size).
+      flow.bulk = true;
+      fcntl(flow.pipe.write_fd, F_SETPIPE_SZ, kBulkPipeSize);
+    }
+    return n;
+  }
+  if (n == 0) {
+    flow.read_done = true;
+  } else if (errno == EAGAIN) {
+    flow.readable = false;
+  } else if (errno != EINTR) {
+    note_backend_error(backend_.get(), upstream_.get(), flow.from);
+    return -1;  // ECONNRESET and friends
+  }
+  return 0;
+}
+
+bool TcpSession::park_unsent(Flow& flow, const char* message, std::size_t size, std::size_t sent) {
+  if (sent == size) return true;
+  // The pipe is empty here (a message is only read when it is), and holds more than a message.
+  const ssize_t w = write(flow.pipe.write_fd, message + sent, size - sent);
+  if (w != static_cast<ssize_t>(size - sent)) return false;
+  flow.buffered = size - sent;
+  return true;
+}
+
 TcpSession::PumpResult TcpSession::queue_small_message(Flow& flow, core::SendBatch& batch) {
-  // As the direct path below, but the bytes must outlive this call: read into a pooled block the
-  // flow keeps until the send's result, not the worker's scratch buffer.
+  // As the direct path in pump(), but the bytes must outlive this call: read into a pooled block
+  // the flow keeps until the send's result, not the worker's scratch buffer.
   auto& buffers = worker_.buffers();
   buffers.attach(flow.staging);
   const std::size_t room = std::min(flow.staging.tail_room(), worker_.scratch().size());
-  const ssize_t n = recv(flow.from, flow.staging.tail(), room, 0);
+  const ssize_t n = read_message(flow, flow.staging.tail(), room);
   if (n <= 0) {
     buffers.detach(flow.staging, /*force=*/true);
-    if (n == 0) {
-      flow.read_done = true;
-    } else if (errno == EAGAIN) {
-      flow.readable = false;
-    } else if (errno != EINTR) {
-      note_backend_error(backend_.get(), upstream_.get(), flow.from);
-      return PumpResult::Error;
-    }
-    return PumpResult::Ok;
+    return n < 0 ? PumpResult::Error : PumpResult::Ok;
   }
   const auto got = static_cast<std::size_t>(n);
-  if (got < room && !flow.peer_closing) flow.readable = false;
-  if (got == room) {
-    flow.bulk = true;  // see pump()
-    fcntl(flow.pipe.write_fd, F_SETPIPE_SZ, kBulkPipeSize);
-  }
   flow.staging.produced(got);
   const iovec part{flow.staging.data(), got};
   flow.ticket = batch.queue(flow.to, {&part, 1}, flow);
@@ -294,18 +316,13 @@ void TcpSession::on_flow_sent(Flow& flow, int sent_or_error) {
     return;
   }
   const std::size_t sent = sent_or_error > 0 ? static_cast<std::size_t>(sent_or_error) : 0;
-  if (sent < got) {
-    // What the receiver could not take waits in the pipe (empty here, and larger than a block).
-    flow.writable = false;
-    const ssize_t w = write(flow.pipe.write_fd, flow.staging.data() + sent, got - sent);
-    if (w != static_cast<ssize_t>(got - sent)) {
-      worker_.buffers().detach(flow.staging, /*force=*/true);
-      finish(Outcome::Aborted);
-      return;
-    }
-    flow.buffered = got - sent;
-  }
+  if (sent < got) flow.writable = false;
+  const bool parked = park_unsent(flow, flow.staging.data(), got, sent);
   worker_.buffers().detach(flow.staging, /*force=*/true);
+  if (!parked) {
+    finish(Outcome::Aborted);
+    return;
+  }
   flow.bytes += sent;
   count_relayed(flow, sent);
   auto& loop = worker_.loop();
@@ -336,19 +353,12 @@ TcpSession::PumpResult TcpSession::pump(Flow& flow, int& budget) {
     }
     if (!flow.read_done && flow.readable && flow.buffered == 0 && !flow.bulk) {
       // Small messages: recv into the worker's scratch buffer and send on at once. Cheaper than
-      // two splices through a pipe, and a short read proves the socket drained, so no syscall is
-      // spent on an EAGAIN. What the receiver cannot take yet waits in the pipe.
+      // two splices through a pipe. What the receiver cannot take yet waits in the pipe.
       auto& scratch = worker_.scratch();
-      const ssize_t n = recv(flow.from, scratch.data(), scratch.size(), 0);
+      const ssize_t n = read_message(flow, scratch.data(), scratch.size());
+      if (n < 0) return PumpResult::Error;
       if (n > 0) {
         const auto got = static_cast<std::size_t>(n);
-        if (got < scratch.size() && !flow.peer_closing) flow.readable = false;
-        if (got == scratch.size()) {
-          // A stream, not messages: splice from now on, through a pipe large enough that each
-          // round trip moves a lot (the kernel caps it at /proc/sys/fs/pipe-max-size).
-          flow.bulk = true;
-          fcntl(flow.pipe.write_fd, F_SETPIPE_SZ, kBulkPipeSize);
-        }
         std::size_t sent = 0;
         if (flow.writable) {
           const ssize_t m = send(flow.to, scratch.data(), got, MSG_NOSIGNAL);
@@ -360,26 +370,12 @@ TcpSession::PumpResult TcpSession::pump(Flow& flow, int& budget) {
           }
           if (sent < got) flow.writable = false;
         }
-        if (sent < got) {
-          // The pipe is empty here, and its 64 KiB hold a whole scratch buffer.
-          const ssize_t w = write(flow.pipe.write_fd, scratch.data() + sent, got - sent);
-          if (w != static_cast<ssize_t>(got - sent)) return PumpResult::Error;
-          flow.buffered = got - sent;
-        }
+        if (!park_unsent(flow, scratch.data(), got, sent)) return PumpResult::Error;
         flow.bytes += sent;
         progress = true;
         continue;
       }
-      if (n == 0) {
-        flow.read_done = true;
-      } else if (errno == EAGAIN) {
-        flow.readable = false;
-      } else if (errno == EINTR) {
-        progress = true;
-      } else {
-        note_backend_error(backend_.get(), upstream_.get(), flow.from);
-        return PumpResult::Error;  // ECONNRESET and friends
-      }
+      progress = !flow.read_done && flow.readable;  // nothing read: only EINTR is worth a retry
     } else if (!flow.read_done && flow.readable) {
       const ssize_t n = splice(flow.from, nullptr, flow.pipe.write_fd, nullptr, kSpliceChunk, kFlags);
       if (n > 0) {

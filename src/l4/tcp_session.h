@@ -5,6 +5,8 @@
 // turn after it ends, so events already fetched for its sockets find it still alive.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -82,6 +84,11 @@ class TcpSession final : public runtime::Session {
   void relay();
   PumpResult pump(Flow& flow, int& budget);
   /// Reads one small message into the flow's staging buffer and queues its send.
+  /// Reads a small message from `flow.from` into `into` (`room` bytes): the bytes read; 0 when
+  /// nothing was (FIN, EAGAIN or EINTR, with the flow's flags updated); -1 on an error.
+  ssize_t read_message(Flow& flow, char* into, std::size_t room);
+  /// Puts what `flow.to` did not take of a message (`sent` of `size` bytes) into the pipe.
+  bool park_unsent(Flow& flow, const char* message, std::size_t size, std::size_t sent);
   PumpResult queue_small_message(Flow& flow, core::SendBatch& batch);
   void on_flow_sent(Flow& flow, int sent_or_error);
   /// Forgets a queued send (its socket is about to close) and gives the staging buffer back.
