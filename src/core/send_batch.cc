@@ -119,8 +119,11 @@ void SendBatch::submit() {
 
 void SendBatch::flush() {
   while (outstanding_ > 0) {
-    if (!queued_.empty()) submit();
-    take_completions();
+    if (!queued_.empty()) {
+      submit();  // takes the completions too
+    } else {
+      take_completions();
+    }
     if (completed_.empty()) {
       // Completions beyond the completion ring's size would wait in the kernel's overflow list;
       // waiting brings them in. Every send has run already (MSG_DONTWAIT), so this does not block.
