@@ -7,10 +7,10 @@
 namespace fulcrum::admin {
 
 std::string backend_state(const upstream::PoolSnapshot& snapshot, std::size_t index, core::TimePoint now) {
-  // The health monitor publishes `up` (0: unhealthy or ejected) and why (down_reasons); an empty
-  // `up` means every backend is up (upstream/pool.h), which is also how a checked pool starts.
-  if (index < snapshot.up.size() && snapshot.up[index] == 0) {
-    const std::uint8_t reasons = index < snapshot.down_reasons.size() ? snapshot.down_reasons[index] : 0;
+  // The health monitor publishes why each backend is down (down_reasons); an empty list means
+  // every backend is up (upstream/pool.h), which is also how a checked pool starts.
+  if (!snapshot.is_up(index)) {
+    const std::uint8_t reasons = snapshot.down_reasons[index];
     // Down for both reasons: `unhealthy`, since failing checks keep it out after the ejection ends.
     if ((reasons & upstream::kDownEjected) != 0 && (reasons & upstream::kDownUnhealthy) == 0) return "ejected";
     return "unhealthy";

@@ -245,7 +245,6 @@ void HealthMonitor::detect_outliers(PoolHealth& state, core::TimePoint now) {
 
 void HealthMonitor::publish_if_changed(PoolHealth& state, core::TimePoint now) {
   const std::size_t count = state.backends.size();
-  std::vector<std::uint8_t> up(count, 1);
   std::vector<std::uint8_t> down_reasons(count, 0);
   bool all_up = true;
   bool any_up = false;
@@ -254,11 +253,10 @@ void HealthMonitor::publish_if_changed(PoolHealth& state, core::TimePoint now) {
   for (std::size_t i = 0; i < count; ++i) {
     BackendHealth& backend = *state.backends[i];
     const bool is_ejected = state.outlier && state.outlier->ejected(i);
-    up[i] = backend.rise_fall.up() && !is_ejected;
     down_reasons[i] = static_cast<std::uint8_t>((backend.rise_fall.up() ? 0 : upstream::kDownUnhealthy) |
                                                 (is_ejected ? upstream::kDownEjected : 0));
-    all_up = all_up && up[i];
-    any_up = any_up || up[i];
+    all_up = all_up && down_reasons[i] == 0;
+    any_up = any_up || down_reasons[i] == 0;
     if (backend.back_since) {
       if (SlowStart::ramping(state.slow_start, *backend.back_since, now)) {
         factors[i] = SlowStart::quantised_factor(state.slow_start, *backend.back_since, now);
@@ -268,10 +266,7 @@ void HealthMonitor::publish_if_changed(PoolHealth& state, core::TimePoint now) {
       }
     }
   }
-  if (all_up) {
-    up.clear();
-    down_reasons.clear();
-  }
+  if (all_up) down_reasons.clear();
   std::vector<std::uint32_t> weights;
   if (ramping) {
     weights.resize(count);
@@ -282,12 +277,11 @@ void HealthMonitor::publish_if_changed(PoolHealth& state, core::TimePoint now) {
   const bool panic = count > 0 && !any_up;
 
   const auto& current = *state.snapshot;
-  if (current.up == up && current.down_reasons == down_reasons && current.effective_weights == weights &&
+  if (current.down_reasons == down_reasons && current.effective_weights == weights &&
       current.panic == panic) {
     return;
   }
   auto next = std::make_shared<upstream::PoolSnapshot>(current);
-  next->up = std::move(up);
   next->down_reasons = std::move(down_reasons);
   next->effective_weights = std::move(weights);
   next->panic = panic;
@@ -332,7 +326,7 @@ void HealthMonitor::emit_monitoring(PoolHealth& state) {
     nlohmann::json entry = {
         {"backend", backend.backend->address_text()},
         {"status", health_state_name(backend.rise_fall.state())},
-        {"up", snapshot.up.empty() || snapshot.up[i] != 0},
+        {"up", snapshot.is_up(i)},
         {"ejected", state.outlier && state.outlier->ejected(i)},
         {"weight", backend.backend->weight()},
         {"effective_weight", snapshot.effective_weights.empty()

@@ -33,12 +33,11 @@ struct PoolSnapshot {
   /// Connection attempts per client connection: 1 + retries.
   std::uint32_t max_attempts = 1;
   std::vector<std::shared_ptr<Backend>> backends;
-  /// Health, set by the control thread's health monitor: 0 when backends[i] is unhealthy or
-  /// ejected and must get no new connections or requests. Empty: every backend is up.
-  std::vector<std::uint8_t> up;
-  /// Why backends[i] is down, as DownReason bits (0 when it is up), for the admin API and metrics
-  /// only: workers read `up` alone, so this costs the data path nothing. Empty: every backend is up.
+  /// Health, set by the control thread's health monitor: why backends[i] is down, as DownReason
+  /// bits; 0 when it is up. A down backend gets no new connections or requests (but see `panic`);
+  /// the admin API tells the reasons apart. Empty: every backend is up.
   std::vector<std::uint8_t> down_reasons;
+  bool is_up(std::size_t i) const { return down_reasons.empty() || down_reasons[i] == 0; }
   /// The weights strategies are built with while a backend's slow start ramps (every weight of
   /// the pool scaled by 100, see health/slow_start.h). Empty: each backend's configured weight.
   std::vector<std::uint32_t> effective_weights;

@@ -20,8 +20,8 @@ void Selector::refresh() {
     const auto& backend = snapshot_->backends[i];
     candidates.push_back({backend->address_text(), effective.empty() ? backend->weight() : effective[i]});
   }
-  any_up_ = snapshot_->up.empty() ||
-            std::any_of(snapshot_->up.begin(), snapshot_->up.end(), [](std::uint8_t up) { return up != 0; });
+  const auto& down = snapshot_->down_reasons;
+  any_up_ = down.empty() || std::any_of(down.begin(), down.end(), [](std::uint8_t reasons) { return reasons == 0; });
   strategy_ = balance::make_strategy(snapshot_->strategy, candidates);
   const auto& sticky = snapshot_->config.sticky;
   cookie_map_ = sticky && !sticky->cookie.empty() ? std::make_unique<balance::StickyCookieMap>(candidates) : nullptr;
@@ -83,9 +83,9 @@ std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint no
     // before its window ends); backends that are down (unhealthy, ejected) only in panic mode,
     // when none is up.
     balance::BackendSet excluded = tried;
-    const bool health_known = !snapshot_->up.empty() && any_up_;
+    const bool health_known = !snapshot_->down_reasons.empty() && any_up_;
     for (std::size_t i = 0; i < backends.size(); ++i) {
-      if (health_known && !snapshot_->up[i]) {
+      if (health_known && snapshot_->down_reasons[i] != 0) {
         excluded.insert(i);
         tried.insert(i);
       } else if (backends[i]->deactivated(now)) {
@@ -105,8 +105,7 @@ std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint no
 }
 
 bool Selector::usable(std::size_t index, core::TimePoint now) const {
-  const auto& up = snapshot_->up;
-  if (!up.empty() && !up[index] && any_up_) return false;
+  if (!snapshot_->is_up(index) && any_up_) return false;
   return !snapshot_->backends[index]->deactivated(now);
 }
 

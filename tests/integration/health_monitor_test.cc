@@ -119,7 +119,7 @@ class MonitorRig {
   upstream::Backend& backend(std::size_t i) { return *snapshot()->backends[i]; }
   bool up(std::size_t i) {
     auto s = snapshot();
-    return s->up.empty() || s->up[i] != 0;
+    return s->is_up(i);
   }
   /// Waits until `condition` holds on the published snapshot.
   bool wait_snapshot(const std::function<bool(const upstream::PoolSnapshot&)>& condition,
@@ -178,7 +178,7 @@ TEST(HealthMonitor, UnhealthyAfterFallFailuresThenRecoveryAfterRisePasses) {
   EXPECT_EQ(unhealthy->details["failures"], 3);
   EXPECT_EQ(unhealthy->details["error"], "status 503");
   EXPECT_EQ(unhealthy->details["pool"], "api");
-  ASSERT_TRUE(rig.wait_snapshot([](const upstream::PoolSnapshot& s) { return !s.up.empty() && !s.up[0] && s.up[1]; }));
+  ASSERT_TRUE(rig.wait_snapshot([](const upstream::PoolSnapshot& s) { return !s.is_up(0) && s.is_up(1); }));
   EXPECT_FALSE(rig.snapshot()->panic);
   // Why it is down, for the admin API: its checks, not outlier detection.
   EXPECT_EQ(rig.snapshot()->down_reasons, (std::vector<std::uint8_t>{upstream::kDownUnhealthy, 0}));
@@ -191,7 +191,7 @@ TEST(HealthMonitor, UnhealthyAfterFallFailuresThenRecoveryAfterRisePasses) {
   ASSERT_TRUE(recovery);
   EXPECT_EQ(recovery->checks_at_emit - checks_before, 2u);
   EXPECT_EQ(recovery->details["passes"], 2);
-  ASSERT_TRUE(rig.wait_snapshot([](const upstream::PoolSnapshot& s) { return s.up.empty(); }));
+  ASSERT_TRUE(rig.wait_snapshot([](const upstream::PoolSnapshot& s) { return s.down_reasons.empty(); }));
   EXPECT_TRUE(rig.snapshot()->down_reasons.empty());
 
   // In order, for a: healthy, unhealthy, recovery, and nothing else.
@@ -219,7 +219,7 @@ TEST(HealthMonitor, StoppedBackendIsRefusedThenRecoversWhenRestarted) {
   a.start();
   ASSERT_TRUE(rig.bus.wait_for(is(Event::Recovery, a.address())));
   EXPECT_FALSE(rig.backend(0).deactivated(core::Clock::now()));
-  ASSERT_TRUE(rig.wait_snapshot([](const upstream::PoolSnapshot& s) { return s.up.empty(); }));
+  ASSERT_TRUE(rig.wait_snapshot([](const upstream::PoolSnapshot& s) { return s.down_reasons.empty(); }));
 }
 
 TEST(HealthMonitor, ErrorTexts) {
@@ -339,7 +339,7 @@ TEST(HealthMonitor, PassiveFailuresEjectThenSlowStartRamps) {
   rig.backend(1).reset_failures();
 
   // Back after 300 ms, ramping: effective weights scaled, the returning one lower.
-  ASSERT_TRUE(rig.wait_snapshot([](const upstream::PoolSnapshot& s) { return s.up.empty(); }, 2s));
+  ASSERT_TRUE(rig.wait_snapshot([](const upstream::PoolSnapshot& s) { return s.down_reasons.empty(); }, 2s));
   EXPECT_TRUE(rig.snapshot()->down_reasons.empty());
   EXPECT_EQ(rig.backend(1).ejections(), 0u) << "the budget kept it in";
   ASSERT_TRUE(rig.wait_snapshot([](const upstream::PoolSnapshot& s) { return !s.effective_weights.empty(); }, 1s));
@@ -373,9 +373,9 @@ TEST(HealthMonitor, EjectionTotalKeepsCountingWhenTheMultiplierDecays) {
   rig.start();
   for (std::uint64_t round = 1; round <= 3; ++round) {
     for (int i = 0; i < 2; ++i) rig.backend(0).record_failure();
-    ASSERT_TRUE(rig.wait_snapshot([](const upstream::PoolSnapshot& s) { return !s.up.empty() && !s.up[0]; }, 2s));
+    ASSERT_TRUE(rig.wait_snapshot([](const upstream::PoolSnapshot& s) { return !s.is_up(0); }, 2s));
     EXPECT_EQ(rig.backend(0).ejections(), round);
-    ASSERT_TRUE(rig.wait_snapshot([](const upstream::PoolSnapshot& s) { return s.up.empty(); }, 2s));
+    ASSERT_TRUE(rig.wait_snapshot([](const upstream::PoolSnapshot& s) { return s.down_reasons.empty(); }, 2s));
     std::this_thread::sleep_for(350ms);  // > 2 × max_ejection back in the pool: the multiplier decays
   }
   // Each ejection was forgiven before the next (the event says 1 every time), yet the total is 3.

@@ -25,14 +25,13 @@ upstream::PoolSnapshot snapshot_of(std::size_t backends) {
 }
 
 TEST(BackendState, EveryBackendUpIsHealthy) {
-  const auto snapshot = snapshot_of(2);  // empty `up`: every backend is up
+  const auto snapshot = snapshot_of(2);  // no down_reasons: every backend is up
   EXPECT_EQ(backend_state(snapshot, 0, now), "healthy");
   EXPECT_EQ(backend_state(snapshot, 1, now), "healthy");
 }
 
 TEST(BackendState, EjectedIsToldApartFromUnhealthy) {
   auto snapshot = snapshot_of(4);
-  snapshot.up = {1, 0, 0, 0};
   snapshot.down_reasons = {0, kDownUnhealthy, kDownEjected, kDownUnhealthy | kDownEjected};
   EXPECT_EQ(backend_state(snapshot, 0, now), "healthy");
   EXPECT_EQ(backend_state(snapshot, 1, now), "unhealthy");
@@ -41,10 +40,9 @@ TEST(BackendState, EjectedIsToldApartFromUnhealthy) {
   EXPECT_EQ(backend_state(snapshot, 3, now), "unhealthy");
 }
 
-TEST(BackendState, DownWithoutAReasonIsUnhealthy) {
-  // A snapshot published without reasons (tests, older code paths) keeps the old meaning of `up`.
+TEST(BackendState, DownForFailedChecksIsUnhealthy) {
   auto snapshot = snapshot_of(2);
-  snapshot.up = {0, 1};
+  snapshot.down_reasons = {kDownUnhealthy, 0};
   EXPECT_EQ(backend_state(snapshot, 0, now), "unhealthy");
   EXPECT_EQ(backend_state(snapshot, 1, now), "healthy");
 }
@@ -55,7 +53,6 @@ TEST(BackendState, DeactivatedOnlyWhileItsWindowLasts) {
   EXPECT_EQ(backend_state(snapshot, 0, now), "deactivated");
   EXPECT_EQ(backend_state(snapshot, 0, now + std::chrono::seconds(5)), "healthy");
   // Down by health wins over a data-path deactivation.
-  snapshot.up = {0, 1};
   snapshot.down_reasons = {kDownEjected, 0};
   EXPECT_EQ(backend_state(snapshot, 0, now), "ejected");
 }

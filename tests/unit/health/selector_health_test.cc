@@ -49,7 +49,7 @@ struct PublishedPool {
 
 TEST(SelectorHealth, DownBackendsGetNothing) {
   auto snapshot = snapshot_of(3);
-  snapshot->up = {1, 0, 1};
+  snapshot->down_reasons = {0, kDownUnhealthy, 0};
   PublishedPool published(snapshot);
   Selector& selector = *published.selector;
   EXPECT_EQ(picks(selector, 10, now), (std::map<std::uint64_t, int>{{1, 5}, {3, 5}}));
@@ -57,7 +57,7 @@ TEST(SelectorHealth, DownBackendsGetNothing) {
 
 TEST(SelectorHealth, FailoverNeverReachesADownBackendWhileOneIsUp) {
   auto snapshot = snapshot_of(3);
-  snapshot->up = {1, 0, 0};
+  snapshot->down_reasons = {0, kDownUnhealthy, kDownUnhealthy};
   PublishedPool published(snapshot);
   Selector& selector = *published.selector;
   auto selection = selector.begin({});
@@ -69,7 +69,7 @@ TEST(SelectorHealth, FailoverNeverReachesADownBackendWhileOneIsUp) {
 
 TEST(SelectorHealth, UpButDeactivatedBeforeDown) {
   auto snapshot = snapshot_of(3);
-  snapshot->up = {1, 0, 1};
+  snapshot->down_reasons = {0, kDownUnhealthy, 0};
   snapshot->backends[0]->deactivate(now + std::chrono::seconds(10));
   snapshot->backends[2]->deactivate(now + std::chrono::seconds(10));
   PublishedPool published(snapshot);
@@ -81,7 +81,7 @@ TEST(SelectorHealth, UpButDeactivatedBeforeDown) {
 
 TEST(SelectorHealth, PanicTriesEveryBackend) {
   auto snapshot = snapshot_of(2);
-  snapshot->up = {0, 0};
+  snapshot->down_reasons = {kDownUnhealthy, kDownUnhealthy};
   snapshot->panic = true;
   PublishedPool published(snapshot);
   Selector& selector = *published.selector;
@@ -93,7 +93,7 @@ TEST(SelectorHealth, PanicTriesEveryBackend) {
 
 TEST(SelectorHealth, StickyBackendThatIsDownIsNotPreferred) {
   auto snapshot = snapshot_of(2);
-  snapshot->up = {0, 1};
+  snapshot->down_reasons = {kDownUnhealthy, 0};
   PublishedPool published(snapshot);
   Selector& selector = *published.selector;
   auto selection = selector.begin({});
