@@ -45,7 +45,7 @@ struct BackendStats {
   std::uint32_t weight = 0;
   /// The weight in use now (slow start ramps it up to `weight`).
   double effective_weight = 0;
-  /// `healthy`, `unhealthy`, `ejected`, `deactivated` or `unknown` (see backend_state()).
+  /// `healthy`, `unhealthy`, `ejected` or `deactivated` (see backend_state()).
   std::string state;
   std::int64_t active = 0;
   /// Times outlier detection ejected it since the start (monotonic: upstream::Backend::ejections).

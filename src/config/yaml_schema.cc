@@ -393,7 +393,6 @@ constexpr std::array<Field<AdminConfig>, 2> kAdminFields{{
     {"token", read_string<&AdminConfig::token>},
 }};
 
-
 constexpr std::array<Field<EventsConfig>, 3> kEventsFields{{
     {"file", read_string<&EventsConfig::file>},
     {"per_request", read_flag<&EventsConfig::per_request>},
@@ -409,7 +408,6 @@ constexpr std::array<Field<AccessLogConfig>, 2> kAccessLogFields{{
     {"file", read_string<&AccessLogConfig::file>},
     {"format", read_string<&AccessLogConfig::format>},
 }};
-
 
 constexpr std::array<Field<Config>, 8> kRootFields{{
     {"workers", read_count<&Config::workers, kWorkersRange>},

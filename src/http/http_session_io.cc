@@ -147,5 +147,4 @@ HttpSession::Io HttpSession::send_parts(SendSite site, std::string_view first, s
   return Io::Error;
 }
 
-
 }  // namespace fulcrum::http

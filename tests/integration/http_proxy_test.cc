@@ -2,7 +2,6 @@
 // route table, and the head the backend receives (forwarded fields, hop-by-hop removal, HTTP/1.0).
 #include <gtest/gtest.h>
 
-
 #include "http_test_config.h"
 #include "support/fulcrum_process.h"
 #include "support/http_backend.h"
