@@ -9,11 +9,11 @@
 // comes back (recovery, end of an ejection) ramps up per SlowStart.
 //
 // Publishing: whenever a backend's availability, the pool's panic state or a ramping weight
-// changes, the monitor copies the pool's current snapshot, fills PoolSnapshot::up, down_reasons
-// (unhealthy, ejected or both, for the admin API), effective_weights and panic, and publishes it.
-// If somebody else published a snapshot (new membership), the monitor notices at its next tick,
-// carries each backend's state over by id (ejections start afresh) and publishes again. Each ejection is also counted on the backend (upstream::Backend::ejections),
-// a total that never decays, for metrics.
+// changes, the monitor copies the pool's current snapshot, fills PoolSnapshot::down_reasons
+// (unhealthy, ejected or both), effective_weights and panic, and publishes it. If somebody else
+// published a snapshot (new membership), the monitor notices at its next tick, carries each
+// backend's state over by id (ejections start afresh) and publishes again. Each ejection is also
+// counted on the backend (upstream::Backend::ejections), a total that never decays, for metrics.
 //
 // Events: healthy, unhealthy, recovery, ejected, panic (and recovery with "panic":false when a pool
 // leaves panic), monitoring every interval per checked pool. See docs/health.md for their details.
