@@ -89,14 +89,19 @@ void HttpSession::on_upstream_io(upstream::UpstreamConnection& connection, std::
   if (phase_ == Phase::Ended || &connection != upstream_.get()) return;
   // No send is in flight while connecting (sends start once connected), so the connect's outcome is
   // handled at once; later events only set flags, and drive() waits for a send in flight.
+  bool note_flags = phase_ != Phase::Connecting;
   if (phase_ == Phase::Connecting) {
     if (events & (EPOLLERR | EPOLLHUP)) {
       const int error = net::socket_error(connection.fd());
       upstream_failed(error ? std::strerror(error) : "connection refused", 503);
     } else if (events & EPOLLOUT) {
-      on_connected(events);
+      on_connected();
+      // The event that completed the connect may also carry the backend's FIN (a backend that
+      // answered and hung up at once), which, edge-triggered, is not reported again.
+      note_flags = true;
     }
-  } else {
+  }
+  if (note_flags) {
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) upstream_readable_ = true;
     if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) upstream_closing_ = true;
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) upstream_writable_ = true;
@@ -465,18 +470,15 @@ void HttpSession::connect_to(std::shared_ptr<upstream::Backend> backend) {
     return;
   }
   upstream_->registered = true;
-  if (started == net::ConnectStart::Connected) on_connected(EPOLLOUT);
+  if (started == net::ConnectStart::Connected) on_connected();
 }
 
-void HttpSession::on_connected(std::uint32_t events) {
+void HttpSession::on_connected() {
   upstream_->backend().count_connection();
   if (backend_stats_) backend_stats_->traffic.requests.increment();
   phase_ = Phase::Exchange;
   upstream_writable_ = true;
   upstream_readable_ = true;
-  // A backend that answered and hung up before this event was seen: its FIN is reported here and,
-  // edge-triggered, never again.
-  upstream_closing_ = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
   upstream_activity_ = context_.loop().now();
 }
 

@@ -116,7 +116,7 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   void set_sticky_cookie(const upstream::Backend& backend);
   void dispatch();
   void connect_to(std::shared_ptr<upstream::Backend> backend);
-  void on_connected(std::uint32_t events);
+  void on_connected();
   bool pump_request();
   bool retry_possible() const;
   bool request_body_over_limit() const;

@@ -186,19 +186,23 @@ void TcpSession::on_connected(std::uint32_t backend_events) {
   // The event that reported the handshake may also report the backend's first bytes or its FIN
   // (edge-triggered: they will not be reported again). Without them, the backend has sent nothing
   // yet, and its first bytes will raise an event: no recv is spent on an EAGAIN to learn that.
-  downstream_bound_.readable = (backend_events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
-  downstream_bound_.peer_closing = (backend_events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+  downstream_bound_.readable = false;
+  note_events(/*client_side=*/false, backend_events);
   state_ = State::Relaying;
   loop.timers().schedule(timer_, loop.now() + listener_.config.idle_timeout);
   relay();
 }
 
-void TcpSession::on_relay_event(bool client_side, std::uint32_t events) {
+void TcpSession::note_events(bool client_side, std::uint32_t events) {
   Flow& reading = client_side ? upstream_bound_ : downstream_bound_;  // the flow this socket feeds
   Flow& writing = client_side ? downstream_bound_ : upstream_bound_;  // the flow that writes to it
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) reading.readable = true;
   if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) reading.peer_closing = true;
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writing.writable = true;
+}
+
+void TcpSession::on_relay_event(bool client_side, std::uint32_t events) {
+  note_events(client_side, events);
   relay();
 }
 

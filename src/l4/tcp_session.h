@@ -80,6 +80,8 @@ class TcpSession final : public runtime::Session {
   std::string listener_label() const;
   void on_connect_failed(int error);
   void on_connected(std::uint32_t backend_events);
+  /// What an event on the client's (or the backend's) socket says about the two flows.
+  void note_events(bool client_side, std::uint32_t events);
   void on_relay_event(bool client_side, std::uint32_t events);
   void relay();
   PumpResult pump(Flow& flow, int& budget);
