@@ -1,14 +1,19 @@
 // `fulcrum demo`, what `make run` starts: its own three backends behind HTTP, TCP and the admin
 // listener, failover when one of them is killed, and no backend left behind when it stops.
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <map>
+#include <random>
 #include <sstream>
 #include <thread>
 
+#include "net/socket.h"
 #include "support/eventually.h"
 #include "support/fulcrum_process.h"
 #include "support/http_client.h"
@@ -25,6 +30,41 @@ struct DemoPorts {
   int http = 0;
   std::string address(int offset) const { return "127.0.0.1:" + std::to_string(http + offset); }
 };
+
+bool port_free(int port) {
+  net::UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const int one = 1;
+  setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  return bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+}
+
+// Starts `fulcrum demo` on ports below the kernel's ephemeral range (where outgoing connections,
+// the demo's own health checks included, take their local ports), free when checked; another base
+// if one was taken in between. Returns once the demo listens, with `ports` set.
+std::optional<Process> start_demo(DemoPorts& ports) {
+  std::mt19937 random(std::random_device{}());
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    ports.http = 20000 + static_cast<int>(random() % 10000);
+    if (!port_free(ports.http) || !port_free(ports.http + 1) || !port_free(ports.http + 10)) continue;
+    Process demo({fulcrum_binary(), "demo", "--listen", ports.address(0)});
+    const auto line = demo.wait_for_line(
+        [](const std::string& l) {
+          return l.find("listener=admin") != std::string::npos || l.find("cannot start") != std::string::npos;
+        },
+        10s);
+    if (line && line->find("listener=admin") != std::string::npos) return demo;
+    if (!line || line->find("Address already in use") == std::string::npos) {
+      ADD_FAILURE() << "the demo did not start:\n" << demo.all_output();
+      return std::nullopt;
+    }
+  }
+  ADD_FAILURE() << "no free ports for the demo";
+  return std::nullopt;
+}
 
 // The pids the demo prints for its backends ("  backend-1  127.0.0.1:PORT  pid N").
 std::map<std::string, pid_t> backend_pids(const std::string& output) {
@@ -56,12 +96,10 @@ std::optional<HttpResponse> get_once(const std::string& address, const std::stri
 }
 
 TEST(Demo, BalancesItsOwnBackendsFailsOverAndStopsThemAll) {
-  // Three ports in a row that are free now; the demo binds them itself.
   DemoPorts ports;
-  ports.http = std::stoi(reserve_loopback_address().substr(10));
-  Process demo({fulcrum_binary(), "demo", "--listen", ports.address(0)});
-  ASSERT_TRUE(demo.wait_for_line([](const std::string& l) { return l.find("listener=admin") != std::string::npos; }, 10s))
-      << demo.all_output();
+  auto started = start_demo(ports);
+  ASSERT_TRUE(started);
+  Process& demo = *started;
   const auto pids = backend_pids(demo.all_output());
   ASSERT_EQ(pids.size(), 3u) << demo.all_output();
 
