@@ -11,10 +11,10 @@
 namespace fulcrum::admin {
 namespace {
 
-// This file is tests/unit/admin/…: the sources are three levels up (CMake passes absolute paths).
+// The source tree comes from CMake, not __FILE__: a compiler cache or -ffile-prefix-map may make
+// __FILE__ relative to a directory the test does not run in.
 std::string read_source(const std::string& name) {
-  std::string dir = __FILE__;
-  dir = dir.substr(0, dir.rfind("/tests/unit/admin/"));
+  const std::string dir = FULCRUM_SOURCE_DIR;
   std::ifstream in(dir + "/src/admin/dashboard/" + name, std::ios::binary);
   EXPECT_TRUE(in.good()) << dir << ": " << name;
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
