@@ -11,14 +11,17 @@ Timer::~Timer() {
 TimerWheel::TimerWheel(TimePoint now) : origin_(now) {}
 
 TimerWheel::~TimerWheel() {
-  for (auto* head : slots_) {
+  // Disown every timer: their destructors must not touch a wheel that is gone.
+  auto release = [](Timer* head) {
     for (Timer* t = head; t;) {
       Timer* next = t->next_;
       t->wheel_ = nullptr;
       t->prev_ = t->next_ = nullptr;
       t = next;
     }
-  }
+  };
+  for (auto* head : slots_) release(head);
+  release(expired_);
 }
 
 std::int64_t TimerWheel::tick_of(TimePoint t) const {
@@ -36,7 +39,22 @@ void TimerWheel::link(Timer& timer, std::size_t slot) {
   occupied_[slot / 64] |= std::uint64_t{1} << (slot % 64);
 }
 
+void TimerWheel::link_expired(Timer& timer) {
+  timer.slot_ = kExpiredSlot;
+  timer.next_ = nullptr;
+  timer.prev_ = expired_tail_;
+  if (expired_tail_) expired_tail_->next_ = &timer;
+  else expired_ = &timer;
+  expired_tail_ = &timer;
+}
+
 void TimerWheel::unlink(Timer& timer) {
+  if (timer.slot_ == kExpiredSlot) {
+    (timer.prev_ ? timer.prev_->next_ : expired_) = timer.next_;
+    (timer.next_ ? timer.next_->prev_ : expired_tail_) = timer.prev_;
+    timer.prev_ = timer.next_ = nullptr;
+    return;
+  }
   if (timer.prev_) {
     timer.prev_->next_ = timer.next_;
   } else {
@@ -50,7 +68,8 @@ void TimerWheel::unlink(Timer& timer) {
 void TimerWheel::schedule(Timer& timer, TimePoint deadline) {
   if (timer.wheel_ == this) {
     // Later deadline: stay put, the slot re-files the timer when it comes round. Earlier: move.
-    if (deadline >= timer.deadline_) {
+    // One collected by the running advance() always moves: it is due again only at a later one.
+    if (deadline >= timer.deadline_ && timer.slot_ != kExpiredSlot) {
       timer.deadline_ = deadline;
       return;
     }
@@ -81,22 +100,20 @@ void TimerWheel::advance(TimePoint now) {
   // A gap longer than one turn visits each slot once; every timer is then re-checked anyway.
   std::int64_t first = current_tick_;
   if (last - first >= static_cast<std::int64_t>(kSlots)) first = last - static_cast<std::int64_t>(kSlots) + 1;
+  // First collect what is due, then fire: a callback's schedule() lands at a tick after `last` (or
+  // moves a collected timer back onto the wheel), so nothing it arms can fire in this advance.
   for (std::int64_t tick = first; tick <= last; ++tick) {
     const std::size_t slot = static_cast<std::size_t>(tick) % kSlots;
-    // Detach the slot's list first: callbacks may schedule into this very slot.
     Timer* list = slots_[slot];
     slots_[slot] = nullptr;
     occupied_[slot / 64] &= ~(std::uint64_t{1} << (slot % 64));
-    current_tick_ = tick + 1;  // whatever is filed from here on lands in a later tick
+    current_tick_ = tick + 1;
     while (list) {
       Timer* timer = list;
       list = timer->next_;
-      if (list) list->prev_ = nullptr;
       timer->prev_ = timer->next_ = nullptr;
       if (timer->deadline_ <= now) {
-        timer->wheel_ = nullptr;
-        --count_;
-        timer->callback_();  // may destroy or re-arm `timer`; `list` is no longer reachable from it
+        link_expired(*timer);
       } else {
         // Its deadline moved later (or lies turns ahead): file it again under the new deadline.
         std::int64_t due = tick_of(timer->deadline_);
@@ -106,6 +123,12 @@ void TimerWheel::advance(TimePoint now) {
     }
   }
   if (current_tick_ <= last) current_tick_ = last + 1;
+  while (Timer* timer = expired_) {
+    unlink(*timer);
+    timer->wheel_ = nullptr;
+    --count_;
+    timer->callback_();  // may destroy or re-arm `timer`, cancel or re-arm any other collected one
+  }
 }
 
 int TimerWheel::wait_ms(TimePoint now) const {

@@ -6,6 +6,12 @@
 // comes round, it is re-filed under its new deadline. A bitmap of non-empty slots lets the loop
 // compute how long epoll may sleep.
 //
+// The firing rule, independent of where timers sit on the wheel: advance(now) first collects every
+// timer whose deadline is at or before `now`, then runs their callbacks. Anything scheduled while
+// those callbacks run (a re-arm, even with a deadline already past) is due at a later advance(),
+// never in the one that is running. The loop flushes its queued sends between two advances, so a
+// callback that queues bytes and re-arms a timer is sure to see those bytes leave first.
+//
 // Owned by one event loop; not thread-safe.
 #pragma once
 
@@ -56,7 +62,8 @@ class TimerWheel {
   void schedule(Timer& timer, TimePoint deadline);
   /// Disarms `timer`; harmless if it is not armed.
   void cancel(Timer& timer);
-  /// Fires every timer whose deadline is at or before `now`.
+  /// Fires every timer whose deadline is at or before `now` as advance() begins. Timers scheduled
+  /// by the callbacks fire at a later advance(), even when their deadline has already passed.
   void advance(TimePoint now);
   /// Milliseconds epoll may sleep before the next slot that holds a timer is due; -1 if none.
   int wait_ms(TimePoint now) const;
@@ -66,12 +73,21 @@ class TimerWheel {
   std::int64_t tick_of(TimePoint t) const;
   void link(Timer& timer, std::size_t slot);
   void unlink(Timer& timer);
+  /// Appends `timer` to the list of timers collected by the running advance().
+  void link_expired(Timer& timer);
+
+  /// The `slot_` of a timer in the expired list rather than in a slot.
+  static constexpr std::size_t kExpiredSlot = kSlots;
 
   TimePoint origin_;
   std::int64_t current_tick_ = 0;  // the next tick to process; every earlier one is done
   std::array<Timer*, kSlots> slots_{};
   std::array<std::uint64_t, kSlots / 64> occupied_{};
   std::size_t count_ = 0;
+  // Collected by advance(), in deadline-tick order, still armed (so cancel() and schedule() work
+  // on them) until each one's callback runs.
+  Timer* expired_ = nullptr;
+  Timer* expired_tail_ = nullptr;
 };
 
 }  // namespace fulcrum::core
