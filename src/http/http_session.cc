@@ -196,7 +196,10 @@ void HttpSession::rearm_timer() {
       deadline = std::max(client_activity_, upstream_activity_) + config.tunnel_timeout;
       break;
     case Phase::Closing:
-      deadline = client_activity_ + kLingerLimit;
+      // From when closing began, not from the client's last byte: that can be long past (a 504
+      // after response_timeout), and a deadline in the past would cut the answer just queued.
+      // Bytes read while lingering do not extend it either: a close is bounded.
+      deadline = closing_since_ + kLingerLimit;
       break;
     case Phase::Ended:
       return;
@@ -205,6 +208,9 @@ void HttpSession::rearm_timer() {
 }
 
 void HttpSession::on_timer() {
+  // A send in flight is an answer on its way: its completion drives the session and re-arms this
+  // timer, so the deadline is judged after the bytes left, never by dropping them.
+  if (sending()) return;
   switch (phase_) {
     case Phase::Request:
       if (client_in_.empty() && !own_request_parser_) {

@@ -146,6 +146,9 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   /// at header_timeout): no exchange began, so this counts the request and opens one for the
   /// access log and the request/response events, with what its bytes say. Error path only.
   void refuse_request(int status, std::string_view reason);
+  /// Enters Phase::Closing: our last bytes go out, then the lingering close, each within
+  /// kLingerLimit of its start (closing_since_), however long ago the client last spoke.
+  void begin_closing();
   bool linger();
   void finish(Ending ending);
   /// Starts the access-log record of the current exchange (access log on only).
@@ -216,6 +219,7 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   core::TimePoint request_sent_at_{};
   core::TimePoint upstream_activity_{};
   core::TimePoint client_activity_{};
+  core::TimePoint closing_since_{};  // Phase::Closing began, or its lingering close did
 
   // Metrics: this worker's blocks for the listener (whole session), and for the route, pool and
   // backend of the current exchange (null outside one). Single-writer counters, no RMW.

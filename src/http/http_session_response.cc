@@ -246,7 +246,7 @@ void HttpSession::finish_exchange() {
   context_.buffers().detach(request_out_, /*force=*/true);
   context_.buffers().detach(client_out_);
   if (close_after_response_) {
-    phase_ = Phase::Closing;
+    begin_closing();
     return;
   }
   ++requests_served_;
@@ -327,7 +327,12 @@ void HttpSession::answer_error(int status, std::string_view reason) {
   client_out_.produced(n);
   response_started_ = true;
   close_after_response_ = true;
+  begin_closing();
+}
+
+void HttpSession::begin_closing() {
   phase_ = Phase::Closing;
+  closing_since_ = context_.loop().now();
 }
 
 void HttpSession::refuse_request(int status, std::string_view reason) {
@@ -354,7 +359,7 @@ bool HttpSession::linger() {
   if (!lingering_) {
     lingering_ = true;
     shutdown(client_.get(), SHUT_WR);
-    client_activity_ = context_.loop().now();
+    closing_since_ = context_.loop().now();  // the linger limit starts again once our bytes are out
   }
   for (;;) {
     if (client_eof_) {
