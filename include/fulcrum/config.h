@@ -160,6 +160,17 @@ struct ListenerConfig {
   Duration header_timeout{std::chrono::seconds(10)};
   /// A request body stalled this long is cut (408).
   Duration body_timeout{std::chrono::seconds(30)};
+  /// Bytes per second a request body must average, 0 = no minimum (408 when it falls behind).
+  /// Counted from the body's first byte after `body_min_rate_grace`: by then + t, at least
+  /// rate × t bytes must have come (Apache mod_reqtimeout's MinRate). Time the backend takes to
+  /// accept body bytes is not held against the client. 1 KiB/s (8 kbit/s) is below any link a
+  /// real upload uses, yet cuts a body trickled a byte at a time within seconds of the grace.
+  std::uint64_t body_min_rate = 1024;
+  /// How long a request body may run before body_min_rate applies (slow start, a radio waking).
+  Duration body_min_rate_grace{std::chrono::seconds(10)};
+  /// The whole request, head and body, must arrive within this from its first byte (408);
+  /// 0 = no limit (a large upload may take as long as it keeps body_min_rate).
+  Duration request_timeout{0};
   /// An idle keep-alive client connection is closed after this.
   Duration keepalive_timeout{std::chrono::seconds(60)};
   /// An upgraded connection (WebSocket) with no byte moving either way for this long is closed.
@@ -172,6 +183,17 @@ struct AdminConfig {
   std::string listen;
   /// Bearer token required on every request when set (`Authorization: Bearer ...`).
   std::string token;
+  /// A request head must arrive within this from its first byte, and a new connection must
+  /// start one within it (408, then close).
+  Duration header_timeout{std::chrono::seconds(10)};
+  /// A keep-alive connection with no request for this long is closed.
+  Duration idle_timeout{std::chrono::seconds(60)};
+  /// API connections open at once (event streams apart). When full, a new connection still gets
+  /// in: the longest-idle connection of the client address holding the most is closed for it,
+  /// and no one address holds more than half.
+  std::uint32_t max_connections = 256;
+  /// Event-stream clients (SSE or WebSocket on /api/events) at once; more get 503.
+  std::uint32_t max_stream_clients = 64;
 };
 
 /// Where events go besides C++ callbacks and the admin stream.

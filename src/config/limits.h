@@ -52,6 +52,11 @@ inline constexpr Range kMaxHeaderSizeRange{1 << 10, 1 << 20};
 /// far from overflow.
 inline constexpr Range kMaxBodyRange{0, std::int64_t{1} << 50};
 
+/// `listeners[].body_min_rate`, in bytes per second: 0 turns it off; above 1 GiB/s no link keeps up.
+inline constexpr Range kBodyMinRateRange{0, std::int64_t{1} << 30};
+/// `admin.max_connections` / `max_stream_clients`: each holds a descriptor on the control thread.
+inline constexpr Range kAdminConnectionsRange{1, 100000};
+
 /// `pools.<name>.health.rise` / `fall`: consecutive probe results that change a backend's state;
 /// beyond 100 a backend would take hours of probes to change state.
 inline constexpr Range kRiseFallRange{1, 100};

@@ -157,6 +157,9 @@ void check_http_only_keys(Violations& out, const std::string& path,
   only_http("max_body", listener.max_body != defaults.max_body);
   only_http("header_timeout", listener.header_timeout != defaults.header_timeout);
   only_http("body_timeout", listener.body_timeout != defaults.body_timeout);
+  only_http("body_min_rate", listener.body_min_rate != defaults.body_min_rate);
+  only_http("body_min_rate_grace", listener.body_min_rate_grace != defaults.body_min_rate_grace);
+  only_http("request_timeout", listener.request_timeout != defaults.request_timeout);
   only_http("keepalive_timeout", listener.keepalive_timeout != defaults.keepalive_timeout);
   only_http("tunnel_timeout", listener.tunnel_timeout != defaults.tunnel_timeout);
 }
@@ -170,6 +173,11 @@ void check_http_limits(Violations& out, const std::string& path, const ListenerC
                  ZeroDuration::kRefused);
   check_duration(out, child_path(path, "body_timeout"), listener.body_timeout,
                  ZeroDuration::kRefused);
+  check_size(out, child_path(path, "body_min_rate"), listener.body_min_rate, kBodyMinRateRange);
+  check_duration(out, child_path(path, "body_min_rate_grace"), listener.body_min_rate_grace,
+                 ZeroDuration::kAllowed);
+  check_duration(out, child_path(path, "request_timeout"), listener.request_timeout,
+                 ZeroDuration::kAllowed);
   check_duration(out, child_path(path, "keepalive_timeout"), listener.keepalive_timeout,
                  ZeroDuration::kRefused);
   check_duration(out, child_path(path, "tunnel_timeout"), listener.tunnel_timeout,
@@ -566,6 +574,10 @@ void check_admin(Violations& out, const Config& config) {
       break;
     }
   }
+  check_duration(out, "admin.header_timeout", admin.header_timeout, ZeroDuration::kRefused);
+  check_duration(out, "admin.idle_timeout", admin.idle_timeout, ZeroDuration::kRefused);
+  check_range(out, "admin.max_connections", admin.max_connections, kAdminConnectionsRange);
+  check_range(out, "admin.max_stream_clients", admin.max_stream_clients, kAdminConnectionsRange);
   if (admin.listen.empty()) {
     out.push_back({key, "missing: the admin listener needs an address to listen on", 0, "admin"});
     return;

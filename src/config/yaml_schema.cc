@@ -356,7 +356,7 @@ void read_routes(YamlReader& reader, const YAML::Node& value, const std::string&
   }
 }
 
-constexpr std::array<Field<ListenerConfig>, 16> kListenerFields{{
+constexpr std::array<Field<ListenerConfig>, 19> kListenerFields{{
     {"name", read_string<&ListenerConfig::name>},
     {"listen", read_string<&ListenerConfig::listen>},
     {"mode", read_mode},
@@ -371,6 +371,9 @@ constexpr std::array<Field<ListenerConfig>, 16> kListenerFields{{
     {"max_body", read_size<&ListenerConfig::max_body, kMaxBodyRange>},
     {"header_timeout", read_duration<&ListenerConfig::header_timeout>},
     {"body_timeout", read_duration<&ListenerConfig::body_timeout>},
+    {"body_min_rate", read_size<&ListenerConfig::body_min_rate, kBodyMinRateRange>},
+    {"body_min_rate_grace", read_duration<&ListenerConfig::body_min_rate_grace>},
+    {"request_timeout", read_duration<&ListenerConfig::request_timeout>},
     {"keepalive_timeout", read_duration<&ListenerConfig::keepalive_timeout>},
     {"tunnel_timeout", read_duration<&ListenerConfig::tunnel_timeout>},
 }};
@@ -388,9 +391,13 @@ void read_listeners(YamlReader& reader, const YAML::Node& value, const std::stri
   }
 }
 
-constexpr std::array<Field<AdminConfig>, 2> kAdminFields{{
+constexpr std::array<Field<AdminConfig>, 6> kAdminFields{{
     {"listen", read_string<&AdminConfig::listen>},
     {"token", read_string<&AdminConfig::token>},
+    {"header_timeout", read_duration<&AdminConfig::header_timeout>},
+    {"idle_timeout", read_duration<&AdminConfig::idle_timeout>},
+    {"max_connections", read_count<&AdminConfig::max_connections, kAdminConnectionsRange>},
+    {"max_stream_clients", read_count<&AdminConfig::max_stream_clients, kAdminConnectionsRange>},
 }};
 
 constexpr std::array<Field<EventsConfig>, 3> kEventsFields{{

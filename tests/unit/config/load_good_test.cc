@@ -121,6 +121,9 @@ constexpr std::string_view kHttpConfig = R"(listeners:
     max_body: 100m
     header_timeout: 10s
     body_timeout: 30s
+    body_min_rate: 2k
+    body_min_rate_grace: 3s
+    request_timeout: 2m
     keepalive_timeout: 60s
     tunnel_timeout: 1h
     routes:
@@ -173,6 +176,9 @@ TEST(LoadConfig, HttpExampleBecomesExactModelValues) {
   EXPECT_EQ(web.max_body, 100u * 1024 * 1024);
   EXPECT_EQ(web.header_timeout, seconds(10));
   EXPECT_EQ(web.body_timeout, seconds(30));
+  EXPECT_EQ(web.body_min_rate, 2048u);
+  EXPECT_EQ(web.body_min_rate_grace, seconds(3));
+  EXPECT_EQ(web.request_timeout, std::chrono::minutes(2));
   EXPECT_EQ(web.keepalive_timeout, seconds(60));
   EXPECT_EQ(web.tunnel_timeout, std::chrono::hours(1));
   ASSERT_EQ(web.routes.size(), 5u);
@@ -203,6 +209,9 @@ TEST(LoadConfig, HttpExampleBecomesExactModelValues) {
   EXPECT_EQ(users.max_body, 0u);
   EXPECT_EQ(users.header_timeout, seconds(10));
   EXPECT_EQ(users.body_timeout, seconds(30));
+  EXPECT_EQ(users.body_min_rate, 1024u);
+  EXPECT_EQ(users.body_min_rate_grace, seconds(10));
+  EXPECT_EQ(users.request_timeout, Duration{0});
   EXPECT_EQ(users.keepalive_timeout, seconds(60));
   EXPECT_EQ(users.tunnel_timeout, std::chrono::hours(1));
 

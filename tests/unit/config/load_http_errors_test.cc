@@ -382,6 +382,31 @@ pools:
       "!#$%&'*+-.^_`|~ only)",
       "bad.yaml:32: pools.e.hash: expected a mapping with one of header, cookie, path (got "
       "'X-User')"}},
+    {"slow-client limits: ranges, zero, and only on http listeners",
+     R"(listeners:
+  - listen: 127.0.0.1:7000
+    mode: http
+    pool: chat
+    body_min_rate: 2g
+    body_min_rate_grace: 0s
+    request_timeout: 0s
+  - listen: 127.0.0.1:7002
+    pool: chat
+    body_min_rate: 2k
+    request_timeout: 5s
+pools:
+  chat:
+    backends: [127.0.0.1:7001]
+admin:
+  listen: 127.0.0.1:7003
+  header_timeout: 0s
+  max_connections: 0
+)",
+     {"bad.yaml:5: listeners[0].body_min_rate: must be between 0 and 1g (got 2g)",
+      "bad.yaml:10: listeners[1].body_min_rate: only for mode: http",
+      "bad.yaml:11: listeners[1].request_timeout: only for mode: http",
+      "bad.yaml:17: admin.header_timeout: must be longer than 0",
+      "bad.yaml:18: admin.max_connections: must be between 1 and 100000 (got 0)"}},
 };
 
 class BadHttpConfig : public ::testing::TestWithParam<BadConfigRow> {};
