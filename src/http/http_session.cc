@@ -36,7 +36,8 @@ HttpSession::HttpSession(runtime::Worker& worker, runtime::ListenerState& listen
       client_(std::move(client)),
       client_address_(client_address),
       client_ip_(client_address.ip_string()),
-      timer_([this] { on_timer(); }) {
+      timer_([this] { on_timer(); }),
+      body_rate_(listener.config.body_min_rate, listener.config.body_min_rate_grace) {
   client_endpoint_.session = this;
   client_send_.session = upstream_send_.session = this;
   listener_stats_ = &worker.metrics().listener(listener.index);
@@ -175,17 +176,24 @@ void HttpSession::rearm_timer() {
   switch (phase_) {
     case Phase::Request:
       // Before the first byte of a request: header_timeout on a new connection, keepalive_timeout
-      // between requests. Once a head has begun: header_timeout from its first byte.
-      deadline = request_started_ + (client_in_.empty() && !own_request_parser_ && requests_served_ > 0
-                                         ? config.keepalive_timeout
-                                         : config.header_timeout);
+      // between requests. Once a head has begun: header_timeout from its first byte, or
+      // request_timeout (head and body) when that is sooner.
+      if (client_in_.empty() && !own_request_parser_ && requests_served_ > 0) {
+        deadline = request_started_ + config.keepalive_timeout;
+      } else {
+        deadline = request_started_ + config.header_timeout;
+        if (config.request_timeout.count() > 0 && !client_in_.empty()) {
+          deadline = std::min(deadline, request_started_ + config.request_timeout);
+        }
+      }
       break;
     case Phase::Connecting:
+      body_rate_.pause(context_.loop().now());  // the backend is what we wait for
       deadline = upstream_activity_ + selector_->snapshot().connect_timeout;
       break;
     case Phase::Exchange:
       if (!request_done_) {
-        deadline = std::max(client_activity_, upstream_activity_) + config.body_timeout;
+        deadline = request_body_deadline();
       } else if (!response_head_done_) {
         deadline = request_sent_at_ + selector_->snapshot().config.response_timeout;
       } else {
@@ -225,7 +233,7 @@ void HttpSession::on_timer() {
       break;
     case Phase::Exchange:
       if (!request_done_) {
-        answer_error(408, "request body stalled");
+        request_body_timed_out();
       } else if (!response_head_done_) {
         log::warn("backend response timeout", {{"listener", context_.config().name},
                                                {"backend", upstream_ ? upstream_->backend().address_text() : "-"}});
@@ -248,6 +256,37 @@ void HttpSession::on_timer() {
       break;
   }
   drive();
+}
+
+core::TimePoint HttpSession::request_body_deadline() {
+  const auto& config = context_.config();
+  const auto now = context_.loop().now();
+  core::TimePoint deadline = std::max(client_activity_, upstream_activity_) + config.body_timeout;
+  // Body bytes we hold that the backend has not taken (or its head not yet out): we stopped
+  // reading because of the backend, so the rate clock stops too.
+  if (request_head_sent_ < request_out_.size() || request_body_pending_ > 0) {
+    body_rate_.pause(now);
+  } else {
+    body_rate_.resume(now);
+  }
+  if (const auto rate = body_rate_.deadline()) deadline = std::min(deadline, *rate);
+  if (config.request_timeout.count() > 0) deadline = std::min(deadline, request_started_ + config.request_timeout);
+  return deadline;
+}
+
+void HttpSession::request_body_timed_out() {
+  const auto& config = context_.config();
+  const auto now = context_.loop().now();
+  std::string_view reason = "request body stalled";
+  if (config.request_timeout.count() > 0 && now >= request_started_ + config.request_timeout) {
+    reason = "request not received within request_timeout";
+  } else if (const auto rate = body_rate_.deadline(); rate && now >= *rate) {
+    reason = "request body slower than body_min_rate";
+  }
+  log::info("request body timeout",
+            {{"listener", config.name}, {"client", client_address_.to_string()}, {"reason", reason}});
+  // answer_error() cuts the backend connection: a body cut short is never passed on as whole.
+  answer_error(408, reason);
 }
 
 // ---------------------------------------------------------------------------------- request side
@@ -374,6 +413,9 @@ void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_lengt
 
   request_body_ = BodyTracker(head.framing);
   client_in_.consume(head_length);
+  body_rate_.reset();
+  // Bytes that came with the head are the body's first (or a pipelined request's, harmlessly).
+  if (!request_body_.complete()) body_rate_.received(client_in_.size(), exchange_started_);
   request_body_pending_ = 0;
   request_body_sent_ = 0;
   request_done_ = false;

@@ -17,6 +17,7 @@
 #include "core/event_loop.h"
 #include "core/timer_wheel.h"
 #include "http/body_framing.h"
+#include "http/body_rate.h"
 #include "http/message.h"
 #include "http/session_events.h"
 #include "metrics/worker_metrics.h"
@@ -93,6 +94,11 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   void drive();
   bool step();
   void rearm_timer();
+  /// The request side's deadline while its body comes: body_timeout of silence, body_min_rate,
+  /// request_timeout, whichever is first.
+  core::TimePoint request_body_deadline();
+  /// on_timer() while the request body comes: 408 with the limit that was reached.
+  void request_body_timed_out();
 
   // Socket I/O with readiness flags.
   /// One recv into `buffer` with the socket's readiness flags; `got` the bytes read.
@@ -195,6 +201,7 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   BodyTracker request_body_{BodyFraming{}};
   std::size_t request_body_pending_ = 0;  // body bytes at the front of client_in_ not yet sent
   std::uint64_t request_body_sent_ = 0;
+  BodyRateGuard body_rate_;  // body_min_rate of the current request body
   bool request_done_ = false;
   Method method_ = Method::Get;
   HttpVersion client_version_ = HttpVersion::Http11;

@@ -69,7 +69,10 @@ HttpSession::Io HttpSession::read_client() {
   std::size_t got = 0;
   const Io io = read_socket(client_.get(), client_in_, client_readable_, client_eof_, client_closing_,
                             client_activity_, got);
-  if (got > 0) listener_stats_->bytes_in.add(got);
+  if (got > 0) {
+    listener_stats_->bytes_in.add(got);
+    if (phase_ == Phase::Exchange && !request_done_) body_rate_.received(got, client_activity_);
+  }
   return io;
 }
 
