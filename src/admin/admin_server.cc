@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -139,7 +140,8 @@ class AdminServer::Connection final : public core::IoHandler {
  public:
   enum class Mode : std::uint8_t { Http, EventStream, WebSocket };
 
-  Connection(AdminServer& server, net::UniqueFd fd) : server_(server), fd_(std::move(fd)) {}
+  Connection(AdminServer& server, net::UniqueFd fd, std::string ip)
+      : ip(std::move(ip)), server_(server), fd_(std::move(fd)) {}
 
   void on_io(std::uint32_t events) override;
   /// Queues bytes and tries to send them; false when the connection was closed meanwhile.
@@ -152,10 +154,19 @@ class AdminServer::Connection final : public core::IoHandler {
   bool closed = false;
   bool close_after_write = false;
   core::TimePoint last_activity{};
+  /// The first byte of the request head being read; for a connection that has sent no request
+  /// yet, its accept (the whole first head is due within header_timeout of it).
+  core::TimePoint head_started{};
+  bool answered = false;  // a request was answered: idle between requests rather than new
+  const std::string ip;   // the client's address bytes: its share of the API budget
   /// Event filter of a stream (`?kinds=`); empty: every event.
   std::array<bool, 64> kinds{};
   bool filtered = false;
   std::string out;
+
+  /// Whether a request head (or a new connection's first one) is late by `limit`.
+  bool head_overdue(core::TimePoint now, core::Milliseconds limit) const;
+  bool reading_head() const { return !in_.empty(); }
 
  private:
   void read_input();
@@ -180,6 +191,8 @@ void AdminServer::Connection::read_input() {
   for (;;) {
     const ssize_t n = recv(fd_.get(), buffer, sizeof buffer, 0);
     if (n > 0) {
+      // A new head starts (between requests): its deadline counts from here, not from each byte.
+      if (in_.empty() && answered) head_started = server_.loop_.now();
       in_.append(buffer, static_cast<std::size_t>(n));
       last_activity = server_.loop_.now();
       if (in_.size() > kMaxRequestBytes && mode == Mode::Http) break;
@@ -223,7 +236,15 @@ void AdminServer::Connection::process_http() {
     }
     server_.handle(*this, head);
     in_.erase(0, result.head_length);
+    answered = true;
+    // A pipelined head already started; otherwise the connection now idles until the next one.
+    head_started = server_.loop_.now();
   }
+}
+
+bool AdminServer::Connection::head_overdue(core::TimePoint now, core::Milliseconds limit) const {
+  // A head in progress, or a new connection that has not sent one: header_timeout applies.
+  return mode == Mode::Http && out.empty() && (!in_.empty() || !answered) && now - head_started >= limit;
 }
 
 void AdminServer::Connection::process_websocket() {
@@ -294,6 +315,19 @@ void AdminServer::Connection::update_interest() {
 
 // ------------------------------------------------------------------------------------- server
 
+AdminServer::Options AdminServer::options_from(const AdminConfig& admin) {
+  Options options;
+  options.header_timeout = admin.header_timeout;
+  options.idle_timeout = admin.idle_timeout;
+  options.max_connections = admin.max_connections;
+  options.max_stream_clients = admin.max_stream_clients;
+  return options;
+}
+
+AdminServer::AdminServer(core::EventLoop& loop, const runtime::RuntimeContext& context, net::UniqueFd socket)
+    : AdminServer(loop, context, std::move(socket),
+                  context.config.admin ? options_from(*context.config.admin) : Options{}) {}
+
 AdminServer::AdminServer(core::EventLoop& loop, const runtime::RuntimeContext& context, net::UniqueFd socket,
                          Options options)
     : loop_(loop),
@@ -340,13 +374,51 @@ void AdminServer::accept_all() {
       return;
     }
     net::UniqueFd owned(fd);
-    if (connections_.size() >= options_.max_connections) continue;  // closed at once
-    auto connection = std::make_unique<Connection>(*this, std::move(owned));
-    connection->last_activity = loop_.now();
+    const auto ip_bytes = net::Address::peer_of(fd).ip_bytes();
+    std::string ip(reinterpret_cast<const char*>(ip_bytes.data()), ip_bytes.size());
+    // Never refuse: whoever comes now (an operator, Prometheus) is likelier to matter than the
+    // connection that has been idle longest.
+    make_room(ip);
+    auto connection = std::make_unique<Connection>(*this, std::move(owned), ip);
+    connection->last_activity = connection->head_started = loop_.now();
     if (!loop_.add(connection->fd(), EPOLLIN | EPOLLRDHUP, connection.get())) continue;
     Connection* raw = connection.get();
     connections_.emplace(raw, std::move(connection));
+    ++api_connections_;
+    ++api_connections_by_ip_[ip];
   }
+}
+
+void AdminServer::make_room(const std::string& ip) {
+  const std::size_t cap = std::max<std::size_t>(1, options_.max_connections);
+  const std::size_t share = std::max<std::size_t>(1, cap / 2);
+  const auto mine = api_connections_by_ip_.find(ip);
+  const std::string* victim_ip = nullptr;
+  if (mine != api_connections_by_ip_.end() && mine->second >= share) {
+    victim_ip = &mine->first;
+  } else if (api_connections_ >= cap) {
+    std::size_t most = 0;
+    for (const auto& [address, count] : api_connections_by_ip_) {
+      if (count > most) most = count, victim_ip = &address;
+    }
+  }
+  if (!victim_ip) return;
+  Connection* oldest = nullptr;
+  for (auto& [pointer, owned] : connections_) {
+    if (pointer->closed || pointer->mode != Connection::Mode::Http || pointer->ip != *victim_ip) continue;
+    if (!oldest || pointer->last_activity < oldest->last_activity) oldest = pointer;
+  }
+  if (!oldest) return;
+  log::debug("admin: connection evicted for a new one", {{"idle_ms", std::chrono::duration_cast<core::Milliseconds>(
+                                                                         loop_.now() - oldest->last_activity)
+                                                                         .count()}});
+  close(*oldest);
+}
+
+void AdminServer::leave_api_budget(Connection& connection) {
+  --api_connections_;
+  const auto found = api_connections_by_ip_.find(connection.ip);
+  if (found != api_connections_by_ip_.end() && --found->second == 0) api_connections_by_ip_.erase(found);
 }
 
 void AdminServer::close(Connection& connection) {
@@ -355,6 +427,7 @@ void AdminServer::close(Connection& connection) {
   loop_.remove(connection.fd());
   connection.close_fd();
   if (connection.mode != Connection::Mode::Http) --stream_clients_;
+  else leave_api_budget(connection);
   // Events of this turn may still name the connection: delete it after the turn.
   auto found = connections_.find(&connection);
   if (found != connections_.end()) {
@@ -376,7 +449,20 @@ void AdminServer::tick() {
     if (connection->closed) continue;
     switch (connection->mode) {
       case Connection::Mode::Http:
-        if (now - connection->last_activity >= options_.idle_timeout && connection->out.empty()) close(*connection);
+        if (connection->head_overdue(now, options_.header_timeout)) {
+          // Like a listener's header_timeout: a client trickling a head holds no slot for long.
+          // One that never said a word is closed without an answer, as listeners do.
+          if (!connection->reading_head()) {
+            close(*connection);
+            break;
+          }
+          connection->send(http::error_response(408));
+          connection->close_after_write = true;
+          connection->flush();
+        } else if (now - connection->last_activity >= options_.idle_timeout && !connection->reading_head()) {
+          // Idle between requests, or an answer the client does not read: either way, let go.
+          close(*connection);
+        }
         break;
       case Connection::Mode::EventStream:
         if (keepalive_due) {
@@ -502,6 +588,12 @@ void AdminServer::start_stream(Connection& connection, const http::RequestHead& 
       }
     }
   }
+  if (stream_clients_ >= options_.max_stream_clients) {
+    const std::string body = R"({"error":"too many event-stream clients"})" "\n";
+    connection.send(response_head(503, "application/json", body.size(), false, "Retry-After: 5\r\n") + body);
+    connection.close_after_write = true;
+    return;
+  }
   if (websocket) {
     const auto key = request.headers.find("sec-websocket-key");
     const auto version = request.headers.find("sec-websocket-version");
@@ -524,6 +616,7 @@ void AdminServer::start_stream(Connection& connection, const http::RequestHead& 
   }
   connection.kinds = kinds;
   connection.filtered = filtered;
+  leave_api_budget(connection);
   ++stream_clients_;
   update_subscription();
 }

@@ -55,15 +55,25 @@ class AdminServer {
     std::size_t max_stream_backlog = 1 << 20;
     /// Comment (SSE) or ping (WebSocket) sent to stream clients this often.
     core::Milliseconds stream_keepalive{15'000};
-    /// An idle API connection is closed after this.
+    /// An idle keep-alive API connection is closed after this.
     core::Milliseconds idle_timeout{60'000};
+    /// A request head must be complete this long after its first byte (a new connection: after
+    /// the accept), or the connection gets 408 and is closed: a trickling client holds no slot.
+    core::Milliseconds header_timeout{10'000};
+    /// API connections at once. When full, a new one evicts the longest-idle connection of the
+    /// client address that holds the most, so a flood of idle connections cannot lock others out.
     std::size_t max_connections = 256;
+    /// Event-stream clients at once (they are long-lived on purpose, and outside the API cap).
+    std::size_t max_stream_clients = 64;
   };
+
+  /// The limits `admin` configures (the rest left at their defaults).
+  static Options options_from(const AdminConfig& admin);
 
   /// `socket` is a listening socket from bind_admin_socket(); `context` outlives the server.
   AdminServer(core::EventLoop& loop, const runtime::RuntimeContext& context, net::UniqueFd socket, Options options);
-  AdminServer(core::EventLoop& loop, const runtime::RuntimeContext& context, net::UniqueFd socket)
-      : AdminServer(loop, context, std::move(socket), Options{}) {}
+  /// With the limits of the configuration's `admin` section.
+  AdminServer(core::EventLoop& loop, const runtime::RuntimeContext& context, net::UniqueFd socket);
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
@@ -86,6 +96,11 @@ class AdminServer {
   };
 
   void accept_all();
+  /// Makes room for a connection from `ip` when it or the whole API budget is full: closes the
+  /// longest-idle API connection of `ip` (at its share) or of the address holding the most.
+  void make_room(const std::string& ip);
+  /// The connection leaves the API budget (closed, or become an event stream).
+  void leave_api_budget(Connection& connection);
   void tick();
   void close(Connection& connection);
   /// Answers one complete request on `connection` (appends to its output, may switch its mode).
@@ -107,6 +122,9 @@ class AdminServer {
   core::TimePoint last_keepalive_{};
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
   std::size_t stream_clients_ = 0;
+  std::size_t api_connections_ = 0;  // open connections in Http mode
+  // API connections per client address (ip_bytes() as a string); no entry holds 0.
+  std::unordered_map<std::string, std::size_t> api_connections_by_ip_;
   std::optional<events::EventBus::SubscriptionId> subscription_;
   bool stopped_ = false;
 };
