@@ -6,11 +6,18 @@
 #include <atomic>
 #include <cstdio>
 
+#include "core/rate_limiter.h"
+
 namespace fulcrum::log {
 
 namespace {
 
 std::atomic<Format> g_format{Format::Text};
+
+core::RateLimiter& limiter() {
+  static core::RateLimiter instance;
+  return instance;
+}
 
 spdlog::logger& logger() {
   // Built on first use so that a program embedding the library logs sensibly without set-up.
@@ -79,8 +86,26 @@ void configure(Format format, Level level) {
 
 bool enabled(Level level) { return logger().should_log(to_spdlog(level)); }
 
+namespace {
+void write_line(Level level, std::string_view message, std::initializer_list<Field> fields);
+
+void report_suppressed(const core::RateLimiter::Suppressed& suppressed) {
+  write_line(Level::Warn, "similar lines suppressed",
+             {{"message", suppressed.message}, {"suppressed", suppressed.count}});
+}
+}  // namespace
+
 void write(Level level, std::string_view message, std::initializer_list<Field> fields) {
   if (!enabled(level)) return;
+  auto verdict = limiter().admit(message, core::Clock::now());
+  if (verdict.suppressed.count > 0) report_suppressed(verdict.suppressed);
+  if (verdict.pass) write_line(level, message, fields);
+}
+
+void flush_suppressed() { limiter().flush(core::Clock::now(), report_suppressed); }
+
+namespace {
+void write_line(Level level, std::string_view message, std::initializer_list<Field> fields) {
   std::string line;
   line.reserve(128);
   if (g_format.load(std::memory_order_relaxed) == Format::Json) {
@@ -112,5 +137,6 @@ void write(Level level, std::string_view message, std::initializer_list<Field> f
   }
   logger().log(to_spdlog(level), "{}", line);
 }
+}  // namespace
 
 }  // namespace fulcrum::log

@@ -1,6 +1,10 @@
 // Structured logging to stderr for the daemon and the library: a message and key=value fields,
 // printed as text (`2026-06-16T07:06:59.969Z info listening listener=chat address=...`) or as one
 // JSON object per line. spdlog does the thread-safe writing and level filtering.
+//
+// Repeated lines are rate-limited per message text (core/rate_limiter.h: 10 a second, bursts of
+// 20): a flood of one failure (descriptors exhausted, a client sending garbage) prints a few lines,
+// then one `similar lines suppressed` line with the count, so logging never becomes the load.
 #pragma once
 
 #include <cstdint>
@@ -31,11 +35,16 @@ struct Field {
 void configure(Format format, Level level);
 bool enabled(Level level);
 
+/// Prints one line, unless `message` is flooding (see above). Any thread.
 void write(Level level, std::string_view message, std::initializer_list<Field> fields);
 inline void debug(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::Debug, m, f); }
 inline void info(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::Info, m, f); }
 inline void warn(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::Warn, m, f); }
 inline void error(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::Error, m, f); }
+
+/// Prints the summary of every flood that ended (a second without another line of it). The control
+/// thread calls it once a second; a flood's summary also precedes its next line that passes.
+void flush_suppressed();
 
 /// Appends `text` to `out` as the inside of a JSON string (quotes not included).
 void append_json_escaped(std::string& out, std::string_view text);

@@ -1,5 +1,7 @@
 #include "runtime/control_plane.h"
 
+#include "core/log.h"
+
 namespace fulcrum::runtime {
 
 namespace {
@@ -45,6 +47,7 @@ void ControlPlane::sweep_sessions() {
   for (const auto& pool : pools_) {
     if (auto* sticky = pool->sticky()) sticky->sweep(now);
   }
+  log::flush_suppressed();  // the summary of log floods that ended
   loop_.timers().schedule(sweep_timer_, now + kSweepEvery);
 }
 
