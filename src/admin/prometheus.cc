@@ -216,6 +216,17 @@ std::string render_prometheus(const StatsSnapshot& stats) {
   for (const auto& s : stats.workers) w.sample("fulcrum_worker_loop_iterations_total", worker_labels(s), s.loop_iterations);
   w.family("fulcrum_worker_loop_busy_seconds_total", "counter", "Time the event loop spent outside epoll_wait.");
   for (const auto& s : stats.workers) w.sample("fulcrum_worker_loop_busy_seconds_total", worker_labels(s), s.loop_busy_seconds);
+  w.family("fulcrum_worker_accept_pauses_total", "counter",
+           "Times the worker stopped accepting for a while, out of descriptors or memory.");
+  for (const auto& s : stats.workers) w.sample("fulcrum_worker_accept_pauses_total", worker_labels(s), s.accept_pauses);
+  w.family("fulcrum_worker_accept_errors_total", "counter", "accept() calls that failed.");
+  for (const auto& s : stats.workers) w.sample("fulcrum_worker_accept_errors_total", worker_labels(s), s.accept_errors);
+  w.family("fulcrum_worker_local_resource_errors_total", "counter",
+           "Backend connects or relays that failed for want of a local resource (descriptors, ports, memory), "
+           "never counted against the backend.");
+  for (const auto& s : stats.workers) {
+    w.sample("fulcrum_worker_local_resource_errors_total", worker_labels(s), s.local_resource_errors);
+  }
   return w.take();
 }
 

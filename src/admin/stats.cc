@@ -100,6 +100,9 @@ StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePo
     entry.connections = worker->metrics().connections.value();
     entry.loop_iterations = worker->loop_iterations();
     entry.loop_busy_seconds = std::chrono::duration<double>(worker->loop_busy_time()).count();
+    entry.accept_pauses = worker->metrics().accept_pauses.value();
+    entry.accept_errors = worker->metrics().accept_errors.value();
+    entry.local_resource_errors = worker->metrics().local_resource_errors.value();
     stats.workers.push_back(entry);
   }
   return stats;

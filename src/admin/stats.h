@@ -72,6 +72,9 @@ struct WorkerStats {
   std::int64_t connections = 0;
   std::uint64_t loop_iterations = 0;
   double loop_busy_seconds = 0;
+  std::uint64_t accept_pauses = 0;
+  std::uint64_t accept_errors = 0;
+  std::uint64_t local_resource_errors = 0;
 };
 
 struct StatsSnapshot {

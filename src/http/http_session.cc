@@ -8,6 +8,7 @@
 #include "balance/request_hash.h"
 #include "balance/sticky_cookie.h"
 #include "core/log.h"
+#include "events/error_event.h"
 #include "http/error_response.h"
 #include "http/forwarding.h"
 #include "http/http_context.h"
@@ -499,26 +500,53 @@ void HttpSession::connect_to(std::shared_ptr<upstream::Backend> backend) {
   auto& loop = context_.loop();
   upstream_activity_ = loop.now();
   net::UniqueFd fd = net::make_tcp_socket(backend->address().family());
+  const int socket_errno = errno;
   upstream_ = std::make_unique<upstream::UpstreamConnection>(std::move(fd), std::move(backend));
   upstream_->set_owner(this);
   upstream_eof_ = false;
   upstream_closing_ = false;
   phase_ = Phase::Connecting;
   if (upstream_->fd() < 0) {
-    upstream_failed(std::strerror(errno), 503);
+    // socket() fails only for want of descriptors or memory: never the backend's fault.
+    connect_failed_locally(socket_errno);
     return;
   }
   const auto started = net::start_connect(upstream_->fd(), upstream_->backend().address());
   if (started == net::ConnectStart::Failed) {
-    upstream_failed(std::strerror(errno), 503);
+    if (net::is_local_resource_error(errno)) {
+      connect_failed_locally(errno);  // out of ephemeral ports, say
+    } else {
+      upstream_failed(std::strerror(errno), 503);
+    }
     return;
   }
   if (!loop.add(upstream_->fd(), kEvents, upstream_.get())) {
-    upstream_failed(std::strerror(errno), 503);
+    connect_failed_locally(errno);  // epoll out of memory or watches
     return;
   }
   upstream_->registered = true;
   if (started == net::ConnectStart::Connected) on_connected();
+}
+
+void HttpSession::connect_failed_locally(int error) {
+  // This process ran short (descriptors, ephemeral ports, memory): the backend is not at fault and
+  // keeps its health, and another backend would fail the same way, so no retry either.
+  static constexpr const char* kWhat = "cannot connect to backend: out of local resources";
+  const auto& backend = upstream_->backend();
+  log::error(kWhat, {{"listener", context_.config().name},
+                     {"pool", selector_->pool().name()},
+                     {"backend", backend.address_text()},
+                     {"error", std::strerror(error)}});
+  worker_.metrics().local_resource_errors.increment();
+  events::emit_error(worker_.events(), kWhat,
+                     events::JsonObject()
+                         .add("phase", "connect")
+                         .add("listener", context_.config().name)
+                         .add("pool", selector_->pool().name())
+                         .add("backend", backend.address_text())
+                         .add("reason", std::strerror(error)));
+  release_upstream(false);
+  answer_error(503, "out of local resources");
 }
 
 void HttpSession::on_connected() {

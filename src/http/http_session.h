@@ -122,6 +122,9 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   void set_sticky_cookie(const upstream::Backend& backend);
   void dispatch();
   void connect_to(std::shared_ptr<upstream::Backend> backend);
+  /// The connect failed for want of a local resource (`error` is its errno): 503, the backend
+  /// untouched, an `error` event.
+  void connect_failed_locally(int error);
   void on_connected();
   bool pump_request();
   bool retry_possible() const;

@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "events/access_log.h"
+#include "events/error_event.h"
 #include "events/json_text.h"
 #include "runtime/listener_state.h"
 #include "runtime/worker.h"
@@ -107,7 +108,7 @@ void TcpSession::connect_next() {
       break;
   }
   if (!loop.add(upstream_.get(), kRelayEvents, &upstream_endpoint_)) {
-    on_connect_failed(errno);
+    on_local_failure("cannot connect to backend: out of local resources", errno);  // epoll out of memory
     return;
   }
   upstream_registered_ = true;
@@ -140,6 +141,10 @@ void TcpSession::on_backend_event(std::uint32_t events) {
 }
 
 void TcpSession::on_connect_failed(int error) {
+  if (net::is_local_resource_error(error)) {
+    on_local_failure("cannot connect to backend: out of local resources", error);
+    return;
+  }
   auto& loop = worker_.loop();
   log::warn("backend connect failed", {{"listener", listener_.config.name},
                                        {"pool", selector_.pool().name()},
@@ -160,6 +165,35 @@ void TcpSession::on_connect_failed(int error) {
   connect_next();
 }
 
+void TcpSession::on_local_failure(const char* what, int error) {
+  // This process ran short (descriptors, ephemeral ports, memory, pipes): the backend is not at
+  // fault and keeps its health, and another backend would fail the same way, so no retry either.
+  log::error(what, {{"listener", listener_.config.name},
+                    {"pool", selector_.pool().name()},
+                    {"backend", backend_ ? backend_->address_text() : std::string("-")},
+                    {"error", std::strerror(error)}});
+  worker_.metrics().local_resource_errors.increment();
+  events::emit_error(worker_.events(), what,
+                     events::JsonObject()
+                         .add("phase", connected_ ? "relay" : "connect")
+                         .add("listener", listener_label())
+                         .add("pool", selector_.pool().name())
+                         .add("backend", backend_ ? backend_->address_text() : std::string("-"))
+                         .add("reason", std::strerror(error)));
+  if (connected_) {
+    finish(Outcome::Aborted);
+    return;
+  }
+  if (upstream_) {
+    upstream_.reset();  // close() also ends its epoll registration
+    upstream_registered_ = false;
+  }
+  backend_->add_active(-1);
+  backend_counted_ = false;
+  backend_.reset();
+  send_unavailable();
+}
+
 void TcpSession::on_connected(std::uint32_t backend_events) {
   auto& loop = worker_.loop();
   connected_ = true;
@@ -171,10 +205,12 @@ void TcpSession::on_connected(std::uint32_t backend_events) {
 
   upstream_bound_.pipe = worker_.pipes().acquire();
   downstream_bound_.pipe = worker_.pipes().acquire();
-  if (!upstream_bound_.pipe.valid() || !downstream_bound_.pipe.valid() ||
-      !loop.add(client_.get(), kRelayEvents, &client_endpoint_)) {
-    log::error("cannot relay: out of file descriptors", {{"listener", listener_.config.name}});
-    finish(Outcome::Aborted);
+  if (!upstream_bound_.pipe.valid() || !downstream_bound_.pipe.valid()) {
+    on_local_failure("cannot relay: out of local resources", errno);
+    return;
+  }
+  if (!loop.add(client_.get(), kRelayEvents, &client_endpoint_)) {
+    on_local_failure("cannot relay: out of local resources", errno);
     return;
   }
   // A connect that completed at once was never registered; one that completed later already is.
@@ -443,6 +479,10 @@ void TcpSession::refuse_unavailable() {
   log::warn("no backend available", {{"listener", listener_.config.name},
                                      {"pool", selector_.pool().name()},
                                      {"client", client_address_.to_string()}});
+  send_unavailable();
+}
+
+void TcpSession::send_unavailable() {
   const auto& text = listener_.config.unavailable;
   if (!text || text->empty()) {
     finish(Outcome::Done);

@@ -79,6 +79,10 @@ class TcpSession final : public runtime::Session {
   /// The listener as events and the access log name it: its name, or its address.
   std::string listener_label() const;
   void on_connect_failed(int error);
+  /// A connect or relay that failed for want of a local resource (`error` is its errno, `what`
+  /// the log message): the backend untouched, an `error` event; the client gets the unavailable
+  /// text, or is cut if relaying began.
+  void on_local_failure(const char* what, int error);
   void on_connected(std::uint32_t backend_events);
   /// What an event on the client's (or the backend's) socket says about the two flows.
   void note_events(bool client_side, std::uint32_t events);
@@ -99,6 +103,8 @@ class TcpSession final : public runtime::Session {
   void count_relayed(const Flow& flow, std::uint64_t bytes);
   void on_timer();
   void refuse_unavailable();
+  /// Sends the listener's `unavailable` text (if any) and closes.
+  void send_unavailable();
   void linger();
   void finish(Outcome outcome);
 

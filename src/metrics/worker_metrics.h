@@ -76,6 +76,13 @@ class WorkerMetrics {
 
   /// Client connections open on this worker; loop iterations and busy time live in its EventLoop.
   Gauge connections;
+  /// Times accepting paused because the process ran out of a resource (descriptors, memory), and
+  /// accept() calls that failed (out of resources or otherwise).
+  Counter accept_pauses;
+  Counter accept_errors;
+  /// Connects to a backend that failed for want of a local resource (descriptors, ephemeral
+  /// ports, memory, pipes): counted here, never against the backend.
+  Counter local_resource_errors;
 
   // Any thread: the blocks to read.
   const TrafficCounters& listener(std::size_t index) const { return listeners_[index]; }

@@ -31,6 +31,10 @@ int socket_error(int fd) {
   return error;
 }
 
+bool is_local_resource_error(int error) {
+  return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM || error == EADDRNOTAVAIL;
+}
+
 void set_abortive_close(int fd) {
   linger option{1, 0};
   setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, sizeof option);

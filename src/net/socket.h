@@ -53,6 +53,11 @@ ConnectStart start_connect(int fd, const Address& to);
 /// The pending error of a socket (SO_ERROR), 0 if none.
 int socket_error(int fd);
 
+/// True for an errno that says this process or host ran out of something (descriptors, kernel
+/// memory, ephemeral ports), not that the peer failed: such a failure must never count against a
+/// backend, and retrying at once only spins.
+bool is_local_resource_error(int error);
+
 /// Makes the next close() of `fd` send RST instead of FIN (SO_LINGER 0), so that the peer learns
 /// the other side failed rather than mistaking a cut stream for a complete one.
 void set_abortive_close(int fd);

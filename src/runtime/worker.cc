@@ -8,6 +8,7 @@
 #include <future>
 
 #include "core/log.h"
+#include "events/error_event.h"
 #include "http/http_context.h"
 #include "http/http_session.h"
 #include "l4/tcp_session.h"
@@ -28,21 +29,29 @@ std::vector<std::size_t> route_counts(const std::vector<ListenerState*>& listene
 }  // namespace
 
 /// This worker's listening socket for one listener.
+///
+/// Two reasons stop it from accepting for a while. At max_connections it leaves clients in the
+/// kernel backlog until a connection ends. Out of descriptors (or kernel memory), accept() fails at
+/// once, again and again while the listening socket stays readable: like HAProxy's limited
+/// listeners and NGINX's "disabling accept", it stops watching the socket for 100 ms (doubling
+/// while the shortage lasts, at most 1 s), says so once, and says once more when it accepts again.
 class Worker::AcceptSocket final : public core::IoHandler {
  public:
   AcceptSocket(Worker& worker, ListenerState& listener, net::UniqueFd fd, http::HttpWorkerContext* http)
-      : worker_(worker), listener_(listener), fd_(std::move(fd)), http_(http) {}
+      : worker_(worker), listener_(listener), fd_(std::move(fd)), http_(http), backoff_timer_([this] { retry(); }) {}
+  ~AcceptSocket() { worker_.loop_.timers().cancel(backoff_timer_); }
 
   bool watch() { return worker_.loop_.add(fd_.get(), EPOLLIN, this); }
   void close() {
     if (!fd_) return;
+    worker_.loop_.timers().cancel(backoff_timer_);
     worker_.loop_.remove(fd_.get());
     fd_.reset();
   }
   bool paused() const { return paused_; }
   ListenerState& listener() { return listener_; }
 
-  /// Resumes accepting if the listener dropped below max_connections.
+  /// Resumes accepting if the listener dropped below max_connections (and no shortage holds it).
   void maybe_resume() {
     if (!paused_ || !fd_ || listener_.at_limit()) return;
     paused_ = false;
@@ -63,14 +72,17 @@ class Worker::AcceptSocket final : public core::IoHandler {
       *peer.size_ptr() = sizeof(sockaddr_storage);
       const int fd = accept4(fd_.get(), peer.data(), peer.size_ptr(), SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
-        if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) return;
-        if (errno == EMFILE || errno == ENFILE) {
-          log::error("accept: out of file descriptors", {{"listener", listener_.config.name}});
+        const int error = errno;
+        if (error == EAGAIN || error == EINTR) {
+          end_shortage();  // nothing waits: whatever ran short did not stop this call
           return;
         }
-        log::error("accept failed", {{"listener", listener_.config.name}, {"error", std::strerror(errno)}});
+        if (client_gone(error)) continue;  // that client's problem, not the listener's
+        worker_.metrics_.accept_errors.increment();
+        pause_for_shortage(error);
         return;
       }
+      end_shortage();
       listener_.active.fetch_add(1, std::memory_order_relaxed);
       listener_.accepted_total.fetch_add(1, std::memory_order_relaxed);
       if (http_) {
@@ -86,11 +98,76 @@ class Worker::AcceptSocket final : public core::IoHandler {
   }
 
  private:
+  static constexpr auto kFirstBackoff = std::chrono::milliseconds(100);
+  static constexpr auto kMaxBackoff = std::chrono::milliseconds(1000);
+
+  /// accept(2)'s errors that concern one client that already left or a network blip: retry at
+  /// once (Linux passes these through from the new socket).
+  static bool client_gone(int error) {
+    return error == ECONNABORTED || error == EPROTO || error == ENETDOWN || error == ENOPROTOOPT ||
+           error == EHOSTDOWN || error == ENONET || error == EHOSTUNREACH || error == EOPNOTSUPP ||
+           error == ENETUNREACH || error == EPERM;
+  }
+
+  /// accept() failed for a reason that retrying at once cannot fix (descriptors, memory, a broken
+  /// listening socket): stop watching the socket for a while rather than spin on its readiness.
+  void pause_for_shortage(int error) {
+    const auto now = worker_.loop_.now();
+    if (!backoff_) {
+      backoff_ = true;
+      backoff_delay_ = kFirstBackoff;
+      shortage_started_ = now;
+      failed_accepts_ = 0;
+      worker_.metrics_.accept_pauses.increment();
+      const bool resources = net::is_local_resource_error(error);
+      const char* what = resources ? "accept paused: out of resources" : "accept paused: listener failed";
+      log::error(what, {{"listener", listener_.config.name},
+                        {"worker", worker_.index_},
+                        {"error", std::strerror(error)},
+                        {"retry_ms", static_cast<std::int64_t>(backoff_delay_.count())}});
+      events::emit_error(worker_.events_, what,
+                         events::JsonObject()
+                             .add("phase", "accept")
+                             .add("listener", listener_.config.name)
+                             .add("worker", worker_.index_)
+                             .add("reason", std::strerror(error)));
+    } else {
+      backoff_delay_ = std::min(backoff_delay_ * 2, kMaxBackoff);
+    }
+    ++failed_accepts_;
+    worker_.loop_.modify(fd_.get(), 0, this);
+    worker_.loop_.timers().schedule(backoff_timer_, now + backoff_delay_);
+  }
+
+  /// The backoff delay passed: watch the socket again (a client still waiting makes it readable
+  /// at once, and accept() tells whether the shortage is over).
+  void retry() {
+    if (!fd_) return;
+    if (paused_) return;  // at max_connections: maybe_resume() takes over when a slot frees
+    worker_.loop_.modify(fd_.get(), EPOLLIN, this);
+  }
+
+  void end_shortage() {
+    if (!backoff_) return;
+    backoff_ = false;
+    worker_.loop_.timers().cancel(backoff_timer_);
+    const auto paused_for = std::chrono::duration_cast<std::chrono::milliseconds>(worker_.loop_.now() - shortage_started_);
+    log::info("accept resumed", {{"listener", listener_.config.name},
+                                 {"worker", worker_.index_},
+                                 {"deferred_accepts", failed_accepts_},
+                                 {"paused_ms", static_cast<std::int64_t>(paused_for.count())}});
+  }
+
   Worker& worker_;
   ListenerState& listener_;
   net::UniqueFd fd_;
   http::HttpWorkerContext* http_;
-  bool paused_ = false;
+  bool paused_ = false;  // at max_connections
+  bool backoff_ = false;  // in a shortage episode: accept() failed and the socket is not watched
+  std::chrono::milliseconds backoff_delay_{0};
+  core::TimePoint shortage_started_{};
+  std::uint64_t failed_accepts_ = 0;  // accept() calls that failed in this episode
+  core::Timer backoff_timer_;
 };
 
 Worker::Worker(unsigned index, std::vector<ListenerState*> listeners, std::vector<net::UniqueFd> sockets,
