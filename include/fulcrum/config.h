@@ -219,6 +219,10 @@ struct Config {
   std::uint32_t workers = 0;
   /// On SIGTERM/SIGINT, how long open connections may finish before they are closed.
   Duration drain_timeout{std::chrono::seconds(30)};
+  /// A worker (or the control thread) stuck in one event-loop turn this long is reported (which
+  /// thread, for how long, doing what) and the process aborts, so that its supervisor restarts it
+  /// instead of it serving nothing forever. 0 turns the watchdog off.
+  Duration watchdog{std::chrono::seconds(10)};
   /// Whether each worker gathers the sends of one event-loop turn (HTTP, and TCP small messages)
   /// into one io_uring submission (fewer syscalls and context switches). Where the kernel refuses
   /// io_uring, workers fall back to one send per syscall whatever this says.

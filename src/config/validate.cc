@@ -618,6 +618,12 @@ std::vector<RuleViolation> check_rules(const Config& config) {
   Violations out;
   check_range(out, "workers", config.workers, kWorkersRange);
   check_duration(out, "drain_timeout", config.drain_timeout, ZeroDuration::kAllowed);
+  check_duration(out, "watchdog", config.watchdog, ZeroDuration::kAllowed);
+  if (config.watchdog.count() > 0 && config.watchdog < std::chrono::seconds(1)) {
+    // A busy loop turn can legitimately take many milliseconds (a burst of accepts, a long list
+    // of timers); below a second the watchdog would kill healthy processes.
+    out.push_back({"watchdog", "must be 0s (off) or at least 1s (got " + format_duration(config.watchdog) + ")"});
+  }
   check_listeners(out, config);
   check_pools(out, config);
   check_admin(out, config);

@@ -416,9 +416,10 @@ constexpr std::array<Field<AccessLogConfig>, 2> kAccessLogFields{{
     {"format", read_string<&AccessLogConfig::format>},
 }};
 
-constexpr std::array<Field<Config>, 8> kRootFields{{
+constexpr std::array<Field<Config>, 9> kRootFields{{
     {"workers", read_count<&Config::workers, kWorkersRange>},
     {"drain_timeout", read_duration<&Config::drain_timeout>},
+    {"watchdog", read_duration<&Config::watchdog>},
     {"io_uring", read_flag<&Config::io_uring>},
     {"listeners", read_listeners},
     {"pools", read_pools},

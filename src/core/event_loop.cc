@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 
 namespace fulcrum::core {
 
@@ -79,7 +80,20 @@ void EventLoop::run_posted() {
     std::lock_guard lock(posted_mutex_);
     tasks.swap(posted_);
   }
-  for (auto& task : tasks) task();
+  for (auto& task : tasks) {
+    running_.store(&task.target_type(), std::memory_order_relaxed);
+    task();
+  }
+}
+
+LoopActivity EventLoop::activity() const {
+  LoopActivity activity;
+  const auto started = turn_started_ns_.load(std::memory_order_relaxed);
+  if (started == 0) return activity;
+  activity.turn_started = TimePoint(TimePoint::duration(started));
+  activity.phase = phase_.load(std::memory_order_relaxed);
+  activity.running = running_.load(std::memory_order_relaxed);
+  return activity;
 }
 
 void EventLoop::run() {
@@ -91,8 +105,12 @@ void EventLoop::run() {
     now_ = Clock::now();
     busy_ns_.store(busy_ns_.load(std::memory_order_relaxed) + (now_ - woke).count(), std::memory_order_relaxed);
     const int timeout = deferred_.empty() ? timers_.wait_ms(now_) : 0;
+    turn_started_ns_.store(0, std::memory_order_relaxed);
     const int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
     now_ = woke = Clock::now();
+    // Never 0 (which means waiting): a steady clock's epoch is boot, long past.
+    turn_started_ns_.store(std::max<std::int64_t>(1, now_.time_since_epoch().count()), std::memory_order_relaxed);
+    phase_.store(LoopPhase::Events, std::memory_order_relaxed);
     iterations_.store(iterations_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     bool woken = false;
     for (int i = 0; i < n; ++i) {
@@ -100,6 +118,7 @@ void EventLoop::run() {
       if (handler == kWakeMarker) {
         woken = true;
       } else {
+        running_.store(&typeid(*handler), std::memory_order_relaxed);
         handler->on_io(events[i].events);
       }
     }
@@ -110,15 +129,23 @@ void EventLoop::run() {
     // Sends queued by a phase are flushed before the next phase runs: a posted task, timer or
     // deferred task may end a session, and a session's queued sends point into its buffers.
     flush_sends();
-    if (woken) run_posted();
+    if (woken) {
+      set_phase(LoopPhase::Posted);
+      run_posted();
+    }
     flush_sends();
+    set_phase(LoopPhase::Timers);
     timers_.advance(now_);
     flush_sends();
     // Deferred tasks may defer more (a close that triggers another close): drain until empty.
+    set_phase(LoopPhase::Deferred);
     while (!deferred_.empty()) {
       std::vector<std::function<void()>> tasks;
       tasks.swap(deferred_);
-      for (auto& task : tasks) task();
+      for (auto& task : tasks) {
+        running_.store(&task.target_type(), std::memory_order_relaxed);
+        task();
+      }
       flush_sends();
     }
   }

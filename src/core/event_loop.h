@@ -11,7 +11,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <typeinfo>
 #include <vector>
 
 #include "core/clock.h"
@@ -27,6 +29,19 @@ class IoHandler {
 
  protected:
   ~IoHandler() = default;
+};
+
+/// What a loop is doing in its current turn, for the watchdog (runtime/watchdog.h).
+enum class LoopPhase : std::uint8_t { Waiting, Events, Posted, Timers, Deferred };
+
+/// A loop's current turn as another thread sees it (relaxed reads: a moment's view).
+struct LoopActivity {
+  /// When the turn began; nullopt while the loop waits in epoll_wait (or has not started).
+  std::optional<TimePoint> turn_started;
+  LoopPhase phase = LoopPhase::Waiting;
+  /// The type of the I/O handler or task running (a lambda's type names the function that made
+  /// it), or null when unknown (timers).
+  const std::type_info* running = nullptr;
 };
 
 class EventLoop {
@@ -72,10 +87,17 @@ class EventLoop {
   std::chrono::nanoseconds busy_time() const {
     return std::chrono::nanoseconds(busy_ns_.load(std::memory_order_relaxed));
   }
+  /// The current turn: since when, in which phase, running what. Any thread; the loop pays a
+  /// relaxed store per handler or task for it.
+  LoopActivity activity() const;
 
  private:
   class Waker;
   void run_posted();
+  void set_phase(LoopPhase phase, const std::type_info* running = nullptr) {
+    phase_.store(phase, std::memory_order_relaxed);
+    running_.store(running, std::memory_order_relaxed);
+  }
   void flush_sends() {
     if (send_batch_ && !send_batch_->idle()) send_batch_->flush();
   }
@@ -92,6 +114,11 @@ class EventLoop {
   std::vector<std::function<void()>> deferred_;
   std::atomic<std::uint64_t> iterations_{0};
   std::atomic<std::int64_t> busy_ns_{0};
+  // The watchdog's view of the current turn (activity()): start time (0 while waiting), phase,
+  // and the type of what runs.
+  std::atomic<std::int64_t> turn_started_ns_{0};
+  std::atomic<LoopPhase> phase_{LoopPhase::Waiting};
+  std::atomic<const std::type_info*> running_{nullptr};
 };
 
 }  // namespace fulcrum::core

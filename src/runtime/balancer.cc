@@ -22,6 +22,7 @@
 #include "runtime/control_plane.h"
 #include "runtime/listener_state.h"
 #include "runtime/runtime_context.h"
+#include "runtime/watchdog.h"
 #include "runtime/worker.h"
 #include "upstream/pool.h"
 
@@ -69,6 +70,8 @@ struct Balancer::Impl {
   std::vector<std::unique_ptr<runtime::ListenerState>> listeners;
   std::vector<std::unique_ptr<runtime::Worker>> workers;
   std::unique_ptr<runtime::ControlPlane> control;
+  /// Aborts the process when a worker's or the control thread's loop is stuck (`watchdog:`).
+  std::unique_ptr<runtime::Watchdog> watchdog;
   /// The JSON-lines event log (`events.file`); its flush timer runs on the control loop.
   std::unique_ptr<events::EventLog> event_log;
   std::unique_ptr<runtime::RuntimeContext> context;
@@ -260,6 +263,14 @@ Status Balancer::start() {
   if (admin_socket) impl.control->serve_admin(*impl.context, std::move(admin_socket));
   impl.control->start();
   for (auto& worker : impl.workers) worker->start();
+  if (impl.config.watchdog.count() > 0) {
+    std::vector<runtime::Watchdog::Watched> loops;
+    for (auto& worker : impl.workers) loops.push_back({"worker " + std::to_string(worker->index()), &worker->loop()});
+    loops.push_back({"control", &impl.control->loop()});
+    impl.watchdog = std::make_unique<runtime::Watchdog>(
+        std::move(loops), std::chrono::duration_cast<std::chrono::milliseconds>(impl.config.watchdog), impl.events.get());
+    impl.watchdog->start();
+  }
   impl.running = true;
   impl.stop_requested = false;
 
@@ -302,6 +313,7 @@ void Balancer::stop() {
   log::info("draining", {{"connections", active_connections()},
                          {"drain_timeout_ms", static_cast<std::int64_t>(impl.config.drain_timeout.count())}});
   for (auto& worker : impl.workers) worker->join();
+  impl.watchdog.reset();  // before the loops it watches go
   impl.workers.clear();
   impl.access_log.reset();  // no worker logs any more: writes what is buffered
   impl.events->emit(Event::Stop, "{}");
