@@ -14,6 +14,7 @@
 #include "admin/sha1.h"
 #include "admin/websocket_frame.h"
 #include "core/log.h"
+#include "events/error_event.h"
 #include "http/error_response.h"
 #include "http/request_parser.h"
 #include "http/syntax.h"
@@ -370,7 +371,14 @@ void AdminServer::accept_all() {
     const int fd = accept4(socket_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno != EAGAIN) log::warn("admin: accept failed", {{"error", std::strerror(errno)}});
+      if (errno == EAGAIN) return;
+      // Out of descriptors, say: the socket stays readable and retrying at once would spin the
+      // control thread. tick() watches it again.
+      log::error("admin: accept paused", {{"error", std::strerror(errno)}});
+      events::emit_error(context_.events, "admin: accept paused",
+                         events::JsonObject().add("phase", "accept").add("listener", "admin").add("reason", std::strerror(errno)));
+      accept_paused_ = true;
+      loop_.modify(socket_.get(), 0, &acceptor_);
       return;
     }
     net::UniqueFd owned(fd);
@@ -440,6 +448,10 @@ void AdminServer::close(Connection& connection) {
 
 void AdminServer::tick() {
   const auto now = loop_.now();
+  if (accept_paused_ && socket_) {
+    accept_paused_ = false;
+    loop_.modify(socket_.get(), EPOLLIN, &acceptor_);
+  }
   recent_.sample(collect_stats(context_, started_, now), now);
   const bool keepalive_due = now - last_keepalive_ >= options_.stream_keepalive;
   if (keepalive_due) last_keepalive_ = now;

@@ -119,6 +119,9 @@ class AdminServer {
   core::TimePoint started_;
   RecentStats recent_;
   core::Timer tick_timer_;
+  /// accept() failed for want of descriptors or memory: the socket is not watched until the next
+  /// tick (a second), rather than retried on every loop turn.
+  bool accept_paused_ = false;
   core::TimePoint last_keepalive_{};
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
   std::size_t stream_clients_ = 0;

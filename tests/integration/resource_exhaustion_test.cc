@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <dirent.h>
+#include <netinet/in.h>
+#include <poll.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -15,6 +17,7 @@
 #include <thread>
 
 #include "http_test_config.h"
+#include "tcp_test_config.h"
 #include "support/eventually.h"
 #include "support/fulcrum_process.h"
 #include "support/http_backend.h"
@@ -100,6 +103,9 @@ TEST(ResourceExhaustion, OutOfDescriptorsPausesAcceptingAndSparesTheBackend) {
     idle.push_back(Client::connect(front));
     ASSERT_TRUE(idle.back().valid()) << "client " << i;  // the kernel completes the handshake
   }
+  // And one waiting on the admin listener, served by the control thread.
+  idle.push_back(Client::connect(admin));
+  ASSERT_TRUE(idle.back().valid());
   watch_for(fulcrum.process(), 500ms);
 
   // With descriptors exhausted and clients waiting: a few lines, not a flood; little CPU, not a spin.
@@ -158,6 +164,174 @@ TEST(ResourceExhaustion, OutOfDescriptorsPausesAcceptingAndSparesTheBackend) {
   }
   EXPECT_TRUE(accept_event) << "no error event for the accept pause";
   EXPECT_TRUE(connect_event) << "no error event for the failed connect";
+}
+
+TEST(ResourceExhaustion, HttpMaxConnectionsMakesExtraClientsWaitThenServesThem) {
+  HttpBackend backend("a");
+  HttpSetup setup{.backends = {backend.address()}, .workers = 1};
+  setup.listener_extra = "    max_connections: 2\n";
+  FulcrumProcess fulcrum(http_config(setup));
+  const std::string front = fulcrum.address("front");
+  auto first = HttpConnection::connect(front);
+  auto second = HttpConnection::connect(front);
+  ASSERT_EQ(first.get("/")->status, 200);
+  ASSERT_EQ(second.get("/")->status, 200);
+  // Both slots are taken (kept alive): the third client's request waits in the backlog, unanswered.
+  auto third = HttpConnection::connect(front);
+  ASSERT_TRUE(third.valid());
+  ASSERT_TRUE(third.send(get_request("/")));
+  EXPECT_FALSE(third.read_response(500ms)) << "served beyond max_connections";
+  first = {};  // a slot frees
+  auto answer = third.read_response(3s);
+  ASSERT_TRUE(answer) << "the waiting client was never served";
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(fulcrum.count_log("accept paused: out of resources"), 0u);
+}
+
+TEST(ResourceExhaustion, UpstreamIdlePoolKeepsAtMostMaxIdle) {
+  HttpBackend backend("a");
+  backend.set_delay(300ms);  // so that the requests overlap and each needs its own connection
+  HttpSetup setup{.backends = {backend.address()}, .workers = 1};
+  setup.pool_extra = "    max_idle: 2\n";
+  FulcrumProcess fulcrum(http_config(setup));
+  const std::string front = fulcrum.address("front");
+  const pid_t pid = fulcrum.process().pid();
+  const int baseline = open_descriptors(pid);
+
+  constexpr int kClients = 6;
+  std::vector<HttpConnection> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(HttpConnection::connect(front));
+    ASSERT_TRUE(clients.back().send(get_request("/")));
+  }
+  for (auto& client : clients) {
+    auto response = client.read_response(5s);
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+  }
+  EXPECT_EQ(backend.accepted(), static_cast<std::uint64_t>(kClients)) << "the requests overlapped";
+  clients.clear();
+  // Clients gone, 6 backend connections done: 2 stay pooled, the other 4 were closed.
+  EXPECT_TRUE(eventually([&] { return open_descriptors(pid) == baseline + 2; }, 3s))
+      << "descriptors " << open_descriptors(pid) << ", baseline " << baseline << " + max_idle 2";
+  // The pooled ones are reused: sequential requests open no new connection.
+  backend.set_delay(0ms);
+  auto client = HttpConnection::connect(front);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(client.get("/")->status, 200);
+  EXPECT_EQ(backend.accepted(), static_cast<std::uint64_t>(kClients));
+}
+
+/// A backend that streams `total` bytes of a pattern (byte i is i % 251) to its one client as fast
+/// as that client (Fulcrum) takes them, counting what it managed to send.
+class StreamingBackend {
+ public:
+  explicit StreamingBackend(std::size_t total) : total_(total) {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(listen_fd_, 4) != 0 ||
+        getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      ADD_FAILURE() << "cannot listen: " << std::strerror(errno);
+    }
+    address_ = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~StreamingBackend() {
+    stop_ = true;
+    shutdown(listen_fd_, SHUT_RDWR);
+    thread_.join();
+    close(listen_fd_);
+  }
+  const std::string& address() const { return address_; }
+  std::size_t sent() const { return sent_.load(); }
+
+ private:
+  void serve() {
+    pollfd wait_accept{listen_fd_, POLLIN, 0};
+    while (!stop_ && poll(&wait_accept, 1, 100) == 0) {
+    }
+    if (stop_) return;
+    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;
+    std::vector<char> chunk(64 * 1024);
+    std::size_t sent = 0;
+    while (!stop_ && sent < total_) {
+      const std::size_t n = std::min(chunk.size(), total_ - sent);
+      for (std::size_t i = 0; i < n; ++i) chunk[i] = static_cast<char>((sent + i) % 251);
+      const ssize_t w = send(fd, chunk.data(), n, MSG_NOSIGNAL);
+      if (w > 0) {
+        sent += static_cast<std::size_t>(w);
+        sent_ = sent;
+      } else if (w < 0 && errno == EAGAIN) {
+        pollfd writable{fd, POLLOUT, 0};
+        poll(&writable, 1, 100);
+      } else {
+        break;
+      }
+    }
+    close(fd);  // FIN once everything went (the relay forwards it)
+  }
+
+  std::size_t total_;
+  int listen_fd_ = -1;
+  std::string address_;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::size_t> sent_{0};
+  std::thread thread_;
+};
+
+/// Resident memory of process `pid` (VmRSS), in bytes.
+std::size_t resident_bytes(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+TEST(ResourceExhaustion, TcpRelayToAReceiverThatStopsReadingHoldsBackThenResumes) {
+  // More than the kernel can hold on the way (socket buffers autotune up to tcp_rmem's maximum,
+  // 32 MB here, on each of the two receiving sockets, plus send buffers and the relay's pipe).
+  constexpr std::size_t kTotal = 192 << 20;
+  StreamingBackend backend(kTotal);
+  FulcrumProcess fulcrum(tcp_config({.backends = {backend.address()}, .workers = 1}));
+  const pid_t pid = fulcrum.process().pid();
+  const std::size_t rss_before = resident_bytes(pid);
+  auto client = Client::connect(fulcrum.address("front"));
+  ASSERT_TRUE(client.valid());
+  // The client reads nothing: the backend's sends stall once the kernel buffers and the relay's
+  // pipe are full. Wait until they stop advancing (bounded: 10 s).
+  std::size_t last = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  for (int stable = 0; stable < 5 && std::chrono::steady_clock::now() < deadline;) {
+    std::this_thread::sleep_for(100ms);
+    const std::size_t now = backend.sent();
+    stable = (now == last && now > 0) ? stable + 1 : 0;
+    last = now;
+  }
+  EXPECT_GT(last, 0u);
+  EXPECT_LT(last, kTotal / 2) << "the backend kept sending to a client that reads nothing";
+  EXPECT_LT(last, kTotal) << "backpressure never reached the backend";
+  EXPECT_LT(resident_bytes(pid), rss_before + (8 << 20)) << "the relay buffered in user memory";
+
+  // The client reads: everything arrives, in order, and the stream ends.
+  std::vector<char> buffer(256 * 1024);
+  std::size_t received = 0;
+  bool intact = true;
+  const auto read_deadline = std::chrono::steady_clock::now() + 30s;
+  while (received < kTotal && std::chrono::steady_clock::now() < read_deadline) {
+    pollfd readable{client.fd(), POLLIN, 0};
+    if (poll(&readable, 1, 1000) <= 0) continue;
+    const ssize_t n = recv(client.fd(), buffer.data(), buffer.size(), 0);
+    if (n <= 0) break;
+    for (ssize_t i = 0; i < n && intact; ++i) intact = buffer[i] == static_cast<char>((received + i) % 251);
+    received += static_cast<std::size_t>(n);
+  }
+  EXPECT_EQ(received, kTotal);
+  EXPECT_TRUE(intact) << "bytes arrived altered or out of order";
+  EXPECT_TRUE(client.closed_by_peer(3s)) << "the backend's end of stream was not relayed";
 }
 
 }  // namespace
