@@ -150,7 +150,12 @@ void EventLoop::run() {
     }
   }
   // Posted tasks still queued at quit carry cleanups (e.g. closing listeners): run them.
+  set_phase(LoopPhase::Posted);
   run_posted();
+  // A loop that ended is not stuck in its last turn (a worker that drained early waits for the
+  // others while the watchdog still looks).
+  turn_started_ns_.store(0, std::memory_order_relaxed);
+  set_phase(LoopPhase::Waiting);
 }
 
 }  // namespace fulcrum::core
