@@ -27,23 +27,21 @@ bool HttpSession::pump_response() {
   for (;;) {
     if (!response_head_done_) {
       auto& buffer = upstream_->buffer();
-      const bool had_bytes = !buffer.empty();
-      if (!had_bytes || own_response_parser_) {
+      // Parse only bytes that no parser has seen: with a parser of our own, everything buffered was
+      // parsed already, so this pass must read new bytes or stop here. Each pass therefore either
+      // reads, or parses bytes for the first time, or returns: it cannot turn without input.
+      if (buffer.empty() || own_response_parser_) {
         const Io io = read_upstream();
-        if (io == Io::Progress) {
-          progress = true;
-        } else if (io == Io::Eof || io == Io::Error) {
+        if (io == Io::Blocked) return progress;
+        if (io == Io::Eof || io == Io::Error) {
           if (buffer.empty()) {
             upstream_failed(io == Io::Eof ? "closed before responding" : "reset before responding", 502);
           } else {
             answer_error(502, "truncated response head");
           }
           return true;
-        } else if (!had_bytes) {
-          return progress;
-        } else if (!progress) {
-          return false;
         }
+        progress = true;
       }
       ResponseParser* parser = own_response_parser_.get();
       if (!parser) {
