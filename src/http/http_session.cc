@@ -324,6 +324,9 @@ bool HttpSession::parse_request() {
         // The head spans reads: keep a parser of our own so that it resumes where it stopped.
         own_request_parser_ = std::make_unique<RequestParser>(context_.shared().request_limits());
         own_request_parser_->parse(client_in_.view());
+        // Come back to read the rest: these bytes may have waited in client_in_ (pipelined behind
+        // the last request) while the rest arrived, and that arrival's edge is already spent.
+        return true;
       }
       return progress;
     case ParseStatus::Error:

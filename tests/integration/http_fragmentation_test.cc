@@ -228,6 +228,29 @@ TEST(HttpFragmentation, ResponseHeadInTwoReadsIsAnsweredAndTheWorkerServesOn) {
   }
 }
 
+TEST(HttpFragmentation, PipelinedHeadCompletedWhileTheRequestBeforeItIsServedIsAnswered) {
+  // The second head starts in the read that ends the first request; its rest arrives while the
+  // first is still at the backend, so its readiness edge comes before anyone reads for it.
+  ScriptedBackend backend([](const std::string& request) {
+    const bool first = request.find("GET /first") == 0;
+    return Script{Step::pause(std::chrono::milliseconds(first ? 150 : 0)),
+                  Step::send(first ? "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"
+                                   : "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond")};
+  });
+  FulcrumProcess fulcrum(http_config({.backends = {backend.address()}, .workers = 1}));
+  auto c = HttpConnection::connect(fulcrum.address("front"));
+  const std::string second = get_request("/second");
+  ASSERT_TRUE(c.send(get_request("/first") + second.substr(0, 10)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  ASSERT_TRUE(c.send(second.substr(10)));
+  auto r1 = c.read_response();
+  ASSERT_TRUE(r1);
+  EXPECT_EQ(r1->body, "first");
+  auto r2 = c.read_response(std::chrono::seconds(3));
+  ASSERT_TRUE(r2) << "the pipelined request was left unread";
+  EXPECT_EQ(r2->body, "second");
+}
+
 TEST(HttpFragmentation, EveryResponseSplitAnywhereReachesTheClientUnchanged) { check_response_matrix(1); }
 
 TEST(HttpFragmentation, EveryResponseSplitAnywhereReachesTheClientUnchangedOnTwoWorkers) { check_response_matrix(2); }
