@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "http/error_response.h"
+#include "http/field_semantics.h"
 #include "http/syntax.h"
 
 namespace fulcrum::http {
@@ -135,6 +136,21 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
   out.append("\r\n");
 }
 
+// Content-Length once, whatever the message said: duplicates with one value (`5` and `5`, or
+// `5, 5`) are one length to us, and a recipient that took them for two could frame the message
+// otherwise (RFC 9112 §6.3). The parsers refused lengths that disagree, so the first field says it.
+// `written` tells whether it went out already.
+void append_content_length(std::string& out, const HeaderField& field, bool& written) {
+  if (written) return;
+  written = true;
+  std::uint64_t length = 0;
+  if (field.value.find(',') == std::string_view::npos || !parse_content_length(field.value, length)) {
+    append_field(out, field.name, field.value);  // one value (the parser refused anything else)
+    return;
+  }
+  append_field(out, field.name, std::to_string(length));
+}
+
 // A quoted-string (RFC 9110 §5.6.4). Hosts and addresses never contain '"' or '\\' once parsed,
 // but escaping costs nothing and keeps the element well-formed whatever the caller passes.
 void append_quoted(std::string& out, std::string_view text) {
@@ -261,6 +277,7 @@ std::string_view write_request_head(std::string& out, const RequestHead& request
   // Pass 2: copy what is end-to-end.
   std::string_view client_request_id;
   bool request_id_kept = false;
+  bool content_length_written = false;
   for (const HeaderField field : headers) {
     switch (classify(field.name)) {
       case Field::Connection:
@@ -282,6 +299,9 @@ std::string_view write_request_head(std::string& out, const RequestHead& request
         }
         break;
       case Field::ContentLength:
+        // Framing: never dropped on a Connection option's word.
+        append_content_length(out, field, content_length_written);
+        continue;
       case Field::TransferEncoding:
         break;  // framing: never dropped on a Connection option's word
       case Field::Expect:
@@ -349,6 +369,7 @@ void write_response_head(std::string& out, const ResponseHead& response, const R
   const bool switching = response.switching_protocols;
 
   out.reserve(out.size() + response.head_length + 64 + forwarding.set_cookie.size());
+  bool content_length_written = false;
 
   out.append("HTTP/1.1 ");
   append_three_digits(out, response.status_code);
@@ -367,7 +388,8 @@ void write_response_head(std::string& out, const ResponseHead& response, const R
         if (!switching) continue;
         break;
       case Field::ContentLength:
-        break;
+        append_content_length(out, field, content_length_written);
+        continue;
       case Field::TransferEncoding:
         // RFC 9112 §6.1: never to a 1.0 client; a chunked body reaches it de-chunked.
         if (client_10 || forwarding.dechunk) continue;

@@ -1,6 +1,7 @@
 // Requests Fulcrum must refuse (docs/http-parsing.md): each gets its status, the connection is
 // closed after the answer, and nothing reaches a backend — not even the valid request pipelined
-// behind the bad one (a proxy that forwarded it would be open to request smuggling).
+// behind the bad one (a proxy that forwarded it would be open to request smuggling). And framing
+// that Fulcrum accepts but must pass on in one reading only (a repeated Content-Length).
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -9,6 +10,7 @@
 #include "support/fulcrum_process.h"
 #include "support/http_backend.h"
 #include "support/http_client.h"
+#include "support/scripted_backend.h"
 
 namespace fulcrum::test {
 namespace {
@@ -192,6 +194,39 @@ TEST(HttpBadBody, BodyOfExactlyMaxBodyPasses) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(echo_value(*r, "body-length"), "1024");
+}
+
+// ------------------------------------------------------------------ framing passed on once
+
+TEST(HttpRepeatedContentLength, ReachesTheBackendAsOneField) {
+  // Two equal fields (or a list of equal values) are one length to Fulcrum; forwarding both would
+  // leave a recipient that reads them differently free to frame the body otherwise.
+  HttpBackend backend("b");
+  FulcrumProcess fulcrum(http_config({.backends = {backend.address()}}));
+  for (const std::string fields : {"Content-Length: 5\r\nContent-Length: 5\r\n", "Content-Length: 5, 5\r\n"}) {
+    SCOPED_TRACE(fields);
+    auto c = HttpConnection::connect(fulcrum.address("front"));
+    ASSERT_TRUE(c.send(post(fields, "hello")));
+    auto r = c.read_response();
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->head << r->body;
+    EXPECT_EQ(head_fields(echoed_head(*r), "Content-Length"), std::vector<std::string>{"5"});
+    EXPECT_EQ(echo_value(*r, "body-length"), "5");
+  }
+}
+
+TEST(HttpRepeatedContentLength, ReachesTheClientAsOneField) {
+  ScriptedBackend backend([](const std::string&) {
+    return ScriptedBackend::Script{
+        ScriptedBackend::Step::send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok")};
+  });
+  FulcrumProcess fulcrum(http_config({.backends = {backend.address()}}));
+  auto c = HttpConnection::connect(fulcrum.address("front"));
+  auto r = c.get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(head_fields(r->head, "Content-Length"), std::vector<std::string>{"2"}) << r->head;
+  EXPECT_EQ(r->body, "ok");
 }
 
 }  // namespace
