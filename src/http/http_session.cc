@@ -423,6 +423,7 @@ void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_lengt
   request_body_pending_ = 0;
   request_body_sent_ = 0;
   request_done_ = false;
+  reached_backend_failed_ = false;
   response_head_done_ = response_started_ = response_done_ = false;
   response_body_pending_ = 0;
   close_after_response_ = false;
@@ -472,6 +473,15 @@ void HttpSession::dispatch() {
   auto& loop = context_.loop();
   auto backend = selector_->next(selection_, loop.now());
   if (!backend) {
+    if (reached_backend_failed_) {
+      // Retries spent on backends that took the request and failed it: a bad gateway, not an
+      // unavailable service (503 stays for "no backend could be reached").
+      log::warn("every backend tried failed", {{"listener", context_.config().name},
+                                               {"pool", selector_->pool().name()},
+                                               {"attempts", static_cast<int>(selection_.attempts)}});
+      answer_error(502, "every backend tried failed");
+      return;
+    }
     log::warn("no backend available", {{"listener", context_.config().name}, {"pool", selector_->pool().name()}});
     answer_error(503, "no backend available");
     return;
@@ -674,6 +684,8 @@ void HttpSession::upstream_failed(const char* what, int error_status) {
     if (connecting && backend_stats_) backend_stats_->traffic.connect_errors.increment();
     if (connecting && pool_stats_) pool_stats_->connect_errors.increment();
   }
+  // A kept-alive connection closed as it was reused says nothing about the backend (see below).
+  if (!connecting && !was_reused) reached_backend_failed_ = true;
   release_upstream(false);
   if (!retry_possible()) {
     answer_error(connecting ? 503 : error_status, what);

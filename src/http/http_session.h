@@ -206,6 +206,9 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   std::uint64_t request_body_sent_ = 0;
   BodyRateGuard body_rate_;  // body_min_rate of the current request body
   bool request_done_ = false;
+  // A backend of this exchange accepted the connection and then failed it (closed, reset) before
+  // any response: once no backend is left, the answer is 502 (one was reached), not 503.
+  bool reached_backend_failed_ = false;
   Method method_ = Method::Get;
   HttpVersion client_version_ = HttpVersion::Http11;
   bool client_keep_alive_ = true;

@@ -97,6 +97,22 @@ TEST(HttpFailover, BackendClosingBeforeAnsweringIsRetriedOnAnother) {
   EXPECT_EQ(good.requests(), 20u);
 }
 
+TEST(HttpFailover, EveryBackendClosingBeforeAnsweringIs502NotUnavailable) {
+  // 503 says that no backend could be reached; these were reached, took the request and hung up.
+  HttpBackend a("a"), b("b");
+  a.set_behaviour(HttpBackend::Behaviour::CloseBeforeAnswer);
+  b.set_behaviour(HttpBackend::Behaviour::CloseBeforeAnswer);
+  FulcrumProcess fulcrum(http_config({.backends = {a.address(), b.address()}, .workers = 1}));
+  auto r = HttpConnection::connect(fulcrum.address("front")).get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 502) << r->head << r->body;
+  EXPECT_EQ(r->body, "502 Bad Gateway\n");
+  EXPECT_EQ(a.heads(), 1u);  // retried on the other before giving up
+  EXPECT_EQ(b.heads(), 1u);
+  EXPECT_EQ(fulcrum.count_log("every backend tried failed"), 1u);
+  EXPECT_EQ(fulcrum.count_log("no backend available"), 0u);
+}
+
 TEST(HttpFailover, PostWhoseBodyWentToABackendThatClosedIs502NotRetried) {
   HttpBackend closer("closer");
   closer.set_behaviour(HttpBackend::Behaviour::CloseBeforeAnswer);
