@@ -246,6 +246,8 @@ void HttpSession::on_timer() {
         }
         answer_error(504, "backend response timeout");
       } else {
+        log::warn("backend response stalled", {{"listener", context_.config().name},
+                                               {"backend", upstream_ ? upstream_->backend().address_text() : "-"}});
         finish(Ending::Abort);  // a response stalled midway: never present half of it as whole
       }
       break;

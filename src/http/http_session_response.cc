@@ -37,6 +37,8 @@ bool HttpSession::pump_response() {
           if (buffer.empty()) {
             upstream_failed(io == Io::Eof ? "closed before responding" : "reset before responding", 502);
           } else {
+            log::warn("backend response head truncated", {{"backend", upstream_->backend().address_text()},
+                                                          {"error", io == Io::Eof ? "closed" : "reset"}});
             answer_error(502, "truncated response head");
           }
           return true;
