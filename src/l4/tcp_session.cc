@@ -24,12 +24,6 @@ constexpr int kPumpBudget = 16;                // splice calls per turn before y
 constexpr int kBulkPipeSize = 1 << 20;         // the pipe of a flow that turned out to be bulk
 constexpr auto kLingerLimit = std::chrono::seconds(2);
 constexpr std::uint32_t kRelayEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-
-// Passive health: an error (reset, EPIPE) on the backend's socket counts against the backend; one
-// on the client's does not.
-void note_backend_error(upstream::Backend* backend, int backend_fd, int fd) {
-  if (backend && fd == backend_fd) backend->record_failure();
-}
 }  // namespace
 
 TcpSession::TcpSession(runtime::Worker& worker, runtime::ListenerState& listener, net::UniqueFd client,
@@ -275,6 +269,21 @@ void TcpSession::relay() {
   }
 }
 
+void TcpSession::note_error(int fd, int error) {
+  // Passive health: an error (reset, EPIPE) on the backend's socket counts against the backend; one
+  // on the client's does not. Either ends the session with a reset to the other side (finish()).
+  if (backend_ && fd == upstream_.get()) {
+    backend_->record_failure();
+    log::warn("backend connection failed during relay", {{"listener", listener_.config.name},
+                                                         {"backend", backend_->address_text()},
+                                                         {"error", std::strerror(error)}});
+  } else {
+    log::info("client connection failed during relay", {{"listener", listener_.config.name},
+                                                        {"client", client_address_.to_string()},
+                                                        {"error", std::strerror(error)}});
+  }
+}
+
 void TcpSession::count_relayed(const Flow& flow, std::uint64_t bytes) {
   if (bytes == 0) return;
   if (&flow == &upstream_bound_) {
@@ -308,7 +317,7 @@ ssize_t TcpSession::read_message(Flow& flow, char* into, std::size_t room) {
   } else if (errno == EAGAIN) {
     flow.readable = false;
   } else if (errno != EINTR) {
-    note_backend_error(backend_.get(), upstream_.get(), flow.from);
+    note_error(flow.from, errno);
     return -1;  // ECONNRESET and friends
   }
   return 0;
@@ -350,7 +359,7 @@ void TcpSession::on_flow_sent(Flow& flow, int sent_or_error) {
   }
   const std::size_t got = flow.staging.size();
   if (sent_or_error < 0 && sent_or_error != -EAGAIN && sent_or_error != -EINTR) {
-    note_backend_error(backend_.get(), upstream_.get(), flow.to);
+    note_error(flow.to, -sent_or_error);
     worker_.buffers().detach(flow.staging, /*force=*/true);
     finish(Outcome::Aborted);
     return;
@@ -405,7 +414,7 @@ TcpSession::PumpResult TcpSession::pump(Flow& flow, int& budget) {
           if (m > 0) {
             sent = static_cast<std::size_t>(m);
           } else if (m < 0 && errno != EAGAIN && errno != EINTR) {
-            note_backend_error(backend_.get(), upstream_.get(), flow.to);
+            note_error(flow.to, errno);
             return PumpResult::Error;
           }
           if (sent < got) flow.writable = false;
@@ -429,7 +438,7 @@ TcpSession::PumpResult TcpSession::pump(Flow& flow, int& budget) {
         // The socket is empty or the pipe is full; only the first needs a new edge to resume.
         if (flow.buffered == 0) flow.readable = false;
       } else {
-        note_backend_error(backend_.get(), upstream_.get(), flow.from);
+        note_error(flow.from, errno);
         return PumpResult::Error;
       }
     }
@@ -444,7 +453,7 @@ TcpSession::PumpResult TcpSession::pump(Flow& flow, int& budget) {
       } else if (n < 0 && errno == EAGAIN) {
         flow.writable = false;
       } else if (n < 0) {
-        note_backend_error(backend_.get(), upstream_.get(), flow.to);
+        note_error(flow.to, errno);
         return PumpResult::Error;  // EPIPE, ECONNRESET: the receiver is gone
       }
     }

@@ -99,6 +99,8 @@ class TcpSession final : public runtime::Session {
   void on_flow_sent(Flow& flow, int sent_or_error);
   /// Forgets a queued send (its socket is about to close) and gives the staging buffer back.
   void drop_queued_send(Flow& flow);
+  /// An error on socket `fd` (client's or backend's) is ending the relay: passive health and a log line.
+  void note_error(int fd, int error);
   /// Counts `bytes` relayed by `flow` in the listener, pool and backend statistics.
   void count_relayed(const Flow& flow, std::uint64_t bytes);
   void on_timer();
