@@ -185,11 +185,14 @@ struct ResetCase {
   Script script;
   std::string client_sends;  // after reading what comes first
   std::string client_gets;   // before the connection is cut
+  // A reset that may come with the handshake: Fulcrum then sees a failed connect (and would try
+  // the next backend; with none left, it closes the client connection without a byte).
+  bool may_be_failed_connect = false;
 };
 
 TEST(TcpFaults, BackendResetAtEachPhaseCutsTheClientAndIsLogged) {
   const std::vector<ResetCase> cases = {
-      {"before speaking", {Step::reset()}, "", ""},
+      {"before speaking", {Step::reset()}, "", "", true},
       {"after its greeting", {Step::send(std::string(kGreeting)), Step::pause(kPause), Step::reset()}, "", std::string(kGreeting)},
       {"amid the client's bytes", {Step::send(std::string(kGreeting)), Step::read_bytes(2), Step::reset()}, "abcdef",
        std::string(kGreeting)},
@@ -206,9 +209,14 @@ TEST(TcpFaults, BackendResetAtEachPhaseCutsTheClientAndIsLogged) {
     End end;
     got += read_to_end(client, end);
     EXPECT_EQ(got, c.client_gets);
-    // A reset passes on as a reset: a FIN would tell the client that the stream ended well.
-    EXPECT_EQ(end, End::Reset);
-    EXPECT_TRUE(eventually([&] { return fulcrum.count_log("backend connection failed during relay") == 1; }));
+    const bool failed_connect = c.may_be_failed_connect && fulcrum.count_log("backend connect failed") == 1;
+    if (failed_connect) {
+      EXPECT_NE(end, End::Timeout);  // closed: nothing was relayed, nothing is lost
+    } else {
+      // A reset passes on as a reset: a FIN would tell the client that the stream ended well.
+      EXPECT_EQ(end, End::Reset);
+      EXPECT_TRUE(eventually([&] { return fulcrum.count_log("backend connection failed during relay") == 1; }));
+    }
     expect_relay_serves(fulcrum);
   }
 }
