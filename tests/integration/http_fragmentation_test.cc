@@ -181,6 +181,9 @@ void check_response_matrix(int workers) {
     ASSERT_TRUE(complete) << kinds[k].name << ": the unsplit run did not end:\n" << expected[k];
     ASSERT_EQ(status_of(expected[k]), kinds[k].tunnel ? 101 : std::atoi(kinds[k].response.c_str() + 9))
         << kinds[k].name << ":\n" << expected[k];
+    // The body (chunk extensions and trailers included) passes unchanged; only heads are rewritten.
+    const std::string body = kinds[k].response.substr(kinds[k].head_length) + (kinds[k].tunnel ? "pong" : "");
+    ASSERT_TRUE(expected[k].ends_with(body)) << kinds[k].name << ":\n" << expected[k];
   }
 
   struct Case {
@@ -368,6 +371,10 @@ void check_request_matrix(int workers) {
     ASSERT_EQ(status_of(expected_client[k]), kinds[k].upgrade ? 101 : 200) << kinds[k].name;
     expected_backend[k] = log.of(tag);
     ASSERT_FALSE(expected_backend[k].empty()) << kinds[k].name;
+    if (kinds[k].responses == 1) {  // the body (chunk extensions and trailers included) passes unchanged
+      const std::string body = with_tag(kinds[k].request.substr(kinds[k].head_length), tag);
+      ASSERT_TRUE(expected_backend[k].ends_with(body)) << kinds[k].name << ":\n" << expected_backend[k];
+    }
     if (kinds[k].upgrade) {
       EXPECT_NE(expected_client[k].find(kTunnelBytes), std::string::npos) << expected_client[k];
     }
