@@ -95,7 +95,15 @@ void HttpSession::on_upstream_io(upstream::UpstreamConnection& connection, std::
   if (phase_ == Phase::Connecting) {
     if (events & (EPOLLERR | EPOLLHUP)) {
       const int error = net::socket_error(connection.fd());
-      upstream_failed(error ? std::strerror(error) : "connection refused", 503);
+      if (error == ECONNRESET) {
+        // The handshake completed and the backend reset the connection at once, before we saw the
+        // connect finish: a backend reached that failed the exchange, exactly as if the reset had
+        // come a moment later (same retry, 502 once none is left, same log line), not a refusal.
+        on_connected();
+        upstream_failed("reset before responding", 502);
+      } else {
+        upstream_failed(error ? std::strerror(error) : "connection refused", 503);
+      }
     } else if (events & EPOLLOUT) {
       on_connected();
       // The event that completed the connect may also carry the backend's FIN (a backend that
