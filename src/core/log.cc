@@ -102,6 +102,10 @@ void write(Level level, std::string_view message, std::initializer_list<Field> f
   if (verdict.pass) write_line(level, message, fields);
 }
 
+void write_unlimited(Level level, std::string_view message, std::initializer_list<Field> fields) {
+  if (enabled(level)) write_line(level, message, fields);
+}
+
 void flush_suppressed() { limiter().flush(core::Clock::now(), report_suppressed); }
 
 namespace {

@@ -42,6 +42,10 @@ inline void info(std::string_view m, std::initializer_list<Field> f = {}) { writ
 inline void warn(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::Warn, m, f); }
 inline void error(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::Error, m, f); }
 
+/// Prints one line, never rate-limited: for lines that are few by construction however many there
+/// are at once (one per listener at start), which a reader must see every one of. Any thread.
+void write_unlimited(Level level, std::string_view message, std::initializer_list<Field> fields);
+
 /// Prints the summary of every flood that ended (a second without another line of it). The control
 /// thread calls it once a second; a flood's summary also precedes its next line that passes.
 void flush_suppressed();

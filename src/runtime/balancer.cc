@@ -275,14 +275,16 @@ Status Balancer::start() {
   impl.stop_requested = false;
 
   for (const auto& state : impl.listeners) {
-    log::info("listening", {{"listener", state->config.name},
-                            {"address", state->bound.to_string()},
-                            {"mode", state->config.mode == ListenerMode::Tcp ? "tcp" : "http"},
-                            {"pool", state->config.pool},
-                            {"workers", worker_total}});
+    log::write_unlimited(log::Level::Info, "listening",
+                         {{"listener", state->config.name},
+                          {"address", state->bound.to_string()},
+                          {"mode", state->config.mode == ListenerMode::Tcp ? "tcp" : "http"},
+                          {"pool", state->config.pool},
+                          {"workers", worker_total}});
   }
   if (impl.has_admin) {
-    log::info("listening", {{"listener", "admin"}, {"address", impl.admin_bound.to_string()}, {"mode", "admin"}});
+    log::write_unlimited(log::Level::Info, "listening",
+                         {{"listener", "admin"}, {"address", impl.admin_bound.to_string()}, {"mode", "admin"}});
   }
   {
     std::string listeners = "[";

@@ -74,6 +74,19 @@ TEST(Startup, APortInUseIsAClearErrorNotACrash) {
   EXPECT_NE(output.find("cannot bind " + taken + ": Address already in use"), std::string::npos) << output;
 }
 
+TEST(Startup, EveryListenerSaysWhereItListensHoweverMany) {
+  // The start-up lines are a burst by construction: the log's flood limit must not eat them.
+  TestBackend backend("b");
+  std::string yaml = "workers: 1\nlisteners:\n";
+  constexpr int kListeners = 40;
+  for (int i = 0; i < kListeners; ++i) {
+    yaml += "  - { name: l" + std::to_string(i) + ", listen: 127.0.0.1:0, mode: tcp, pool: app }\n";
+  }
+  yaml += "pools:\n  app:\n    backends: [" + backend.address() + "]\n";
+  FulcrumProcess fulcrum(yaml, kListeners);
+  for (int i = 0; i < kListeners; ++i) EXPECT_FALSE(fulcrum.address("l" + std::to_string(i)).empty()) << i;
+}
+
 TEST(Startup, AnUnresolvableBackendHostIsAClearError) {
   const auto config = write_temp_file("dns.yaml", tcp_config({.backends = {"no-such-host.invalid:80"}}));
   std::string output;
