@@ -271,4 +271,14 @@ std::optional<Duration> parse_duration(std::string_view text);
 /// Parses a byte size: `512` (bytes), `32k`, `100m`, `1g` (1024-based; `K`, `M`, `G` too).
 std::optional<std::uint64_t> parse_size(std::string_view text);
 
+/// An address as the configuration writes it, split: `host:port` or `[v6]:port`.
+struct HostPort {
+  std::string host;  ///< a name, an IPv4 address, or an IPv6 address without its brackets
+  std::uint16_t port = 0;
+};
+
+/// Splits `host:port` or `[v6]:port` (no lookup). Returns nullopt with `error` set when the text
+/// has no port, a port that is not a number in 0..65535, an empty host or unbalanced brackets.
+std::optional<HostPort> parse_host_port(std::string_view text, std::string* error = nullptr);
+
 }  // namespace fulcrum

@@ -18,7 +18,6 @@
 #include "config/suggest.h"
 #include "events/access_log_format.h"
 #include "http/syntax.h"
-#include "net/address.h"
 
 namespace fulcrum::config {
 namespace {
@@ -71,11 +70,11 @@ std::string plain_name_message(std::string_view what, std::string_view name) {
 }
 
 /// Splits `address` with the one address parser of the project, reporting why it failed.
-std::optional<net::HostPort> check_address(Violations& out, const std::string& key,
+std::optional<HostPort> check_address(Violations& out, const std::string& key,
                                            const std::string& address,
                                            std::size_t occurrence = 0) {
   std::string why;
-  auto parts = net::split_host_port(address, &why);
+  auto parts = parse_host_port(address, &why);
   if (!parts) out.push_back({key, "invalid address '" + address + "': " + why, occurrence});
   return parts;
 }
@@ -88,7 +87,7 @@ bool is_wildcard_host(std::string_view host) {
 
 /// Two listeners on the same port whose hosts are equal or one of them a wildcard would share
 /// connections through SO_REUSEPORT (or fail to bind) instead of serving them as configured.
-bool listen_addresses_overlap(const net::HostPort& a, const net::HostPort& b) {
+bool listen_addresses_overlap(const HostPort& a, const HostPort& b) {
   if (a.port != b.port || a.port == 0) return false;
   return a.host == b.host || is_wildcard_host(a.host) || is_wildcard_host(b.host);
 }
@@ -262,7 +261,7 @@ void check_listeners(Violations& out, const Config& config) {
     return;
   }
   std::map<std::string, std::size_t, std::less<>> index_of_name;
-  std::vector<std::pair<net::HostPort, std::size_t>> bound;  // parsed listen address, index
+  std::vector<std::pair<HostPort, std::size_t>> bound;  // parsed listen address, index
   for (std::size_t i = 0; i < config.listeners.size(); ++i) {
     const ListenerConfig& listener = config.listeners[i];
     const std::string path = item_path("listeners", i);
@@ -586,7 +585,7 @@ void check_admin(Violations& out, const Config& config) {
   if (!parts) return;
   for (std::size_t i = 0; i < config.listeners.size(); ++i) {
     std::string why;
-    auto other = net::split_host_port(config.listeners[i].listen, &why);
+    auto other = parse_host_port(config.listeners[i].listen, &why);
     if (!other || !listen_addresses_overlap(*parts, *other)) continue;
     out.push_back({key, "listen address '" + admin.listen + "' is already used by " +
                             item_path("listeners", i) + " ('" + config.listeners[i].listen +

@@ -13,15 +13,6 @@
 namespace fulcrum::net {
 
 /// `host:port` split into its parts; host keeps no brackets. Pure text, nothing is resolved.
-struct HostPort {
-  std::string host;
-  std::uint16_t port = 0;
-};
-
-/// Splits `host:port` or `[v6]:port`. Returns nullopt with `error` set when the text has no port,
-/// a port that is not a number in 0..65535, an empty host or unbalanced brackets.
-std::optional<HostPort> split_host_port(std::string_view text, std::string* error = nullptr);
-
 /// An IPv4 or IPv6 socket address.
 class Address {
  public:

@@ -5,39 +5,6 @@
 namespace fulcrum::net {
 namespace {
 
-TEST(SplitHostPort, AcceptsHostsIpv4AndBracketedIpv6) {
-  auto a = split_host_port("example.com:80");
-  ASSERT_TRUE(a);
-  EXPECT_EQ(a->host, "example.com");
-  EXPECT_EQ(a->port, 80);
-  auto b = split_host_port("[::1]:8080");
-  ASSERT_TRUE(b);
-  EXPECT_EQ(b->host, "::1");
-  EXPECT_EQ(b->port, 8080);
-  EXPECT_TRUE(split_host_port("127.0.0.1:0"));
-}
-
-TEST(SplitHostPort, RejectsWithAReason) {
-  struct Case {
-    const char* text;
-    const char* error;
-  } cases[] = {
-      {"127.0.0.1", "address has no port (expected host:port)"},
-      {"127.0.0.1:", "address has no port (expected host:port)"},
-      {":80", "address has an empty host"},
-      {"host:http", "port is not a number"},
-      {"host:65536", "port out of range (0-65535)"},
-      {"::1:80", "IPv6 addresses must be written [addr]:port"},
-      {"[::1:80", "unbalanced '[' in address"},
-      {"[::1]80", "address has no port (expected host:port)"},
-  };
-  for (const auto& c : cases) {
-    std::string error;
-    EXPECT_FALSE(split_host_port(c.text, &error)) << c.text;
-    EXPECT_EQ(error, c.error) << c.text;
-  }
-}
-
 TEST(Address, ParsesAndPrintsBackBothFamilies) {
   auto v4 = Address::parse_numeric("10.1.2.3:443");
   ASSERT_TRUE(v4);
