@@ -29,11 +29,13 @@ struct HealthMonitor::BackendHealth {
 };
 
 struct HealthMonitor::PoolHealth {
-  PoolHealth(HealthMonitor& monitor, upstream::Pool& pool_)
-      : pool(pool_), monitoring_timer([&monitor, this] { monitor.emit_monitoring(*this); }) {}
+  PoolHealth(HealthMonitor& monitor, std::size_t index_, upstream::Pool& pool_)
+      : index(index_), pool(pool_), monitoring_timer([&monitor, this] { monitor.emit_monitoring(*this); }) {}
 
+  /// The pool's index in the PoolManager.
+  std::size_t index;
   upstream::Pool& pool;
-  /// The snapshot whose membership `backends` follows (ours once we published).
+  /// The manager's latest snapshot of the pool, whose membership `backends` follows.
   std::shared_ptr<const upstream::PoolSnapshot> snapshot;
   std::uint64_t seen_version = 0;
   std::optional<HealthCheckConfig> health;
@@ -56,10 +58,10 @@ std::string backend_details(const std::string& pool, const upstream::Backend& ba
 
 }  // namespace
 
-HealthMonitor::HealthMonitor(core::EventLoop& loop, const std::vector<std::unique_ptr<upstream::Pool>>& pools,
-                             events::EventBus* events, Options options)
+HealthMonitor::HealthMonitor(core::EventLoop& loop, upstream::PoolManager& manager, events::EventBus* events,
+                             Options options)
     : loop_(loop),
-      pools_(pools),
+      manager_(manager),
       events_(events),
       options_(options),
       random_(options.seed != 0 ? options.seed
@@ -70,8 +72,8 @@ HealthMonitor::~HealthMonitor() = default;
 
 void HealthMonitor::start() {
   states_.clear();
-  for (const auto& pool : pools_) {
-    states_.push_back(std::make_unique<PoolHealth>(*this, *pool));
+  for (std::size_t i = 0; i < manager_.pool_count(); ++i) {
+    states_.push_back(std::make_unique<PoolHealth>(*this, i, manager_.pool(i)));
     rebuild(*states_.back());
   }
   loop_.timers().schedule(tick_timer_, loop_.now() + options_.tick);
@@ -79,8 +81,8 @@ void HealthMonitor::start() {
 
 void HealthMonitor::rebuild(PoolHealth& state) {
   const auto now = loop_.now();
-  state.snapshot = state.pool.snapshot();
-  state.seen_version = state.pool.version();
+  state.snapshot = manager_.snapshot(state.index);
+  state.seen_version = manager_.membership_version(state.index);
   const PoolConfig& config = state.snapshot->config;
   state.health = config.health;
   state.slow_start = config.slow_start;
@@ -119,7 +121,7 @@ void HealthMonitor::rebuild(PoolHealth& state) {
   } else if (!state.health) {
     loop_.timers().cancel(state.monitoring_timer);
   }
-  publish_if_changed(state, now);
+  submit_verdicts(state, now);
 }
 
 core::Milliseconds HealthMonitor::jittered(core::Milliseconds interval) {
@@ -160,8 +162,8 @@ void HealthMonitor::on_probe_result(PoolHealth& state, BackendHealth& backend, c
     backend.backend->reset_failures();
     if (state.slow_start.count() > 0) backend.back_since = now;
   }
-  // Publish before telling: whoever reacts to the event finds the workers' view already updated.
-  publish_if_changed(state, now);
+  // Submit before telling: whoever reacts to the event finds the workers' view already updated.
+  submit_verdicts(state, now);
 
   const std::string& pool = state.pool.name();
   const upstream::Backend& target = *backend.backend;
@@ -196,11 +198,11 @@ void HealthMonitor::on_probe_result(PoolHealth& state, BackendHealth& backend, c
 void HealthMonitor::tick() {
   const auto now = loop_.now();
   for (auto& state : states_) {
-    if (state->pool.version() != state->seen_version) {
-      rebuild(*state);  // somebody else published (new membership): carry our state over
+    if (manager_.membership_version(state->index) != state->seen_version) {
+      rebuild(*state);  // new membership: carry our state over by backend id
     }
     detect_outliers(*state, now);
-    publish_if_changed(*state, now);
+    submit_verdicts(*state, now);
     report_panic(*state);
   }
   loop_.timers().schedule(tick_timer_, now + options_.tick);
@@ -228,7 +230,7 @@ void HealthMonitor::detect_outliers(PoolHealth& state, core::TimePoint now) {
     ejected.emplace_back(i, failures);
   }
   if (ejected.empty()) return;
-  publish_if_changed(state, now);  // before telling, as for checks
+  submit_verdicts(state, now);  // before telling, as for checks
   for (const auto& [i, failures] : ejected) {
     const upstream::Backend& backend = *state.backends[i]->backend;
     const auto duration = std::chrono::duration_cast<core::Milliseconds>(detector.ejected_until(i) - now);
@@ -243,20 +245,17 @@ void HealthMonitor::detect_outliers(PoolHealth& state, core::TimePoint now) {
   }
 }
 
-void HealthMonitor::publish_if_changed(PoolHealth& state, core::TimePoint now) {
+void HealthMonitor::submit_verdicts(PoolHealth& state, core::TimePoint now) {
   const std::size_t count = state.backends.size();
-  std::vector<std::uint8_t> down_reasons(count, 0);
-  bool all_up = true;
-  bool any_up = false;
+  std::vector<upstream::HealthVerdict> verdicts(count);
   std::vector<double> factors(count, 1.0);
   bool ramping = false;
   for (std::size_t i = 0; i < count; ++i) {
     BackendHealth& backend = *state.backends[i];
     const bool is_ejected = state.outlier && state.outlier->ejected(i);
-    down_reasons[i] = static_cast<std::uint8_t>((backend.rise_fall.up() ? 0 : upstream::kDownUnhealthy) |
-                                                (is_ejected ? upstream::kDownEjected : 0));
-    all_up = all_up && down_reasons[i] == 0;
-    any_up = any_up || down_reasons[i] == 0;
+    verdicts[i].backend_id = backend.backend->id();
+    verdicts[i].down_reasons = static_cast<std::uint8_t>((backend.rise_fall.up() ? 0 : upstream::kDownUnhealthy) |
+                                                         (is_ejected ? upstream::kDownEjected : 0));
     if (backend.back_since) {
       if (SlowStart::ramping(state.slow_start, *backend.back_since, now)) {
         factors[i] = SlowStart::quantised_factor(state.slow_start, *backend.back_since, now);
@@ -266,28 +265,14 @@ void HealthMonitor::publish_if_changed(PoolHealth& state, core::TimePoint now) {
       }
     }
   }
-  if (all_up) down_reasons.clear();
-  std::vector<std::uint32_t> weights;
   if (ramping) {
-    weights.resize(count);
+    // While one backend ramps, every weight of the pool is on the scaled weights (slow_start.h).
     for (std::size_t i = 0; i < count; ++i) {
-      weights[i] = SlowStart::effective_weight(state.backends[i]->backend->weight(), factors[i]);
+      verdicts[i].effective_weight = SlowStart::effective_weight(state.backends[i]->backend->weight(), factors[i]);
     }
   }
-  const bool panic = count > 0 && !any_up;
-
-  const auto& current = *state.snapshot;
-  if (current.down_reasons == down_reasons && current.effective_weights == weights &&
-      current.panic == panic) {
-    return;
-  }
-  auto next = std::make_shared<upstream::PoolSnapshot>(current);
-  next->down_reasons = std::move(down_reasons);
-  next->effective_weights = std::move(weights);
-  next->panic = panic;
-  state.pool.publish(next);
-  state.snapshot = std::move(next);
-  state.seen_version = state.pool.version();
+  manager_.set_health(state.index, verdicts);
+  state.snapshot = manager_.snapshot(state.index);
 }
 
 void HealthMonitor::report_panic(PoolHealth& state) {

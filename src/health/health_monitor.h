@@ -8,11 +8,11 @@
 // (upstream::Backend::consecutive_failures) are fed to the pool's OutlierDetector. A backend that
 // comes back (recovery, end of an ejection) ramps up per SlowStart.
 //
-// Publishing: whenever a backend's availability, the pool's panic state or a ramping weight
-// changes, the monitor copies the pool's current snapshot, fills PoolSnapshot::down_reasons
-// (unhealthy, ejected or both), effective_weights and panic, and publishes it. If somebody else
-// published a snapshot (new membership), the monitor notices at its next tick, carries each
-// backend's state over by id (ejections start afresh) and publishes again. Each ejection is also
+// Verdicts: whenever a backend's availability or a ramping weight changes, the monitor submits
+// its verdicts (per backend id: why it is down, its slow-start weight) to the PoolManager, which
+// publishes the snapshot the workers see (and works out panic). The monitor never publishes. When
+// the manager's membership of a pool changes, the monitor notices at its next tick, carries each
+// backend's state over by id (ejections start afresh) and submits its verdicts again. Each ejection is also
 // counted on the backend (upstream::Backend::ejections), a total that never decays, for metrics.
 //
 // Events: healthy, unhealthy, recovery, ejected, panic (and recovery with "panic":false when a pool
@@ -35,7 +35,7 @@
 #include "health/outlier_detector.h"
 #include "health/probe.h"
 #include "health/rise_fall.h"
-#include "upstream/pool.h"
+#include "upstream/pool_manager.h"
 
 namespace fulcrum::health {
 
@@ -49,12 +49,10 @@ class HealthMonitor {
     core::Milliseconds tick{100};
   };
 
-  /// `events` may be null (no events, logs only). `pools` and `events` outlive the monitor.
-  HealthMonitor(core::EventLoop& loop, const std::vector<std::unique_ptr<upstream::Pool>>& pools,
-                events::EventBus* events, Options options);
-  HealthMonitor(core::EventLoop& loop, const std::vector<std::unique_ptr<upstream::Pool>>& pools,
-                events::EventBus* events)
-      : HealthMonitor(loop, pools, events, Options{}) {}
+  /// `events` may be null (no events, logs only). `manager` and `events` outlive the monitor.
+  HealthMonitor(core::EventLoop& loop, upstream::PoolManager& manager, events::EventBus* events, Options options);
+  HealthMonitor(core::EventLoop& loop, upstream::PoolManager& manager, events::EventBus* events)
+      : HealthMonitor(loop, manager, events, Options{}) {}
   ~HealthMonitor();
   HealthMonitor(const HealthMonitor&) = delete;
   HealthMonitor& operator=(const HealthMonitor&) = delete;
@@ -72,7 +70,8 @@ class HealthMonitor {
   void on_probe_result(PoolHealth& pool, BackendHealth& backend, const ProbeResult& result);
   void tick();
   void detect_outliers(PoolHealth& pool, core::TimePoint now);
-  void publish_if_changed(PoolHealth& pool, core::TimePoint now);
+  /// Submits the pool's verdicts to the manager (which publishes only if the workers' view changes).
+  void submit_verdicts(PoolHealth& pool, core::TimePoint now);
   /// Emits `panic` when the published snapshot entered panic, `recovery` when it left.
   void report_panic(PoolHealth& pool);
   void emit_monitoring(PoolHealth& pool);
@@ -80,7 +79,7 @@ class HealthMonitor {
   void emit(Event event, const std::string& details);
 
   core::EventLoop& loop_;
-  const std::vector<std::unique_ptr<upstream::Pool>>& pools_;
+  upstream::PoolManager& manager_;
   events::EventBus* events_;
   Options options_;
   balance::Random random_;

@@ -25,6 +25,7 @@
 #include "runtime/watchdog.h"
 #include "runtime/worker.h"
 #include "upstream/pool.h"
+#include "upstream/pool_manager.h"
 
 namespace fulcrum {
 
@@ -67,6 +68,8 @@ struct Balancer::Impl {
   /// Off (null) unless `access_log:` is configured; outlives the workers that log to it.
   std::unique_ptr<events::AccessLog> access_log;
   std::vector<std::unique_ptr<upstream::Pool>> pools;
+  /// The one writer of the pools' snapshots; built with the pools.
+  std::unique_ptr<upstream::PoolManager> pool_manager;
   std::vector<std::unique_ptr<runtime::ListenerState>> listeners;
   std::vector<std::unique_ptr<runtime::Worker>> workers;
   std::unique_ptr<runtime::ControlPlane> control;
@@ -92,30 +95,24 @@ struct Balancer::Impl {
 };
 
 Status Balancer::Impl::build_pools() {
-  std::uint64_t next_id = 1;
   for (const auto& pool_config : config.pools) {
     std::shared_ptr<balance::StickyTable> sticky;
     if (pool_config.sticky && pool_config.sticky->cookie.empty()) {
       sticky = std::make_shared<balance::StickyTable>(pool_config.sticky->session_expiry);
     }
-    auto pool = std::make_unique<upstream::Pool>(pool_config.name, sticky);
-    auto snapshot = std::make_shared<upstream::PoolSnapshot>();
-    snapshot->name = pool_config.name;
-    snapshot->strategy = pool_config.strategy;
-    snapshot->connect_timeout = pool_config.connect_timeout;
-    snapshot->deactivate_for = pool_config.deactivate_for;
-    snapshot->config = pool_config;
-    const auto backends = static_cast<std::uint32_t>(pool_config.backends.size());
-    snapshot->max_attempts = 1 + pool_config.retries.value_or(backends > 0 ? backends - 1 : 0);
+    pools.push_back(std::make_unique<upstream::Pool>(pool_config.name, sticky));
+  }
+  pool_manager = std::make_unique<upstream::PoolManager>(pools);
+  for (std::size_t p = 0; p < config.pools.size(); ++p) {
+    const PoolConfig& pool_config = config.pools[p];
+    std::vector<std::shared_ptr<upstream::Backend>> backends;
     for (const auto& backend : pool_config.backends) {
       std::string error;
       auto address = net::Address::resolve(backend.address, &error);
       if (!address) return {"pool '" + pool_config.name + "': backend " + backend.address + ": " + error};
-      snapshot->backends.push_back(
-          std::make_shared<upstream::Backend>(next_id++, backend.address, *address, backend.weight));
+      backends.push_back(pool_manager->make_backend(backend.address, *address, backend.weight));
     }
-    pool->publish(std::move(snapshot));
-    pools.push_back(std::move(pool));
+    pool_manager->set_members(p, pool_config, std::move(backends));
   }
   return {};
 }
@@ -207,9 +204,12 @@ Status Balancer::start() {
   signal(SIGPIPE, SIG_IGN);
   net::raise_fd_limit();
 
+  impl.pool_manager.reset();
+
   impl.pools.clear();
   impl.listeners.clear();
   if (auto status = impl.build_pools(); !status.ok()) {
+    impl.pool_manager.reset();
     impl.pools.clear();
     return impl.start_failed(status);
   }
@@ -217,11 +217,13 @@ Status Balancer::start() {
   std::vector<std::vector<net::UniqueFd>> sockets;
   if (auto status = impl.bind_listeners(worker_total, sockets); !status.ok()) {
     impl.listeners.clear();
+    impl.pool_manager.reset();
     impl.pools.clear();
     return impl.start_failed(status);
   }
   if (auto status = impl.open_logs(worker_total); !status.ok()) {
     impl.listeners.clear();
+    impl.pool_manager.reset();
     impl.pools.clear();
     return impl.start_failed(status);
   }
@@ -233,6 +235,7 @@ Status Balancer::start() {
     admin_socket = admin::bind_admin_socket(*impl.config.admin, impl.admin_bound, error);
     if (!admin_socket) {
       impl.listeners.clear();
+      impl.pool_manager.reset();
       impl.pools.clear();
       return {error};
     }
@@ -257,7 +260,8 @@ Status Balancer::start() {
               {{"hint", "kernel too old, kernel.io_uring_disabled set, or a seccomp filter"}});
   }
   log::info("sends", {{"via", batched ? "io_uring" : "sendmsg"}});
-  impl.context.reset(new runtime::RuntimeContext{impl.config, impl.pools, impl.listeners, impl.workers, *impl.events});
+  impl.context.reset(new runtime::RuntimeContext{impl.config, impl.pools, *impl.pool_manager, impl.listeners,
+                                                 impl.workers, *impl.events});
   impl.control = std::make_unique<runtime::ControlPlane>(*impl.context, *impl.events);
   if (impl.event_log) impl.event_log->attach(impl.control->loop());
   if (admin_socket) impl.control->serve_admin(*impl.context, std::move(admin_socket));

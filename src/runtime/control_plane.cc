@@ -11,7 +11,6 @@ constexpr auto kSweepEvery = std::chrono::seconds(1);
 ControlPlane::ControlPlane(const RuntimeContext& context, events::LocalEventBus& delivery)
     : context_(context),
       delivery_(delivery),
-      pools_(context.pools),
       sweep_timer_([this] { sweep_sessions(); }) {}
 
 ControlPlane::~ControlPlane() { stop(); }
@@ -20,7 +19,7 @@ void ControlPlane::start() {
   // Events emitted on any thread are delivered here, one batch per wake-up.
   delivery_.set_wake([this] { loop_.post([this] { delivery_.deliver_pending(); }); });
   // Health checks and outlier detection.
-  health_ = std::make_unique<health::HealthMonitor>(loop_, pools_, &context_.events);
+  health_ = std::make_unique<health::HealthMonitor>(loop_, context_.pool_manager, &context_.events);
   loop_.post([this] { health_->start(); });
   loop_.post([this] { loop_.timers().schedule(sweep_timer_, loop_.now() + kSweepEvery); });
   if (admin_socket_ && admin_context_) {
@@ -44,7 +43,7 @@ void ControlPlane::stop() {
 
 void ControlPlane::sweep_sessions() {
   const auto now = loop_.now();
-  for (const auto& pool : pools_) {
+  for (const auto& pool : context_.pools) {
     if (auto* sticky = pool->sticky()) sticky->sweep(now);
   }
   log::flush_suppressed();  // the summary of log floods that ended

@@ -46,7 +46,6 @@ class ControlPlane {
 
   const RuntimeContext& context_;
   events::LocalEventBus& delivery_;
-  const std::vector<std::unique_ptr<upstream::Pool>>& pools_;
   core::EventLoop loop_;
   core::Timer sweep_timer_;
   /// Active and passive health of every pool; created in start(), runs on loop_.

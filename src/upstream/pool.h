@@ -1,7 +1,7 @@
 // A pool: its backends, its strategy's name and its timeouts, published as immutable snapshots.
 //
-// The control thread owns the Pool and publishes a new PoolSnapshot whenever membership or
-// weights change; workers notice a new version with one relaxed atomic load per selection and
+// The PoolManager (upstream/pool_manager.h), on the control thread, is the only code that
+// publishes a new PoolSnapshot, whenever membership, weights or health change; workers notice a new version with one relaxed atomic load per selection and
 // rebuild their own strategy from it (Envoy's pattern), so the per-connection path takes no lock.
 #pragma once
 
@@ -55,8 +55,6 @@ class Pool {
   const std::string& name() const { return name_; }
   balance::StickyTable* sticky() const { return sticky_.get(); }
 
-  /// Publishes a new snapshot (control thread).
-  void publish(std::shared_ptr<const PoolSnapshot> snapshot);
   /// The current snapshot (takes libstdc++'s internal lock of atomic<shared_ptr>: call it only
   /// when version() changed).
   std::shared_ptr<const PoolSnapshot> snapshot() const { return snapshot_.load(); }
@@ -64,6 +62,10 @@ class Pool {
   std::uint64_t version() const { return version_.load(std::memory_order_acquire); }
 
  private:
+  friend class PoolManager;  // the one writer of snapshots
+  /// Publishes a new snapshot (PoolManager, control thread).
+  void publish(std::shared_ptr<const PoolSnapshot> snapshot);
+
   std::string name_;
   std::shared_ptr<balance::StickyTable> sticky_;
   std::atomic<std::shared_ptr<const PoolSnapshot>> snapshot_;

@@ -85,21 +85,14 @@ std::function<bool(const Recorded&)> is(Event event, const std::string& backend 
 class MonitorRig {
  public:
   MonitorRig(PoolConfig config, const std::vector<std::string>& addresses) {
-    auto pool = std::make_unique<upstream::Pool>(config.name, nullptr);
-    auto snapshot = std::make_shared<upstream::PoolSnapshot>();
-    snapshot->name = config.name;
-    snapshot->strategy = config.strategy;
-    snapshot->max_attempts = static_cast<std::uint32_t>(addresses.size());
-    snapshot->deactivate_for = config.deactivate_for;
-    std::uint64_t id = 1;
+    pools_.push_back(std::make_unique<upstream::Pool>(config.name, nullptr));
+    manager_ = std::make_unique<upstream::PoolManager>(pools_);
+    std::vector<std::shared_ptr<upstream::Backend>> backends;
     for (const auto& address : addresses) {
-      snapshot->backends.push_back(
-          std::make_shared<upstream::Backend>(id++, address, *net::Address::resolve(address, nullptr), 1));
+      backends.push_back(manager_->make_backend(address, *net::Address::resolve(address, nullptr), 1));
     }
-    snapshot->config = std::move(config);
-    pool->publish(snapshot);
-    pools_.push_back(std::move(pool));
-    monitor_ = std::make_unique<health::HealthMonitor>(loop_, pools_, &bus, health::HealthMonitor::Options{42, 20ms});
+    manager_->set_members(0, std::move(config), std::move(backends));
+    monitor_ = std::make_unique<health::HealthMonitor>(loop_, *manager_, &bus, health::HealthMonitor::Options{42, 20ms});
   }
   ~MonitorRig() { stop(); }
 
@@ -136,6 +129,7 @@ class MonitorRig {
 
  private:
   std::vector<std::unique_ptr<upstream::Pool>> pools_;
+  std::unique_ptr<upstream::PoolManager> manager_;
   core::EventLoop loop_;
   std::unique_ptr<health::HealthMonitor> monitor_;
   std::thread thread_;

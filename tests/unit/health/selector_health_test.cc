@@ -5,24 +5,11 @@
 #include <map>
 #include <optional>
 
+#include "upstream/pool_manager.h"
 #include "upstream/selector.h"
 
 namespace fulcrum::upstream {
 namespace {
-
-std::shared_ptr<PoolSnapshot> snapshot_of(std::size_t backends, const std::string& strategy = "round_robin") {
-  auto snapshot = std::make_shared<PoolSnapshot>();
-  snapshot->name = "api";
-  snapshot->strategy = strategy;
-  snapshot->max_attempts = static_cast<std::uint32_t>(backends);
-  snapshot->deactivate_for = std::chrono::seconds(60);
-  for (std::size_t i = 0; i < backends; ++i) {
-    const std::string address = "10.0.0." + std::to_string(i + 1) + ":80";
-    snapshot->backends.push_back(
-        std::make_shared<Backend>(i + 1, address, *net::Address::resolve(address, nullptr), 1));
-  }
-  return snapshot;
-}
 
 std::map<std::uint64_t, int> picks(Selector& selector, int count, core::TimePoint now) {
   std::map<std::uint64_t, int> seen;
@@ -36,29 +23,50 @@ std::map<std::uint64_t, int> picks(Selector& selector, int count, core::TimePoin
 
 const core::TimePoint now = core::TimePoint{} + std::chrono::hours(1);
 
-// A worker's selector over a pool that has published `snapshot`.
-struct PublishedPool {
-  explicit PublishedPool(std::shared_ptr<PoolSnapshot> snapshot) {
-    pool.publish(std::move(snapshot));
-    selector.emplace(pool, random);
+// A worker's selector over a pool of `count` backends (ids 1..count, weight 1) whose snapshots a
+// PoolManager publishes, as in the balancer: health reaches the selector only as verdicts.
+struct ManagedPool {
+  explicit ManagedPool(std::size_t count, const std::string& strategy = "round_robin") {
+    pools.push_back(std::make_unique<Pool>("api", nullptr));
+    manager.emplace(pools);
+    PoolConfig config;
+    config.name = "api";
+    config.strategy = strategy;
+    config.deactivate_for = std::chrono::seconds(60);
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::string address = "10.0.0." + std::to_string(i + 1) + ":80";
+      backends.push_back(manager->make_backend(address, *net::Address::resolve(address, nullptr), 1));
+    }
+    manager->set_members(0, config, backends);
+    selector.emplace(*pools[0], random);
   }
-  Pool pool{"api", nullptr};
+  /// Verdicts by index: why each backend is down, and slow-start weights (empty: none ramps).
+  void set_health(const std::vector<std::uint8_t>& down, const std::vector<std::uint32_t>& weights = {}) {
+    std::vector<HealthVerdict> verdicts;
+    for (std::size_t i = 0; i < backends.size(); ++i) {
+      verdicts.push_back({backends[i]->id(), i < down.size() ? down[i] : std::uint8_t{0},
+                          i < weights.size() ? weights[i] : 0u});
+    }
+    manager->set_health(0, verdicts);
+  }
+
+  std::vector<std::unique_ptr<Pool>> pools;
+  std::optional<PoolManager> manager;
+  std::vector<std::shared_ptr<Backend>> backends;
   balance::Random random{1};
   std::optional<Selector> selector;
 };
 
 TEST(SelectorHealth, DownBackendsGetNothing) {
-  auto snapshot = snapshot_of(3);
-  snapshot->down_reasons = {0, kDownUnhealthy, 0};
-  PublishedPool published(snapshot);
+  ManagedPool published(3);
+  published.set_health({0, kDownUnhealthy, 0});
   Selector& selector = *published.selector;
   EXPECT_EQ(picks(selector, 10, now), (std::map<std::uint64_t, int>{{1, 5}, {3, 5}}));
 }
 
 TEST(SelectorHealth, FailoverNeverReachesADownBackendWhileOneIsUp) {
-  auto snapshot = snapshot_of(3);
-  snapshot->down_reasons = {0, kDownUnhealthy, kDownUnhealthy};
-  PublishedPool published(snapshot);
+  ManagedPool published(3);
+  published.set_health({0, kDownUnhealthy, kDownUnhealthy});
   Selector& selector = *published.selector;
   auto selection = selector.begin({});
   auto first = selector.next(selection, now);
@@ -68,11 +76,10 @@ TEST(SelectorHealth, FailoverNeverReachesADownBackendWhileOneIsUp) {
 }
 
 TEST(SelectorHealth, UpButDeactivatedBeforeDown) {
-  auto snapshot = snapshot_of(3);
-  snapshot->down_reasons = {0, kDownUnhealthy, 0};
-  snapshot->backends[0]->deactivate(now + std::chrono::seconds(10));
-  snapshot->backends[2]->deactivate(now + std::chrono::seconds(10));
-  PublishedPool published(snapshot);
+  ManagedPool published(3);
+  published.set_health({0, kDownUnhealthy, 0});
+  published.backends[0]->deactivate(now + std::chrono::seconds(10));
+  published.backends[2]->deactivate(now + std::chrono::seconds(10));
   Selector& selector = *published.selector;
   const auto seen = picks(selector, 10, now);
   EXPECT_EQ(seen.count(2), 0u);
@@ -80,10 +87,9 @@ TEST(SelectorHealth, UpButDeactivatedBeforeDown) {
 }
 
 TEST(SelectorHealth, PanicTriesEveryBackend) {
-  auto snapshot = snapshot_of(2);
-  snapshot->down_reasons = {kDownUnhealthy, kDownUnhealthy};
-  snapshot->panic = true;
-  PublishedPool published(snapshot);
+  ManagedPool published(2);
+  published.set_health({kDownUnhealthy, kDownUnhealthy});  // the manager declares panic
+  ASSERT_TRUE(published.manager->snapshot(0)->panic);
   Selector& selector = *published.selector;
   EXPECT_EQ(picks(selector, 10, now), (std::map<std::uint64_t, int>{{1, 5}, {2, 5}}));
   auto selection = selector.begin({});
@@ -92,9 +98,8 @@ TEST(SelectorHealth, PanicTriesEveryBackend) {
 }
 
 TEST(SelectorHealth, StickyBackendThatIsDownIsNotPreferred) {
-  auto snapshot = snapshot_of(2);
-  snapshot->down_reasons = {kDownUnhealthy, 0};
-  PublishedPool published(snapshot);
+  ManagedPool published(2);
+  published.set_health({kDownUnhealthy, 0});
   Selector& selector = *published.selector;
   auto selection = selector.begin({});
   selection.preferred = 1;
@@ -104,15 +109,12 @@ TEST(SelectorHealth, StickyBackendThatIsDownIsNotPreferred) {
 }
 
 TEST(SelectorHealth, EffectiveWeightsDuringSlowStart) {
-  auto snapshot = snapshot_of(2, "weighted");
-  snapshot->effective_weights = {100, 25};  // the second is a quarter into its ramp
-  PublishedPool published(snapshot);
+  ManagedPool published(2, "weighted");
+  published.set_health({}, {100, 25});  // the second is a quarter into its ramp
   Selector& selector = *published.selector;
   EXPECT_EQ(picks(selector, 125, now), (std::map<std::uint64_t, int>{{1, 100}, {2, 25}}));
   // Ramp over: configured weights (1:1) again with the next snapshot.
-  auto after = std::make_shared<PoolSnapshot>(*snapshot);
-  after->effective_weights.clear();
-  published.pool.publish(after);
+  published.set_health({});
   EXPECT_EQ(picks(selector, 10, now), (std::map<std::uint64_t, int>{{1, 5}, {2, 5}}));
 }
 
