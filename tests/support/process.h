@@ -27,6 +27,9 @@ class Process {
                                            std::chrono::milliseconds timeout);
   /// Every stderr line read so far (wait_for_line and wait_exit read them).
   const std::vector<std::string>& lines() const { return lines_; }
+  /// Drops the lines read so far, for a caller that scans a chatty process's output as it comes
+  /// and must not keep all of it (soak tests).
+  void forget_lines() { lines_.clear(); }
   /// Reads whatever output arrives until none has come for `quiet`.
   void read_output(std::chrono::milliseconds quiet = std::chrono::milliseconds(100));
   std::string all_output() const;
