@@ -225,8 +225,9 @@ void HttpSession::release_upstream(bool reusable) {
   if (reusable && upstream_->buffer().empty() && !upstream_eof_) {
     const PoolConfig& pool = selector_->snapshot().config;
     context_.connections().put(std::move(upstream_), pool.max_idle, pool.idle_timeout);
+  } else {
+    context_.connections().discard(std::move(upstream_));  // deleted after the turn, not now
   }
-  upstream_.reset();  // closing the fd also ends its epoll registration
 }
 
 void HttpSession::log_access() {

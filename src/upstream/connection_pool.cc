@@ -30,13 +30,20 @@ std::unique_ptr<UpstreamConnection> ConnectionPool::take(const Backend& backend)
 void ConnectionPool::put(std::unique_ptr<UpstreamConnection> connection, std::uint32_t max_idle,
                          core::Milliseconds idle_timeout) {
   auto& list = slot(connection->backend().id());
-  if (list.size() >= max_idle || !connection->buffer().empty()) return;  // destroyed: closed
+  if (list.size() >= max_idle || !connection->buffer().empty()) return discard(std::move(connection));
   buffers_.detach(connection->buffer());
   connection->set_owner(this);
   ++connection->reuses;
   loop_.timers().schedule(connection->idle_timer_, loop_.now() + idle_timeout);
   list.push_back(connection.release());
   ++idle_count_;
+}
+
+void ConnectionPool::discard(std::unique_ptr<UpstreamConnection> connection) {
+  if (!connection) return;
+  connection->set_owner(nullptr);
+  loop_.timers().cancel(connection->idle_timer_);
+  loop_.defer([connection = connection.release()] { delete connection; });
 }
 
 void ConnectionPool::on_upstream_io(UpstreamConnection& connection, std::uint32_t events) {

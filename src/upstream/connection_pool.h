@@ -23,9 +23,14 @@ class ConnectionPool final : private UpstreamConnection::Owner {
 
   /// An idle connection to `backend`, or null. The caller becomes its owner.
   std::unique_ptr<UpstreamConnection> take(const Backend& backend);
-  /// Keeps `connection` for reuse (at most `max_idle` per backend, for `idle_timeout`), or closes
-  /// it. Its buffer must be empty.
+  /// Keeps `connection` for reuse (at most `max_idle` per backend, for `idle_timeout`), or
+  /// discards it. Its buffer must be empty.
   void put(std::unique_ptr<UpstreamConnection> connection, std::uint32_t max_idle, core::Milliseconds idle_timeout);
+  /// Ends a connection that will not be reused: nobody receives its events from now on, and it is
+  /// deleted (its socket closed) at the end of the loop turn. Never delete one at once: epoll events
+  /// of its socket already fetched in this turn still name it (EventLoop::remove), and a session
+  /// that ends on its client's event would leave them calling into freed memory.
+  void discard(std::unique_ptr<UpstreamConnection> connection);
   /// Idle connections held, for metrics and tests.
   std::size_t idle() const { return idle_count_; }
 
