@@ -10,6 +10,9 @@
 //       A misbehaving HTTP backend and a misbehaving raw TCP backend (tests/support/hostile_backend.h);
 //       prints `http=127.0.0.1:P raw=127.0.0.1:Q`, then serves until SIGTERM/SIGINT or S seconds.
 //       --misbehave 0: well-behaved backends; --split-heads 0: no response head written in pieces.
+//   hostile_client check --http ADDR [--tcp ADDR] [--admin ADDR --token T]
+//       One normal request on each listener given (through the hostile backends: `X-Hostile: off`,
+//       `calm\n`); prints what failed and exits 1 unless each got its normal answer.
 #include <signal.h>
 
 #include <chrono>
@@ -19,7 +22,11 @@
 #include <map>
 #include <string>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "support/hostile_backend.h"
+#include "support/hostile_io.h"
 #include "support/hostile_traffic.h"
 
 namespace {
@@ -30,7 +37,8 @@ int usage() {
   std::fprintf(stderr,
                "usage: hostile_client traffic --http ADDR [--tcp ADDR] [--admin ADDR --token T] [--clients N]\n"
                "                      [--connections N] [--seconds S] [--seed N] [--read-timeout-ms N] [--mix full|defect]\n"
-               "       hostile_client backends [--seed N] [--seconds S] [--misbehave 0|1] [--split-heads 0|1]\n");
+               "       hostile_client backends [--seed N] [--seconds S] [--misbehave 0|1] [--split-heads 0|1]\n"
+               "       hostile_client check --http ADDR [--tcp ADDR] [--admin ADDR --token T]\n");
   return 2;
 }
 
@@ -115,6 +123,51 @@ int run_backends(const std::map<std::string, std::string>& flags) {
   return 0;
 }
 
+/// Sends `request` to `address`, half-closes when `half_close`, and reads until `until` was seen
+/// at the end, EOF or 3 s. Returns what was read.
+std::string exchange(const std::string& address, const std::string& request, bool half_close, std::string_view until) {
+  const int fd = connect_to(address, 2000);
+  if (fd < 0) return "(connect failed)";
+  std::string answer;
+  if (write_all(fd, request, 2000)) {
+    if (half_close) shutdown(fd, SHUT_WR);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (!answer.ends_with(until) && std::chrono::steady_clock::now() < deadline) {
+      bool eof = false;
+      answer += read_some(fd, 200, 1 << 20, &eof);
+      if (eof) break;
+    }
+  }
+  close(fd);
+  return answer;
+}
+
+int run_check(const std::map<std::string, std::string>& flags) {
+  if (text(flags, "http").empty()) return usage();
+  int failures = 0;
+  auto expect = [&](const char* what, bool ok, const std::string& answer) {
+    if (ok) return;
+    ++failures;
+    std::printf("check failed: %s: got %zu bytes: %.200s\n", what, answer.size(), answer.c_str());
+  };
+  const std::string http = exchange(text(flags, "http"), "GET /calm HTTP/1.1\r\nHost: soak\r\nX-Hostile: off\r\n\r\n",
+                                    false, "calm\n");
+  expect("http", http.starts_with("HTTP/1.1 200 OK\r\n") && http.ends_with("\r\n\r\ncalm\n"), http);
+  if (!text(flags, "tcp").empty()) {
+    const std::string tcp = exchange(text(flags, "tcp"), "calm\nhello\n", true, "calm\nhello\n");
+    expect("tcp", tcp == "calm\nhello\n", tcp);
+  }
+  if (!text(flags, "admin").empty()) {
+    const std::string admin = exchange(text(flags, "admin"),
+                                       "GET /api/status HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n"
+                                       "Authorization: Bearer " + text(flags, "token") + "\r\n\r\n",
+                                       false, "}\n");
+    expect("admin", admin.starts_with("HTTP/1.1 200 OK\r\n"), admin);
+  }
+  if (failures == 0) std::printf("check ok\n");
+  return failures == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -123,5 +176,6 @@ int main(int argc, char** argv) {
   if (!parse_flags(argc, argv, flags)) return usage();
   if (std::strcmp(argv[1], "traffic") == 0) return run_traffic(flags);
   if (std::strcmp(argv[1], "backends") == 0) return run_backends(flags);
+  if (std::strcmp(argv[1], "check") == 0) return run_check(flags);
   return usage();
 }
