@@ -119,7 +119,7 @@ TEST(Soak, HostileTrafficLeavesFulcrumAliveCleanAndBackToItsStartingDescriptors)
 
   HostileBackend http_backend(HostileBackend::Mode::Http, seed);
   HostileBackend raw_backend(HostileBackend::Mode::Raw, seed + 1);
-  const std::string dir = std::filesystem::path(write_temp_file("logs-here", "")).parent_path().string();
+  const std::string dir = std::filesystem::path(write_temp_file("soak-logs", "")).parent_path().string();
   FulcrumProcess fulcrum(soak_config(http_backend.address(), raw_backend.address(), dir), 3);
   ASSERT_FALSE(fulcrum.address("web").empty());
   Process& process = fulcrum.process();
