@@ -3,9 +3,11 @@
 // half-close and reset at random points, WebSocket tunnels cut midway, raw garbage to a tcp
 // listener, slow readers, admin API requests and event streams dropped, mutated admin requests).
 //
-// Every choice comes from a PRNG seeded by `seed` and the client's index, so a run can be repeated
-// with the same choices (not the same interleaving). Bounded by a connection count per client AND a
-// duration. Used by tests/soak (the ctest soak and the standalone hostile_client tool).
+// Every choice comes from a PRNG seeded by `seed` and the client's index, so a run with the same
+// seed makes the same choices in the same order per client, as long as the answers it reacts to
+// (a 101 or not) are the same; the interleaving of clients is the scheduler's. Bounded by a
+// connection count per client AND a duration. Used by tests/soak (the ctest soak and the
+// standalone hostile_client tool).
 #pragma once
 
 #include <array>
