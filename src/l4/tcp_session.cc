@@ -148,15 +148,19 @@ void TcpSession::on_connect_failed(int error) {
   backend_->record_failure();  // passive health
   backend_stats_->traffic.connect_errors.increment();
   pool_stats_->connect_errors.increment();
+  leave_backend(/*abortive=*/true);
+  connect_next();
+}
+
+void TcpSession::leave_backend(bool abortive) {
   if (upstream_) {
-    net::set_abortive_close(upstream_.get());
+    if (abortive) net::set_abortive_close(upstream_.get());
     upstream_.reset();  // close() also ends its epoll registration
     upstream_registered_ = false;
   }
   backend_->add_active(-1);
   backend_counted_ = false;
   backend_.reset();
-  connect_next();
 }
 
 void TcpSession::on_local_failure(const char* what, int error) {
@@ -178,13 +182,7 @@ void TcpSession::on_local_failure(const char* what, int error) {
     finish(Outcome::Aborted);
     return;
   }
-  if (upstream_) {
-    upstream_.reset();  // close() also ends its epoll registration
-    upstream_registered_ = false;
-  }
-  backend_->add_active(-1);
-  backend_counted_ = false;
-  backend_.reset();
+  leave_backend(/*abortive=*/false);
   send_unavailable();
 }
 

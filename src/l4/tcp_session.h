@@ -83,6 +83,9 @@ class TcpSession final : public runtime::Session {
   /// the log message): the backend untouched, an `error` event; the client gets the unavailable
   /// text, or is cut if relaying began.
   void on_local_failure(const char* what, int error);
+  /// Gives up the backend being connected to: closes the socket (with a reset when `abortive`),
+  /// counts the connection out of its active total, forgets it.
+  void leave_backend(bool abortive);
   void on_connected(std::uint32_t backend_events);
   /// What an event on the client's (or the backend's) socket says about the two flows.
   void note_events(bool client_side, std::uint32_t events);
