@@ -8,8 +8,9 @@
 # a target runs several times faster, which is what reaching 10^8 executions per parser on a small
 # machine needs; `make fuzz` runs the same targets under ASan in CI), runs both targets at once (one
 # core each) for the given number of executions from the committed corpus, growing a working copy,
-# then merges what they found (kept in build/fuzz-long/work/, so an interrupted run loses nothing) back into fuzz/corpus/<target>/ (libFuzzer's -merge keeps only inputs
-# that add coverage, so the committed corpus stays small). Prints each target's final statistics;
+# then merges what they found (kept in build/fuzz-long/work/, so an interrupted run loses nothing)
+# into fuzz/corpus/<target>/: libFuzzer's -merge adds only the inputs that add coverage to what is
+# there, and the named seeds stay as they are. Prints each target's final statistics;
 # commit the corpus change afterwards. Exits non-zero when a target crashes (the reproducer is in
 # build/fuzz-long/artifacts/) and leaves the corpus untouched then.
 set -euo pipefail
@@ -30,14 +31,13 @@ work="$build/work"
 mkdir -p "$build/artifacts"
 
 merge() {
+  # Into the committed corpus itself: its inputs (the named seeds among them) stay as they are, and
+  # only inputs of the run that add coverage to them are added.
   for target in "${targets[@]}"; do
-    merged="$work/$target.merged"
-    rm -rf "$merged"
-    mkdir -p "$merged"
-    "$build/fuzz/$target" -merge=1 "$merged" "$root/fuzz/corpus/$target" "$work/$target" >/dev/null 2>&1
-    rm -f "$root/fuzz/corpus/$target/"*
-    cp "$merged/"* "$root/fuzz/corpus/$target/"
-    echo "== $target: committed corpus now $(ls "$root/fuzz/corpus/$target" | wc -l) inputs"
+    local before
+    before=$(ls "$root/fuzz/corpus/$target" | wc -l)
+    "$build/fuzz/$target" -merge=1 "$root/fuzz/corpus/$target" "$work/$target" >"$build/$target.merge.log" 2>&1
+    echo "== $target: committed corpus $before -> $(ls "$root/fuzz/corpus/$target" | wc -l) inputs"
   done
 }
 if [[ $mode == merge ]]; then
