@@ -24,6 +24,17 @@ struct BackendConfig {
   std::string address;
   /// Relative share of new connections for weighted strategies (1..1000000).
   std::uint32_t weight = 1;
+  /// The operator's name for it (`app1`: letters, digits, `_`, `-`), shown in the API, metrics,
+  /// logs, events and the dashboard, and usable instead of the address in the admin API. Optional.
+  std::string name;
+};
+
+/// A pool that accepts self-registrations (`registration: {ttl: 10s}` on the pool) through the
+/// registration listener (Config::registration).
+struct PoolRegistrationConfig {
+  /// A registration not renewed within this expires (the backend drains and leaves). A
+  /// registration may ask for a shorter or longer one, within [1s, 1h].
+  Duration ttl{std::chrono::seconds(10)};
 };
 
 /// Stickiness. By client IP (any mode): a client keeps its backend while it has connections open,
@@ -105,6 +116,9 @@ struct PoolConfig {
   /// A backend that comes back (healthy again, ejection over) ramps its weight up over this;
   /// 0 = at once.
   Duration slow_start{0};
+  /// Self-registration; unset: the pool refuses registrations (403). A pool that accepts them may
+  /// list no backends at all (requests wait for none: they get the listener's 503/`unavailable`).
+  std::optional<PoolRegistrationConfig> registration;
   std::vector<BackendConfig> backends;
 };
 
@@ -194,6 +208,18 @@ struct AdminConfig {
   std::uint32_t max_connections = 256;
   /// Event-stream clients (SSE or WebSocket on /api/events) at once; more get 503.
   std::uint32_t max_stream_clients = 64;
+  /// Where runtime changes (backends added through the API, admin states and weights set at run
+  /// time) are saved after each change and restored at start; empty: they are not kept.
+  std::string state_file;
+};
+
+/// The registration listener: backends register themselves here and renew their lease (POST, PUT,
+/// DELETE /register), apart from the admin API so that the admin API can stay on loopback.
+struct RegistrationConfig {
+  /// `host:port`.
+  std::string listen;
+  /// Required: grants registration only (`Authorization: Bearer ...`).
+  std::string token;
 };
 
 /// Where events go besides C++ callbacks and the admin stream.
@@ -230,6 +256,7 @@ struct Config {
   std::vector<ListenerConfig> listeners;
   std::vector<PoolConfig> pools;
   std::optional<AdminConfig> admin;
+  std::optional<RegistrationConfig> registration;
   EventsConfig events;
   std::optional<AccessLogConfig> access_log;
 
@@ -264,6 +291,11 @@ ConfigLoadResult load_config_string(std::string_view yaml, std::string source_na
 /// Checks a Config built in code the way loading checks a file (names, references, ranges,
 /// strategies, addresses). Empty when it is valid.
 std::vector<ConfigError> validate_config(const Config& config);
+
+/// Why `backend` cannot be added to a pool at run time, in the configuration checker's words:
+/// `address: invalid address 'x': ...`, `weight: must be between 1 and 1000000 (got 0)`,
+/// `name: ...`. Empty when it can (uniqueness within the pool is the pool's to check).
+std::vector<std::string> check_backend(const BackendConfig& backend);
 
 /// Parses `500ms`, `2s`, `1m`, `1h`, `1d` (a bare number is not accepted: units are required).
 std::optional<Duration> parse_duration(std::string_view text);

@@ -25,10 +25,14 @@ enum class Event : std::uint8_t {
   Recovery,         ///< an unhealthy backend passed `rise` checks in a row
   Monitoring,       ///< every health interval: the status of all backends of a pool
   Error,            ///< something went wrong that is not a single backend's health
-  BackendAdded,     ///< a backend joined a pool (registration)
-  BackendRemoved,   ///< a backend left a pool
+  BackendAdded,     ///< a backend joined a pool (admin API, library, registration, DNS)
+  BackendRemoved,   ///< a backend left a pool (after its drain)
   Ejected,          ///< outlier detection ejected a backend
   Panic,            ///< every backend of a pool is unhealthy: Fulcrum tries them all anyway
+  BackendState,     ///< an operator changed a backend's admin state (ready, drain, maint)
+  BackendWeight,    ///< a backend's weight changed at run time
+  BackendExpired,   ///< a registration was not renewed in time: the backend drained and left
+  RegistrationGuard,  ///< many registrations lapsed at once: kept, suspecting a network split
 };
 
 /// `selecting_server`, `unhealthy`, ...: the names used in JSON, the event log and the API.

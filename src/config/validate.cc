@@ -308,35 +308,62 @@ void check_listeners(Violations& out, const Config& config) {
   }
 }
 
+/// One backend on its own (address, weight, name), at key path `item`; true when its address
+/// could be split.
+bool check_backend_fields(Violations& out, const std::string& item, const BackendConfig& backend,
+                          std::size_t occurrence) {
+  const std::string address_key = child_path(item, "address");
+  bool parsed = false;
+  if (backend.address.empty()) {
+    out.push_back({address_key, "missing: every backend needs an address", occurrence});
+  } else if (auto parts = check_address(out, address_key, backend.address, occurrence)) {
+    parsed = true;
+    if (parts->port == 0) {
+      out.push_back({address_key,
+                     "invalid address '" + backend.address + "': a backend needs a port, not 0",
+                     occurrence});
+    }
+  }
+  check_range(out, child_path(item, "weight"), backend.weight, kWeightRange, occurrence);
+  if (!backend.name.empty() && !is_plain_name(backend.name)) {
+    out.push_back({child_path(item, "name"), plain_name_message("backend name", backend.name), occurrence});
+  }
+  return parsed;
+}
+
 void check_backends(Violations& out, const std::string& path, const PoolConfig& pool,
                     std::size_t occurrence) {
   const std::string list_key = child_path(path, "backends");
   if (pool.backends.empty()) {
-    out.push_back({list_key, "pool has no backends", occurrence});
+    // A pool that takes registrations may start empty and fill up as backends register.
+    if (!pool.registration) {
+      out.push_back({list_key, "pool has no backends (a pool with 'registration' may start empty)", occurrence});
+    }
     return;
   }
-  // Hashing strategies identify a backend by its address text: two equal ones would collide.
+  // Hashing strategies identify a backend by its address text: two equal ones would collide. The
+  // admin API addresses a backend by name or address: a name may not repeat, nor be an address.
   std::map<std::string, std::size_t, std::less<>> index_of_address;
+  std::map<std::string, std::size_t, std::less<>> index_of_name;
   for (std::size_t j = 0; j < pool.backends.size(); ++j) {
     const BackendConfig& backend = pool.backends[j];
     const std::string item = item_path(list_key, j);
-    const std::string address_key = child_path(item, "address");
-    if (backend.address.empty()) {
-      out.push_back({address_key, "missing: every backend needs an address", occurrence});
-    } else if (auto parts = check_address(out, address_key, backend.address, occurrence)) {
-      if (parts->port == 0) {
-        out.push_back({address_key,
-                       "invalid address '" + backend.address + "': a backend needs a port, not 0",
-                       occurrence});
-      }
+    if (check_backend_fields(out, item, backend, occurrence)) {
       auto [first, inserted] = index_of_address.emplace(backend.address, j);
       if (!inserted) {
-        out.push_back({address_key, "duplicate backend '" + backend.address + "' (also backends[" +
-                                        std::to_string(first->second) + "])",
+        out.push_back({child_path(item, "address"), "duplicate backend '" + backend.address + "' (also backends[" +
+                                                        std::to_string(first->second) + "])",
                        occurrence});
       }
     }
-    check_range(out, child_path(item, "weight"), backend.weight, kWeightRange, occurrence);
+    if (!backend.name.empty()) {
+      auto [first, inserted] = index_of_name.emplace(backend.name, j);
+      if (!inserted) {
+        out.push_back({child_path(item, "name"), "duplicate backend name '" + backend.name + "' (also backends[" +
+                                                     std::to_string(first->second) + "])",
+                       occurrence});
+      }
+    }
   }
 }
 
@@ -600,6 +627,57 @@ void check_admin(Violations& out, const Config& config) {
   }
 }
 
+/// The registration listener: an address of its own and a token; and pools that take
+/// registrations need it.
+void check_registration(Violations& out, const Config& config) {
+  for (const PoolConfig& pool : config.pools) {
+    if (!pool.registration) continue;
+    const std::string key = child_path(child_path("pools", pool.name), "registration");
+    const Duration ttl = pool.registration->ttl;
+    if (ttl < std::chrono::seconds(1) || ttl > std::chrono::hours(1)) {
+      out.push_back({child_path(key, "ttl"), "must be between 1s and 1h (got " + format_duration(ttl) + ")"});
+    }
+    if (!config.registration) {
+      out.push_back({key, "no registration listener: add a top-level 'registration: {listen, token}' section"});
+    }
+  }
+  if (!config.registration) return;
+  const RegistrationConfig& registration = *config.registration;
+  if (registration.token.empty()) {
+    out.push_back({"registration.token", "missing: the registration listener needs a token", 0, "registration"});
+  }
+  for (char c : registration.token) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte >= 0x7f) {
+      out.push_back({"registration.token", "may only hold visible ASCII characters (no spaces)"});
+      break;
+    }
+  }
+  const std::string key = "registration.listen";
+  if (registration.listen.empty()) {
+    out.push_back({key, "missing: the registration listener needs an address to listen on", 0, "registration"});
+    return;
+  }
+  auto parts = check_address(out, key, registration.listen);
+  if (!parts) return;
+  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
+    std::string why;
+    auto other = parse_host_port(config.listeners[i].listen, &why);
+    if (!other || !listen_addresses_overlap(*parts, *other)) continue;
+    out.push_back({key, "listen address '" + registration.listen + "' is already used by " +
+                            item_path("listeners", i) + " ('" + config.listeners[i].listen + "')"});
+    return;
+  }
+  if (config.admin) {
+    std::string why;
+    auto admin = parse_host_port(config.admin->listen, &why);
+    if (admin && listen_addresses_overlap(*parts, *admin)) {
+      out.push_back({key, "listen address '" + registration.listen + "' is already used by admin.listen ('" +
+                              config.admin->listen + "')"});
+    }
+  }
+}
+
 void check_access_log(Violations& out, const Config& config) {
   if (!config.access_log) return;
   if (config.access_log->file.empty()) {
@@ -626,7 +704,14 @@ std::vector<RuleViolation> check_rules(const Config& config) {
   check_listeners(out, config);
   check_pools(out, config);
   check_admin(out, config);
+  check_registration(out, config);
   check_access_log(out, config);
+  return out;
+}
+
+std::vector<RuleViolation> check_backend_rules(const BackendConfig& backend) {
+  Violations out;
+  check_backend_fields(out, "", backend, 0);
   return out;
 }
 
@@ -639,6 +724,18 @@ std::vector<ConfigError> validate_config(const Config& config) {
   for (config::RuleViolation& violation : config::check_rules(config)) {
     errors.push_back(
         ConfigError{"<config>", 0, std::move(violation.key), std::move(violation.message)});
+  }
+  return errors;
+}
+
+}  // namespace fulcrum
+
+namespace fulcrum {
+
+std::vector<std::string> check_backend(const BackendConfig& backend) {
+  std::vector<std::string> errors;
+  for (const config::RuleViolation& violation : config::check_backend_rules(backend)) {
+    errors.push_back(violation.key + ": " + violation.message);
   }
   return errors;
 }

@@ -29,4 +29,8 @@ struct RuleViolation {
 /// names are checked for shape, not resolved).
 std::vector<RuleViolation> check_rules(const Config& config);
 
+/// The rules of one backend on its own (address, weight, name), with keys relative to it
+/// (`address`, `weight`, `name`): what a backend added at run time must satisfy.
+std::vector<RuleViolation> check_backend_rules(const BackendConfig& backend);
+
 }  // namespace fulcrum::config

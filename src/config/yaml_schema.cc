@@ -127,9 +127,14 @@ void read_hash(YamlReader& reader, const YAML::Node& value, const std::string& p
   into.hash = hash;
 }
 
-constexpr std::array<Field<BackendConfig>, 2> kBackendFields{{
+constexpr std::array<Field<BackendConfig>, 3> kBackendFields{{
     {"address", read_string<&BackendConfig::address>},
     {"weight", read_count<&BackendConfig::weight, kWeightRange>},
+    {"name", read_string<&BackendConfig::name>},
+}};
+
+constexpr std::array<Field<PoolRegistrationConfig>, 1> kPoolRegistrationFields{{
+    {"ttl", read_duration<&PoolRegistrationConfig::ttl>},
 }};
 
 /// A list whose items are `{address, weight}` mappings or plain `host:port` strings.
@@ -261,7 +266,7 @@ void read_outlier_detection(YamlReader& reader, const YAML::Node& value, const s
   into.outlier_detection = outlier;
 }
 
-constexpr std::array<Field<PoolConfig>, 13> kPoolFields{{
+constexpr std::array<Field<PoolConfig>, 14> kPoolFields{{
     {"strategy", read_string<&PoolConfig::strategy>},
     {"hash", read_hash},
     {"sticky", read_sticky},
@@ -274,6 +279,7 @@ constexpr std::array<Field<PoolConfig>, 13> kPoolFields{{
     {"health", read_health},
     {"outlier_detection", read_outlier_detection},
     {"slow_start", read_duration<&PoolConfig::slow_start>},
+    {"registration", read_section<&PoolConfig::registration, kPoolRegistrationFields>},
     {"backends", read_backends},
 }};
 
@@ -391,13 +397,19 @@ void read_listeners(YamlReader& reader, const YAML::Node& value, const std::stri
   }
 }
 
-constexpr std::array<Field<AdminConfig>, 6> kAdminFields{{
+constexpr std::array<Field<AdminConfig>, 7> kAdminFields{{
     {"listen", read_string<&AdminConfig::listen>},
     {"token", read_string<&AdminConfig::token>},
     {"header_timeout", read_duration<&AdminConfig::header_timeout>},
     {"idle_timeout", read_duration<&AdminConfig::idle_timeout>},
     {"max_connections", read_count<&AdminConfig::max_connections, kAdminConnectionsRange>},
     {"max_stream_clients", read_count<&AdminConfig::max_stream_clients, kAdminConnectionsRange>},
+    {"state_file", read_string<&AdminConfig::state_file>},
+}};
+
+constexpr std::array<Field<RegistrationConfig>, 2> kRegistrationFields{{
+    {"listen", read_string<&RegistrationConfig::listen>},
+    {"token", read_string<&RegistrationConfig::token>},
 }};
 
 constexpr std::array<Field<EventsConfig>, 3> kEventsFields{{
@@ -416,7 +428,7 @@ constexpr std::array<Field<AccessLogConfig>, 2> kAccessLogFields{{
     {"format", read_string<&AccessLogConfig::format>},
 }};
 
-constexpr std::array<Field<Config>, 9> kRootFields{{
+constexpr std::array<Field<Config>, 10> kRootFields{{
     {"workers", read_count<&Config::workers, kWorkersRange>},
     {"drain_timeout", read_duration<&Config::drain_timeout>},
     {"watchdog", read_duration<&Config::watchdog>},
@@ -424,6 +436,7 @@ constexpr std::array<Field<Config>, 9> kRootFields{{
     {"listeners", read_listeners},
     {"pools", read_pools},
     {"admin", read_section<&Config::admin, kAdminFields>},
+    {"registration", read_section<&Config::registration, kRegistrationFields>},
     {"events", read_events},
     {"access_log", read_section<&Config::access_log, kAccessLogFields>},
 }};

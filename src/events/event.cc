@@ -15,7 +15,8 @@ namespace {
 constexpr std::array<std::string_view, events::kEventCount> kNames{
     "start",     "stop",          "request",         "response", "selecting_server",
     "healthy",   "unhealthy",     "recovery",        "monitoring", "error",
-    "backend_added", "backend_removed", "ejected",   "panic"};
+    "backend_added", "backend_removed", "ejected",   "panic",
+    "backend_state", "backend_weight", "backend_expired", "registration_guard"};
 
 }  // namespace
 

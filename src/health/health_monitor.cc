@@ -45,6 +45,8 @@ struct HealthMonitor::PoolHealth {
   std::optional<OutlierDetector> outlier;
   /// Whether a panic event was emitted and not yet followed by its recovery.
   bool panic = false;
+  /// The first build is done: backends that appear later join (no traffic before a check passes).
+  bool built = false;
   core::Timer monitoring_timer;
 };
 
@@ -58,7 +60,7 @@ std::string backend_details(const std::string& pool, const upstream::Backend& ba
 
 }  // namespace
 
-HealthMonitor::HealthMonitor(core::EventLoop& loop, upstream::PoolManager& manager, events::EventBus* events,
+HealthMonitor::HealthMonitor(core::EventLoop& loop, membership::PoolManager& manager, events::EventBus* events,
                              Options options)
     : loop_(loop),
       manager_(manager),
@@ -98,7 +100,8 @@ void HealthMonitor::rebuild(PoolHealth& state) {
       state.backends.push_back(std::move(found->second));
       previous.erase(found);
     } else {
-      state.backends.push_back(std::make_unique<BackendHealth>(*this, state, backend, RiseFall(rise, fall)));
+      const bool joining = state.built && state.health.has_value();
+      state.backends.push_back(std::make_unique<BackendHealth>(*this, state, backend, RiseFall(rise, fall, joining)));
     }
     BackendHealth& health = *state.backends.back();
     if (state.health && !health.probe && !health.probe_timer.armed()) {
@@ -110,6 +113,7 @@ void HealthMonitor::rebuild(PoolHealth& state) {
   // Backends that left the pool: `previous` destroys them, with their probe and timer. Safe here:
   // rebuild() runs from start() or a timer, after this turn's I/O events were delivered.
   previous.clear();
+  state.built = true;
 
   if (config.outlier_detection) {
     state.outlier.emplace(*config.outlier_detection, state.backends.size());
@@ -137,6 +141,11 @@ void HealthMonitor::schedule_probe(PoolHealth&, BackendHealth& backend, core::Ti
 
 void HealthMonitor::run_probe(PoolHealth& state, BackendHealth& backend) {
   if (!state.health || backend.probe) return;  // checks removed, or one still in flight
+  if (manager_.admin_state(state.index, backend.backend->id()) == membership::AdminState::Maint) {
+    // In maintenance its checks stop (it may well be down on purpose); look again next interval.
+    schedule_probe(state, backend, loop_.now() + jittered(state.health->interval));
+    return;
+  }
   backend.probe_started = loop_.now();
   const std::string host = state.health->http_host.empty() ? backend.backend->address_text() : state.health->http_host;
   backend.probe = std::make_unique<Probe>(loop_, *state.health, backend.backend->address(), host,
@@ -247,15 +256,17 @@ void HealthMonitor::detect_outliers(PoolHealth& state, core::TimePoint now) {
 
 void HealthMonitor::submit_verdicts(PoolHealth& state, core::TimePoint now) {
   const std::size_t count = state.backends.size();
-  std::vector<upstream::HealthVerdict> verdicts(count);
+  std::vector<membership::HealthVerdict> verdicts(count);
   std::vector<double> factors(count, 1.0);
   bool ramping = false;
   for (std::size_t i = 0; i < count; ++i) {
     BackendHealth& backend = *state.backends[i];
     const bool is_ejected = state.outlier && state.outlier->ejected(i);
     verdicts[i].backend_id = backend.backend->id();
-    verdicts[i].down_reasons = static_cast<std::uint8_t>((backend.rise_fall.up() ? 0 : upstream::kDownUnhealthy) |
-                                                         (is_ejected ? upstream::kDownEjected : 0));
+    const bool joining = backend.rise_fall.state() == HealthState::Joining;
+    verdicts[i].down_reasons = static_cast<std::uint8_t>(
+        (joining ? upstream::kDownJoining : backend.rise_fall.up() ? 0 : upstream::kDownUnhealthy) |
+        (is_ejected ? upstream::kDownEjected : 0));
     if (backend.back_since) {
       if (SlowStart::ramping(state.slow_start, *backend.back_since, now)) {
         factors[i] = SlowStart::quantised_factor(state.slow_start, *backend.back_since, now);

@@ -35,7 +35,7 @@
 #include "health/outlier_detector.h"
 #include "health/probe.h"
 #include "health/rise_fall.h"
-#include "upstream/pool_manager.h"
+#include "membership/pool_manager.h"
 
 namespace fulcrum::health {
 
@@ -50,8 +50,8 @@ class HealthMonitor {
   };
 
   /// `events` may be null (no events, logs only). `manager` and `events` outlive the monitor.
-  HealthMonitor(core::EventLoop& loop, upstream::PoolManager& manager, events::EventBus* events, Options options);
-  HealthMonitor(core::EventLoop& loop, upstream::PoolManager& manager, events::EventBus* events)
+  HealthMonitor(core::EventLoop& loop, membership::PoolManager& manager, events::EventBus* events, Options options);
+  HealthMonitor(core::EventLoop& loop, membership::PoolManager& manager, events::EventBus* events)
       : HealthMonitor(loop, manager, events, Options{}) {}
   ~HealthMonitor();
   HealthMonitor(const HealthMonitor&) = delete;
@@ -79,7 +79,7 @@ class HealthMonitor {
   void emit(Event event, const std::string& details);
 
   core::EventLoop& loop_;
-  upstream::PoolManager& manager_;
+  membership::PoolManager& manager_;
   events::EventBus* events_;
   Options options_;
   balance::Random random_;

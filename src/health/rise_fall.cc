@@ -9,17 +9,19 @@ std::string_view health_state_name(HealthState state) {
     case HealthState::Unknown: return "unknown";
     case HealthState::Healthy: return "healthy";
     case HealthState::Unhealthy: return "unhealthy";
+    case HealthState::Joining: return "joining";
   }
   return "unknown";
 }
 
-RiseFall::RiseFall(std::uint32_t rise, std::uint32_t fall) : rise_(std::max(rise, 1u)), fall_(std::max(fall, 1u)) {}
+RiseFall::RiseFall(std::uint32_t rise, std::uint32_t fall, bool joining)
+    : rise_(std::max(rise, 1u)), fall_(std::max(fall, 1u)), state_(joining ? HealthState::Joining : HealthState::Unknown) {}
 
 Transition RiseFall::record(bool passed) {
   if (passed) {
     failures_ = 0;
     ++passes_;
-    if (state_ == HealthState::Unknown) {
+    if (state_ == HealthState::Unknown || state_ == HealthState::Joining) {
       state_ = HealthState::Healthy;
       return Transition::BecameHealthy;
     }

@@ -7,6 +7,9 @@
 // in a row; an Unhealthy one becomes Healthy again after `rise` passes in a row (a recovery). A
 // result of the other kind resets the run being counted.
 //
+// A backend added while the balancer runs, to a pool with checks, starts Joining instead: down
+// (no traffic) until its first check passes, since nothing says yet that it serves at all.
+//
 // Owned by the health monitor on the control thread; not thread-safe.
 #pragma once
 
@@ -15,15 +18,15 @@
 
 namespace fulcrum::health {
 
-enum class HealthState : std::uint8_t { Unknown, Healthy, Unhealthy };
+enum class HealthState : std::uint8_t { Unknown, Healthy, Unhealthy, Joining };
 
-/// `unknown`, `healthy`, `unhealthy`.
+/// `unknown`, `healthy`, `unhealthy`, `joining`.
 std::string_view health_state_name(HealthState state);
 
 /// What one check result changed.
 enum class Transition : std::uint8_t {
   None,
-  /// Unknown → Healthy: the first check passed.
+  /// Unknown or Joining → Healthy: the first check passed.
   BecameHealthy,
   /// Unknown or Healthy → Unhealthy: `fall` checks failed in a row.
   BecameUnhealthy,
@@ -33,15 +36,15 @@ enum class Transition : std::uint8_t {
 
 class RiseFall {
  public:
-  /// `rise` and `fall` below 1 count as 1.
-  RiseFall(std::uint32_t rise, std::uint32_t fall);
+  /// `rise` and `fall` below 1 count as 1. `joining`: start Joining rather than Unknown.
+  RiseFall(std::uint32_t rise, std::uint32_t fall, bool joining = false);
 
   /// Records one check result; returns the transition it caused, if any.
   Transition record(bool passed);
 
   HealthState state() const { return state_; }
-  /// False only when Unhealthy: Unknown counts as up (see the file comment).
-  bool up() const { return state_ != HealthState::Unhealthy; }
+  /// False when Unhealthy or Joining: Unknown counts as up (see the file comment).
+  bool up() const { return state_ != HealthState::Unhealthy && state_ != HealthState::Joining; }
   /// Passes in a row so far (reset by a failure).
   std::uint32_t passes() const { return passes_; }
   /// Failures in a row so far (reset by a pass).

@@ -43,6 +43,9 @@ class Address {
   /// The IP alone, without port or brackets.
   std::string ip_string() const;
 
+  /// The same IP (a v4-mapped v6 address equals its v4 form) and port.
+  bool operator==(const Address& other) const { return port() == other.port() && ip_bytes() == other.ip_bytes(); }
+
  private:
   sockaddr_storage storage_{};
   socklen_t length_ = 0;

@@ -25,7 +25,7 @@
 #include "runtime/watchdog.h"
 #include "runtime/worker.h"
 #include "upstream/pool.h"
-#include "upstream/pool_manager.h"
+#include "membership/pool_manager.h"
 
 namespace fulcrum {
 
@@ -69,7 +69,7 @@ struct Balancer::Impl {
   std::unique_ptr<events::AccessLog> access_log;
   std::vector<std::unique_ptr<upstream::Pool>> pools;
   /// The one writer of the pools' snapshots; built with the pools.
-  std::unique_ptr<upstream::PoolManager> pool_manager;
+  std::unique_ptr<membership::PoolManager> pool_manager;
   std::vector<std::unique_ptr<runtime::ListenerState>> listeners;
   std::vector<std::unique_ptr<runtime::Worker>> workers;
   std::unique_ptr<runtime::ControlPlane> control;
@@ -102,7 +102,8 @@ Status Balancer::Impl::build_pools() {
     }
     pools.push_back(std::make_unique<upstream::Pool>(pool_config.name, sticky));
   }
-  pool_manager = std::make_unique<upstream::PoolManager>(pools);
+  pool_manager = std::make_unique<membership::PoolManager>(pools, events.get());
+  pool_manager->set_drain_timeout(std::chrono::duration_cast<core::Milliseconds>(config.drain_timeout));
   for (std::size_t p = 0; p < config.pools.size(); ++p) {
     const PoolConfig& pool_config = config.pools[p];
     std::vector<std::shared_ptr<upstream::Backend>> backends;
@@ -110,7 +111,7 @@ Status Balancer::Impl::build_pools() {
       std::string error;
       auto address = net::Address::resolve(backend.address, &error);
       if (!address) return {"pool '" + pool_config.name + "': backend " + backend.address + ": " + error};
-      backends.push_back(pool_manager->make_backend(backend.address, *address, backend.weight));
+      backends.push_back(pool_manager->make_backend(backend.address, *address, backend.weight, backend.name));
     }
     pool_manager->set_members(p, pool_config, std::move(backends));
   }
@@ -260,6 +261,10 @@ Status Balancer::start() {
               {{"hint", "kernel too old, kernel.io_uring_disabled set, or a seccomp filter"}});
   }
   log::info("sends", {{"via", batched ? "io_uring" : "sendmsg"}});
+  // A backend that left its pool: every worker closes its idle connections to it.
+  impl.pool_manager->set_retired_hook([&impl](const std::shared_ptr<upstream::Backend>& backend) {
+    for (auto& worker : impl.workers) worker->retire_backend(backend->id());
+  });
   impl.context.reset(new runtime::RuntimeContext{impl.config, impl.pools, *impl.pool_manager, impl.listeners,
                                                  impl.workers, *impl.events});
   impl.control = std::make_unique<runtime::ControlPlane>(*impl.context, *impl.events);

@@ -6,12 +6,15 @@ namespace fulcrum::runtime {
 
 namespace {
 constexpr auto kSweepEvery = std::chrono::seconds(1);
+// A removed backend leaves its pool within this of its last request ending.
+constexpr auto kMembershipTick = std::chrono::milliseconds(50);
 }
 
 ControlPlane::ControlPlane(const RuntimeContext& context, events::LocalEventBus& delivery)
     : context_(context),
       delivery_(delivery),
-      sweep_timer_([this] { sweep_sessions(); }) {}
+      sweep_timer_([this] { sweep_sessions(); }),
+      membership_timer_([this] { tick_membership(); }) {}
 
 ControlPlane::~ControlPlane() { stop(); }
 
@@ -22,6 +25,7 @@ void ControlPlane::start() {
   health_ = std::make_unique<health::HealthMonitor>(loop_, context_.pool_manager, &context_.events);
   loop_.post([this] { health_->start(); });
   loop_.post([this] { loop_.timers().schedule(sweep_timer_, loop_.now() + kSweepEvery); });
+  loop_.post([this] { loop_.timers().schedule(membership_timer_, loop_.now() + kMembershipTick); });
   if (admin_socket_ && admin_context_) {
     admin_ = std::make_unique<admin::AdminServer>(loop_, *admin_context_, std::move(admin_socket_));
     loop_.post([this] { admin_->start(); });
@@ -37,6 +41,7 @@ void ControlPlane::stop() {
   delivery_.set_wake(nullptr);
   delivery_.deliver_pending();
   loop_.timers().cancel(sweep_timer_);
+  loop_.timers().cancel(membership_timer_);
   health_.reset();  // the loop is stopped: its probes and timers go with it
   admin_.reset();   // likewise: closes the admin socket and its connections
 }
@@ -48,6 +53,16 @@ void ControlPlane::sweep_sessions() {
   }
   log::flush_suppressed();  // the summary of log floods that ended
   loop_.timers().schedule(sweep_timer_, now + kSweepEvery);
+}
+
+}  // namespace fulcrum::runtime
+
+namespace fulcrum::runtime {
+
+void ControlPlane::tick_membership() {
+  const auto now = loop_.now();
+  context_.pool_manager.tick(now);
+  loop_.timers().schedule(membership_timer_, now + kMembershipTick);
 }
 
 }  // namespace fulcrum::runtime

@@ -43,11 +43,14 @@ class ControlPlane {
 
  private:
   void sweep_sessions();
+  /// Lets the pool manager finish removals (backends drained to idle, or out of time).
+  void tick_membership();
 
   const RuntimeContext& context_;
   events::LocalEventBus& delivery_;
   core::EventLoop loop_;
   core::Timer sweep_timer_;
+  core::Timer membership_timer_;
   /// Active and passive health of every pool; created in start(), runs on loop_.
   std::unique_ptr<health::HealthMonitor> health_;
   /// The admin listener (JSON API, /metrics, event stream, dashboard); created in start().

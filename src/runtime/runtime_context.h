@@ -9,7 +9,7 @@
 #include "fulcrum/config.h"
 #include "runtime/listener_state.h"
 #include "upstream/pool.h"
-#include "upstream/pool_manager.h"
+#include "membership/pool_manager.h"
 
 namespace fulcrum::runtime {
 
@@ -19,7 +19,7 @@ struct RuntimeContext {
   const Config& config;
   const std::vector<std::unique_ptr<upstream::Pool>>& pools;
   /// The one writer of the pools' snapshots (control thread).
-  upstream::PoolManager& pool_manager;
+  membership::PoolManager& pool_manager;
   const std::vector<std::unique_ptr<ListenerState>>& listeners;
   /// Workers, for their per-worker figures (read with relaxed atomics; never call into them).
   const std::vector<std::unique_ptr<Worker>>& workers;

@@ -66,6 +66,11 @@ class Worker {
   std::size_t sessions() const { return sessions_.size(); }
   /// True once drain() began: sessions finish what is in flight and take nothing new.
   bool draining() const { return draining_; }
+  /// Backend `backend_id` left its pool: its idle upstream connections on this worker are closed
+  /// (soon, on the worker's thread). Any thread.
+  void retire_backend(std::uint64_t backend_id) {
+    loop_.post([this, backend_id] { connections_.close_idle(backend_id); });
+  }
   /// This worker's statistics: written by its sessions (loop thread), read by the control thread.
   metrics::WorkerMetrics& metrics() { return metrics_; }
   const metrics::WorkerMetrics& metrics() const { return metrics_; }

@@ -1,11 +1,13 @@
 // A backend as the data path sees it: its resolved address and the live figures every worker
-// updates (atomics, no locks). One object per configured backend, shared by all workers and by
-// successive pool snapshots; it lives as long as the balancer.
+// updates (atomics, no locks). One object per member of a pool, shared by all workers and by
+// successive pool snapshots; it lives while it is a member, and after that as long as a session
+// or an idle upstream connection still holds it.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "balance/latency_tracker.h"
 #include "core/clock.h"
@@ -13,17 +15,42 @@
 
 namespace fulcrum::upstream {
 
+/// Where a backend came from: what added it to its pool, shown by the API and kept in events.
+enum class BackendSource : std::uint8_t {
+  Config,        ///< the configuration file
+  Api,           ///< the admin API or the library's Balancer::add_backend()
+  Registration,  ///< a self-registration with a lease (heartbeats)
+  Dns,           ///< one record of a host name the configuration gave
+  Managed,       ///< an instance Fulcrum runs itself
+};
+
+/// `config`, `api`, `registration`, `dns`, `managed`.
+std::string_view backend_source_name(BackendSource source);
+
 class alignas(64) Backend {
  public:
-  Backend(std::uint64_t id, std::string address_text, net::Address address, std::uint32_t weight)
-      : id_(id), address_text_(std::move(address_text)), address_(address), weight_(weight) {}
+  Backend(std::uint64_t id, std::string address_text, net::Address address, std::uint32_t weight,
+          std::string name = {}, BackendSource source = BackendSource::Config)
+      : id_(id),
+        address_text_(std::move(address_text)),
+        address_(address),
+        name_(std::move(name)),
+        source_(source),
+        weight_(weight) {}
 
   /// Stable identity across snapshots (used by sticky sessions).
   std::uint64_t id() const { return id_; }
   /// The address as configured (`host:port`): the key of consistent hashing.
   const std::string& address_text() const { return address_text_; }
   const net::Address& address() const { return address_; }
-  std::uint32_t weight() const { return weight_; }
+  /// The operator's name for it (`app1`); empty when none was given.
+  const std::string& name() const { return name_; }
+  BackendSource source() const { return source_; }
+  /// Its configured weight. Changed only by the PoolManager (control thread), which publishes a new
+  /// snapshot afterwards: a worker reads it when it rebuilds its strategy from that snapshot, whose
+  /// publication (release) orders the store before the worker's read.
+  std::uint32_t weight() const { return weight_.load(std::memory_order_relaxed); }
+  void set_weight(std::uint32_t weight) { weight_.store(weight, std::memory_order_relaxed); }
 
   /// Connections currently assigned to this backend, counted across all workers.
   std::int64_t active() const { return active_.load(std::memory_order_relaxed); }
@@ -71,7 +98,9 @@ class alignas(64) Backend {
   const std::uint64_t id_;
   const std::string address_text_;
   const net::Address address_;
-  const std::uint32_t weight_;
+  const std::string name_;
+  const BackendSource source_;
+  std::atomic<std::uint32_t> weight_;
   std::atomic<std::int64_t> active_{0};
   std::atomic<core::Clock::rep> deactivated_until_{0};
   std::atomic<std::uint64_t> connect_failures_{0};

@@ -5,20 +5,15 @@
 namespace fulcrum::upstream {
 
 ConnectionPool::~ConnectionPool() {
-  for (auto& list : idle_by_backend_) {
+  for (auto& [id, list] : idle_by_backend_) {
     for (auto* connection : list) delete connection;
   }
 }
 
-std::vector<UpstreamConnection*>& ConnectionPool::slot(std::uint64_t backend_id) {
-  if (backend_id >= idle_by_backend_.size()) idle_by_backend_.resize(backend_id + 1);
-  return idle_by_backend_[backend_id];
-}
-
 std::unique_ptr<UpstreamConnection> ConnectionPool::take(const Backend& backend) {
-  if (backend.id() >= idle_by_backend_.size()) return nullptr;
-  auto& list = idle_by_backend_[backend.id()];
-  if (list.empty()) return nullptr;
+  const auto found = idle_by_backend_.find(backend.id());
+  if (found == idle_by_backend_.end() || found->second.empty()) return nullptr;
+  auto& list = found->second;
   std::unique_ptr<UpstreamConnection> connection(list.back());
   list.pop_back();
   --idle_count_;
@@ -39,6 +34,16 @@ void ConnectionPool::put(std::unique_ptr<UpstreamConnection> connection, std::ui
   ++idle_count_;
 }
 
+void ConnectionPool::close_idle(std::uint64_t backend_id) {
+  const auto found = idle_by_backend_.find(backend_id);
+  if (found == idle_by_backend_.end()) return;
+  for (UpstreamConnection* connection : found->second) {
+    --idle_count_;
+    discard(std::unique_ptr<UpstreamConnection>(connection));
+  }
+  idle_by_backend_.erase(found);
+}
+
 void ConnectionPool::discard(std::unique_ptr<UpstreamConnection> connection) {
   if (!connection) return;
   connection->set_owner(nullptr);
@@ -50,10 +55,13 @@ void ConnectionPool::on_upstream_io(UpstreamConnection& connection, std::uint32_
   // Anything on an idle connection but writability (a close, an error, unexpected bytes, the idle
   // timeout) ends it.
   if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return;
-  auto& list = slot(connection.backend().id());
+  const auto found = idle_by_backend_.find(connection.backend().id());
+  if (found == idle_by_backend_.end()) return;
+  auto& list = found->second;
   auto it = std::find(list.begin(), list.end(), &connection);
   if (it == list.end()) return;
   list.erase(it);
+  if (list.empty()) idle_by_backend_.erase(found);
   --idle_count_;
   connection.set_owner(nullptr);
   loop_.timers().cancel(connection.idle_timer_);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "core/buffer.h"
@@ -31,17 +32,20 @@ class ConnectionPool final : private UpstreamConnection::Owner {
   /// of its socket already fetched in this turn still name it (EventLoop::remove), and a session
   /// that ends on its client's event would leave them calling into freed memory.
   void discard(std::unique_ptr<UpstreamConnection> connection);
+  /// Closes every idle connection to backend `backend_id` (it left its pool).
+  void close_idle(std::uint64_t backend_id);
   /// Idle connections held, for metrics and tests.
   std::size_t idle() const { return idle_count_; }
 
  private:
   void on_upstream_io(UpstreamConnection& connection, std::uint32_t events) override;
-  std::vector<UpstreamConnection*>& slot(std::uint64_t backend_id);
+  std::vector<UpstreamConnection*>& slot(std::uint64_t backend_id) { return idle_by_backend_[backend_id]; }
 
   core::EventLoop& loop_;
   core::BufferPool& buffers_;
-  // Indexed by Backend::id(), which is small and dense.
-  std::vector<std::vector<UpstreamConnection*>> idle_by_backend_;
+  // By Backend::id(). Ids are never reused and backends come and go at run time, so a map: its
+  // size follows the backends that have idle connections, not every id ever handed out.
+  std::unordered_map<std::uint64_t, std::vector<UpstreamConnection*>> idle_by_backend_;
   std::size_t idle_count_ = 0;
 };
 

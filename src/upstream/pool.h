@@ -1,6 +1,6 @@
 // A pool: its backends, its strategy's name and its timeouts, published as immutable snapshots.
 //
-// The PoolManager (upstream/pool_manager.h), on the control thread, is the only code that
+// The PoolManager (membership/pool_manager.h), on the control thread, is the only code that
 // publishes a new PoolSnapshot, whenever membership, weights or health change; workers notice a new version with one relaxed atomic load per selection and
 // rebuild their own strategy from it (Envoy's pattern), so the per-connection path takes no lock.
 #pragma once
@@ -16,13 +16,24 @@
 #include "fulcrum/config.h"
 #include "upstream/backend.h"
 
+namespace fulcrum::membership {
+class PoolManager;
+}
+
 namespace fulcrum::upstream {
 
-/// Why a backend is down (PoolSnapshot::down_reasons), as bits: both may hold at once.
+/// Why a backend takes no new traffic (PoolSnapshot::down_reasons), as bits: several may hold.
+/// The first two are health: when every backend in rotation is down for them, the pool panics and
+/// tries them anyway. The others take a backend out of rotation, panic or not.
 enum DownReason : std::uint8_t {
   kDownUnhealthy = 1,  ///< its active checks failed `fall` times (health::RiseFall)
   kDownEjected = 2,    ///< outlier detection ejected it (health::OutlierDetector)
+  kDownJoining = 4,    ///< added at run time to a checked pool; no check has passed yet
+  kDownDrain = 8,      ///< an operator drains it (or it is being removed): in-flight work finishes
+  kDownMaint = 16,     ///< in maintenance: like drain, and its health checks stop
 };
+/// The bits that keep a backend out of rotation whatever the rest of the pool's health.
+inline constexpr std::uint8_t kOutOfRotation = kDownJoining | kDownDrain | kDownMaint;
 
 /// Everything a worker needs to choose a backend of a pool. Immutable once published.
 struct PoolSnapshot {
@@ -38,10 +49,12 @@ struct PoolSnapshot {
   /// the admin API tells the reasons apart. Empty: every backend is up.
   std::vector<std::uint8_t> down_reasons;
   bool is_up(std::size_t i) const { return down_reasons.empty() || down_reasons[i] == 0; }
+  /// Not drained, in maintenance or joining: it may be chosen (in panic mode even when down).
+  bool in_rotation(std::size_t i) const { return down_reasons.empty() || (down_reasons[i] & kOutOfRotation) == 0; }
   /// The weights strategies are built with while a backend's slow start ramps (every weight of
   /// the pool scaled by 100, see health/slow_start.h). Empty: each backend's configured weight.
   std::vector<std::uint32_t> effective_weights;
-  /// Every backend is down: selection tries them anyway (panic mode).
+  /// Every backend in rotation is down for health reasons: selection tries them anyway (panic mode).
   bool panic = false;
   /// The pool's configuration as loaded (http settings, hash key, sticky cookie).
   PoolConfig config;
@@ -62,7 +75,7 @@ class Pool {
   std::uint64_t version() const { return version_.load(std::memory_order_acquire); }
 
  private:
-  friend class PoolManager;  // the one writer of snapshots
+  friend class membership::PoolManager;  // the one writer of snapshots
   /// Publishes a new snapshot (PoolManager, control thread).
   void publish(std::shared_ptr<const PoolSnapshot> snapshot);
 

@@ -20,9 +20,12 @@ void Selector::refresh() {
     const auto& backend = snapshot_->backends[i];
     candidates.push_back({backend->address_text(), effective.empty() ? backend->weight() : effective[i]});
   }
+  // Panic is decided among the backends in rotation: drained, maintained and joining ones never
+  // count as "up" and are never chosen.
   const auto& down = snapshot_->down_reasons;
   any_up_ = down.empty() || std::any_of(down.begin(), down.end(), [](std::uint8_t reasons) { return reasons == 0; });
-  strategy_ = balance::make_strategy(snapshot_->strategy, candidates);
+  // An empty pool (one that waits for registrations) has no strategy: next() finds nobody.
+  strategy_ = candidates.empty() ? nullptr : balance::make_strategy(snapshot_->strategy, candidates);
   const auto& sticky = snapshot_->config.sticky;
   cookie_map_ = sticky && !sticky->cookie.empty() ? std::make_unique<balance::StickyCookieMap>(candidates) : nullptr;
 }
@@ -83,9 +86,10 @@ std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint no
     // before its window ends); backends that are down (unhealthy, ejected) only in panic mode,
     // when none is up.
     balance::BackendSet excluded = tried;
-    const bool health_known = !snapshot_->down_reasons.empty() && any_up_;
+    const auto& down = snapshot_->down_reasons;
     for (std::size_t i = 0; i < backends.size(); ++i) {
-      if (health_known && snapshot_->down_reasons[i] != 0) {
+      const std::uint8_t reasons = down.empty() ? 0 : down[i];
+      if ((reasons & kOutOfRotation) != 0 || (reasons != 0 && any_up_)) {
         excluded.insert(i);
         tried.insert(i);
       } else if (backends[i]->deactivated(now)) {
@@ -105,6 +109,7 @@ std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint no
 }
 
 bool Selector::usable(std::size_t index, core::TimePoint now) const {
+  if (!snapshot_->in_rotation(index)) return false;
   if (!snapshot_->is_up(index) && any_up_) return false;
   return !snapshot_->backends[index]->deactivated(now);
 }

@@ -86,7 +86,7 @@ class MonitorRig {
  public:
   MonitorRig(PoolConfig config, const std::vector<std::string>& addresses) {
     pools_.push_back(std::make_unique<upstream::Pool>(config.name, nullptr));
-    manager_ = std::make_unique<upstream::PoolManager>(pools_);
+    manager_ = std::make_unique<membership::PoolManager>(pools_);
     std::vector<std::shared_ptr<upstream::Backend>> backends;
     for (const auto& address : addresses) {
       backends.push_back(manager_->make_backend(address, *net::Address::resolve(address, nullptr), 1));
@@ -129,7 +129,7 @@ class MonitorRig {
 
  private:
   std::vector<std::unique_ptr<upstream::Pool>> pools_;
-  std::unique_ptr<upstream::PoolManager> manager_;
+  std::unique_ptr<membership::PoolManager> manager_;
   core::EventLoop loop_;
   std::unique_ptr<health::HealthMonitor> monitor_;
   std::thread thread_;

@@ -32,7 +32,7 @@ listeners: [{listen: "127.0.0.1:7000", pool: chat}]
 pools: {chat: {backends: [127.0.0.1:7001]}}
 )",
      {"bad.yaml:2: colour: unknown key 'colour' (expected one of: workers, drain_timeout, watchdog, io_uring, "
-      "listeners, pools, admin, events, access_log)"}},
+      "listeners, pools, admin, registration, events, access_log)"}},
 
     {"io_uring that is not true or false",
      R"(io_uring: sometimes
@@ -304,9 +304,9 @@ pools:
   web:
     strategy: random
 )",
-     {"bad.yaml:8: pools.chat.backends: pool has no backends",
+     {"bad.yaml:8: pools.chat.backends: pool has no backends (a pool with 'registration' may start empty)",
       // No `backends` key at all: the error points at the pool's name.
-      "bad.yaml:9: pools.web.backends: pool has no backends"}},
+      "bad.yaml:9: pools.web.backends: pool has no backends (a pool with 'registration' may start empty)"}},
 
     {"weight out of range",
      R"(listeners: [{listen: "127.0.0.1:7000", pool: chat}]
@@ -455,7 +455,7 @@ pools:
       "bad.yaml:18: pools.chat.backends[0].weight: must be between 1 and 1000000 (got 0)",
       "bad.yaml:19: pools.chat.backends[1].address: invalid address '127.0.0.1': address has no "
       "port (expected host:port)",
-      "bad.yaml:21: pools.empty.backends: pool has no backends",
+      "bad.yaml:21: pools.empty.backends: pool has no backends (a pool with 'registration' may start empty)",
   };
   EXPECT_EQ(load_errors(yaml), expected);
 }

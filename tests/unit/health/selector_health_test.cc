@@ -5,10 +5,12 @@
 #include <map>
 #include <optional>
 
-#include "upstream/pool_manager.h"
+#include "membership/pool_manager.h"
 #include "upstream/selector.h"
 
 namespace fulcrum::upstream {
+using membership::HealthVerdict;
+using membership::PoolManager;
 namespace {
 
 std::map<std::uint64_t, int> picks(Selector& selector, int count, core::TimePoint now) {

@@ -1,10 +1,15 @@
 // The one writer of pool snapshots: what it publishes from membership and health verdicts, and
 // when it does not publish at all.
-#include "upstream/pool_manager.h"
+#include "membership/pool_manager.h"
 
 #include <gtest/gtest.h>
 
-namespace fulcrum::upstream {
+namespace fulcrum::membership {
+using upstream::Backend;
+using upstream::Pool;
+using upstream::PoolSnapshot;
+using upstream::kDownUnhealthy;
+using upstream::kDownEjected;
 namespace {
 
 class PoolManagerTest : public ::testing::Test {
@@ -109,4 +114,4 @@ TEST_F(PoolManagerTest, SlowStartWeightsOnlyWhenEveryMemberHasOne) {
 }
 
 }  // namespace
-}  // namespace fulcrum::upstream
+}  // namespace fulcrum::membership

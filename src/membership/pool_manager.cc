@@ -1,0 +1,348 @@
+#include "membership/pool_manager.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
+
+namespace fulcrum::membership {
+
+namespace {
+
+/// The DownReason bits of an admin state.
+std::uint8_t admin_bits(AdminState state, bool removing) {
+  if (removing) return upstream::kDownDrain;
+  switch (state) {
+    case AdminState::Ready: return 0;
+    case AdminState::Drain: return upstream::kDownDrain;
+    case AdminState::Maint: return upstream::kDownMaint;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string_view admin_state_name(AdminState state) {
+  switch (state) {
+    case AdminState::Ready: return "ready";
+    case AdminState::Drain: return "drain";
+    case AdminState::Maint: return "maint";
+  }
+  return "ready";
+}
+
+std::optional<AdminState> admin_state_from_name(std::string_view name) {
+  if (name == "ready") return AdminState::Ready;
+  if (name == "drain") return AdminState::Drain;
+  if (name == "maint") return AdminState::Maint;
+  return std::nullopt;
+}
+
+std::string member_event_details(std::string_view pool, const upstream::Backend& backend, std::string_view extra) {
+  nlohmann::json details = {{"pool", pool},
+                            {"backend", backend.address_text()},
+                            {"id", backend.id()},
+                            {"source", upstream::backend_source_name(backend.source())}};
+  if (!backend.name().empty()) details["name"] = backend.name();
+  std::string text = details.dump();
+  if (!extra.empty()) {
+    text.pop_back();  // '}'
+    text += ',';
+    text += extra;
+    text += '}';
+  }
+  return text;
+}
+
+PoolManager::PoolManager(const std::vector<std::unique_ptr<upstream::Pool>>& pools, events::EventBus* events)
+    : events_(events) {
+  for (const auto& pool : pools) states_.push_back(std::make_unique<PoolState>(*pool));
+}
+
+std::optional<std::size_t> PoolManager::find_pool(std::string_view name) const {
+  for (std::size_t i = 0; i < states_.size(); ++i) {
+    if (states_[i]->pool.name() == name) return i;
+  }
+  return std::nullopt;
+}
+
+std::shared_ptr<upstream::Backend> PoolManager::make_backend(std::string address_text, const net::Address& address,
+                                                             std::uint32_t weight, std::string name,
+                                                             upstream::BackendSource source) {
+  return std::make_shared<upstream::Backend>(next_backend_id_++, std::move(address_text), address, weight,
+                                             std::move(name), source);
+}
+
+void PoolManager::set_members(std::size_t index, PoolConfig config,
+                              std::vector<std::shared_ptr<upstream::Backend>> backends) {
+  PoolState& state = *states_[index];
+  state.config = std::move(config);
+  // The sources `backends` speaks for: members of other sources are not its to remove.
+  std::vector<upstream::BackendSource> sources;
+  for (const auto& backend : backends) {
+    if (std::find(sources.begin(), sources.end(), backend->source()) == sources.end()) {
+      sources.push_back(backend->source());
+    }
+  }
+  if (sources.empty()) sources.push_back(upstream::BackendSource::Config);
+  // The given backends in the given order (those already members keep their admin state), then
+  // the members of other sources in theirs.
+  std::vector<Member> next;
+  for (auto& backend : backends) {
+    auto known = std::find_if(state.members.begin(), state.members.end(),
+                              [&](const Member& member) { return member.backend && member.backend->id() == backend->id(); });
+    next.push_back(known != state.members.end() ? std::move(*known) : Member{std::move(backend)});
+  }
+  std::vector<std::shared_ptr<upstream::Backend>> left;
+  for (Member& member : state.members) {
+    if (!member.backend) continue;  // moved into `next` above
+    const bool ours = std::find(sources.begin(), sources.end(), member.backend->source()) != sources.end();
+    if (ours) {
+      left.push_back(member.backend);
+    } else {
+      next.push_back(std::move(member));
+    }
+  }
+  state.members = std::move(next);
+  // Forget the verdicts of backends that left: an id is never reused, but the map must not grow
+  // with every backend that ever passed through the pool.
+  std::erase_if(state.verdicts, [&](const auto& entry) {
+    return std::none_of(state.members.begin(), state.members.end(),
+                        [&](const Member& member) { return member.backend->id() == entry.first; });
+  });
+  ++state.membership_version;
+  publish(state, /*force=*/true);
+  for (const auto& backend : left) {
+    if (retired_) retired_(backend);
+  }
+}
+
+PoolManager::Member* PoolManager::find_member(PoolState& state, std::string_view key) {
+  for (Member& member : state.members) {
+    if (member.backend->address_text() == key) return &member;
+  }
+  for (Member& member : state.members) {
+    if (!member.backend->name().empty() && member.backend->name() == key) return &member;
+  }
+  // `127.0.0.1:80` and `127.0.0.1:0080` name one backend; compare resolved addresses as well.
+  if (const auto address = net::Address::parse_numeric(key)) {
+    for (Member& member : state.members) {
+      if (member.backend->address() == *address) return &member;
+    }
+  }
+  return nullptr;
+}
+
+ChangeResult PoolManager::add_backend(std::string_view pool, const NewBackend& request) {
+  const auto index = find_pool(pool);
+  if (!index) return {404, "no pool named '" + std::string(pool) + "'", nullptr};
+  PoolState& state = *states_[*index];
+  BackendConfig candidate{request.address, request.weight, request.name};
+  if (auto errors = check_backend(candidate); !errors.empty()) return {400, errors.front(), nullptr};
+  const auto address = net::Address::parse_numeric(request.address);
+  if (!address) {
+    // Resolving would block the control thread (and every admin request with it) on DNS.
+    return {400,
+            "address: invalid address '" + request.address +
+                "': give an IP address and port (host names are resolved only from the configuration)",
+            nullptr};
+  }
+  for (const Member& member : state.members) {
+    const upstream::Backend& existing = *member.backend;
+    if (existing.address() == *address || existing.address_text() == request.address) {
+      return {409, "address: backend '" + request.address + "' is already in pool '" + std::string(pool) + "'" +
+                       (member.remove_by ? " (being removed: retry once it has left)" : ""),
+              nullptr};
+    }
+    if (!request.name.empty() && existing.name() == request.name) {
+      return {409, "name: backend name '" + request.name + "' is already used in pool '" + std::string(pool) + "'",
+              nullptr};
+    }
+  }
+  auto backend = make_backend(request.address, *address, request.weight, request.name, request.source);
+  state.members.push_back(Member{backend});
+  ++state.membership_version;
+  publish(state, /*force=*/true);
+  log::info("backend added", {{"pool", state.pool.name()},
+                              {"backend", backend->address_text()},
+                              {"name", backend->name()},
+                              {"source", upstream::backend_source_name(backend->source())},
+                              {"weight", static_cast<std::uint64_t>(backend->weight())}});
+  emit(Event::BackendAdded,
+       member_event_details(state.pool.name(), *backend, "\"weight\":" + std::to_string(backend->weight())));
+  return {201, {}, backend};
+}
+
+ChangeResult PoolManager::update_backend(std::string_view pool, std::string_view key, const BackendUpdate& update) {
+  const auto index = find_pool(pool);
+  if (!index) return {404, "no pool named '" + std::string(pool) + "'", nullptr};
+  PoolState& state = *states_[*index];
+  Member* member = find_member(state, key);
+  if (!member) return {404, "no backend '" + std::string(key) + "' in pool '" + std::string(pool) + "'", nullptr};
+  if (update.weight) {
+    BackendConfig probe{"127.0.0.1:1", *update.weight, {}};
+    if (auto errors = check_backend(probe); !errors.empty()) return {400, errors.front(), nullptr};
+  }
+  if (member->remove_by && update.state && *update.state != AdminState::Drain) {
+    return {409, "backend '" + std::string(key) + "' is being removed; add it again once it has left", nullptr};
+  }
+  upstream::Backend& backend = *member->backend;
+  const std::uint32_t old_weight = backend.weight();
+  const AdminState old_state = member->admin;
+  const bool weight_changed = update.weight && *update.weight != old_weight;
+  const bool state_changed = update.state && *update.state != old_state;
+  if (weight_changed) backend.set_weight(*update.weight);
+  if (state_changed) member->admin = *update.state;
+  if (weight_changed || state_changed) publish(state, /*force=*/weight_changed);
+  const std::string& name = state.pool.name();
+  if (state_changed) {
+    log::info("backend admin state", {{"pool", name},
+                                      {"backend", backend.address_text()},
+                                      {"from", admin_state_name(old_state)},
+                                      {"to", admin_state_name(member->admin)}});
+    emit(Event::BackendState,
+         member_event_details(name, backend, "\"from\":\"" + std::string(admin_state_name(old_state)) +
+                                                 "\",\"to\":\"" + std::string(admin_state_name(member->admin)) + "\""));
+  }
+  if (weight_changed) {
+    log::info("backend weight", {{"pool", name},
+                                 {"backend", backend.address_text()},
+                                 {"from", static_cast<std::uint64_t>(old_weight)},
+                                 {"to", static_cast<std::uint64_t>(backend.weight())}});
+    emit(Event::BackendWeight, member_event_details(name, backend,
+                                                    "\"from\":" + std::to_string(old_weight) +
+                                                        ",\"to\":" + std::to_string(backend.weight())));
+  }
+  return {200, {}, member->backend};
+}
+
+ChangeResult PoolManager::remove_backend(std::string_view pool, std::string_view key, bool expired) {
+  const auto index = find_pool(pool);
+  if (!index) return {404, "no pool named '" + std::string(pool) + "'", nullptr};
+  PoolState& state = *states_[*index];
+  Member* member = find_member(state, key);
+  if (!member) return {404, "no backend '" + std::string(key) + "' in pool '" + std::string(pool) + "'", nullptr};
+  return remove_backend_id(*index, member->backend->id(), expired);
+}
+
+ChangeResult PoolManager::remove_backend_id(std::size_t index, std::uint64_t id, bool expired) {
+  PoolState& state = *states_[index];
+  for (Member& member : state.members) {
+    if (member.backend->id() != id) continue;
+    if (!member.remove_by) {
+      member.remove_by = core::Clock::now() + drain_timeout_;
+      member.expired = expired;
+      publish(state, /*force=*/false);  // out of rotation now; gone once idle (tick)
+      log::info(expired ? "backend expired, draining" : "backend removed, draining",
+                {{"pool", state.pool.name()},
+                 {"backend", member.backend->address_text()},
+                 {"active", member.backend->active()}});
+    }
+    return {202, {}, member.backend};
+  }
+  return {404, "no backend with id " + std::to_string(id) + " in pool '" + state.pool.name() + "'", nullptr};
+}
+
+void PoolManager::tick(core::TimePoint now) {
+  for (auto& state : states_) {
+    for (std::size_t i = 0; i < state->members.size();) {
+      const Member& member = state->members[i];
+      if (member.remove_by && (member.backend->active() <= 0 || now >= *member.remove_by)) {
+        drop_member(*state, i);
+      } else {
+        ++i;
+      }
+    }
+  }
+}
+
+void PoolManager::drop_member(PoolState& state, std::size_t position) {
+  Member member = std::move(state.members[position]);
+  state.members.erase(state.members.begin() + static_cast<std::ptrdiff_t>(position));
+  state.verdicts.erase(member.backend->id());
+  ++state.membership_version;
+  publish(state, /*force=*/true);
+  const upstream::Backend& backend = *member.backend;
+  log::info("backend left the pool", {{"pool", state.pool.name()},
+                                      {"backend", backend.address_text()},
+                                      {"still_active", backend.active()}});
+  const std::string extra = "\"still_active\":" + std::to_string(backend.active());
+  emit(member.expired ? Event::BackendExpired : Event::BackendRemoved,
+       member_event_details(state.pool.name(), backend, extra));
+  if (retired_) retired_(member.backend);
+}
+
+void PoolManager::set_health(std::size_t index, const std::vector<HealthVerdict>& verdicts) {
+  PoolState& state = *states_[index];
+  state.verdicts.clear();
+  for (const HealthVerdict& verdict : verdicts) state.verdicts[verdict.backend_id] = verdict;
+  publish(state, /*force=*/false);
+}
+
+std::vector<MemberView> PoolManager::members(std::size_t index) const {
+  std::vector<MemberView> views;
+  for (const Member& member : states_[index]->members) {
+    views.push_back({member.backend, member.admin, member.remove_by.has_value()});
+  }
+  return views;
+}
+
+AdminState PoolManager::admin_state(std::size_t index, std::uint64_t id) const {
+  for (const Member& member : states_[index]->members) {
+    if (member.backend->id() == id) return member.admin;
+  }
+  return AdminState::Ready;
+}
+
+void PoolManager::publish(PoolState& state, bool force) {
+  const std::size_t count = state.members.size();
+  std::vector<std::uint8_t> down_reasons(count, 0);
+  std::vector<std::uint32_t> effective_weights(count, 0);
+  bool any_down = false, any_up = false, any_in_rotation = false, every_weight_ramped = count > 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const Member& member = state.members[i];
+    const auto found = state.verdicts.find(member.backend->id());
+    if (found != state.verdicts.end()) {
+      down_reasons[i] = found->second.down_reasons;
+      effective_weights[i] = found->second.effective_weight;
+    }
+    down_reasons[i] |= admin_bits(member.admin, member.remove_by.has_value());
+    any_down = any_down || down_reasons[i] != 0;
+    any_up = any_up || down_reasons[i] == 0;
+    any_in_rotation = any_in_rotation || (down_reasons[i] & upstream::kOutOfRotation) == 0;
+    // Slow-start weights are on a scale of their own: they apply only when the monitor gave one
+    // for every member (a backend that just joined has none until the monitor's next look).
+    every_weight_ramped = every_weight_ramped && effective_weights[i] != 0;
+  }
+  if (!any_down) down_reasons.clear();
+  if (!every_weight_ramped) effective_weights.clear();
+  // Panic: backends in rotation exist and every one of them is down for health reasons.
+  const bool panic = any_in_rotation && !any_up;
+
+  const upstream::PoolSnapshot* current = state.published.get();
+  if (!force && current && current->down_reasons == down_reasons && current->effective_weights == effective_weights &&
+      current->panic == panic) {
+    return;  // nothing the workers see would change: no rebuild of their strategies
+  }
+  auto next = std::make_shared<upstream::PoolSnapshot>();
+  next->name = state.pool.name();
+  next->strategy = state.config.strategy;
+  next->connect_timeout = state.config.connect_timeout;
+  next->deactivate_for = state.config.deactivate_for;
+  const auto members = static_cast<std::uint32_t>(count);
+  next->max_attempts = 1 + state.config.retries.value_or(members > 0 ? members - 1 : 0);
+  next->backends.reserve(count);
+  for (const Member& member : state.members) next->backends.push_back(member.backend);
+  next->down_reasons = std::move(down_reasons);
+  next->effective_weights = std::move(effective_weights);
+  next->panic = panic;
+  next->config = state.config;
+  state.published = next;
+  state.pool.publish(std::move(next));
+}
+
+void PoolManager::emit(Event event, const std::string& details) {
+  if (events_ && events_->wants(event)) events_->emit(event, details);
+}
+
+}  // namespace fulcrum::membership

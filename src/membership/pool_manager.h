@@ -1,0 +1,194 @@
+// The one writer of pool snapshots.
+//
+// Every source of change to a pool submits it here, and only here is a PoolSnapshot built and
+// published: membership (the configuration at start, DNS answers, the admin API and the library,
+// registrations; later reload, the supervisor and the cluster store), operators' admin states and
+// weights, and the health monitor's verdicts (checks, outlier ejections, slow start). The manager
+// merges them into the next snapshot, so no source can overwrite what another decided, and
+// publishes only when what the workers see changes.
+//
+// A backend keeps its identity (the Backend object, its id, its live counters, its verdicts, its
+// admin state) for as long as it stays in its pool: changes match backends by id, and a verdict
+// given for a backend id holds across membership changes until the monitor revises it.
+//
+// Removal is a drain: a removed backend leaves rotation at once, and leaves the pool when nothing
+// is in flight on it any more, or after `drain_timeout` at the latest (tick()). Connections that
+// still use it then go on until they end; only its idle upstream connections are closed (the
+// `retired` hook).
+//
+// Owned by the balancer. Called on the control thread, or by the thread that starts the balancer
+// before the control thread runs; never from a worker (workers only read the published snapshots).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "events/event_bus.h"
+#include "fulcrum/config.h"
+#include "net/address.h"
+#include "upstream/backend.h"
+#include "upstream/pool.h"
+
+namespace fulcrum::membership {
+
+/// What the health monitor concluded about one backend of a pool.
+struct HealthVerdict {
+  std::uint64_t backend_id = 0;
+  /// Why it is down (kDownUnhealthy, kDownEjected, kDownJoining bits); 0 when up.
+  std::uint8_t down_reasons = 0;
+  /// Its weight on the pool's scaled weights while slow start ramps some backend of the pool
+  /// (health/slow_start.h); 0 when no backend ramps (each backend's configured weight applies).
+  std::uint32_t effective_weight = 0;
+
+  bool operator==(const HealthVerdict&) const = default;
+};
+
+/// An operator's say on a backend: in rotation, drained (no new work, checks go on) or in
+/// maintenance (no new work, no checks).
+enum class AdminState : std::uint8_t { Ready, Drain, Maint };
+
+/// `ready`, `drain`, `maint`.
+std::string_view admin_state_name(AdminState state);
+/// The AdminState called `name`; nullopt if none is.
+std::optional<AdminState> admin_state_from_name(std::string_view name);
+
+/// A backend to add at run time.
+struct NewBackend {
+  /// `ip:port` or `[v6]:port` (a host name is refused: nothing may block the control thread).
+  std::string address;
+  std::uint32_t weight = 1;
+  std::string name;
+  upstream::BackendSource source = upstream::BackendSource::Api;
+};
+
+/// A change to a backend; fields left empty stay as they are.
+struct BackendUpdate {
+  std::optional<std::uint32_t> weight;
+  std::optional<AdminState> state;
+};
+
+/// The outcome of a change: `status` is the HTTP status the admin API answers with (200, 201,
+/// 202; 400 bad value, 404 unknown pool or backend, 409 address or name taken), `error` says why
+/// in the configuration checker's words, `backend` is the backend concerned on success.
+struct ChangeResult {
+  int status = 200;
+  std::string error;
+  std::shared_ptr<upstream::Backend> backend;
+  bool ok() const { return error.empty(); }
+};
+
+/// One member of a pool as the API shows it.
+struct MemberView {
+  std::shared_ptr<upstream::Backend> backend;
+  AdminState admin_state = AdminState::Ready;
+  /// Removed and draining: it leaves the pool when idle or at its deadline.
+  bool removing = false;
+};
+
+class PoolManager {
+ public:
+  /// Called with a backend that left its pool for good (its idle upstream connections should go).
+  using RetiredHook = std::function<void(const std::shared_ptr<upstream::Backend>&)>;
+
+  /// Manages `pools` (which outlive the manager), by index. `events` may be null.
+  explicit PoolManager(const std::vector<std::unique_ptr<upstream::Pool>>& pools, events::EventBus* events = nullptr);
+  PoolManager(const PoolManager&) = delete;
+  PoolManager& operator=(const PoolManager&) = delete;
+
+  std::size_t pool_count() const { return states_.size(); }
+  upstream::Pool& pool(std::size_t index) { return states_[index]->pool; }
+  /// The index of the pool called `name`.
+  std::optional<std::size_t> find_pool(std::string_view name) const;
+
+  /// How long a removed backend may keep work in flight before it leaves its pool anyway.
+  void set_drain_timeout(core::Milliseconds timeout) { drain_timeout_ = timeout; }
+  void set_retired_hook(RetiredHook hook) { retired_ = std::move(hook); }
+
+  /// A new backend with an id no other backend of any pool has had (ids are never reused, so
+  /// per-backend tables indexed by id stay unambiguous).
+  std::shared_ptr<upstream::Backend> make_backend(std::string address_text, const net::Address& address,
+                                                  std::uint32_t weight, std::string name = {},
+                                                  upstream::BackendSource source = upstream::BackendSource::Config);
+
+  /// Makes `backends` the members of pool `index` that come from `backends`' sources, under
+  /// `config`, and publishes. Members of other sources (added by the API, registrations) stay.
+  /// Verdicts and admin states of the backends that stay are kept; those that left are retired.
+  void set_members(std::size_t index, PoolConfig config, std::vector<std::shared_ptr<upstream::Backend>> backends);
+
+  /// Adds a backend to pool `pool` (201), or says why not.
+  ChangeResult add_backend(std::string_view pool, const NewBackend& backend);
+  /// Changes the weight and/or admin state of the backend `key` (its name or its address) of
+  /// `pool` (200).
+  ChangeResult update_backend(std::string_view pool, std::string_view key, const BackendUpdate& update);
+  /// Drains the backend `key` of `pool` and removes it when idle (202). `expired` reports it as a
+  /// lapsed registration (`backend_expired`) rather than a removal asked for.
+  ChangeResult remove_backend(std::string_view pool, std::string_view key, bool expired = false);
+  /// The same, by backend id (registrations keep ids, not names).
+  ChangeResult remove_backend_id(std::size_t index, std::uint64_t id, bool expired = false);
+
+  /// Finishes removals whose backend is idle or whose drain timed out (control thread, often).
+  void tick(core::TimePoint now);
+
+  /// The health monitor's verdicts for pool `index`, by backend id (a backend without one is up).
+  /// Publishes when the workers' view changes (what is down, the weights, panic), not otherwise.
+  void set_health(std::size_t index, const std::vector<HealthVerdict>& verdicts);
+
+  /// Every member of pool `index`, in snapshot order.
+  std::vector<MemberView> members(std::size_t index) const;
+  /// The admin state of backend `id` of pool `index` (Ready when unknown).
+  AdminState admin_state(std::size_t index, std::uint64_t id) const;
+
+  /// What was last published for pool `index` (its membership, config and health).
+  const std::shared_ptr<const upstream::PoolSnapshot>& snapshot(std::size_t index) const {
+    return states_[index]->published;
+  }
+  /// Bumped by every change of pool `index`'s membership (not by health, weight or admin
+  /// changes): how the health monitor notices new members.
+  std::uint64_t membership_version(std::size_t index) const { return states_[index]->membership_version; }
+
+ private:
+  struct Member {
+    std::shared_ptr<upstream::Backend> backend;
+    AdminState admin = AdminState::Ready;
+    /// Set once removal was asked for: the backend leaves at this deadline or when idle.
+    std::optional<core::TimePoint> remove_by;
+    bool expired = false;
+  };
+  struct PoolState {
+    explicit PoolState(upstream::Pool& p) : pool(p) {}
+    upstream::Pool& pool;
+    PoolConfig config;
+    std::vector<Member> members;
+    std::unordered_map<std::uint64_t, HealthVerdict> verdicts;  // by backend id
+    std::uint64_t membership_version = 0;
+    std::shared_ptr<const upstream::PoolSnapshot> published;
+  };
+
+  /// The member of `state` whose name or address is `key`.
+  Member* find_member(PoolState& state, std::string_view key);
+  /// Takes member `position` out of `state` for good (publishes, tells, retires).
+  void drop_member(PoolState& state, std::size_t position);
+  /// Builds pool `state`'s next snapshot and publishes it if it differs from the last one (or
+  /// always, when `force`: membership or weights changed).
+  void publish(PoolState& state, bool force);
+  void emit(Event event, const std::string& details);
+
+  std::vector<std::unique_ptr<PoolState>> states_;
+  events::EventBus* events_;
+  core::Milliseconds drain_timeout_{30'000};
+  RetiredHook retired_;
+  std::uint64_t next_backend_id_ = 1;
+};
+
+/// The JSON details of a membership event about `backend` of `pool`, plus `extra` (a JSON object
+/// text without braces, or empty).
+std::string member_event_details(std::string_view pool, const upstream::Backend& backend, std::string_view extra = {});
+
+}  // namespace fulcrum::membership
