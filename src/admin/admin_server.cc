@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "admin/api_json.h"
+#include "admin/backend_requests.h"
 #include "admin/dashboard_assets.h"
 #include "admin/prometheus.h"
 #include "admin/sha1.h"
@@ -25,7 +26,8 @@ namespace fulcrum::admin {
 namespace {
 
 constexpr auto kTick = std::chrono::seconds(1);
-constexpr std::size_t kMaxRequestBytes = 64 * 1024;
+constexpr std::size_t kMaxRequestBytes = 64 * 1024;  // a request head
+constexpr std::size_t kMaxBodyBytes = 64 * 1024;     // a write's JSON body
 constexpr std::size_t kReadChunk = 16 * 1024;
 
 /// `%XX` decoding of a path segment or query value ('+' stays '+').
@@ -196,7 +198,7 @@ void AdminServer::Connection::read_input() {
       if (in_.empty() && answered) head_started = server_.loop_.now();
       in_.append(buffer, static_cast<std::size_t>(n));
       last_activity = server_.loop_.now();
-      if (in_.size() > kMaxRequestBytes && mode == Mode::Http) break;
+      if (in_.size() > kMaxRequestBytes + kMaxBodyBytes && mode == Mode::Http) break;
       if (static_cast<std::size_t>(n) < sizeof buffer) break;
       continue;
     }
@@ -227,16 +229,25 @@ void AdminServer::Connection::process_http() {
       return;
     }
     const http::RequestHead& head = parser.head();
-    if (head.framing.kind == http::BodyKind::Chunked ||
-        (head.framing.kind == http::BodyKind::ContentLength && head.framing.content_length > 0)) {
-      // The API takes no bodies: answer, and do not try to find the next request in this one's body.
-      std::string body = R"({"error":"request bodies are not accepted"})";
-      send(response_head(405, "application/json", body.size(), false, "Allow: GET, HEAD\r\n") + body);
+    std::size_t body_length = 0;
+    if (head.framing.kind == http::BodyKind::Chunked) {
+      // Writes are small JSON documents: a length up front lets them be refused before reading.
+      std::string body = R"({"error":"send the request body with Content-Length, not chunked"})" "\n";
+      send(response_head(411, "application/json", body.size(), false) + body);
       close_after_write = true;
       return;
     }
-    server_.handle(*this, head);
-    in_.erase(0, result.head_length);
+    if (head.framing.kind == http::BodyKind::ContentLength) body_length = head.framing.content_length;
+    if (body_length > kMaxBodyBytes) {
+      // Answered before the body arrives; the connection closes, so its body is never parsed.
+      std::string body = R"x({"error":"request body too large (at most 64 KiB)"})x" "\n";
+      send(response_head(413, "application/json", body.size(), false) + body);
+      close_after_write = true;
+      return;
+    }
+    if (in_.size() < result.head_length + body_length) return;  // the body is still on its way
+    server_.handle(*this, head, std::string_view(in_).substr(result.head_length, body_length));
+    in_.erase(0, result.head_length + body_length);
     answered = true;
     // A pipelined head already started; otherwise the connection now idles until the next one.
     head_started = server_.loop_.now();
@@ -521,7 +532,7 @@ bool AdminServer::authorized(const http::RequestHead& request) const {
   return false;
 }
 
-void AdminServer::handle(Connection& connection, const http::RequestHead& request) {
+void AdminServer::handle(Connection& connection, const http::RequestHead& request, std::string_view body) {
   const std::string_view path = request.path;
   const bool head_only = request.method_kind == http::Method::Head;
   const bool keep_alive = request.keep_alive;
@@ -552,6 +563,10 @@ void AdminServer::handle(Connection& connection, const http::RequestHead& reques
   const bool known = path == "/metrics" || path == "/api/status" || path == "/api/pools" ||
                      path.starts_with("/api/pools/") || path == "/api/config" || path == "/api/events";
   if (!known) return error(404, "not found");
+  if (path.starts_with("/api/pools/")) {
+    Answer answer = handle_pool_request(request, path.substr(std::string_view("/api/pools/").size()), body);
+    return reply(answer.status, "application/json", answer.body, answer.extra_headers);
+  }
   if (request.method_kind != http::Method::Get && !head_only) {
     return error(405, "method not allowed", "Allow: GET, HEAD\r\n");
   }
@@ -564,17 +579,95 @@ void AdminServer::handle(Connection& connection, const http::RequestHead& reques
     for (const auto& pool : stats().pools) pools.push_back(pool_json(pool));
     return reply_json(200, pools);
   }
-  if (path.starts_with("/api/pools/")) {
-    const std::string name = percent_decode(path.substr(std::string_view("/api/pools/").size()));
-    for (const auto& pool : stats().pools) {
-      if (pool.name == name) return reply_json(200, pool_json(pool));
-    }
-    return error(404, "no pool named '" + name + "'");
-  }
   // /api/events
   if (head_only) return reply(200, "text/event-stream", "");
   const bool websocket = request.upgrade_requested && http::syntax::equals_ignore_case(request.upgrade, "websocket");
   start_stream(connection, request, websocket);
+}
+
+nlohmann::json AdminServer::backend_document(std::size_t pool, std::uint64_t id) {
+  const StatsSnapshot snapshot = stats();
+  if (pool >= snapshot.pools.size()) return nullptr;
+  for (const auto& backend : snapshot.pools[pool].backends) {
+    if (backend.id == id) return backend_json(backend);
+  }
+  return nullptr;
+}
+
+AdminServer::Answer AdminServer::handle_pool_request(const http::RequestHead& request, std::string_view rest,
+                                                     std::string_view body) {
+  auto json_answer = [](int status, const nlohmann::json& document, std::string extra = {}) {
+    return Answer{status, document.dump() + "\n", std::move(extra)};
+  };
+  auto error = [&](int status, std::string_view message, std::string extra = {}) {
+    return json_answer(status, {{"error", message}}, std::move(extra));
+  };
+  // {pool}, {pool}/backends or {pool}/backends/{name or address}
+  const auto first_slash = rest.find('/');
+  const std::string pool_name = percent_decode(rest.substr(0, first_slash));
+  std::string_view tail = first_slash == std::string_view::npos ? std::string_view() : rest.substr(first_slash);
+  enum class Target { Pool, Backends, Backend } target;
+  std::string key;
+  if (tail.empty()) {
+    target = Target::Pool;
+  } else if (tail == "/backends" || tail == "/backends/") {
+    target = Target::Backends;
+  } else if (tail.starts_with("/backends/") && tail.find('/', 10) == std::string_view::npos) {
+    target = Target::Backend;
+    key = percent_decode(tail.substr(10));
+  } else {
+    return error(404, "not found");
+  }
+
+  const http::Method method = request.method_kind;
+  const bool read = method == http::Method::Get || method == http::Method::Head;
+  const char* allow = target == Target::Pool       ? "Allow: GET, HEAD\r\n"
+                      : target == Target::Backends ? "Allow: GET, HEAD, POST\r\n"
+                                                   : "Allow: GET, HEAD, PATCH, DELETE\r\n";
+  const bool allowed = read || (target == Target::Backends && method == http::Method::Post) ||
+                       (target == Target::Backend && (method == http::Method::Patch || method == http::Method::Delete));
+  if (!allowed) return error(405, "method not allowed", allow);
+
+  auto& manager = context_.pool_manager;
+  const auto pool = manager.find_pool(pool_name);
+  if (read) {
+    const StatsSnapshot snapshot = stats();
+    for (const auto& stats_pool : snapshot.pools) {
+      if (stats_pool.name != pool_name) continue;
+      if (target == Target::Pool) return json_answer(200, pool_json(stats_pool));
+      if (target == Target::Backends) return json_answer(200, pool_json(stats_pool)["backends"]);
+      for (const auto& backend : stats_pool.backends) {
+        if (backend.address == key || (!backend.name.empty() && backend.name == key)) {
+          return json_answer(200, backend_json(backend));
+        }
+      }
+      return error(404, "no backend '" + key + "' in pool '" + pool_name + "'");
+    }
+    return error(404, "no pool named '" + pool_name + "'");
+  }
+
+  // A write. Without a token anybody on the admin address could change the pools: refused.
+  const bool has_token = context_.config.admin && !context_.config.admin->token.empty();
+  if (!has_token) {
+    return error(403, "the admin API is read-only: set admin.token in the configuration to allow writes");
+  }
+  if (!pool) return error(404, "no pool named '" + pool_name + "'");
+  membership::ChangeResult result;
+  if (target == Target::Backends) {
+    auto parsed = parse_new_backend(body);
+    if (auto* bad = std::get_if<BodyError>(&parsed)) return error(bad->status, bad->message);
+    result = manager.add_backend(pool_name, std::get<membership::NewBackend>(parsed));
+  } else if (method == http::Method::Delete) {
+    result = manager.remove_backend(pool_name, key);
+  } else {
+    auto parsed = parse_backend_update(body);
+    if (auto* bad = std::get_if<BodyError>(&parsed)) return error(bad->status, bad->message);
+    result = manager.update_backend(pool_name, key, std::get<membership::BackendUpdate>(parsed));
+  }
+  if (!result.ok()) return error(result.status, result.error);
+  nlohmann::json document = backend_document(*pool, result.backend->id());
+  if (document.is_null()) document = {{"id", result.backend->id()}, {"address", result.backend->address_text()}};
+  return json_answer(result.status, document);
 }
 
 void AdminServer::start_stream(Connection& connection, const http::RequestHead& request, bool websocket) {

@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "admin/stats.h"
+#include <nlohmann/json.hpp>
 #include "core/event_loop.h"
 #include "core/timer_wheel.h"
 #include "events/event_bus.h"
@@ -104,7 +105,16 @@ class AdminServer {
   void tick();
   void close(Connection& connection);
   /// Answers one complete request on `connection` (appends to its output, may switch its mode).
-  void handle(Connection& connection, const http::RequestHead& request);
+  void handle(Connection& connection, const http::RequestHead& request, std::string_view body);
+  /// The answer to a write on a pool's backends (`rest`: what follows `/api/pools/`).
+  struct Answer {
+    int status = 200;
+    std::string body;  // JSON
+    std::string extra_headers;
+  };
+  Answer handle_pool_request(const http::RequestHead& request, std::string_view rest, std::string_view body);
+  /// The backend `id` of pool `pool` as GET /api/pools shows it (null when it is not there).
+  nlohmann::json backend_document(std::size_t pool, std::uint64_t id);
   bool authorized(const http::RequestHead& request) const;
   void start_stream(Connection& connection, const http::RequestHead& request, bool websocket);
   void deliver(const EventData& event);

@@ -6,9 +6,15 @@ using nlohmann::json;
 
 namespace {
 
+}  // namespace
+
 json backend_json(const BackendStats& b) {
   return {
+      {"id", b.id},
       {"address", b.address},
+      {"name", b.name},
+      {"admin_state", b.admin_state},
+      {"source", b.source},
       {"weight", b.weight},
       {"effective_weight", b.effective_weight},
       {"state", b.state},
@@ -28,6 +34,8 @@ json backend_json(const BackendStats& b) {
       {"latency_ms", {{"p50", b.p50_seconds * 1000.0}, {"p99", b.p99_seconds * 1000.0}}},
   };
 }
+
+namespace {
 
 json health_json(const HealthCheckConfig& h) {
   return {{"type", h.kind == HealthCheckConfig::Kind::Http ? "http" : "tcp"},

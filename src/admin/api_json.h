@@ -12,6 +12,10 @@ namespace fulcrum::admin {
 /// `GET /api/status`: {"version","uptime_seconds","workers","listeners":[...],"pools":[...]}.
 nlohmann::json status_json(const StatsSnapshot& stats);
 
+/// One backend of `GET /api/pools` (and the answer of a backend write): {"id","address","name",
+/// "admin_state","source","weight","state",...}.
+nlohmann::json backend_json(const BackendStats& backend);
+
 /// One pool of `GET /api/pools`: {"name","strategy","panic","backends":[...]}.
 nlohmann::json pool_json(const PoolStats& pool);
 

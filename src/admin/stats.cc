@@ -9,8 +9,11 @@ namespace fulcrum::admin {
 std::string backend_state(const upstream::PoolSnapshot& snapshot, std::size_t index, core::TimePoint now) {
   // The health monitor publishes why each backend is down (down_reasons); an empty list means
   // every backend is up (upstream/pool.h), which is also how a checked pool starts.
-  if (!snapshot.is_up(index)) {
-    const std::uint8_t reasons = snapshot.down_reasons[index];
+  // Admin states (drain, maint) are reported apart (admin_state); this is health alone.
+  const std::uint8_t all = snapshot.down_reasons.empty() ? 0 : snapshot.down_reasons[index];
+  if ((all & upstream::kDownJoining) != 0) return "joining";
+  const std::uint8_t reasons = all & (upstream::kDownUnhealthy | upstream::kDownEjected);
+  if (reasons != 0) {
     // Down for both reasons: `unhealthy`, since failing checks keep it out after the ejection ends.
     if ((reasons & upstream::kDownEjected) != 0 && (reasons & upstream::kDownUnhealthy) == 0) return "ejected";
     return "unhealthy";
@@ -78,6 +81,12 @@ StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePo
       BackendStats entry;
       entry.id = backend.id();
       entry.address = backend.address_text();
+      entry.name = backend.name();
+      entry.source = std::string(upstream::backend_source_name(backend.source()));
+      const std::uint8_t reasons = snapshot->down_reasons.empty() ? 0 : snapshot->down_reasons[b];
+      entry.admin_state = (reasons & upstream::kDownMaint) != 0    ? "maint"
+                          : (reasons & upstream::kDownDrain) != 0 ? "drain"
+                                                                   : "ready";
       entry.weight = backend.weight();
       entry.effective_weight = effective_weight(*snapshot, b);
       entry.state = backend_state(*snapshot, b, now);

@@ -42,10 +42,16 @@ struct RouteStats {
 struct BackendStats {
   std::uint64_t id = 0;
   std::string address;
+  /// The operator's name for it; empty when none.
+  std::string name;
+  /// `ready`, `drain` or `maint` (a backend being removed drains).
+  std::string admin_state;
+  /// `config`, `api`, `registration`, `dns`, `managed`.
+  std::string source;
   std::uint32_t weight = 0;
   /// The weight in use now (slow start ramps it up to `weight`).
   double effective_weight = 0;
-  /// `healthy`, `unhealthy`, `ejected` or `deactivated` (see backend_state()).
+  /// `healthy`, `unhealthy`, `ejected`, `joining` or `deactivated` (see backend_state()).
   std::string state;
   std::int64_t active = 0;
   /// Times outlier detection ejected it since the start (monotonic: upstream::Backend::ejections).

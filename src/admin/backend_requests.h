@@ -1,0 +1,27 @@
+// The bodies of the admin API's backend writes (POST, PATCH /api/pools/{pool}/backends...), read
+// into the PoolManager's requests. Pure: JSON text in, a request or the error to answer out. Every
+// error names the field as the configuration checker would (`weight: must be between ...`).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "membership/pool_manager.h"
+
+namespace fulcrum::admin {
+
+/// A body that cannot be taken: the status (400) and the message to answer with.
+struct BodyError {
+  int status = 400;
+  std::string message;
+};
+
+/// `{"address": "127.0.0.1:9003", "weight": 2, "name": "app3"}` (address required).
+std::variant<membership::NewBackend, BodyError> parse_new_backend(std::string_view body);
+
+/// `{"weight": 5}` and/or `{"state": "ready" | "drain" | "maint"}` (at least one).
+std::variant<membership::BackendUpdate, BodyError> parse_backend_update(std::string_view body);
+
+}  // namespace fulcrum::admin
