@@ -99,6 +99,62 @@ TEST(SelectorHealth, PanicTriesEveryBackend) {
   ASSERT_TRUE(selector.next(selection, now));  // failover in panic goes on to the other
 }
 
+TEST(SelectorHealth, DrainedAndMaintainedBackendsAreNeverChosenNotEvenInPanic) {
+  ManagedPool published(3);
+  ASSERT_TRUE(published.manager->update_backend("api", "10.0.0.1:80", {.state = membership::AdminState::Drain}).ok());
+  ASSERT_TRUE(published.manager->update_backend("api", "10.0.0.2:80", {.state = membership::AdminState::Maint}).ok());
+  Selector& selector = *published.selector;
+  EXPECT_EQ(picks(selector, 10, now), (std::map<std::uint64_t, int>{{3, 10}}));
+  // The one backend in rotation is down: panic tries it, and only it.
+  published.set_health({0, 0, kDownUnhealthy});
+  EXPECT_EQ(picks(selector, 10, now), (std::map<std::uint64_t, int>{{3, 10}}));
+  auto selection = selector.begin({});
+  selection.preferred = 1;  // a sticky cookie naming the drained backend
+  auto backend = selector.next(selection, now);
+  ASSERT_TRUE(backend);
+  EXPECT_EQ(backend->id(), 3u);
+  EXPECT_EQ(selector.next(selection, now), nullptr);
+}
+
+TEST(SelectorHealth, JoiningBackendGetsNothingUntilItsFirstCheckPasses) {
+  ManagedPool published(2);
+  published.set_health({0, upstream::kDownJoining});
+  Selector& selector = *published.selector;
+  EXPECT_EQ(picks(selector, 10, now), (std::map<std::uint64_t, int>{{1, 10}}));
+  published.set_health({0, 0});
+  EXPECT_EQ(picks(selector, 10, now), (std::map<std::uint64_t, int>{{1, 5}, {2, 5}}));
+}
+
+TEST(SelectorHealth, DrainingOneBackendOfAHashedPoolMovesOnlyItsKeys) {
+  ManagedPool published(10, "source_hash");
+  Selector& selector = *published.selector;
+  std::vector<std::uint64_t> before;
+  for (std::uint64_t key = 0; key < 2000; ++key) {
+    auto selection = selector.begin({});
+    selection.hash = key * 0x9e3779b97f4a7c15ULL;
+    before.push_back(selector.next(selection, now)->id());
+  }
+  ASSERT_TRUE(published.manager->update_backend("api", "10.0.0.4:80", {.state = membership::AdminState::Drain}).ok());
+  for (std::uint64_t key = 0; key < 2000; ++key) {
+    auto selection = selector.begin({});
+    selection.hash = key * 0x9e3779b97f4a7c15ULL;
+    const auto after = selector.next(selection, now)->id();
+    if (before[key] != 4) {
+      EXPECT_EQ(after, before[key]) << "key " << key << " moved although its backend stayed";
+    }
+    EXPECT_NE(after, 4u);
+  }
+}
+
+TEST(SelectorHealth, EmptyPoolChoosesNobody) {
+  ManagedPool published(1);
+  ASSERT_TRUE(published.manager->remove_backend("api", "10.0.0.1:80").ok());
+  published.manager->tick(now + std::chrono::hours(1));
+  Selector& selector = *published.selector;
+  auto selection = selector.begin({});
+  EXPECT_EQ(selector.next(selection, now), nullptr);
+}
+
 TEST(SelectorHealth, StickyBackendThatIsDownIsNotPreferred) {
   ManagedPool published(2);
   published.set_health({kDownUnhealthy, 0});

@@ -115,3 +115,137 @@ TEST_F(PoolManagerTest, SlowStartWeightsOnlyWhenEveryMemberHasOne) {
 
 }  // namespace
 }  // namespace fulcrum::membership
+
+namespace fulcrum::membership {
+namespace {
+
+// Runtime changes: what each one publishes, what it refuses (with the status the API answers),
+// and removal as a drain that ends when the backend is idle or out of time.
+class RuntimeChangesTest : public ::testing::Test {
+ protected:
+  RuntimeChangesTest() {
+    pools_.push_back(std::make_unique<upstream::Pool>("api", nullptr));
+    manager_.emplace(pools_);
+    PoolConfig config;
+    config.name = "api";
+    const auto address = *net::Address::parse_numeric("10.0.0.1:80");
+    manager_->set_members(0, config, {manager_->make_backend("10.0.0.1:80", address, 1, "one")});
+  }
+  std::shared_ptr<const upstream::PoolSnapshot> published() { return pools_[0]->snapshot(); }
+
+  std::vector<std::unique_ptr<upstream::Pool>> pools_;
+  std::optional<PoolManager> manager_;
+};
+
+TEST_F(RuntimeChangesTest, AddedBackendIsPublishedWithItsNameAndSource) {
+  const auto result = manager_->add_backend("api", {"10.0.0.2:80", 3, "two", upstream::BackendSource::Api});
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(result.status, 201);
+  ASSERT_EQ(published()->backends.size(), 2u);
+  EXPECT_EQ(published()->backends[1]->name(), "two");
+  EXPECT_EQ(published()->backends[1]->weight(), 3u);
+  EXPECT_EQ(published()->backends[1]->source(), upstream::BackendSource::Api);
+  EXPECT_TRUE(published()->in_rotation(1));
+}
+
+TEST_F(RuntimeChangesTest, RefusalsSayWhyAndChangeNothing) {
+  const auto version = pools_[0]->version();
+  struct Case {
+    NewBackend request;
+    int status;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {{"10.0.0.1:80", 1, "", upstream::BackendSource::Api}, 409, "address: backend '10.0.0.1:80' is already in pool 'api'"},
+      {{"10.0.0.9:80", 1, "one", upstream::BackendSource::Api}, 409, "name: backend name 'one' is already used in pool 'api'"},
+      {{"10.0.0.9", 1, "", upstream::BackendSource::Api}, 400,
+       "address: invalid address '10.0.0.9': address has no port (expected host:port)"},
+      {{"10.0.0.9:80", 0, "", upstream::BackendSource::Api}, 400, "weight: must be between 1 and 1000000 (got 0)"},
+      {{"10.0.0.9:80", 1, "a b", upstream::BackendSource::Api}, 400,
+       "name: backend name 'a b' may only contain letters, digits, '_' and '-'"},
+      {{"app.internal:80", 1, "", upstream::BackendSource::Api}, 400,
+       "address: invalid address 'app.internal:80': give an IP address and port (host names are resolved only from "
+       "the configuration)"},
+  };
+  for (const Case& c : cases) {
+    const auto result = manager_->add_backend("api", c.request);
+    EXPECT_EQ(result.status, c.status) << c.request.address;
+    EXPECT_EQ(result.error, c.error);
+  }
+  EXPECT_EQ(manager_->add_backend("web", {"10.0.0.9:80"}).status, 404);
+  EXPECT_EQ(manager_->update_backend("api", "nobody", {.weight = 2}).status, 404);
+  EXPECT_EQ(manager_->update_backend("api", "one", {.weight = 0}).error, "weight: must be between 1 and 1000000 (got 0)");
+  EXPECT_EQ(pools_[0]->version(), version);
+  EXPECT_EQ(published()->backends.size(), 1u);
+}
+
+TEST_F(RuntimeChangesTest, DrainAndMaintTakeABackendOutOfRotationEvenInPanic) {
+  ASSERT_TRUE(manager_->add_backend("api", {"10.0.0.2:80"}).ok());
+  ASSERT_TRUE(manager_->update_backend("api", "one", {.state = AdminState::Drain}).ok());
+  EXPECT_FALSE(published()->in_rotation(0));
+  EXPECT_TRUE(published()->in_rotation(1));
+  // The one backend in rotation is unhealthy: panic concerns it alone; the drained one stays out.
+  manager_->set_health(0, {{published()->backends[1]->id(), upstream::kDownUnhealthy, 0}});
+  EXPECT_TRUE(published()->panic);
+  EXPECT_FALSE(published()->in_rotation(0));
+  ASSERT_TRUE(manager_->update_backend("api", "10.0.0.1:80", {.state = AdminState::Maint}).ok());
+  EXPECT_EQ(published()->down_reasons[0], upstream::kDownMaint);
+  ASSERT_TRUE(manager_->update_backend("api", "one", {.state = AdminState::Ready}).ok());
+  EXPECT_TRUE(published()->in_rotation(0));
+  EXPECT_FALSE(published()->panic);
+}
+
+TEST_F(RuntimeChangesTest, RemovalDrainsUntilIdleThenRetires) {
+  std::vector<std::uint64_t> retired;
+  manager_->set_retired_hook([&](const std::shared_ptr<upstream::Backend>& backend) { retired.push_back(backend->id()); });
+  const auto added = manager_->add_backend("api", {"10.0.0.2:80", 1, "two"});
+  ASSERT_TRUE(added.ok());
+  added.backend->add_active(1);  // a request in flight
+  const auto removed = manager_->remove_backend("api", "two");
+  EXPECT_EQ(removed.status, 202);
+  EXPECT_FALSE(published()->in_rotation(1));
+  manager_->tick(core::Clock::now());
+  EXPECT_EQ(published()->backends.size(), 2u) << "still busy: stays until idle";
+  added.backend->add_active(-1);
+  manager_->tick(core::Clock::now());
+  ASSERT_EQ(published()->backends.size(), 1u);
+  EXPECT_EQ(retired, std::vector<std::uint64_t>{added.backend->id()});
+  // Gone: its address may be added again, as a new backend with a new id.
+  const auto again = manager_->add_backend("api", {"10.0.0.2:80"});
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(again.backend->id(), added.backend->id());
+}
+
+TEST_F(RuntimeChangesTest, RemovalEndsAtTheDrainTimeoutWhateverIsInFlight) {
+  manager_->set_drain_timeout(core::Milliseconds(1000));
+  const auto added = manager_->add_backend("api", {"10.0.0.2:80"});
+  added.backend->add_active(1);
+  manager_->remove_backend("api", "10.0.0.2:80");
+  manager_->tick(core::Clock::now());
+  EXPECT_EQ(published()->backends.size(), 2u);
+  manager_->tick(core::Clock::now() + std::chrono::seconds(2));
+  EXPECT_EQ(published()->backends.size(), 1u);
+}
+
+TEST_F(RuntimeChangesTest, WeightChangeRepublishesAndKeepsTheBackend) {
+  const auto before = published()->backends[0];
+  const auto version = pools_[0]->version();
+  ASSERT_TRUE(manager_->update_backend("api", "one", {.weight = 5}).ok());
+  EXPECT_GT(pools_[0]->version(), version);
+  EXPECT_EQ(published()->backends[0], before);
+  EXPECT_EQ(published()->backends[0]->weight(), 5u);
+}
+
+TEST_F(RuntimeChangesTest, ConfigMembershipChangesLeaveOtherSourcesAlone) {
+  ASSERT_TRUE(manager_->add_backend("api", {"10.0.0.2:80"}).ok());
+  PoolConfig config;
+  config.name = "api";
+  const auto address = *net::Address::parse_numeric("10.0.0.3:80");
+  manager_->set_members(0, config, {manager_->make_backend("10.0.0.3:80", address, 1)});
+  ASSERT_EQ(published()->backends.size(), 2u);
+  EXPECT_EQ(published()->backends[0]->address_text(), "10.0.0.3:80");
+  EXPECT_EQ(published()->backends[1]->address_text(), "10.0.0.2:80");
+}
+
+}  // namespace
+}  // namespace fulcrum::membership
