@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,46 @@ struct BoundListener {
   std::string name;
   std::string address;  ///< `127.0.0.1:41234`, `[::1]:8080`
   std::uint16_t port = 0;
+};
+
+/// A backend of a pool as the balancer sees it now (the same fields as in GET /api/pools).
+struct BackendInfo {
+  std::uint64_t id = 0;
+  std::string address;
+  std::string name;
+  std::uint32_t weight = 1;
+  /// `ready`, `drain` or `maint` (a backend being removed drains).
+  std::string admin_state;
+  /// `config`, `api`, `registration`, `dns`, `managed`.
+  std::string source;
+  /// Health: `healthy`, `unhealthy`, `ejected`, `joining`, `deactivated`.
+  std::string state;
+  /// Requests in flight (http pools) or open connections (tcp pools), across workers.
+  std::int64_t active = 0;
+};
+
+/// A backend to add at run time.
+struct BackendSpec {
+  std::string address;  ///< `ip:port` or `[v6]:port`
+  std::uint32_t weight = 1;
+  std::string name;     ///< optional
+};
+
+/// A change to a backend; fields left empty stay as they are.
+struct BackendChange {
+  std::optional<std::uint32_t> weight;
+  /// `ready`, `drain` or `maint`.
+  std::optional<std::string> state;
+};
+
+/// The outcome of a change to a pool's backends: `status` is what the admin API would answer
+/// (201 added, 200 changed, 202 removal under way; 400, 404, 409, 503 not running), `error` the
+/// same text as the API's, `backend` the backend concerned on success.
+struct BackendResult {
+  int status = 0;
+  std::string error;
+  BackendInfo backend;
+  bool ok() const { return error.empty(); }
 };
 
 /// A running balancer: worker threads that accept and relay, and a control thread for
@@ -77,6 +118,19 @@ class Balancer {
   SubscriptionId on(Event event, EventCallback callback);
   /// Ends a subscription; the callback is not started again. Unknown ids are ignored.
   void off(SubscriptionId id);
+
+  /// Runtime changes to pools, the library's side of the admin API's writes (same validation,
+  /// same error texts, same events, and saved to admin.state_file likewise). From any thread but
+  /// an event callback's; they wait for the control thread (microseconds). Only while running.
+  /// Adds a backend; with health checks it joins (no traffic) until its first check passes.
+  BackendResult add_backend(const std::string& pool, const BackendSpec& backend);
+  /// Changes the weight and/or admin state of `backend` (its name or address).
+  BackendResult update_backend(const std::string& pool, const std::string& backend, const BackendChange& change);
+  /// Drains `backend` and removes it once nothing is in flight on it (at the latest after
+  /// drain_timeout).
+  BackendResult remove_backend(const std::string& pool, const std::string& backend);
+  /// The backends of `pool` now; empty for an unknown pool or when not running.
+  std::vector<BackendInfo> backends(const std::string& pool) const;
 
   /// The admin listener as bound (`127.0.0.1:9090`, a configured port 0 resolved); empty when the
   /// configuration has no `admin:` section (after start()).

@@ -170,6 +170,7 @@ ChangeResult PoolManager::add_backend(std::string_view pool, const NewBackend& r
                               {"weight", static_cast<std::uint64_t>(backend->weight())}});
   emit(Event::BackendAdded,
        member_event_details(state.pool.name(), *backend, "\"weight\":" + std::to_string(backend->weight())));
+  changed(*backend);
   return {201, {}, backend};
 }
 
@@ -213,6 +214,7 @@ ChangeResult PoolManager::update_backend(std::string_view pool, std::string_view
                                                     "\"from\":" + std::to_string(old_weight) +
                                                         ",\"to\":" + std::to_string(backend.weight())));
   }
+  if (weight_changed || state_changed) changed(backend);
   return {200, {}, member->backend};
 }
 
@@ -237,6 +239,7 @@ ChangeResult PoolManager::remove_backend_id(std::size_t index, std::uint64_t id,
                 {{"pool", state.pool.name()},
                  {"backend", member.backend->address_text()},
                  {"active", member.backend->active()}});
+      changed(*member.backend);
     }
     return {202, {}, member.backend};
   }
@@ -339,6 +342,11 @@ void PoolManager::publish(PoolState& state, bool force) {
   next->config = state.config;
   state.published = next;
   state.pool.publish(std::move(next));
+}
+
+void PoolManager::changed(const upstream::Backend& backend) {
+  const auto source = backend.source();
+  if (changed_ && (source == upstream::BackendSource::Api || source == upstream::BackendSource::Config)) changed_();
 }
 
 void PoolManager::emit(Event event, const std::string& details) {

@@ -104,12 +104,16 @@ class PoolManager {
 
   std::size_t pool_count() const { return states_.size(); }
   upstream::Pool& pool(std::size_t index) { return states_[index]->pool; }
+  const std::string& pool_name(std::size_t index) const { return states_[index]->pool.name(); }
   /// The index of the pool called `name`.
   std::optional<std::size_t> find_pool(std::string_view name) const;
 
   /// How long a removed backend may keep work in flight before it leaves its pool anyway.
   void set_drain_timeout(core::Milliseconds timeout) { drain_timeout_ = timeout; }
   void set_retired_hook(RetiredHook hook) { retired_ = std::move(hook); }
+  /// Called after each change an operator made (through the API or the library) to a backend
+  /// from the configuration or the API: what admin.state_file keeps.
+  void set_change_hook(std::function<void()> hook) { changed_ = std::move(hook); }
 
   /// A new backend with an id no other backend of any pool has had (ids are never reused, so
   /// per-backend tables indexed by id stay unambiguous).
@@ -179,11 +183,14 @@ class PoolManager {
   /// always, when `force`: membership or weights changed).
   void publish(PoolState& state, bool force);
   void emit(Event event, const std::string& details);
+  /// Runs the change hook if `backend` is of a source the state file keeps.
+  void changed(const upstream::Backend& backend);
 
   std::vector<std::unique_ptr<PoolState>> states_;
   events::EventBus* events_;
   core::Milliseconds drain_timeout_{30'000};
   RetiredHook retired_;
+  std::function<void()> changed_;
   std::uint64_t next_backend_id_ = 1;
 };
 

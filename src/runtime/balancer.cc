@@ -19,13 +19,8 @@
 #include "events/local_event_bus.h"
 #include "http/http_context.h"
 #include "net/socket.h"
-#include "runtime/control_plane.h"
-#include "runtime/listener_state.h"
-#include "runtime/runtime_context.h"
-#include "runtime/watchdog.h"
-#include "runtime/worker.h"
-#include "upstream/pool.h"
-#include "membership/pool_manager.h"
+#include "membership/state_file.h"
+#include "runtime/balancer_impl.h"
 
 namespace fulcrum {
 
@@ -61,38 +56,7 @@ std::string probe_port_free(const net::Address& address) {
 
 }  // namespace
 
-struct Balancer::Impl {
-  Config config;
-  /// Exists from construction, so that on() works before start(); outlives every subscriber.
-  std::unique_ptr<events::LocalEventBus> events;
-  /// Off (null) unless `access_log:` is configured; outlives the workers that log to it.
-  std::unique_ptr<events::AccessLog> access_log;
-  std::vector<std::unique_ptr<upstream::Pool>> pools;
-  /// The one writer of the pools' snapshots; built with the pools.
-  std::unique_ptr<membership::PoolManager> pool_manager;
-  std::vector<std::unique_ptr<runtime::ListenerState>> listeners;
-  std::vector<std::unique_ptr<runtime::Worker>> workers;
-  std::unique_ptr<runtime::ControlPlane> control;
-  /// Aborts the process when a worker's or the control thread's loop is stuck (`watchdog:`).
-  std::unique_ptr<runtime::Watchdog> watchdog;
-  /// The JSON-lines event log (`events.file`); its flush timer runs on the control loop.
-  std::unique_ptr<events::EventLog> event_log;
-  std::unique_ptr<runtime::RuntimeContext> context;
-  net::Address admin_bound;
-  bool has_admin = false;
-  std::atomic<bool> stop_requested{false};
-  bool running = false;
-
-  Status build_pools();
-  Status bind_listeners(unsigned workers, std::vector<std::vector<net::UniqueFd>>& sockets);
-  /// Opens the event log and the access log; on failure neither is left open.
-  Status open_logs(unsigned workers);
-  /// Reports a failed start() as an `error` event, delivered on the calling thread (no control
-  /// thread runs yet), and returns `status`.
-  Status start_failed(Status status);
-  /// SIGUSR1: the access log and the event log reopen their files (after logrotate renamed them).
-  void reopen_logs();
-};
+// Balancer::Impl is in runtime/balancer_impl.h.
 
 Status Balancer::Impl::build_pools() {
   for (const auto& pool_config : config.pools) {
@@ -114,6 +78,18 @@ Status Balancer::Impl::build_pools() {
       backends.push_back(pool_manager->make_backend(backend.address, *address, backend.weight, backend.name));
     }
     pool_manager->set_members(p, pool_config, std::move(backends));
+  }
+  // Runtime changes saved by the last run (admin.state_file): an unreadable file stops the start,
+  // rather than silently serving without the operator's drains and additions.
+  const std::string state_file = config.admin ? config.admin->state_file : std::string();
+  if (!state_file.empty()) {
+    membership::LoadedState saved = membership::load_state_file(state_file);
+    if (!saved.error.empty()) return {"admin.state_file: " + saved.error};
+    membership::restore_state(saved.pools, config, *pool_manager);
+    pool_manager->set_change_hook([this, state_file] {
+      const std::string error = membership::save_state_file(state_file, membership::runtime_state(config, *pool_manager));
+      if (!error.empty()) log::error("cannot save the runtime state", {{"error", error}});
+    });
   }
   return {};
 }

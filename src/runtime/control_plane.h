@@ -33,6 +33,8 @@ class ControlPlane {
 
   /// The control thread's loop: post() to it from any thread; timers on it from its thread.
   core::EventLoop& loop() { return loop_; }
+  /// Whether the caller runs on the control thread (an event callback, for instance).
+  bool on_control_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
 
   /// Serves the admin API on `socket` (bound by Balancer::start()) from start() on. Call before
   /// start(); `context` outlives the control plane.

@@ -1,0 +1,57 @@
+// The inside of fulcrum::Balancer, shared by the files that implement it (balancer.cc: start and
+// stop; balancer_backends.cc: runtime changes to the pools).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "events/access_log.h"
+#include "events/event_log.h"
+#include "events/local_event_bus.h"
+#include "fulcrum/balancer.h"
+#include "membership/pool_manager.h"
+#include "net/address.h"
+#include "runtime/control_plane.h"
+#include "runtime/listener_state.h"
+#include "runtime/runtime_context.h"
+#include "runtime/watchdog.h"
+#include "runtime/worker.h"
+#include "upstream/pool.h"
+
+namespace fulcrum {
+
+struct Balancer::Impl {
+  Config config;
+  /// Exists from construction, so that on() works before start(); outlives every subscriber.
+  std::unique_ptr<events::LocalEventBus> events;
+  /// Off (null) unless `access_log:` is configured; outlives the workers that log to it.
+  std::unique_ptr<events::AccessLog> access_log;
+  std::vector<std::unique_ptr<upstream::Pool>> pools;
+  /// The one writer of the pools' snapshots; built with the pools.
+  std::unique_ptr<membership::PoolManager> pool_manager;
+  std::vector<std::unique_ptr<runtime::ListenerState>> listeners;
+  std::vector<std::unique_ptr<runtime::Worker>> workers;
+  std::unique_ptr<runtime::ControlPlane> control;
+  /// Aborts the process when a worker's or the control thread's loop is stuck (`watchdog:`).
+  std::unique_ptr<runtime::Watchdog> watchdog;
+  /// The JSON-lines event log (`events.file`); its flush timer runs on the control loop.
+  std::unique_ptr<events::EventLog> event_log;
+  std::unique_ptr<runtime::RuntimeContext> context;
+  net::Address admin_bound;
+  bool has_admin = false;
+  std::atomic<bool> stop_requested{false};
+  bool running = false;
+
+  Status build_pools();
+  Status bind_listeners(unsigned workers, std::vector<std::vector<net::UniqueFd>>& sockets);
+  /// Opens the event log and the access log; on failure neither is left open.
+  Status open_logs(unsigned workers);
+  /// Reports a failed start() as an `error` event, delivered on the calling thread (no control
+  /// thread runs yet), and returns `status`.
+  Status start_failed(Status status);
+  /// SIGUSR1: the access log and the event log reopen their files (after logrotate renamed them).
+  void reopen_logs();
+};
+
+}  // namespace fulcrum
