@@ -166,22 +166,35 @@ std::string render_prometheus(const StatsSnapshot& stats) {
   for (const auto& p : stats.pools) {
     for (const auto& b : p.backends) backends.push_back({&p, &b});
   }
-  auto backend_labels = [](const Entry& e) { return Labels{{"pool", e.pool->name}, {"backend", e.backend->address}}; };
+  // `name` only when the backend has one: a series keeps its labels for the backend's lifetime.
+  auto backend_labels = [](const Entry& e) {
+    Labels labels{{"pool", e.pool->name}, {"backend", e.backend->address}};
+    if (!e.backend->name.empty()) labels.emplace_back("name", e.backend->name);
+    return labels;
+  };
   traffic_families<Entry>(w, "fulcrum_backend", backends, backend_labels,
                           [](const Entry& e) -> const metrics::TrafficTotals& { return e.backend->traffic; }, true);
   w.family("fulcrum_backend_active_connections", "gauge",
            "Connections (tcp) or in-flight requests (http) assigned to the backend.");
   for (const auto& e : backends) w.sample("fulcrum_backend_active_connections", backend_labels(e), e.backend->active);
-  w.family("fulcrum_backend_up", "gauge", "1 when the backend takes new requests (healthy or unknown), else 0.");
+  w.family("fulcrum_backend_up", "gauge",
+           "1 when the backend takes new requests (healthy or unknown, and admin state ready), else 0.");
   for (const auto& e : backends) {
-    const bool up = e.backend->state == "healthy" || e.backend->state == "unknown";
+    const bool up = (e.backend->state == "healthy" || e.backend->state == "unknown") && e.backend->admin_state == "ready";
     w.sample("fulcrum_backend_up", backend_labels(e), std::int64_t{up ? 1 : 0});
   }
   w.family("fulcrum_backend_health_state", "gauge", "1 for the backend's current state, 0 for the others.");
   for (const auto& e : backends) {
-    for (const char* state : {"healthy", "unhealthy", "ejected", "deactivated", "unknown"}) {
+    for (const char* state : {"healthy", "unhealthy", "ejected", "deactivated", "joining", "unknown"}) {
       w.sample("fulcrum_backend_health_state", with(backend_labels(e), "state", state),
                std::int64_t{e.backend->state == state ? 1 : 0});
+    }
+  }
+  w.family("fulcrum_backend_admin_state", "gauge", "1 for the backend's admin state (ready, drain, maint), 0 for the others.");
+  for (const auto& e : backends) {
+    for (const char* state : {"ready", "drain", "maint"}) {
+      w.sample("fulcrum_backend_admin_state", with(backend_labels(e), "state", state),
+               std::int64_t{e.backend->admin_state == state ? 1 : 0});
     }
   }
   w.family("fulcrum_backend_ejections_total", "counter", "Times outlier detection ejected the backend.");

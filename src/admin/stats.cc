@@ -93,7 +93,7 @@ StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePo
       entry.active = backend.active();
       entry.ejections = backend.ejections();
       for (const auto& worker : context.workers) {
-        if (const auto* counters = worker->metrics().find_backend(backend.id())) {
+        if (const auto* counters = worker->metrics().find_backend(backend.counter_slot(), backend.id())) {
           entry.traffic.add(counters->traffic);
           counters->latency.add_to(entry.latency);
         }

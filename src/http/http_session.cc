@@ -498,7 +498,7 @@ void HttpSession::dispatch() {
   }
   backend->add_active(1);  // in-flight requests: what least_connections counts in http pools
   backend_counted_ = true;
-  backend_stats_ = &worker_.metrics().backend(backend->id());
+  backend_stats_ = &worker_.metrics().backend(backend->counter_slot(), backend->id());
   if (worker_.events().wants(Event::SelectingServer)) {
     emit_selecting_server(worker_.events(), listener_, selector_->pool().name(), backend->address_text(),
                           selection_.attempts, selector_->snapshot().strategy, client_address_.to_string());

@@ -85,7 +85,7 @@ void TcpSession::connect_next() {
     backend_stats_->traffic.retries.increment();
     pool_stats_->retries.increment();
   }
-  backend_stats_ = &worker_.metrics().backend(backend_->id());
+  backend_stats_ = &worker_.metrics().backend(backend_->counter_slot(), backend_->id());
   upstream_ = net::make_tcp_socket(backend_->address().family());
   if (!upstream_) {
     on_connect_failed(errno);

@@ -69,8 +69,27 @@ std::optional<std::size_t> PoolManager::find_pool(std::string_view name) const {
 std::shared_ptr<upstream::Backend> PoolManager::make_backend(std::string address_text, const net::Address& address,
                                                              std::uint32_t weight, std::string name,
                                                              upstream::BackendSource source) {
-  return std::make_shared<upstream::Backend>(next_backend_id_++, std::move(address_text), address, weight,
-                                             std::move(name), source);
+  const std::uint32_t slot = slots_->acquire();
+  auto* backend = new upstream::Backend(next_backend_id_++, std::move(address_text), address, weight, std::move(name),
+                                        source, slot);
+  return std::shared_ptr<upstream::Backend>(backend, [slots = slots_](upstream::Backend* gone) {
+    const std::uint32_t freed = gone->counter_slot();
+    delete gone;
+    slots->release(freed);
+  });
+}
+
+std::uint32_t PoolManager::CounterSlots::acquire() {
+  std::lock_guard lock(mutex_);
+  if (free_.empty()) return next_++;
+  const std::uint32_t slot = free_.back();
+  free_.pop_back();
+  return slot;
+}
+
+void PoolManager::CounterSlots::release(std::uint32_t slot) {
+  std::lock_guard lock(mutex_);
+  free_.push_back(slot);
 }
 
 void PoolManager::set_members(std::size_t index, PoolConfig config,

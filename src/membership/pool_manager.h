@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -186,7 +187,22 @@ class PoolManager {
   /// Runs the change hook if `backend` is of a source the state file keeps.
   void changed(const upstream::Backend& backend);
 
+  /// Counter slots (upstream::Backend::counter_slot) of the backends alive: a backend's slot is
+  /// freed when its last holder (a pool, a session, an idle connection: any thread) lets it go,
+  /// so the workers' counter tables follow the backends alive, not every id ever issued.
+  class CounterSlots {
+   public:
+    std::uint32_t acquire();
+    void release(std::uint32_t slot);
+
+   private:
+    std::mutex mutex_;
+    std::vector<std::uint32_t> free_;
+    std::uint32_t next_ = 1;
+  };
+
   std::vector<std::unique_ptr<PoolState>> states_;
+  std::shared_ptr<CounterSlots> slots_ = std::make_shared<CounterSlots>();
   events::EventBus* events_;
   core::Milliseconds drain_timeout_{30'000};
   RetiredHook retired_;

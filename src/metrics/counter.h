@@ -19,6 +19,8 @@ class Counter {
   void increment() { add(1); }
   /// Any thread.
   std::uint64_t value() const { return value_.load(std::memory_order_relaxed); }
+  /// Owner thread only: back to 0 (a block handed to a new owner).
+  void reset() { value_.store(0, std::memory_order_relaxed); }
 
  private:
   std::atomic<std::uint64_t> value_{0};

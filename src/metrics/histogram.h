@@ -54,6 +54,12 @@ class LatencyHistogram {
   }
   /// Any thread: adds the current counts to `out` (relaxed reads: an observation in flight may be seen in part).
   void add_to(HistogramSnapshot& out) const;
+  /// Owner thread only: empty again.
+  void reset() {
+    for (auto& bucket : buckets_) bucket.reset();
+    sum_ns_.reset();
+    count_.reset();
+  }
 
  private:
   std::array<Counter, kLatencyBuckets> buckets_;

@@ -41,8 +41,8 @@ const TrafficCounters* WorkerMetrics::find_route(std::size_t listener, std::size
   return index < route_offsets_[listener + 1] ? &routes_[index] : nullptr;
 }
 
-BackendCounters& WorkerMetrics::backend(std::uint64_t id) {
-  const std::uint64_t chunk = id / kChunk;
+BackendCounters& WorkerMetrics::backend(std::uint32_t slot, std::uint64_t id) {
+  const std::uint64_t chunk = slot / kChunk;
   if (chunk >= kMaxChunks) return overflow_;
   BackendCounters* block = chunks_[chunk].load(std::memory_order_relaxed);
   if (!block) {
@@ -50,14 +50,22 @@ BackendCounters& WorkerMetrics::backend(std::uint64_t id) {
     // Release: a reader that sees the pointer sees zeroed counters behind it.
     chunks_[chunk].store(block, std::memory_order_release);
   }
-  return block[id % kChunk];
+  BackendCounters& counters = block[slot % kChunk];
+  if (counters.backend_id.load(std::memory_order_relaxed) != id) {
+    // The slot's previous backend is gone (slots are reused only then): start from zero.
+    counters.traffic.reset();
+    counters.latency.reset();
+    counters.backend_id.store(id, std::memory_order_release);
+  }
+  return counters;
 }
 
-const BackendCounters* WorkerMetrics::find_backend(std::uint64_t id) const {
-  const std::uint64_t chunk = id / kChunk;
+const BackendCounters* WorkerMetrics::find_backend(std::uint32_t slot, std::uint64_t id) const {
+  const std::uint64_t chunk = slot / kChunk;
   if (chunk >= kMaxChunks) return &overflow_;
   const BackendCounters* block = chunks_[chunk].load(std::memory_order_acquire);
-  return block ? &block[id % kChunk] : nullptr;
+  if (!block || block[slot % kChunk].backend_id.load(std::memory_order_acquire) != id) return nullptr;
+  return &block[slot % kChunk];
 }
 
 }  // namespace fulcrum::metrics

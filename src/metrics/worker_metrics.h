@@ -35,6 +35,15 @@ struct alignas(64) TrafficCounters {
   void count_response(int status) {
     if (status >= 100 && status < 600) responses[static_cast<std::size_t>(status / 100 - 1)].increment();
   }
+  /// Owner thread only.
+  void reset() {
+    requests.reset();
+    for (auto& counter : responses) counter.reset();
+    bytes_in.reset();
+    bytes_out.reset();
+    connect_errors.reset();
+    retries.reset();
+  }
 };
 
 /// A backend's counters and its request latency histogram, as seen by one worker.
@@ -42,6 +51,10 @@ struct BackendCounters {
   TrafficCounters traffic;
   /// Request start (head parsed) to response complete (http), or connect time (tcp).
   LatencyHistogram latency;
+  /// The id of the backend these counters are for (0: none yet). Blocks are indexed by counter
+  /// slot, which a new backend reuses once the backend that had it is gone: the owning worker
+  /// zeroes the block when it first serves the new backend, and readers check the id.
+  std::atomic<std::uint64_t> backend_id{0};
 };
 
 /// Plain sums of TrafficCounters over workers (any thread).
@@ -70,9 +83,10 @@ class WorkerMetrics {
   TrafficCounters& listener(std::size_t index) { return listeners_[index]; }
   TrafficCounters& route(std::size_t listener, std::size_t route);
   TrafficCounters& pool(std::size_t index) { return pools_[index]; }
-  /// The block of backend `id` (Backend::id()). The first call for an id in a new range of 64
-  /// allocates that range; ids past the table's capacity share one overflow block.
-  BackendCounters& backend(std::uint64_t id);
+  /// The block of the backend with id `id` and counter slot `slot` (Backend::counter_slot()),
+  /// zeroed first if it last counted another backend. The first call for a slot in a new range of
+  /// 64 allocates that range; slots past the table's capacity share one overflow block.
+  BackendCounters& backend(std::uint32_t slot, std::uint64_t id);
 
   /// Client connections open on this worker; loop iterations and busy time live in its EventLoop.
   Gauge connections;
@@ -91,12 +105,12 @@ class WorkerMetrics {
   const TrafficCounters* find_route(std::size_t listener, std::size_t route) const;
   const TrafficCounters& pool(std::size_t index) const { return pools_[index]; }
   std::size_t pool_count() const { return pools_.size(); }
-  /// Null when this worker never served backend `id`.
-  const BackendCounters* find_backend(std::uint64_t id) const;
+  /// The block of backend `id` at `slot`; null when this worker never served it.
+  const BackendCounters* find_backend(std::uint32_t slot, std::uint64_t id) const;
 
  private:
   static constexpr std::size_t kChunk = 64;
-  static constexpr std::size_t kMaxChunks = 4096;  // 262,144 backend ids
+  static constexpr std::size_t kMaxChunks = 4096;  // 262,144 backends at once
 
   std::vector<TrafficCounters> listeners_;
   std::vector<std::size_t> route_offsets_;  // first route block of each listener, then the end

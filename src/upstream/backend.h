@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,9 +30,13 @@ std::string_view backend_source_name(BackendSource source);
 
 class alignas(64) Backend {
  public:
+  /// `counter_slot`: where workers keep its counters (WorkerMetrics::backend); unique among the
+  /// backends alive at once, reused after one is destroyed. Defaults to the id.
   Backend(std::uint64_t id, std::string address_text, net::Address address, std::uint32_t weight,
-          std::string name = {}, BackendSource source = BackendSource::Config)
+          std::string name = {}, BackendSource source = BackendSource::Config,
+          std::optional<std::uint32_t> counter_slot = std::nullopt)
       : id_(id),
+        counter_slot_(counter_slot.value_or(static_cast<std::uint32_t>(id))),
         address_text_(std::move(address_text)),
         address_(address),
         name_(std::move(name)),
@@ -40,6 +45,7 @@ class alignas(64) Backend {
 
   /// Stable identity across snapshots (used by sticky sessions).
   std::uint64_t id() const { return id_; }
+  std::uint32_t counter_slot() const { return counter_slot_; }
   /// The address as configured (`host:port`): the key of consistent hashing.
   const std::string& address_text() const { return address_text_; }
   const net::Address& address() const { return address_; }
@@ -96,6 +102,7 @@ class alignas(64) Backend {
 
  private:
   const std::uint64_t id_;
+  const std::uint32_t counter_slot_;
   const std::string address_text_;
   const net::Address address_;
   const std::string name_;

@@ -21,19 +21,32 @@ TEST(WorkerMetrics, TablesPerComponent) {
 
 TEST(WorkerMetrics, BackendBlocksAppearOnFirstUse) {
   WorkerMetrics m({}, 0);
-  EXPECT_EQ(m.find_backend(7), nullptr);
-  m.backend(7).traffic.bytes_out.add(100);
-  m.backend(70).traffic.requests.increment();
-  ASSERT_NE(m.find_backend(7), nullptr);
-  EXPECT_EQ(m.find_backend(7)->traffic.bytes_out.value(), 100u);
-  EXPECT_EQ(m.find_backend(70)->traffic.requests.value(), 1u);
-  EXPECT_EQ(m.find_backend(8)->traffic.requests.value(), 0u) << "same range, untouched";
-  EXPECT_EQ(m.find_backend(200), nullptr);
+  EXPECT_EQ(m.find_backend(7, 1007), nullptr);
+  m.backend(7, 1007).traffic.bytes_out.add(100);
+  m.backend(70, 1070).traffic.requests.increment();
+  ASSERT_NE(m.find_backend(7, 1007), nullptr);
+  EXPECT_EQ(m.find_backend(7, 1007)->traffic.bytes_out.value(), 100u);
+  EXPECT_EQ(m.find_backend(70, 1070)->traffic.requests.value(), 1u);
+  EXPECT_EQ(m.find_backend(8, 1008), nullptr) << "same range, never used";
+  EXPECT_EQ(m.find_backend(200, 1200), nullptr);
   TrafficTotals totals;
-  totals.add(m.find_backend(7)->traffic);
-  totals.add(m.find_backend(70)->traffic);
+  totals.add(m.find_backend(7, 1007)->traffic);
+  totals.add(m.find_backend(70, 1070)->traffic);
   EXPECT_EQ(totals.bytes_out, 100u);
   EXPECT_EQ(totals.requests, 1u);
+}
+
+TEST(WorkerMetrics, AReusedSlotStartsFromZeroForItsNewBackend) {
+  WorkerMetrics m({}, 0);
+  m.backend(3, 11).traffic.requests.add(5);
+  m.backend(3, 11).latency.observe(std::chrono::milliseconds(2));
+  // Backend 11 is gone; backend 12 got its slot.
+  EXPECT_EQ(m.find_backend(3, 12), nullptr) << "the old backend's figures are not the new one's";
+  EXPECT_EQ(m.backend(3, 12).traffic.requests.value(), 0u);
+  HistogramSnapshot latency;
+  m.find_backend(3, 12)->latency.add_to(latency);
+  EXPECT_EQ(latency.count, 0u);
+  EXPECT_EQ(m.find_backend(3, 11), nullptr);
 }
 
 }  // namespace
