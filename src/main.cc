@@ -31,6 +31,10 @@ int command_run(const std::string& path) {
 int command_check(const std::string& path) {
   auto loaded = fulcrum::load_config_file(path);
   if (!loaded.ok()) return print_config_errors(loaded);
+  // A name that does not resolve here may where Fulcrum runs: a warning, not an error.
+  for (const auto& warning : fulcrum::check_host_names(*loaded.config, path)) {
+    std::cerr << "warning: " << warning.to_string() << '\n';
+  }
   std::cout << path << ": configuration is valid (" << loaded.config->listeners.size() << " listeners, "
             << loaded.config->pools.size() << " pools)\n";
   return 0;

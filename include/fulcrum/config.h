@@ -20,7 +20,8 @@ enum class ListenerMode { Tcp, Http };
 
 /// One upstream server of a pool.
 struct BackendConfig {
-  /// `host:port`, `[v6]:port`; a host name is resolved once at start.
+  /// `host:port`, `[v6]:port`. A host name is resolved at start and again every
+  /// `resolve_interval` of its pool: each of its A/AAAA records is a backend of the pool.
   std::string address;
   /// Relative share of new connections for weighted strategies (1..1000000).
   std::uint32_t weight = 1;
@@ -119,6 +120,9 @@ struct PoolConfig {
   /// Self-registration; unset: the pool refuses registrations (403). A pool that accepts them may
   /// list no backends at all (requests wait for none: they get the listener's 503/`unavailable`).
   std::optional<PoolRegistrationConfig> registration;
+  /// How often a backend given by host name is resolved again (sooner when the answer's TTL is
+  /// shorter, and every 5 s at most while the name does not resolve).
+  Duration resolve_interval{std::chrono::seconds(30)};
   std::vector<BackendConfig> backends;
 };
 
@@ -222,6 +226,13 @@ struct RegistrationConfig {
   std::string token;
 };
 
+/// How backends given by host name are resolved.
+struct ResolverConfig {
+  /// Name servers (`ip:port`, `[v6]:port`) asked instead of those in /etc/resolv.conf; empty:
+  /// the system's. /etc/hosts is read first either way.
+  std::vector<std::string> servers;
+};
+
 /// Where events go besides C++ callbacks and the admin stream.
 struct EventsConfig {
   /// A JSON-lines event log; empty: none.
@@ -259,6 +270,7 @@ struct Config {
   std::optional<RegistrationConfig> registration;
   EventsConfig events;
   std::optional<AccessLogConfig> access_log;
+  ResolverConfig resolver;
 
   /// The pool called `name`, or nullptr.
   const PoolConfig* find_pool(std::string_view name) const;
@@ -296,6 +308,13 @@ std::vector<ConfigError> validate_config(const Config& config);
 /// `address: invalid address 'x': ...`, `weight: must be between 1 and 1000000 (got 0)`,
 /// `name: ...`. Empty when it can (uniqueness within the pool is the pool's to check).
 std::vector<std::string> check_backend(const BackendConfig& backend);
+
+/// Resolves every host name `config` gives a backend (as `run` does, with `config.resolver`),
+/// blocking for a few seconds at most, and returns a warning for each that does not resolve:
+/// the key path of the backend's address and why (`file` names the source). Not an error: the
+/// network where Fulcrum runs may differ, and `run` starts without such a backend and keeps
+/// trying. Empty when every name resolves (or none is used).
+std::vector<ConfigError> check_host_names(const Config& config, const std::string& file = "<config>");
 
 /// Parses `500ms`, `2s`, `1m`, `1h`, `1d` (a bare number is not accepted: units are required).
 std::optional<Duration> parse_duration(std::string_view text);

@@ -571,6 +571,14 @@ void check_pools(Violations& out, const Config& config) {
     }
     check_duration(out, child_path(path, "slow_start"), pool.slow_start, ZeroDuration::kAllowed,
                    occurrence);
+    if (pool.resolve_interval < std::chrono::milliseconds(100)) {
+      // Every name of the pool is looked up again this often: below that, a DNS server is hammered.
+      out.push_back({child_path(path, "resolve_interval"),
+                     "must be at least 100ms (got " + format_duration(pool.resolve_interval) + ")", occurrence});
+    } else {
+      check_duration(out, child_path(path, "resolve_interval"), pool.resolve_interval, ZeroDuration::kRefused,
+                     occurrence);
+    }
     check_backends(out, path, pool, occurrence);
   }
 }
@@ -689,6 +697,23 @@ void check_access_log(Violations& out, const Config& config) {
   }
 }
 
+/// The name servers of `resolver:`, asked by IP (resolving them would need a resolver).
+void check_resolver(Violations& out, const Config& config) {
+  for (std::size_t i = 0; i < config.resolver.servers.size(); ++i) {
+    const std::string& server = config.resolver.servers[i];
+    const std::string key = item_path("resolver.servers", i);
+    auto parts = check_address(out, key, server);
+    if (!parts) continue;
+    in_addr v4{};
+    in6_addr v6{};
+    if (inet_pton(AF_INET, parts->host.c_str(), &v4) != 1 && inet_pton(AF_INET6, parts->host.c_str(), &v6) != 1) {
+      out.push_back({key, "invalid address '" + server + "': a name server is given by IP address and port (e.g. 10.0.0.2:53)"});
+    } else if (parts->port == 0) {
+      out.push_back({key, "invalid address '" + server + "': a name server needs a port, not 0"});
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<RuleViolation> check_rules(const Config& config) {
@@ -706,6 +731,7 @@ std::vector<RuleViolation> check_rules(const Config& config) {
   check_admin(out, config);
   check_registration(out, config);
   check_access_log(out, config);
+  check_resolver(out, config);
   return out;
 }
 

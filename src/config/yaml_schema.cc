@@ -266,7 +266,7 @@ void read_outlier_detection(YamlReader& reader, const YAML::Node& value, const s
   into.outlier_detection = outlier;
 }
 
-constexpr std::array<Field<PoolConfig>, 14> kPoolFields{{
+constexpr std::array<Field<PoolConfig>, 15> kPoolFields{{
     {"strategy", read_string<&PoolConfig::strategy>},
     {"hash", read_hash},
     {"sticky", read_sticky},
@@ -280,6 +280,7 @@ constexpr std::array<Field<PoolConfig>, 14> kPoolFields{{
     {"outlier_detection", read_outlier_detection},
     {"slow_start", read_duration<&PoolConfig::slow_start>},
     {"registration", read_section<&PoolConfig::registration, kPoolRegistrationFields>},
+    {"resolve_interval", read_duration<&PoolConfig::resolve_interval>},
     {"backends", read_backends},
 }};
 
@@ -428,7 +429,27 @@ constexpr std::array<Field<AccessLogConfig>, 2> kAccessLogFields{{
     {"format", read_string<&AccessLogConfig::format>},
 }};
 
-constexpr std::array<Field<Config>, 10> kRootFields{{
+/// `servers: [10.0.0.2:53, ...]`: a list of addresses, checked by validate.cc.
+void read_servers(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                  ResolverConfig& into) {
+  if (!reader.expect_sequence(value, path)) return;
+  for (std::size_t j = 0; j < value.size(); ++j) {
+    const std::string item_key = item_path(path, j);
+    reader.note(item_key, value[j]);
+    if (auto text = reader.read_text(value[j], item_key, "an address")) into.servers.push_back(std::move(*text));
+  }
+}
+
+constexpr std::array<Field<ResolverConfig>, 1> kResolverFields{{
+    {"servers", read_servers},
+}};
+
+void read_resolver(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                   Config& into) {
+  reader.read_fields<ResolverConfig>(value, path, kResolverFields, into.resolver);
+}
+
+constexpr std::array<Field<Config>, 11> kRootFields{{
     {"workers", read_count<&Config::workers, kWorkersRange>},
     {"drain_timeout", read_duration<&Config::drain_timeout>},
     {"watchdog", read_duration<&Config::watchdog>},
@@ -439,6 +460,7 @@ constexpr std::array<Field<Config>, 10> kRootFields{{
     {"registration", read_section<&Config::registration, kRegistrationFields>},
     {"events", read_events},
     {"access_log", read_section<&Config::access_log, kAccessLogFields>},
+    {"resolver", read_resolver},
 }};
 
 }  // namespace

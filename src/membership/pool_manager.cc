@@ -155,7 +155,6 @@ PoolManager::Member* PoolManager::find_member(PoolState& state, std::string_view
 ChangeResult PoolManager::add_backend(std::string_view pool, const NewBackend& request) {
   const auto index = find_pool(pool);
   if (!index) return {404, "no pool named '" + std::string(pool) + "'", nullptr};
-  PoolState& state = *states_[*index];
   BackendConfig candidate{request.address, request.weight, request.name};
   if (auto errors = check_backend(candidate); !errors.empty()) return {400, errors.front(), nullptr};
   const auto address = net::Address::parse_numeric(request.address);
@@ -166,29 +165,32 @@ ChangeResult PoolManager::add_backend(std::string_view pool, const NewBackend& r
                 "': give an IP address and port (host names are resolved only from the configuration)",
             nullptr};
   }
+  return add_member(*index, make_backend(request.address, *address, request.weight, request.name, request.source));
+}
+
+ChangeResult PoolManager::add_member(std::size_t index, std::shared_ptr<upstream::Backend> backend) {
+  PoolState& state = *states_[index];
+  const std::string& pool = state.pool.name();
   for (const Member& member : state.members) {
     const upstream::Backend& existing = *member.backend;
-    if (existing.address() == *address || existing.address_text() == request.address) {
-      return {409, "address: backend '" + request.address + "' is already in pool '" + std::string(pool) + "'" +
+    if (existing.address() == backend->address() || existing.address_text() == backend->address_text()) {
+      return {409, "address: backend '" + backend->address_text() + "' is already in pool '" + pool + "'" +
                        (member.remove_by ? " (being removed: retry once it has left)" : ""),
               nullptr};
     }
-    if (!request.name.empty() && existing.name() == request.name) {
-      return {409, "name: backend name '" + request.name + "' is already used in pool '" + std::string(pool) + "'",
-              nullptr};
+    if (!backend->name().empty() && existing.name() == backend->name()) {
+      return {409, "name: backend name '" + backend->name() + "' is already used in pool '" + pool + "'", nullptr};
     }
   }
-  auto backend = make_backend(request.address, *address, request.weight, request.name, request.source);
   state.members.push_back(Member{backend});
   ++state.membership_version;
   publish(state, /*force=*/true);
-  log::info("backend added", {{"pool", state.pool.name()},
+  log::info("backend added", {{"pool", pool},
                               {"backend", backend->address_text()},
                               {"name", backend->name()},
                               {"source", upstream::backend_source_name(backend->source())},
                               {"weight", static_cast<std::uint64_t>(backend->weight())}});
-  emit(Event::BackendAdded,
-       member_event_details(state.pool.name(), *backend, "\"weight\":" + std::to_string(backend->weight())));
+  emit(Event::BackendAdded, member_event_details(pool, *backend, "\"weight\":" + std::to_string(backend->weight())));
   changed(*backend);
   return {201, {}, backend};
 }

@@ -129,6 +129,9 @@ class PoolManager {
 
   /// Adds a backend to pool `pool` (201), or says why not.
   ChangeResult add_backend(std::string_view pool, const NewBackend& backend);
+  /// Adds `backend` (made by make_backend(), by a source that checked it: DNS answers) to pool
+  /// `index` (201); 409 when a member already has its address or its name.
+  ChangeResult add_member(std::size_t index, std::shared_ptr<upstream::Backend> backend);
   /// Changes the weight and/or admin state of the backend `key` (its name or its address) of
   /// `pool` (200).
   ChangeResult update_backend(std::string_view pool, std::string_view key, const BackendUpdate& update);

@@ -58,6 +58,10 @@ std::string probe_port_free(const net::Address& address) {
 
 // Balancer::Impl is in runtime/balancer_impl.h.
 
+// A DNS server may be slow or down at start: the pools do not wait for it longer than this (a
+// lookup without answer by then is retried from the control loop, its pool starting without it).
+constexpr auto kStartResolveBudget = std::chrono::seconds(5);
+
 Status Balancer::Impl::build_pools() {
   for (const auto& pool_config : config.pools) {
     std::shared_ptr<balance::StickyTable> sticky;
@@ -68,16 +72,33 @@ Status Balancer::Impl::build_pools() {
   }
   pool_manager = std::make_unique<membership::PoolManager>(pools, events.get());
   pool_manager->set_drain_timeout(std::chrono::duration_cast<core::Milliseconds>(config.drain_timeout));
+  // Numeric addresses are backends as they are; host names are DNS's to follow.
+  std::vector<std::vector<std::shared_ptr<upstream::Backend>>> backends(config.pools.size());
   for (std::size_t p = 0; p < config.pools.size(); ++p) {
     const PoolConfig& pool_config = config.pools[p];
-    std::vector<std::shared_ptr<upstream::Backend>> backends;
     for (const auto& backend : pool_config.backends) {
+      if (auto address = net::Address::parse_numeric(backend.address)) {
+        backends[p].push_back(pool_manager->make_backend(backend.address, *address, backend.weight, backend.name));
+        continue;
+      }
       std::string error;
-      auto address = net::Address::resolve(backend.address, &error);
-      if (!address) return {"pool '" + pool_config.name + "': backend " + backend.address + ": " + error};
-      backends.push_back(pool_manager->make_backend(backend.address, *address, backend.weight, backend.name));
+      auto parts = parse_host_port(backend.address, &error);
+      if (!parts) return {"pool '" + pool_config.name + "': backend " + backend.address + ": " + error};
+      if (!dns) {
+        auto resolver = net::DnsResolver::create({.servers = config.resolver.servers}, &error);
+        if (!resolver) return {"pool '" + pool_config.name + "': backend " + backend.address + ": " + error};
+        dns = std::make_unique<membership::DnsSource>(*pool_manager, std::move(resolver), events.get());
+      }
+      dns->watch(p, backend, parts->host, parts->port, pool_config.resolve_interval);
     }
-    pool_manager->set_members(p, pool_config, std::move(backends));
+  }
+  if (dns) dns->resolve_at_start(core::Clock::now() + kStartResolveBudget);
+  for (std::size_t p = 0; p < config.pools.size(); ++p) {
+    if (dns) {
+      auto records = dns->initial_backends(p, backends[p]);
+      backends[p].insert(backends[p].end(), records.begin(), records.end());
+    }
+    pool_manager->set_members(p, config.pools[p], std::move(backends[p]));
   }
   // Runtime changes saved by the last run (admin.state_file): an unreadable file stops the start,
   // rather than silently serving without the operator's drains and additions.
@@ -181,11 +202,13 @@ Status Balancer::start() {
   signal(SIGPIPE, SIG_IGN);
   net::raise_fd_limit();
 
+  impl.dns.reset();
   impl.pool_manager.reset();
 
   impl.pools.clear();
   impl.listeners.clear();
   if (auto status = impl.build_pools(); !status.ok()) {
+    impl.dns.reset();
     impl.pool_manager.reset();
     impl.pools.clear();
     return impl.start_failed(status);
@@ -194,12 +217,14 @@ Status Balancer::start() {
   std::vector<std::vector<net::UniqueFd>> sockets;
   if (auto status = impl.bind_listeners(worker_total, sockets); !status.ok()) {
     impl.listeners.clear();
+    impl.dns.reset();
     impl.pool_manager.reset();
     impl.pools.clear();
     return impl.start_failed(status);
   }
   if (auto status = impl.open_logs(worker_total); !status.ok()) {
     impl.listeners.clear();
+    impl.dns.reset();
     impl.pool_manager.reset();
     impl.pools.clear();
     return impl.start_failed(status);
@@ -212,6 +237,7 @@ Status Balancer::start() {
     admin_socket = admin::bind_admin_socket(*impl.config.admin, impl.admin_bound, error);
     if (!admin_socket) {
       impl.listeners.clear();
+      impl.dns.reset();
       impl.pool_manager.reset();
       impl.pools.clear();
       return {error};
@@ -246,6 +272,7 @@ Status Balancer::start() {
   impl.control = std::make_unique<runtime::ControlPlane>(*impl.context, *impl.events);
   if (impl.event_log) impl.event_log->attach(impl.control->loop());
   if (admin_socket) impl.control->serve_admin(*impl.context, std::move(admin_socket));
+  if (impl.dns) impl.control->follow_dns(std::move(impl.dns));
   impl.control->start();
   for (auto& worker : impl.workers) worker->start();
   if (impl.config.watchdog.count() > 0) {

@@ -10,6 +10,7 @@
 #include "events/event_log.h"
 #include "events/local_event_bus.h"
 #include "fulcrum/balancer.h"
+#include "membership/dns_source.h"
 #include "membership/pool_manager.h"
 #include "net/address.h"
 #include "runtime/control_plane.h"
@@ -30,6 +31,9 @@ struct Balancer::Impl {
   std::vector<std::unique_ptr<upstream::Pool>> pools;
   /// The one writer of the pools' snapshots; built with the pools.
   std::unique_ptr<membership::PoolManager> pool_manager;
+  /// Backends given by host name, resolved again and again; built with the pools when there are
+  /// some, then handed to the control plane (its loop drives the lookups).
+  std::unique_ptr<membership::DnsSource> dns;
   std::vector<std::unique_ptr<runtime::ListenerState>> listeners;
   std::vector<std::unique_ptr<runtime::Worker>> workers;
   std::unique_ptr<runtime::ControlPlane> control;

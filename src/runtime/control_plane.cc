@@ -26,6 +26,7 @@ void ControlPlane::start() {
   loop_.post([this] { health_->start(); });
   loop_.post([this] { loop_.timers().schedule(sweep_timer_, loop_.now() + kSweepEvery); });
   loop_.post([this] { loop_.timers().schedule(membership_timer_, loop_.now() + kMembershipTick); });
+  if (dns_) loop_.post([this] { dns_->start(loop_); });
   if (admin_socket_ && admin_context_) {
     admin_ = std::make_unique<admin::AdminServer>(loop_, *admin_context_, std::move(admin_socket_));
     loop_.post([this] { admin_->start(); });
@@ -44,6 +45,7 @@ void ControlPlane::stop() {
   loop_.timers().cancel(membership_timer_);
   health_.reset();  // the loop is stopped: its probes and timers go with it
   admin_.reset();   // likewise: closes the admin socket and its connections
+  dns_.reset();     // likewise: its lookups, sockets and timers
 }
 
 void ControlPlane::sweep_sessions() {

@@ -11,6 +11,7 @@
 #include "core/event_loop.h"
 #include "events/local_event_bus.h"
 #include "health/health_monitor.h"
+#include "membership/dns_source.h"
 #include "net/socket.h"
 #include "runtime/runtime_context.h"
 #include "upstream/pool.h"
@@ -43,6 +44,10 @@ class ControlPlane {
     admin_socket_ = std::move(socket);
   }
 
+  /// Drives `dns` (backends given by host name) on the control loop from start() on, and destroys
+  /// it in stop(). Call before start().
+  void follow_dns(std::unique_ptr<membership::DnsSource> dns) { dns_ = std::move(dns); }
+
  private:
   void sweep_sessions();
   /// Lets the pool manager finish removals (backends drained to idle, or out of time).
@@ -59,6 +64,8 @@ class ControlPlane {
   const RuntimeContext* admin_context_ = nullptr;
   net::UniqueFd admin_socket_;
   std::unique_ptr<admin::AdminServer> admin_;
+  /// DNS as a membership source (null when no backend is given by host name); runs on loop_.
+  std::unique_ptr<membership::DnsSource> dns_;
   std::thread thread_;
 };
 
