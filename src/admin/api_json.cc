@@ -61,6 +61,7 @@ json pool_config_json(const PoolConfig& p) {
                {"max_idle", p.max_idle},
                {"idle_timeout", format_duration(p.idle_timeout)},
                {"slow_start", format_duration(p.slow_start)},
+               {"resolve_interval", format_duration(p.resolve_interval)},
                {"backends", backends}};
   if (p.retries) pool["retries"] = *p.retries;
   if (p.sticky) {
@@ -166,6 +167,7 @@ json config_json(const Config& config) {
     // The token is a secret: say whether one is set, never what it is.
     out["admin"] = {{"listen", config.admin->listen}, {"token", config.admin->token.empty() ? "" : "***"}};
   }
+  if (!config.resolver.servers.empty()) out["resolver"] = {{"servers", config.resolver.servers}};
   if (config.access_log) out["access_log"] = {{"file", config.access_log->file}, {"format", config.access_log->format}};
   return out;
 }

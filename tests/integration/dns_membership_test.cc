@@ -8,7 +8,9 @@
 
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include "fulcrum/balancer.h"
 #include "support/dns_server.h"
@@ -131,6 +133,36 @@ TEST(DnsMembership, ThePoolFollowsTheAnswer) {
   dns.remove("app.fulcrum.test");
   EXPECT_TRUE(eventually([&] { return events.has("backend_removed 127.0.0.3:" + port); }));
   EXPECT_EQ(request(front).first, 503);
+  balancer.stop();
+}
+
+TEST(DnsMembership, ARecordThatGoesAwayIsDrainedBeforeItLeaves) {
+  DnsServer dns;
+  HttpBackend two("two", "127.0.0.2:0");
+  const std::string port = port_of(two.address());
+  HttpBackend three("three", "127.0.0.3:" + port);
+  dns.set("app.fulcrum.test", {"127.0.0.2"});
+  Balancer balancer(dns_config(dns, "app.fulcrum.test:" + port));
+  DnsEvents events(balancer);
+  ASSERT_TRUE(balancer.start().ok());
+  const std::string front = balancer.listeners()[0].address;
+
+  // A slow request in flight on the record that goes away.
+  std::optional<HttpResponse> slow;
+  std::thread in_flight([&] {
+    auto connection = HttpConnection::connect(front);
+    slow = connection.get("/slow", "X-Test: delay=1500\r\n");
+  });
+  ASSERT_TRUE(eventually([&] { return two.heads() == 1; }));
+  dns.set("app.fulcrum.test", {"127.0.0.3"});
+  // New requests go to the new record at once; the old one is out of rotation but still a member.
+  EXPECT_TRUE(eventually([&] { return answering(front) == std::set<std::string>{"three"}; }));
+  EXPECT_FALSE(events.has("backend_removed 127.0.0.2:" + port)) << "left while a request was in flight";
+  in_flight.join();
+  ASSERT_TRUE(slow);
+  EXPECT_EQ(slow->status, 200);
+  EXPECT_EQ(slow->backend(), "two");
+  EXPECT_TRUE(eventually([&] { return events.has("backend_removed 127.0.0.2:" + port); }));
   balancer.stop();
 }
 

@@ -53,6 +53,10 @@ TEST(ApiJson, ConfigRedactsTheToken) {
   EXPECT_EQ(json["admin"]["listen"], "127.0.0.1:9090");
   EXPECT_EQ(json.dump().find("s3cret"), std::string::npos);
   EXPECT_EQ(json["pools"][0]["connect_timeout"], "2s");
+  EXPECT_EQ(json["pools"][0]["resolve_interval"], "30s");
+  EXPECT_FALSE(json.contains("resolver")) << "the system's servers: nothing to show";
+  config.resolver.servers = {"10.0.0.2:53"};
+  EXPECT_EQ(config_json(config)["resolver"]["servers"][0], "10.0.0.2:53");
   EXPECT_EQ(json["listeners"][0]["mode"], "http");
   EXPECT_EQ(json["listeners"][0]["keepalive_timeout"], "1m");
 }
