@@ -166,6 +166,48 @@ TEST(DnsMembership, ARecordThatGoesAwayIsDrainedBeforeItLeaves) {
   balancer.stop();
 }
 
+TEST(DnsMembership, ANewRecordJoinsACheckedPool) {
+  DnsServer dns;
+  HttpBackend two("two", "127.0.0.2:0");
+  const std::string port = port_of(two.address());
+  HttpBackend three("three", "127.0.0.3:" + port);
+  three.set_behaviour(HttpBackend::Behaviour::Hang);  // its checks time out
+  dns.set("app.fulcrum.test", {"127.0.0.2"});
+  Config config = dns_config(dns, "app.fulcrum.test:" + port);
+  HealthCheckConfig health;
+  health.kind = HealthCheckConfig::Kind::Http;
+  health.interval = 100ms;
+  health.timeout = 50ms;
+  health.rise = 1;
+  config.pools[0].health = health;
+  Balancer balancer(config);
+  ASSERT_TRUE(balancer.start().ok());
+  const std::string front = balancer.listeners()[0].address;
+  const std::string admin = balancer.admin_address();
+  const auto state_of = [&](const std::string& address) {
+    auto connection = HttpConnection::connect(admin);
+    auto response = connection.get("/api/pools/api", "", "admin");
+    if (!response || response->status != 200) return std::string("?");
+    const auto pool = nlohmann::json::parse(response->body);
+    for (const auto& b : pool["backends"]) {
+      if (b["address"] == address) return b["state"].get<std::string>();
+    }
+    return std::string("absent");
+  };
+  EXPECT_EQ(answering(front), (std::set<std::string>{"two"}));
+
+  // The new record waits for a passing check before it gets any request.
+  dns.set("app.fulcrum.test", {"127.0.0.2", "127.0.0.3"});
+  EXPECT_TRUE(eventually([&] { return state_of("127.0.0.3:" + port) == "joining"; }));
+  EXPECT_TRUE(eventually([&] { return three.heads() >= 2; })) << "checked while joining";
+  EXPECT_EQ(answering(front), (std::set<std::string>{"two"}));
+  EXPECT_EQ(state_of("127.0.0.3:" + port), "joining");
+
+  three.set_behaviour(HttpBackend::Behaviour::Normal);
+  EXPECT_TRUE(eventually([&] { return answering(front) == std::set<std::string>{"two", "three"}; }));
+  balancer.stop();
+}
+
 TEST(DnsMembership, AShortTtlIsFollowedBeforeTheInterval) {
   DnsServer dns;
   HttpBackend two("two", "127.0.0.2:0");
