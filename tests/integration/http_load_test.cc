@@ -10,48 +10,10 @@
 #include "support/fulcrum_process.h"
 #include "support/http_command.h"
 #include "support/nginx.h"
+#include "support/wrk.h"
 
 namespace fulcrum::test {
 namespace {
-
-struct WrkRun {
-  std::uint64_t requests = 0;
-  std::uint64_t socket_errors = 0;
-  std::uint64_t non_2xx_3xx = 0;
-  bool parsed = false;
-};
-
-// Reads wrk's summary: "N requests in 3.00s, ...", optional "Socket errors: connect a, read b,
-// write c, timeout d" and "Non-2xx or 3xx responses: n".
-// Parsed by hand: std::regex trips GCC 12's maybe-uninitialized warning in the sanitizer build.
-std::uint64_t number_at(const std::string& text, std::size_t pos) {
-  std::uint64_t value = 0;
-  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') value = value * 10 + static_cast<std::uint64_t>(text[pos++] - '0');
-  return value;
-}
-
-// The number right after `label` in `text`, or 0 when the label is absent.
-std::uint64_t number_after(const std::string& text, const std::string& label) {
-  const auto at = text.find(label);
-  return at == std::string::npos ? 0 : number_at(text, at + label.size());
-}
-
-WrkRun parse_wrk(const std::string& out) {
-  WrkRun run;
-  const auto at = out.find(" requests in ");
-  if (at != std::string::npos) {
-    auto begin = at;
-    while (begin > 0 && out[begin - 1] >= '0' && out[begin - 1] <= '9') --begin;
-    if (begin < at) {
-      run.requests = number_at(out, begin);
-      run.parsed = true;
-    }
-  }
-  run.socket_errors = number_after(out, "Socket errors: connect ") + number_after(out, ", read ") +
-                      number_after(out, ", write ") + number_after(out, ", timeout ");
-  run.non_2xx_3xx = number_after(out, "Non-2xx or 3xx responses: ");
-  return run;
-}
 
 TEST(HttpLoad, WrkTenThousandRequestsOverAHundredKeepAliveConnectionsWithoutErrors) {
   // The test command installs both (scripts/install-deps.sh): missing is a failure, not a skip.

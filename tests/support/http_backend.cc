@@ -209,6 +209,13 @@ std::vector<std::string> HttpBackend::received_heads() const {
   return heads_log_;
 }
 
+std::size_t HttpBackend::heads_containing(std::string_view needle) const {
+  std::lock_guard lock(mutex_);
+  return static_cast<std::size_t>(std::count_if(heads_log_.begin(), heads_log_.end(), [&](const std::string& head) {
+    return head.find(needle) != std::string::npos;
+  }));
+}
+
 void HttpBackend::accept_loop(int listen_fd) {
   for (;;) {
     pollfd polls[2] = {{stop_pipe_[0], POLLIN, 0}, {listen_fd, POLLIN, 0}};
@@ -218,6 +225,7 @@ void HttpBackend::accept_loop(int listen_fd) {
     const int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
     accepted_.fetch_add(1);
+    open_.fetch_add(1);
     auto* connection = new Connection;
     connection->fd = fd;
     std::lock_guard lock(mutex_);
@@ -370,6 +378,7 @@ void HttpBackend::serve(Connection* connection) {
     std::size_t head_end;
     while ((head_end = buffer.find("\r\n\r\n")) == std::string::npos) {
       if (buffer.size() > (1 << 20) || !io.read_more(buffer, bytes_)) {
+        open_.fetch_sub(1);
         connection->done.store(true);
         return;
       }
@@ -466,6 +475,7 @@ void HttpBackend::serve(Connection* connection) {
     }
   }
   ::shutdown(connection->fd, SHUT_RDWR);
+  open_.fetch_sub(1);
   connection->done.store(true);
 }
 

@@ -102,6 +102,12 @@ class HttpBackend {
   std::uint64_t bytes_received() const { return bytes_.load(); }
   /// The heads received so far, in order of arrival (each as received, ending with the empty line).
   std::vector<std::string> received_heads() const;
+  /// How many of the heads received so far contain `needle` (a marker path, say), without copying
+  /// them all.
+  std::size_t heads_containing(std::string_view needle) const;
+  /// Connections accepted and not yet ended (by the peer or by this backend): how tests see that a
+  /// proxy kept, or closed, its idle keep-alive connections.
+  std::int64_t open_connections() const { return open_.load(); }
 
  private:
   struct Connection;
@@ -118,6 +124,7 @@ class HttpBackend {
   std::atomic<Behaviour> behaviour_{Behaviour::Normal};
   std::atomic<std::int64_t> delay_ms_{0};
   std::atomic<std::uint64_t> accepted_{0};
+  std::atomic<std::int64_t> open_{0};
   std::atomic<std::uint64_t> heads_{0};
   std::atomic<std::uint64_t> requests_{0};
   std::atomic<std::uint64_t> incomplete_{0};

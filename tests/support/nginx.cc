@@ -15,7 +15,7 @@ namespace fulcrum::test {
 
 bool Nginx::available() { return access(kBinary, X_OK) == 0; }
 
-Nginx::Nginx(std::uint64_t big_file_bytes) {
+Nginx::Nginx(std::uint64_t big_file_bytes, bool access_log) {
   static std::atomic<int> counter{0};
   dir_ = (std::filesystem::temp_directory_path() /
           ("fulcrum-nginx-" + std::to_string(getpid()) + "-" + std::to_string(counter++)))
@@ -46,8 +46,8 @@ Nginx::Nginx(std::uint64_t big_file_bytes) {
                            "error_log " << dir_ << "/logs/error.log warn;\n"
                            "events { worker_connections 4096; }\n"
                            "http {\n"
-                           "  access_log off;\n"
-                           "  client_body_temp_path " << dir_ << "/tmp/body;\n"
+                        << (access_log ? "  access_log " + dir_ + "/logs/access.log;\n" : std::string("  access_log off;\n"))
+                        << "  client_body_temp_path " << dir_ << "/tmp/body;\n"
                            "  proxy_temp_path " << dir_ << "/tmp/proxy;\n"
                            "  fastcgi_temp_path " << dir_ << "/tmp/fastcgi;\n"
                            "  uwsgi_temp_path " << dir_ << "/tmp/uwsgi;\n"
@@ -86,6 +86,13 @@ Nginx::Nginx(std::uint64_t big_file_bytes) {
     std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
     ADD_FAILURE() << "nginx did not start; error.log:\n" << text;
   }
+}
+
+std::size_t Nginx::requests_logged() const {
+  std::ifstream log(dir_ + "/logs/access.log");
+  std::size_t lines = 0;
+  for (std::string line; std::getline(log, line);) ++lines;
+  return lines;
 }
 
 Nginx::~Nginx() {

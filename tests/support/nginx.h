@@ -24,8 +24,10 @@ class Nginx {
   static bool available();
 
   /// Starts nginx; with `big_file_bytes`, first writes files_dir()/big.bin with that many bytes of
-  /// the pattern stream (fill_pattern). Fails the test (ADD_FAILURE) when nginx does not come up.
-  explicit Nginx(std::uint64_t big_file_bytes = 0);
+  /// the pattern stream (fill_pattern). With `access_log`, every request is logged (unbuffered),
+  /// so that requests_logged() counts what nginx served. Fails the test (ADD_FAILURE) when nginx
+  /// does not come up.
+  explicit Nginx(std::uint64_t big_file_bytes = 0, bool access_log = false);
   ~Nginx();
   Nginx(const Nginx&) = delete;
   Nginx& operator=(const Nginx&) = delete;
@@ -34,6 +36,8 @@ class Nginx {
   /// `127.0.0.1:PORT`.
   const std::string& address() const { return address_; }
   std::string files_dir() const { return dir_ + "/files"; }
+  /// Lines of the access log so far: the requests nginx answered (0 without `access_log`).
+  std::size_t requests_logged() const;
 
  private:
   std::string dir_;

@@ -1,0 +1,62 @@
+#include "support/wrk.h"
+
+namespace fulcrum::test {
+
+namespace {
+
+// Parsed by hand: std::regex trips GCC 12's maybe-uninitialized warning in the sanitizer build.
+std::uint64_t number_at(const std::string& text, std::size_t pos) {
+  std::uint64_t value = 0;
+  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') value = value * 10 + static_cast<std::uint64_t>(text[pos++] - '0');
+  return value;
+}
+
+// The number right after `label` in `text`, or 0 when the label is absent.
+std::uint64_t number_after(const std::string& text, const std::string& label) {
+  const auto at = text.find(label);
+  return at == std::string::npos ? 0 : number_at(text, at + label.size());
+}
+
+}  // namespace
+
+WrkRun parse_wrk(const std::string& out) {
+  WrkRun run;
+  const auto at = out.find(" requests in ");
+  if (at != std::string::npos) {
+    auto begin = at;
+    while (begin > 0 && out[begin - 1] >= '0' && out[begin - 1] <= '9') --begin;
+    if (begin < at) {
+      run.requests = number_at(out, begin);
+      run.parsed = true;
+    }
+  }
+  run.socket_errors = number_after(out, "Socket errors: connect ") + number_after(out, ", read ") +
+                      number_after(out, ", write ") + number_after(out, ", timeout ");
+  run.non_2xx_3xx = number_after(out, "Non-2xx or 3xx responses: ");
+  return run;
+}
+
+BackgroundWrk::BackgroundWrk(const std::string& url, int seconds, int connections, int threads) {
+  std::vector<std::string> argv = {kWrkBinary,
+                                   "-t" + std::to_string(threads),
+                                   "-c" + std::to_string(connections),
+                                   "-d" + std::to_string(seconds) + "s",
+                                   "--timeout",
+                                   "5s",
+                                   url};
+  thread_ = std::thread([this, argv = std::move(argv), seconds] {
+    result_ = run_command(argv, std::chrono::seconds(seconds + 20));
+    done_.store(true);
+  });
+}
+
+BackgroundWrk::~BackgroundWrk() {
+  if (thread_.joinable()) thread_.join();
+}
+
+const CommandResult& BackgroundWrk::finish() {
+  if (thread_.joinable()) thread_.join();
+  return result_;
+}
+
+}  // namespace fulcrum::test
