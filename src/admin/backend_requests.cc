@@ -1,6 +1,11 @@
 #include "admin/backend_requests.h"
 
+#include <algorithm>
+#include <array>
+#include <span>
 #include <nlohmann/json.hpp>
+
+#include "config/suggest.h"
 
 namespace fulcrum::admin {
 
@@ -16,35 +21,45 @@ std::variant<json, BodyError> parse_object(std::string_view body) {
   return document;
 }
 
-std::string known_list(std::initializer_list<std::string_view> names) {
-  std::string text;
-  for (auto name : names) {
-    if (!text.empty()) text += ", ";
-    text += name;
-  }
-  return text;
-}
-
-/// An unknown field, or nullopt.
-std::optional<BodyError> unknown_field(const json& document, std::initializer_list<std::string_view> known) {
+/// An unknown field, or nullopt. Worded as the configuration checker words an unknown key of a
+/// backend (`wieght: unknown key 'wieght' (did you mean 'weight'?)`), so that one message means
+/// one mistake wherever it was made.
+std::optional<BodyError> unknown_field(const json& document, std::span<const std::string_view> known) {
   for (const auto& [key, value] : document.items()) {
-    bool found = false;
-    for (auto name : known) found = found || key == name;
-    if (!found) return BodyError{400, "unknown field '" + key + "' (expected one of: " + known_list(known) + ")"};
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    std::string message = key + ": unknown key '" + key + "'";
+    if (const auto suggestion = config::closest_name(key, known)) {
+      message += " (did you mean '" + std::string(*suggestion) + "'?)";
+    } else {
+      message += " (expected one of: " + config::join_names(known) + ")";
+    }
+    return BodyError{400, std::move(message)};
   }
   return std::nullopt;
 }
 
-/// `weight` as the configuration reads it: a whole number (its range is the checker's).
+/// How the configuration checker quotes a value it refuses: `'x'`, `'1.5'`.
+std::string quoted(const json& value) {
+  return "'" + (value.is_string() ? value.get<std::string>() : value.dump()) + "'";
+}
+
+/// `weight` as the configuration reads it: a whole number, 1..1000000, in the checker's words.
 std::optional<BodyError> read_weight(const json& value, std::uint32_t& into) {
-  if (!value.is_number_integer()) return BodyError{400, "weight: expected a whole number (got " + value.dump() + ")"};
-  const auto number = value.get<std::int64_t>();
-  if (number < 1 || number > 1000000) {
-    return BodyError{400, "weight: must be between 1 and 1000000 (got " + std::to_string(number) + ")"};
+  if (value.is_number_float()) return BodyError{400, "weight: expected a whole number (got " + quoted(value) + ")"};
+  if (!value.is_number_integer()) return BodyError{400, "weight: expected a number (got " + quoted(value) + ")"};
+  // Unsigned first: 18446744073709551615 is out of range, not -1.
+  const bool in_range = value.is_number_unsigned()
+                            ? value.get<std::uint64_t>() >= 1 && value.get<std::uint64_t>() <= 1000000
+                            : value.get<std::int64_t>() >= 1 && value.get<std::int64_t>() <= 1000000;
+  if (!in_range) {
+    return BodyError{400, "weight: must be between 1 and 1000000 (got " + value.dump() + ")"};
   }
-  into = static_cast<std::uint32_t>(number);
+  into = static_cast<std::uint32_t>(value.get<std::int64_t>());
   return std::nullopt;
 }
+
+constexpr std::array<std::string_view, 3> kNewBackendFields = {"address", "weight", "name"};
+constexpr std::array<std::string_view, 2> kUpdateFields = {"weight", "state"};
 
 }  // namespace
 
@@ -52,7 +67,7 @@ std::variant<membership::NewBackend, BodyError> parse_new_backend(std::string_vi
   auto parsed = parse_object(body);
   if (auto* error = std::get_if<BodyError>(&parsed)) return *error;
   const json& document = std::get<json>(parsed);
-  if (auto error = unknown_field(document, {"address", "weight", "name"})) return *error;
+  if (auto error = unknown_field(document, kNewBackendFields)) return *error;
   membership::NewBackend backend;
   const auto address = document.find("address");
   if (address == document.end()) return BodyError{400, "address: missing: every backend needs an address"};
@@ -72,7 +87,7 @@ std::variant<membership::BackendUpdate, BodyError> parse_backend_update(std::str
   auto parsed = parse_object(body);
   if (auto* error = std::get_if<BodyError>(&parsed)) return *error;
   const json& document = std::get<json>(parsed);
-  if (auto error = unknown_field(document, {"weight", "state"})) return *error;
+  if (auto error = unknown_field(document, kUpdateFields)) return *error;
   membership::BackendUpdate update;
   if (const auto weight = document.find("weight"); weight != document.end()) {
     std::uint32_t value = 0;
