@@ -513,7 +513,7 @@ StatsSnapshot AdminServer::stats() {
   return snapshot;
 }
 
-bool AdminServer::authorized(const http::RequestHead& request) const {
+bool AdminServer::authorized(const http::RequestHead& request, bool query_allowed) const {
   const std::string& token = context_.config.admin ? context_.config.admin->token : std::string();
   if (token.empty()) return true;
   if (const auto header = request.headers.find("authorization")) {
@@ -526,7 +526,7 @@ bool AdminServer::authorized(const http::RequestHead& request) const {
     return false;
   }
   // Browsers cannot set headers on EventSource or WebSocket requests: the query may carry it.
-  if (request.has_query) {
+  if (query_allowed && request.has_query) {
     if (const auto value = query_value(request.query, "token")) return equal_constant_time(*value, token);
   }
   return false;
@@ -557,7 +557,8 @@ void AdminServer::handle(Connection& connection, const http::RequestHead& reques
     if (const auto asset = find_dashboard_asset(request.target)) return reply(200, asset->content_type, asset->body);
     return error(404, "not found");
   }
-  if (!authorized(request)) {
+  const bool read = request.method_kind == http::Method::Get || head_only;
+  if (!authorized(request, /*query_allowed=*/read)) {
     return error(401, "a bearer token is required", "WWW-Authenticate: Bearer realm=\"fulcrum\"\r\n");
   }
   const bool known = path == "/metrics" || path == "/api/status" || path == "/api/pools" ||

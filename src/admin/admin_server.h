@@ -115,7 +115,11 @@ class AdminServer {
   Answer handle_pool_request(const http::RequestHead& request, std::string_view rest, std::string_view body);
   /// The backend `id` of pool `pool` as GET /api/pools shows it (null when it is not there).
   nlohmann::json backend_document(std::size_t pool, std::uint64_t id);
-  bool authorized(const http::RequestHead& request) const;
+  /// Whether `request` carries the admin token (always, when none is configured). The `token`
+  /// query parameter counts only when `query_allowed`: for reads, since browsers cannot set
+  /// headers on EventSource and WebSocket requests. A write needs the header: a token in a URL
+  /// ends up in histories, proxies' logs and Referer fields, and a link must not change a pool.
+  bool authorized(const http::RequestHead& request, bool query_allowed) const;
   void start_stream(Connection& connection, const http::RequestHead& request, bool websocket);
   void deliver(const EventData& event);
   void update_subscription();
