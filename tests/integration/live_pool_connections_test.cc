@@ -1,0 +1,111 @@
+// Idle upstream connections across live pool changes (issue 11 §1), seen from the backends: a
+// removed backend's idle keep-alive connections from Fulcrum are closed once it has left, long
+// before their idle_timeout; a backend that stays keeps its connections (no reconnect) while
+// another is added and removed.
+//
+// One worker, and every request on one client connection or in a known order, so that which
+// backend gets which request (round robin from the first) and how many upstream connections
+// exist is deterministic. idle_timeout is 60 s: only the removal can close a connection in time.
+#include <gtest/gtest.h>
+
+#include "support/admin_client.h"
+#include "support/eventually.h"
+#include "support/fulcrum_process.h"
+#include "support/http_backend.h"
+#include "support/http_client.h"
+
+namespace fulcrum::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kToken = "idle-token";
+
+std::string config(const std::vector<std::string>& backends, const std::string& top_extra = "") {
+  std::string yaml = "workers: 1\n" + top_extra;
+  yaml += std::string("admin: { listen: 127.0.0.1:0, token: ") + kToken + " }\n";
+  yaml += "listeners:\n  - { name: front, listen: 127.0.0.1:0, mode: http, pool: app }\n";
+  yaml += "pools:\n  app:\n    strategy: round_robin\n    idle_timeout: 60s\n    backends:\n";
+  for (const auto& address : backends) yaml += "      - address: \"" + address + "\"\n";
+  return yaml;
+}
+
+/// `count` requests one after another on `client`; the backends that answered, in order.
+std::vector<std::string> requests(HttpConnection& client, int count) {
+  std::vector<std::string> names;
+  for (int i = 0; i < count; ++i) {
+    const auto response = client.get("/r" + std::to_string(i));
+    if (!response || response->status != 200) {
+      ADD_FAILURE() << "request " << i << " failed";
+      break;
+    }
+    names.push_back(response->backend());
+  }
+  return names;
+}
+
+bool listed(const std::string& admin, const std::string& address) {
+  const auto members = pool_members(admin, "app", kToken);
+  for (const auto& member : members) {
+    if (member.value("address", "") == address) return true;
+  }
+  return false;
+}
+
+TEST(LivePoolConnections, RemovalClosesTheBackendsIdleConnectionsAndOnlyThose) {
+  HttpBackend a("a"), b("b");
+  FulcrumProcess fulcrum(config({a.address(), b.address()}), 2);
+  const std::string admin = fulcrum.address("admin");
+  auto client = HttpConnection::connect(fulcrum.address("front"));
+  ASSERT_TRUE(client.valid());
+  EXPECT_EQ(requests(client, 4), (std::vector<std::string>{"a", "b", "a", "b"}));
+  // One keep-alive connection from Fulcrum to each, idle now.
+  ASSERT_EQ(a.accepted(), 1u);
+  ASSERT_EQ(b.accepted(), 1u);
+  ASSERT_EQ(b.open_connections(), 1);
+
+  const AdminReply removed = admin_call(admin, "DELETE", "/api/pools/app/backends/" + b.address(), "", kToken);
+  ASSERT_EQ(removed.status, 202) << removed.body;
+  // Nothing in flight: b leaves at the manager's next look, and its idle connection is closed.
+  EXPECT_TRUE(eventually([&] { return b.open_connections() == 0; }, 3s)) << "the idle connection to b stayed open";
+  EXPECT_FALSE(listed(admin, b.address()));
+  // a's connection is untouched and still used.
+  EXPECT_EQ(requests(client, 3), (std::vector<std::string>{"a", "a", "a"}));
+  EXPECT_EQ(a.accepted(), 1u) << "a's idle connection was closed with b's";
+  EXPECT_EQ(a.open_connections(), 1);
+  EXPECT_EQ(b.accepted(), 1u);
+}
+
+TEST(LivePoolConnections, ABackendThatStaysKeepsItsConnectionsAcrossAnotherOnesAddAndRemove) {
+  HttpBackend a("a"), b("b"), c("c");
+  FulcrumProcess fulcrum(config({a.address(), b.address()}), 2);
+  const std::string admin = fulcrum.address("admin");
+  auto client = HttpConnection::connect(fulcrum.address("front"));
+  ASSERT_TRUE(client.valid());
+  requests(client, 4);
+  ASSERT_EQ(a.accepted(), 1u);
+  ASSERT_EQ(b.accepted(), 1u);
+
+  ASSERT_EQ(admin_call(admin, "POST", "/api/pools/app/backends", R"({"address":")" + c.address() + R"("})", kToken).status,
+            201);
+  // Round robin over three now: each one gets a request (the order depends on where the rebuilt
+  // strategy starts, the set does not).
+  auto names = requests(client, 3);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b", "c"}));
+  ASSERT_EQ(c.accepted(), 1u);
+
+  ASSERT_EQ(admin_call(admin, "DELETE", "/api/pools/app/backends/" + c.address(), "", kToken).status, 202);
+  EXPECT_TRUE(eventually([&] { return c.open_connections() == 0; }, 3s)) << "the idle connection to c stayed open";
+  names = requests(client, 4);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "a", "b", "b"}));
+  // Through both membership changes, a and b were served on the connections made at the start.
+  EXPECT_EQ(a.accepted(), 1u) << "a was reconnected";
+  EXPECT_EQ(b.accepted(), 1u) << "b was reconnected";
+  EXPECT_EQ(a.open_connections(), 1);
+  EXPECT_EQ(b.open_connections(), 1);
+}
+
+}  // namespace
+}  // namespace fulcrum::test
