@@ -222,7 +222,9 @@ void HttpSession::release_upstream(bool reusable) {
   if (!upstream_) return;
   drop_queued_send(upstream_send_);  // it belongs to this connection, not the next one
   upstream_->set_owner(nullptr);
-  if (reusable && upstream_->buffer().empty() && !upstream_eof_) {
+  // A backend that left its pool while this response was in flight (its drain timed out) gets
+  // no idle connection: nobody would reuse it, and its close_idle has already run.
+  if (reusable && upstream_->buffer().empty() && !upstream_eof_ && !upstream_->backend().retired()) {
     const PoolConfig& pool = selector_->snapshot().config;
     context_.connections().put(std::move(upstream_), pool.max_idle, pool.idle_timeout);
   } else {

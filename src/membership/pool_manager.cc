@@ -131,9 +131,7 @@ void PoolManager::set_members(std::size_t index, PoolConfig config,
   });
   ++state.membership_version;
   publish(state, /*force=*/true);
-  for (const auto& backend : left) {
-    if (retired_) retired_(backend);
-  }
+  for (const auto& backend : left) retire(backend);
 }
 
 PoolManager::Member* PoolManager::find_member(PoolState& state, std::string_view key) {
@@ -293,7 +291,15 @@ void PoolManager::drop_member(PoolState& state, std::size_t position) {
   const std::string extra = "\"still_active\":" + std::to_string(backend.active());
   emit(member.expired ? Event::BackendExpired : Event::BackendRemoved,
        member_event_details(state.pool.name(), backend, extra));
-  if (retired_) retired_(member.backend);
+  retire(member.backend);
+}
+
+void PoolManager::retire(const std::shared_ptr<upstream::Backend>& backend) {
+  // Flagged first: a worker whose connection to it comes back from a response after the hook's
+  // close_idle ran then closes it instead of keeping it idle (a drain that timed out leaves
+  // responses in flight). Before the hook, it is closed by close_idle.
+  backend->retire();
+  if (retired_) retired_(backend);
 }
 
 void PoolManager::set_health(std::size_t index, const std::vector<HealthVerdict>& verdicts) {

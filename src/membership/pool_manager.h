@@ -181,6 +181,8 @@ class PoolManager {
 
   /// The member of `state` whose name or address is `key`.
   Member* find_member(PoolState& state, std::string_view key);
+  /// Marks `backend` retired and tells the retired hook (its idle connections go).
+  void retire(const std::shared_ptr<upstream::Backend>& backend);
   /// Takes member `position` out of `state` for good (publishes, tells, retires).
   void drop_member(PoolState& state, std::size_t position);
   /// Builds pool `state`'s next snapshot and publishes it if it differs from the last one (or

@@ -58,6 +58,14 @@ class alignas(64) Backend {
   std::uint32_t weight() const { return weight_.load(std::memory_order_relaxed); }
   void set_weight(std::uint32_t weight) { weight_.store(weight, std::memory_order_relaxed); }
 
+  /// Marks the backend as gone from its pool for good (PoolManager, control thread, before it
+  /// tells the workers to close the backend's idle connections). A retired backend never becomes a
+  /// member again (a backend that comes back is a new Backend with a new id).
+  void retire() { retired_.store(true, std::memory_order_release); }
+  /// Whether it left its pool: a connection to it that a response just freed is closed rather
+  /// than kept idle for reuse that will never come (any worker).
+  bool retired() const { return retired_.load(std::memory_order_acquire); }
+
   /// Connections currently assigned to this backend, counted across all workers.
   std::int64_t active() const { return active_.load(std::memory_order_relaxed); }
   void add_active(std::int64_t delta) { active_.fetch_add(delta, std::memory_order_relaxed); }
@@ -109,6 +117,7 @@ class alignas(64) Backend {
   const BackendSource source_;
   std::atomic<std::uint32_t> weight_;
   std::atomic<std::int64_t> active_{0};
+  std::atomic<bool> retired_{false};
   std::atomic<core::Clock::rep> deactivated_until_{0};
   std::atomic<std::uint64_t> connect_failures_{0};
   std::atomic<std::uint64_t> connections_total_{0};

@@ -1,7 +1,8 @@
 // Idle upstream connections across live pool changes (issue 11 §1), seen from the backends: a
 // removed backend's idle keep-alive connections from Fulcrum are closed once it has left, long
 // before their idle_timeout; a backend that stays keeps its connections (no reconnect) while
-// another is added and removed.
+// another is added and removed; a connection that was busy when its backend left (drain_timeout
+// passed first) is closed when its response is done, not parked idle for a backend that is gone.
 //
 // One worker, and every request on one client connection or in a known order, so that which
 // backend gets which request (round robin from the first) and how many upstream connections
@@ -105,6 +106,33 @@ TEST(LivePoolConnections, ABackendThatStaysKeepsItsConnectionsAcrossAnotherOnesA
   EXPECT_EQ(b.accepted(), 1u) << "b was reconnected";
   EXPECT_EQ(a.open_connections(), 1);
   EXPECT_EQ(b.open_connections(), 1);
+}
+
+TEST(LivePoolConnections, AConnectionBusyWhenItsBackendLeftIsClosedOnceItsResponseIsDone) {
+  HttpBackend a("a"), b("b");
+  // The removal's drain ends after 300 ms, before b's slow response (1.5 s) does.
+  FulcrumProcess fulcrum(config({a.address(), b.address()}, "drain_timeout: 300ms\n"), 2);
+  const std::string admin = fulcrum.address("admin");
+  auto first = HttpConnection::connect(fulcrum.address("front"));
+  ASSERT_TRUE(first.valid());
+  EXPECT_EQ(requests(first, 1), std::vector<std::string>{"a"});
+  // The next pick is b: a slow request on a second client connection.
+  auto slow = HttpConnection::connect(fulcrum.address("front"));
+  ASSERT_TRUE(slow.send(get_request("/slow", "X-Test: delay=1500\r\n")));
+  ASSERT_TRUE(eventually([&] { return b.heads_containing("/slow") == 1; }, 3s));
+
+  ASSERT_EQ(admin_call(admin, "DELETE", "/api/pools/app/backends/" + b.address(), "", kToken).status, 202);
+  // b leaves at the drain timeout, its request still in flight ...
+  ASSERT_TRUE(eventually([&] { return !listed(admin, b.address()); }, 3s));
+  EXPECT_EQ(b.open_connections(), 1);
+  // ... which completes, and then its connection has no backend to be reused for.
+  const auto response = slow.read_response(5s);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->backend(), "b");
+  EXPECT_TRUE(eventually([&] { return b.open_connections() == 0; }, 3s))
+      << "the connection to the removed backend was kept idle after its response";
+  EXPECT_EQ(requests(first, 2), (std::vector<std::string>{"a", "a"}));
 }
 
 }  // namespace

@@ -113,6 +113,23 @@ TEST_F(PoolManagerTest, SlowStartWeightsOnlyWhenEveryMemberHasOne) {
   EXPECT_TRUE(published()->effective_weights.empty());
 }
 
+TEST_F(PoolManagerTest, ABackendThatLeavesIsRetiredBeforeTheHookIsCalled) {
+  std::vector<std::pair<std::uint64_t, bool>> hooked;  // id, retired() when the hook ran
+  manager_->set_retired_hook([&](const std::shared_ptr<Backend>& gone) { hooked.emplace_back(gone->id(), gone->retired()); });
+  auto a = backend(1), b = backend(2), c = backend(3);
+  manager_->set_members(0, config("api"), {a, b, c});
+  // Removal drains first: b is out of rotation but not retired until it has left.
+  ASSERT_EQ(manager_->remove_backend("api", b->address_text()).status, 202);
+  EXPECT_FALSE(b->retired());
+  manager_->tick(core::Clock::now());
+  EXPECT_TRUE(b->retired());
+  // Leaving by a new membership (a reload, say) retires as well.
+  manager_->set_members(0, config("api"), {a});
+  EXPECT_TRUE(c->retired());
+  EXPECT_FALSE(a->retired());
+  EXPECT_EQ(hooked, (std::vector<std::pair<std::uint64_t, bool>>{{b->id(), true}, {c->id(), true}}));
+}
+
 }  // namespace
 }  // namespace fulcrum::membership
 
