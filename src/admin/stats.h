@@ -45,7 +45,7 @@ struct BackendStats {
   /// The operator's name for it; empty when none.
   std::string name;
   /// `ready`, `drain` or `maint` (a backend being removed drains).
-  std::string admin_state;
+  std::string admin_state = "ready";
   /// `config`, `api`, `registration`, `dns`, `managed`.
   std::string source;
   std::uint32_t weight = 0;
