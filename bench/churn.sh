@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Membership churn against the data path (issue 11 §5): a pool of N backends (1000 by default; one
+# from the configuration, the others added through the admin API at start), HTTP keep-alive load
+# from wrk, in alternating rounds:
+#   static  the pool as it is
+#   churn   the same pool plus RATE adds/removes a second through the admin API (100 by default,
+#           over CHURN extra ports, about half of them in the pool at any time), and a probe cycle
+#           every 300 ms (below)
+# Reported: req/s of each (median over rounds) and their ratio, wrk's errors (socket errors and
+# non-2xx), the admin API's errors (any answer but 201/200/202), and how long workers take to act
+# on an answered change.
+#
+# How "time until every worker acts" is measured. Publication happens before the answer is
+# written, and a worker reloads its pool's snapshot at its next selection, so what is measured is
+# the delay between the client holding the answer and the workers' behaviour changing, seen at a
+# backend. Every 300 ms the driver (bench/churn_driver.py) POSTs a probe backend with weight
+# PROBE_WEIGHT (100 against ~1050 for the rest: about 9% of every worker's picks, a request every
+# millisecond or two per worker under this load), PATCHes it to `drain` 150 ms later and DELETEs it
+# 150 ms after that. The probe ports are served by the same nginx but logged (`$msec -
+# $request_time`: when each request started, ms resolution, same wall clock as the driver):
+#   add    first request's start - POST answered: at least one worker acted on the add
+#   drain  last request's start - PATCH answered: every worker acted on the drain (a worker that
+#          has not reloaded keeps sending ~9% of its requests to the probe, so its lag shows up as
+#          a late request, give or take its pick interval)
+# Both are clamped at 0 (a worker that acted before the client had read the answer). The target
+# is p99 < 50 ms. The drain figure is the every-worker one; the add figure shows the first worker.
+# Self-registration with renewals (registration listener) is not used: the pool is filled and
+# changed through the admin API.
+#
+# Usage: bench/churn.sh [ROUNDS]
+#   env: FULCRUM=build/fulcrum THREADS=2 N=1000 RATE=100 CHURN=100 PROBES=64 PROBE_WEIGHT=100
+#        CONNS=50 DURATION=5 BASE_PORT=21000 PIN=0 KEEP_TMP=0
+# Bounded: ROUNDS x 2 rounds of DURATION s (plus start-up and ~1 s per round); every process is
+# started in its own session and killed at exit.
+set -u
+cd "$(dirname "$0")/.."
+PIN=${PIN:-0}  # 2 workers and nginx share the cores by default; PIN=1 uses common.sh's CPU sets
+THREADS=${THREADS:-2}
+source bench/common.sh
+
+ROUNDS=${1:-${ROUNDS:-3}}
+N=${N:-1000}
+RATE=${RATE:-100}
+CHURN=${CHURN:-100}
+PROBES=${PROBES:-64}
+PROBE_WEIGHT=${PROBE_WEIGHT:-100}
+CONNS=${CONNS:-50}
+DURATION=${DURATION:-5}
+BASE=${BASE_PORT:-21000}
+TOKEN=churn-bench-token
+P_FUL=$((BASE + 1)) P_ADMIN=$((BASE + 2))
+P_STATIC=$((BASE + 100)) P_CHURN=$((BASE + 100 + N)) P_PROBE=$((BASE + 100 + N + CHURN))
+
+require nginx wrk python3
+# Fulcrum keeps idle connections per worker and backend, nginx one socket per port.
+(( $(ulimit -n) >= 4 * (N + CHURN + PROBES) )) || ulimit -n $((4 * (N + CHURN + PROBES))) 2>/dev/null ||
+  { echo "ulimit -n $(ulimit -n) is too low for $N backends" >&2; exit 2; }
+
+# --- one nginx for every backend port; the probe ports log when each request started -------------
+static_ports=() churn_ports=() probe_ports=()
+for ((i = 0; i < N; i++)); do static_ports+=("$((P_STATIC + i))"); done
+for ((i = 0; i < CHURN; i++)); do churn_ports+=("$((P_CHURN + i))"); done
+for ((i = 0; i < PROBES; i++)); do probe_ports+=("$((P_PROBE + i))"); done
+dir="$BENCH_TMP/nginx"
+mkdir -p "$dir"
+{
+  echo "worker_processes 1; daemon off; pid $dir/nginx.pid; error_log $dir/error.log warn;"
+  echo "worker_rlimit_nofile $((4 * (N + CHURN + PROBES) + 1024));"
+  echo "events { worker_connections $((4 * (N + CHURN + PROBES) + 1024)); }"
+  echo "http {"
+  echo "  access_log off; keepalive_requests 1000000; keepalive_timeout 120s;"
+  echo "  client_body_temp_path $dir; proxy_temp_path $dir; fastcgi_temp_path $dir; uwsgi_temp_path $dir; scgi_temp_path $dir;"
+  echo "  log_format probe '\$server_port \$msec \$request_time';"
+  echo -n "  server { "
+  for p in "${static_ports[@]}" "${churn_ports[@]}"; do echo -n "listen 127.0.0.1:$p; "; done
+  echo "location / { return 200 \"ok\\n\"; } }"
+  echo -n "  server { access_log $dir/probe.log probe buffer=256k flush=200ms; "
+  for p in "${probe_ports[@]}"; do echo -n "listen 127.0.0.1:$p; "; done
+  echo "location / { return 200 \"ok\\n\"; } }"
+  echo "}"
+} >"$dir/nginx.conf"
+start_bg nginx "$BACKEND_CPUS" nginx -c "$dir/nginx.conf" -p "$dir"
+wait_port "${static_ports[0]}" && wait_port "${probe_ports[$((PROBES - 1))]}" || { cat "$dir/error.log" >&2; exit 1; }
+
+# --- Fulcrum: one backend from the configuration, N-1 added through the API -----------------------
+cat >"$BENCH_TMP/fulcrum.yaml" <<YAML
+workers: $THREADS
+admin: { listen: 127.0.0.1:$P_ADMIN, token: $TOKEN }
+listeners:
+  - { name: web, listen: 127.0.0.1:$P_FUL, mode: http, pool: web }
+pools:
+  web:
+    strategy: weighted
+    backends:
+      - address: 127.0.0.1:${static_ports[0]}
+YAML
+"$FULCRUM" check -c "$BENCH_TMP/fulcrum.yaml" >/dev/null || { echo "bad config" >&2; exit 1; }
+start_bg fulcrum "$PROXY_CPUS" "$FULCRUM" --log-level warn run -c "$BENCH_TMP/fulcrum.yaml"
+wait_port "$P_FUL" && wait_port "$P_ADMIN" || exit 1
+python3 bench/churn_driver.py populate "127.0.0.1:$P_ADMIN" "$TOKEN" web "${static_ports[@]:1}" || exit 1
+members=$(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$P_ADMIN/api/pools/web" | grep -o '"address"' | wc -l)
+((members == N)) || { echo "the pool has $members members, not $N" >&2; exit 1; }
+# Warm-up: every worker opens its connections to the backends.
+wrk_round "$P_FUL" "$PID_fulcrum" "$CONNS" 2 >/dev/null
+
+churn_csv=$(IFS=,; echo "${churn_ports[*]}")
+probe_csv=$(IFS=,; echo "${probe_ports[*]}")
+: >"$BENCH_TMP/probes.jsonl"
+: >"$BENCH_TMP/windows.txt"
+declare -A RPS P99 ERR CPU
+API_OPS=0 API_ERR=0 API_LATE=0
+for ((r = 0; r < ROUNDS; r++)); do
+  for mode in static churn; do
+    [[ $(( r % 2 )) == 1 ]] && mode=$([[ $mode == static ]] && echo churn || echo static)
+    if [[ $mode == churn ]]; then
+      start_bg driver "$CLIENT_CPUS" python3 bench/churn_driver.py churn "127.0.0.1:$P_ADMIN" "$TOKEN" web \
+        "$((DURATION + 1))" "$RATE" "$churn_csv" "$probe_csv" "$PROBE_WEIGHT" "$BENCH_TMP/probes.jsonl"
+      sleep 0.5  # churn under way (and its first probe) before wrk starts
+    fi
+    wrk_start=$(date +%s.%N)
+    line=$(wrk_round "$P_FUL" "$PID_fulcrum" "$CONNS" "$DURATION")
+    # Probe cycles count only when they ran under load: wrk's start and end, wall clock.
+    [[ $mode == churn ]] && echo "$wrk_start $(awk -v s="$wrk_start" -v d="$DURATION" 'BEGIN { printf "%.3f", s + d }')" >>"$BENCH_TMP/windows.txt"
+    if [[ $mode == churn ]]; then
+      for _ in $(seq 1 100); do kill -0 "$PID_driver" 2>/dev/null || break; sleep 0.1; done
+      summary=$(grep '^CHURN ' "$BENCH_TMP/driver.log")
+      [[ -n $summary ]] || { echo "the churn driver failed:" >&2; cat "$BENCH_TMP/driver.log" >&2; exit 1; }
+      read -r ops err late <<<"$(sed -E 's/.*ops=([0-9]+) errors=([0-9]+) late_ops=([0-9]+).*/\1 \2 \3/' <<<"$summary")"
+      API_OPS=$((API_OPS + ops)) API_ERR=$((API_ERR + err)) API_LATE=$((API_LATE + late))
+      stop_bg driver
+    fi
+    read -r rps p50 p99 errors cpu <<<"$line"
+    RPS[$mode]+="$rps " P99[$mode]+="$p99 " CPU[$mode]+="$cpu "
+    ERR[$mode]=$((${ERR[$mode]:-0} + errors))
+    printf 'round %d/%d %-6s %8s req/s  p99 %6s us  cpu %6s us/req  errors %s%s\n' $((r + 1)) "$ROUNDS" "$mode" "$rps" "$p99" "$cpu" "$errors" \
+      "$([[ $mode == churn ]] && echo "  ($summary)")" >&2
+  done
+done
+sleep 0.5  # nginx flushes the probe log every 200 ms
+stop_bg nginx
+probes=$(python3 bench/churn_driver.py analyze "$BENCH_TMP/probes.jsonl" "$dir/probe.log" "$BENCH_TMP/windows.txt")
+
+# --- table -------------------------------------------------------------------------------------------
+static_med=$(med <<<"${RPS[static]}") churn_med=$(med <<<"${RPS[churn]}")
+field() { sed -E "s/.*$1=([^ ]+).*/\\1/" <<<"$probes"; }
+echo
+echo "HTTP/1.1 keep-alive, wrk -t1 -c$CONNS, $ROUNDS x 2 alternating rounds x ${DURATION}s, $THREADS workers,"
+echo "a pool of $N backends (strategy weighted); churn = $RATE adds/removes per second through the admin API"
+echo "plus a probe add/drain/remove every 300 ms. cpu = Fulcrum's CPU time per request (control thread,"
+echo "admin API and the workers' strategy rebuilds included)."
+echo
+echo "| mode | req/s med | x static | p99 ms | Fulcrum cpu µs/req | wrk errors |"
+echo "|---|---:|---:|---:|---:|---:|"
+for mode in static churn; do
+  printf '| %s | %.0f | %s | %s | %.2f | %d |\n' "$mode" "$(med <<<"${RPS[$mode]}")" "$(ratio "$(med <<<"${RPS[$mode]}")" "$static_med")" \
+    "$(ms "$(med <<<"${P99[$mode]}")")" "$(med <<<"${CPU[$mode]}")" "${ERR[$mode]}"
+done
+echo
+echo "admin API: $API_OPS writes, $API_ERR errors, $API_LATE started more than 50 ms behind schedule"
+echo "probe cycles under load: $(field cycles) ($(field unserved) never served before their drain)"
+echo "answered POST -> first request at the probe (a worker acted):   p50 $(field add_p50_ms) ms, p99 $(field add_p99_ms) ms, max $(field add_max_ms) ms"
+echo "answered PATCH drain -> last request at the probe (every worker): p50 $(field drain_p50_ms) ms, p99 $(field drain_p99_ms) ms, max $(field drain_max_ms) ms"
