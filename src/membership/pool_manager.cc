@@ -110,6 +110,9 @@ void PoolManager::set_members(std::size_t index, PoolConfig config,
   for (auto& backend : backends) {
     auto known = std::find_if(state.members.begin(), state.members.end(),
                               [&](const Member& member) { return member.backend && member.backend->id() == backend->id(); });
+    // A newcomer after the first publication (a DNS answer, a reload) waits for its first check;
+    // the members at start take traffic until their checks say otherwise, as before.
+    if (known == state.members.end() && state.published) await_first_check(state, backend->id());
     next.push_back(known != state.members.end() ? std::move(*known) : Member{std::move(backend)});
   }
   std::vector<std::shared_ptr<upstream::Backend>> left;
@@ -125,10 +128,12 @@ void PoolManager::set_members(std::size_t index, PoolConfig config,
   state.members = std::move(next);
   // Forget the verdicts of backends that left: an id is never reused, but the map must not grow
   // with every backend that ever passed through the pool.
-  std::erase_if(state.verdicts, [&](const auto& entry) {
+  auto gone = [&](std::uint64_t id) {
     return std::none_of(state.members.begin(), state.members.end(),
-                        [&](const Member& member) { return member.backend->id() == entry.first; });
-  });
+                        [&](const Member& member) { return member.backend->id() == id; });
+  };
+  std::erase_if(state.verdicts, [&](const auto& entry) { return gone(entry.first); });
+  std::erase_if(state.unchecked, [&](std::uint64_t id) { return gone(id); });
   ++state.membership_version;
   publish(state, /*force=*/true);
   for (const auto& backend : left) retire(backend);
@@ -181,6 +186,7 @@ ChangeResult PoolManager::add_member(std::size_t index, std::shared_ptr<upstream
     }
   }
   state.members.push_back(Member{backend});
+  await_first_check(state, backend->id());
   ++state.membership_version;
   publish(state, /*force=*/true);
   log::info("backend added", {{"pool", pool},
@@ -282,6 +288,7 @@ void PoolManager::drop_member(PoolState& state, std::size_t position) {
   Member member = std::move(state.members[position]);
   state.members.erase(state.members.begin() + static_cast<std::ptrdiff_t>(position));
   state.verdicts.erase(member.backend->id());
+  state.unchecked.erase(member.backend->id());
   ++state.membership_version;
   publish(state, /*force=*/true);
   const upstream::Backend& backend = *member.backend;
@@ -292,6 +299,13 @@ void PoolManager::drop_member(PoolState& state, std::size_t position) {
   emit(member.expired ? Event::BackendExpired : Event::BackendRemoved,
        member_event_details(state.pool.name(), backend, extra));
   retire(member.backend);
+}
+
+void PoolManager::await_first_check(PoolState& state, std::uint64_t id) {
+  // Without checks nothing would ever clear it: the backend takes traffic at once.
+  if (!state.config.health) return;
+  state.unchecked.insert(id);
+  state.verdicts[id] = {id, upstream::kDownJoining, 0};
 }
 
 void PoolManager::retire(const std::shared_ptr<upstream::Backend>& backend) {
@@ -305,7 +319,12 @@ void PoolManager::retire(const std::shared_ptr<upstream::Backend>& backend) {
 void PoolManager::set_health(std::size_t index, const std::vector<HealthVerdict>& verdicts) {
   PoolState& state = *states_[index];
   state.verdicts.clear();
-  for (const HealthVerdict& verdict : verdicts) state.verdicts[verdict.backend_id] = verdict;
+  for (const HealthVerdict& verdict : verdicts) {
+    state.verdicts[verdict.backend_id] = verdict;
+    state.unchecked.erase(verdict.backend_id);
+  }
+  // Verdicts submitted before the monitor noticed a newcomer do not speak for it: still joining.
+  for (const std::uint64_t id : state.unchecked) state.verdicts[id] = {id, upstream::kDownJoining, 0};
   publish(state, /*force=*/false);
 }
 

@@ -28,6 +28,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/clock.h"
@@ -175,12 +176,18 @@ class PoolManager {
     PoolConfig config;
     std::vector<Member> members;
     std::unordered_map<std::uint64_t, HealthVerdict> verdicts;  // by backend id
+    /// Backends that joined a checked pool at run time and have no verdict of the monitor yet:
+    /// `joining` (no traffic) until the monitor, which notices them at its next tick, says more.
+    std::unordered_set<std::uint64_t> unchecked;
     std::uint64_t membership_version = 0;
     std::shared_ptr<const upstream::PoolSnapshot> published;
   };
 
   /// The member of `state` whose name or address is `key`.
   Member* find_member(PoolState& state, std::string_view key);
+  /// A backend that joins pool `state` at run time: joining until the health monitor has
+  /// checked it, when the pool has health checks.
+  void await_first_check(PoolState& state, std::uint64_t id);
   /// Marks `backend` retired and tells the retired hook (its idle connections go).
   void retire(const std::shared_ptr<upstream::Backend>& backend);
   /// Takes member `position` out of `state` for good (publishes, tells, retires).

@@ -123,6 +123,35 @@ TEST(LivePool, AnAddedBackendGetsRequestsUnderLoadAndNoClientSeesAnError) {
   EXPECT_EQ(fulcrum.count_log("backend added"), 1u);
 }
 
+TEST(LivePool, AnAddedBackendIsJoiningWithoutTrafficUntilItsFirstCheckPassesUnderLoad) {
+  ASSERT_TRUE(has_wrk()) << "wrk is not installed (scripts/install-deps.sh)";
+  HttpBackend a("a"), c("c");
+  c.set_behaviour(HttpBackend::Behaviour::CloseBeforeAnswer);  // its checks fail, as a request would
+  FulcrumProcess fulcrum(
+      live_config({a.address()}, "round_robin", "    health: { http: { path: /health }, interval: 200ms, timeout: 150ms }\n"), 2);
+  const std::string admin = fulcrum.address("admin");
+  BackgroundWrk wrk("http://" + fulcrum.address("front") + "/", 3, kWrkConnections);
+  ASSERT_TRUE(eventually([&] { return a.requests() >= 100; }, 3s)) << "wrk's load did not arrive";
+
+  const AdminReply added =
+      admin_call(admin, "POST", "/api/pools/app/backends", R"({"address":")" + c.address() + R"(","name":"c3"})", kToken);
+  ASSERT_EQ(added.status, 201) << added.body;
+  EXPECT_EQ(added.json.value("state", ""), "joining");
+  // Checks reach it and fail; no request of wrk's does (a retried one would hide from wrk).
+  ASSERT_TRUE(eventually([&] { return c.heads_containing("GET /health ") >= 2; }, 2s));
+  EXPECT_EQ(c.heads_containing("GET / "), 0u) << "a joining backend got traffic";
+  auto state = [&] {
+    const AdminReply backend = admin_call(admin, "GET", "/api/pools/app/backends/c3", "", kToken);
+    return backend.json.is_object() ? backend.json.value("state", "") : "";
+  };
+  EXPECT_EQ(state(), "joining");
+  // Its first passing check brings it in.
+  c.set_behaviour(HttpBackend::Behaviour::Normal);
+  EXPECT_TRUE(eventually([&] { return c.heads_containing("GET / ") > 0; }, 2s)) << "it never joined";
+  EXPECT_EQ(state(), "healthy");
+  expect_clean(wrk);
+}
+
 // Drain and remove share one scenario: a and b under load, a slow request in flight at b, then
 // `change` takes b out; b must get nothing new once the answer is in, the slow one must finish.
 void drain_scenario(const std::string& method, const std::string& body, int expected_status) {

@@ -113,6 +113,42 @@ TEST_F(PoolManagerTest, SlowStartWeightsOnlyWhenEveryMemberHasOne) {
   EXPECT_TRUE(published()->effective_weights.empty());
 }
 
+TEST_F(PoolManagerTest, ABackendJoiningACheckedPoolAtRunTimeIsJoiningUntilTheMonitorChecksIt) {
+  PoolConfig checked = config("api");
+  checked.health = HealthCheckConfig{};
+  auto a = backend(1), b = backend(2);
+  manager_->set_members(0, checked, {a, b});
+  // The members at start take traffic until their checks say otherwise.
+  EXPECT_TRUE(published()->down_reasons.empty());
+
+  const auto added = manager_->add_backend("api", {.address = "10.0.0.3:80"});
+  ASSERT_EQ(added.status, 201);
+  const std::uint64_t c = added.backend->id();
+  EXPECT_EQ(published()->down_reasons, (std::vector<std::uint8_t>{0, 0, upstream::kDownJoining}));
+  // Verdicts from before the monitor noticed it (it knows a and b only) leave it joining ...
+  manager_->set_health(0, {{a->id(), 0, 0}, {b->id(), 0, 0}});
+  EXPECT_EQ(published()->down_reasons, (std::vector<std::uint8_t>{0, 0, upstream::kDownJoining}));
+  // ... until the monitor speaks for it.
+  manager_->set_health(0, {{a->id(), 0, 0}, {b->id(), 0, 0}, {c, 0, 0}});
+  EXPECT_TRUE(published()->down_reasons.empty());
+  // Its verdict is the monitor's from then on.
+  manager_->set_health(0, {{a->id(), 0, 0}, {b->id(), 0, 0}});
+  EXPECT_TRUE(published()->down_reasons.empty());
+
+  // A newcomer by a new membership (DNS, reload) waits for its check as well.
+  auto d = backend(4);
+  manager_->set_members(0, checked, {a, b, d});
+  const auto& members = published()->backends;
+  const auto at = std::find(members.begin(), members.end(), d) - members.begin();
+  ASSERT_LT(static_cast<std::size_t>(at), members.size());
+  EXPECT_EQ(published()->down_reasons.at(static_cast<std::size_t>(at)), upstream::kDownJoining);
+
+  // Without checks, nothing would ever clear it: an added backend takes traffic at once.
+  manager_->set_members(1, config("web"), {backend(5)});
+  ASSERT_EQ(manager_->add_backend("web", {.address = "10.0.0.6:80"}).status, 201);
+  EXPECT_TRUE(published(1)->down_reasons.empty());
+}
+
 TEST_F(PoolManagerTest, ABackendThatLeavesIsRetiredBeforeTheHookIsCalled) {
   std::vector<std::pair<std::uint64_t, bool>> hooked;  // id, retired() when the hook ran
   manager_->set_retired_hook([&](const std::shared_ptr<Backend>& gone) { hooked.emplace_back(gone->id(), gone->retired()); });
