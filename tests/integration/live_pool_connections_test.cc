@@ -9,6 +9,9 @@
 // exist is deterministic. idle_timeout is 60 s: only the removal can close a connection in time.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "support/admin_client.h"
 #include "support/eventually.h"
 #include "support/fulcrum_process.h"
@@ -106,6 +109,54 @@ TEST(LivePoolConnections, ABackendThatStaysKeepsItsConnectionsAcrossAnotherOnesA
   EXPECT_EQ(b.accepted(), 1u) << "b was reconnected";
   EXPECT_EQ(a.open_connections(), 1);
   EXPECT_EQ(b.open_connections(), 1);
+}
+
+TEST(LivePoolConnections, DrainThenReadyPutsTheBackendBackOnItsOwnConnection) {
+  HttpBackend a("a"), b("b");
+  FulcrumProcess fulcrum(config({a.address(), b.address()}), 2);
+  const std::string admin = fulcrum.address("admin");
+  auto client = HttpConnection::connect(fulcrum.address("front"));
+  ASSERT_TRUE(client.valid());
+  EXPECT_EQ(requests(client, 2), (std::vector<std::string>{"a", "b"}));
+
+  ASSERT_EQ(admin_call(admin, "PATCH", "/api/pools/app/backends/" + b.address(), R"({"state":"drain"})", kToken).status,
+            200);
+  EXPECT_EQ(requests(client, 3), (std::vector<std::string>{"a", "a", "a"}));
+  // Drained, not removed: its idle connection stays for when it is back.
+  EXPECT_EQ(b.open_connections(), 1);
+  const AdminReply ready =
+      admin_call(admin, "PATCH", "/api/pools/app/backends/" + b.address(), R"({"state":"ready"})", kToken);
+  ASSERT_EQ(ready.status, 200);
+  EXPECT_EQ(ready.json.value("admin_state", ""), "ready");
+  auto names = requests(client, 4);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "a", "b", "b"}));
+  EXPECT_EQ(b.accepted(), 1u) << "b was reconnected after its drain";
+  EXPECT_EQ(a.accepted(), 1u);
+}
+
+TEST(LivePoolConnections, MaintStopsTheBackendsChecksAndReadyResumesThem) {
+  HttpBackend a("a"), b("b");
+  std::string yaml = config({a.address(), b.address()});
+  yaml.replace(yaml.find("    idle_timeout: 60s\n"), 0, "    health: { http: { path: /health }, interval: 100ms, timeout: 80ms }\n");
+  FulcrumProcess fulcrum(yaml, 2);
+  const std::string admin = fulcrum.address("admin");
+  ASSERT_TRUE(eventually([&] { return b.heads_containing("GET /health ") >= 3; }, 3s)) << "no checks";
+
+  ASSERT_EQ(admin_call(admin, "PATCH", "/api/pools/app/backends/" + b.address(), R"({"state":"maint"})", kToken).status,
+            200);
+  // A check already under way may still land; then none for as long as the maintenance lasts,
+  // while a's go on.
+  std::this_thread::sleep_for(300ms);
+  const std::size_t b_checks = b.heads_containing("GET /health "), a_checks = a.heads_containing("GET /health ");
+  std::this_thread::sleep_for(600ms);
+  EXPECT_EQ(b.heads_containing("GET /health "), b_checks) << "a backend in maintenance is still checked";
+  EXPECT_GE(a.heads_containing("GET /health "), a_checks + 3) << "the other backend's checks stopped too";
+
+  ASSERT_EQ(admin_call(admin, "PATCH", "/api/pools/app/backends/" + b.address(), R"({"state":"ready"})", kToken).status,
+            200);
+  EXPECT_TRUE(eventually([&] { return b.heads_containing("GET /health ") >= b_checks + 2; }, 3s))
+      << "checks did not resume after maintenance";
 }
 
 TEST(LivePoolConnections, AConnectionBusyWhenItsBackendLeftIsClosedOnceItsResponseIsDone) {
