@@ -2,8 +2,8 @@
 // API, Prometheus metrics, the event stream (Server-Sent Events or WebSocket) and the dashboard.
 // docs/admin-api.md describes every endpoint.
 //
-// Non-blocking and level-triggered; requests are parsed by http::RequestParser, answered whole
-// (keep-alive honoured), and never touch a worker: figures come from the workers' single-writer
+// The connections, framing, timeouts and budget are the HttpEndpoint's (http_endpoint.h, shared
+// with the registration listener); requests are answered whole and never touch a worker: figures come from the workers' single-writer
 // counter tables and the backends' atomics (see admin/stats.h). A stream client has a bounded
 // output queue: a client that cannot keep up is dropped rather than buffered without bound.
 //
@@ -18,6 +18,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "admin/http_endpoint.h"
 #include "admin/stats.h"
 #include <nlohmann/json.hpp>
 #include "core/event_loop.h"
@@ -48,7 +49,7 @@ bool is_loopback(const net::Address& address);
 /// invalid fd with `error` set on failure.
 net::UniqueFd bind_admin_socket(const AdminConfig& admin, net::Address& bound, std::string& error);
 
-class AdminServer {
+class AdminServer final : private HttpEndpoint::Handler {
  public:
   /// Limits, overridable by tests.
   struct Options {
@@ -86,26 +87,22 @@ class AdminServer {
   void stop();
 
  private:
-  class Connection;
-  class Acceptor final : public core::IoHandler {
-   public:
-    explicit Acceptor(AdminServer& server) : server_(server) {}
-    void on_io(std::uint32_t) override { server_.accept_all(); }
-
-   private:
-    AdminServer& server_;
+  using Connection = HttpEndpoint::Connection;
+  /// What an event-stream connection receives.
+  struct Stream {
+    bool websocket = false;
+    /// Event filter (`?kinds=`); unfiltered: every event.
+    std::array<bool, 64> kinds{};
+    bool filtered = false;
   };
 
-  void accept_all();
-  /// Makes room for a connection from `ip` when it or the whole API budget is full: closes the
-  /// longest-idle API connection of `ip` (at its share) or of the address holding the most.
-  void make_room(const std::string& ip);
-  /// The connection leaves the API budget (closed, or become an event stream).
-  void leave_api_budget(Connection& connection);
+  // HttpEndpoint::Handler
+  /// Answers one complete request on `connection` (may make it a stream).
+  void handle(Connection& connection, const http::RequestHead& request, std::string_view body) override;
+  void stream_input(Connection& connection, std::string& in) override;
+  void stream_closed(Connection& connection) override;
+
   void tick();
-  void close(Connection& connection);
-  /// Answers one complete request on `connection` (appends to its output, may switch its mode).
-  void handle(Connection& connection, const http::RequestHead& request, std::string_view body);
   /// The answer to a write on a pool's backends (`rest`: what follows `/api/pools/`).
   struct Answer {
     int status = 200;
@@ -127,21 +124,13 @@ class AdminServer {
 
   core::EventLoop& loop_;
   const runtime::RuntimeContext& context_;
-  net::UniqueFd socket_;
   Options options_;
-  Acceptor acceptor_{*this};
+  HttpEndpoint endpoint_;
   core::TimePoint started_;
   RecentStats recent_;
   core::Timer tick_timer_;
-  /// accept() failed for want of descriptors or memory: the socket is not watched until the next
-  /// tick (a second), rather than retried on every loop turn.
-  bool accept_paused_ = false;
   core::TimePoint last_keepalive_{};
-  std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
-  std::size_t stream_clients_ = 0;
-  std::size_t api_connections_ = 0;  // open connections in Http mode
-  // API connections per client address (ip_bytes() as a string); no entry holds 0.
-  std::unordered_map<std::string, std::size_t> api_connections_by_ip_;
+  std::unordered_map<Connection*, Stream> streams_;
   std::optional<events::EventBus::SubscriptionId> subscription_;
   bool stopped_ = false;
 };
