@@ -2,6 +2,7 @@
 // strategy_names.cc.
 #include "balance/least_connections.h"
 #include "balance/least_latency.h"
+#include "balance/least_load.h"
 #include "balance/round_robin.h"
 #include "balance/source_hash.h"
 #include "balance/strategy.h"
@@ -17,6 +18,7 @@ std::unique_ptr<Strategy> make_strategy(std::string_view name, std::span<const C
   if (name == "least_connections") return std::make_unique<LeastConnections>(candidates);
   if (name == "source_hash") return std::make_unique<SourceHash>(candidates);
   if (name == "least_latency") return std::make_unique<LeastLatency>(candidates);
+  if (name == "least_load") return std::make_unique<LeastLoad>(candidates);
   // The same Maglev lookup as source_hash; only what the engine puts in PickContext::hash differs
   // (the request's key, see request_hash.h).
   if (name == "hash") return std::make_unique<SourceHash>(candidates);

@@ -55,6 +55,17 @@ class LatencyView {
   ~LatencyView() = default;
 };
 
+/// The load each backend reported itself (registration renewals, `{"load": 0.0-1.0}`), read at
+/// pick time.
+class ReportedLoadView {
+ public:
+  /// In thousandths (0 idle .. 1000 saturated); negative when the backend never reported one.
+  virtual std::int32_t reported_load(std::size_t backend) const = 0;
+
+ protected:
+  ~ReportedLoadView() = default;
+};
+
 /// Per-pick inputs. Fields are only ever added at the end, so positional initialisation by
 /// existing callers keeps its meaning.
 struct PickContext {
@@ -70,6 +81,8 @@ struct PickContext {
   const LatencyView* latency = nullptr;
   /// The caller's current time (its loop time), passed to `latency`. Used by least_latency only.
   TimePoint now{};
+  /// Required by least_load; may be null for the others.
+  const ReportedLoadView* reported = nullptr;
 };
 
 /// Chooses a backend. See the file comment for the purity contract.

@@ -7,9 +7,9 @@ namespace fulcrum::balance {
 std::span<const std::string_view> strategy_names() {
   // least_latency and hash choose by what only HTTP has; config/validate.cc refuses them for
   // pools that serve a tcp listener.
-  static constexpr std::array<std::string_view, 7> names = {
+  static constexpr std::array<std::string_view, 8> names = {
       "round_robin", "weighted", "random", "least_connections", "source_hash", "least_latency",
-      "hash"};
+      "hash", "least_load"};
   return names;
 }
 

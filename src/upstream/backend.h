@@ -108,6 +108,14 @@ class alignas(64) Backend {
   void count_ejection() { ejections_.fetch_add(1, std::memory_order_relaxed); }
   std::uint64_t ejections() const { return ejections_.load(std::memory_order_relaxed); }
 
+  /// The load the backend last reported with its registration renewal (`{"load": 0.0-1.0}`), in
+  /// thousandths (0..1000), or kNoReportedLoad when it never reported one. Written by the
+  /// registry on the control thread, read by least_load at pick time on any worker: a relaxed
+  /// atomic, since a pick that sees the previous report is as good as one that sees the new one.
+  static constexpr std::int32_t kNoReportedLoad = -1;
+  std::int32_t reported_load() const { return reported_load_.load(std::memory_order_relaxed); }
+  void set_reported_load(std::int32_t thousandths) { reported_load_.store(thousandths, std::memory_order_relaxed); }
+
  private:
   const std::uint64_t id_;
   const std::uint32_t counter_slot_;
@@ -123,6 +131,7 @@ class alignas(64) Backend {
   std::atomic<std::uint64_t> connections_total_{0};
   std::atomic<std::uint64_t> consecutive_failures_{0};
   std::atomic<std::uint64_t> ejections_{0};
+  std::atomic<std::int32_t> reported_load_{kNoReportedLoad};
   balance::LatencyTracker latency_;
 };
 

@@ -76,12 +76,14 @@ std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint no
   if (!chosen) {
     Loads loads(snapshot_.get());
     Latencies latencies(snapshot_.get());
+    ReportedLoads reported(snapshot_.get());
     balance::PickContext context;
     context.hash = selection.hash;
     context.load = &loads;
     context.random = &random_;
     context.latency = &latencies;
     context.now = now;
+    context.reported = &reported;
     // Untried backends that are up and not deactivated; else up but deactivated (one may be back
     // before its window ends); backends that are down (unhealthy, ejected) only in panic mode,
     // when none is up.

@@ -84,6 +84,17 @@ class Selector {
     const PoolSnapshot* snapshot_;
   };
 
+  class ReportedLoads final : public balance::ReportedLoadView {
+   public:
+    explicit ReportedLoads(const PoolSnapshot* snapshot) : snapshot_(snapshot) {}
+    std::int32_t reported_load(std::size_t backend) const override {
+      return snapshot_->backends[backend]->reported_load();
+    }
+
+   private:
+    const PoolSnapshot* snapshot_;
+  };
+
   void refresh();
   /// Neither down per the snapshot's health (outside panic mode) nor deactivated.
   bool usable(std::size_t index, core::TimePoint now) const;

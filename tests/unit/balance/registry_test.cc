@@ -16,10 +16,12 @@ TEST(Registry, EveryAdvertisedNameBuildsAWorkingStrategy) {
   auto pool = Pool::with_weights({1, 2, 3});
   Random random(5);
   VectorLoad load({0, 0, 0});
+  testing::VectorReportedLoad reported({-1, -1, -1});
   PickContext context;
   context.random = &random;
   context.load = &load;
   context.hash = 99;
+  context.reported = &reported;
   for (auto name : strategy_names()) {
     auto strategy = make_strategy(name, pool.candidates);
     ASSERT_NE(strategy, nullptr) << name;
@@ -69,6 +71,16 @@ TEST(Registry, HttpStrategiesBuild) {
     context.hash = key * 0x9e3779b97f4a7c15ULL;
     EXPECT_EQ(hash->pick(context, BackendSet(2)), source_hash->pick(context, BackendSet(2)));
   }
+}
+
+TEST(Registry, LeastLoadPicksByReportedLoad) {
+  auto pool = Pool::with_weights({1, 1});
+  testing::VectorReportedLoad reported({900, 100});
+  PickContext context;
+  context.reported = &reported;
+  auto least_load = make_strategy("least_load", pool.candidates);
+  ASSERT_NE(least_load, nullptr);
+  EXPECT_EQ(least_load->pick(context, BackendSet(2)), 1u);
 }
 
 TEST(Registry, UnknownNameIsNull) {

@@ -48,4 +48,12 @@ class VectorLoad final : public LoadView {
   std::vector<std::int64_t> loads;
 };
 
+/// A ReportedLoadView over a vector (thousandths; negative: not reported).
+class VectorReportedLoad final : public ReportedLoadView {
+ public:
+  explicit VectorReportedLoad(std::vector<std::int32_t> loads) : loads(std::move(loads)) {}
+  std::int32_t reported_load(std::size_t backend) const override { return loads.at(backend); }
+  std::vector<std::int32_t> loads;
+};
+
 }  // namespace fulcrum::balance::testing

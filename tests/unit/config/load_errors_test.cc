@@ -185,7 +185,7 @@ pools:
     strategy: fastest
 )",
      {"bad.yaml:8: pools.chat.strategy: unknown strategy 'fastest' (expected one of: "
-      "round_robin, weighted, random, least_connections, source_hash, least_latency, hash)"}},
+      "round_robin, weighted, random, least_connections, source_hash, least_latency, hash, least_load)"}},
 
     {"unknown mode",
      R"(listeners:
@@ -249,7 +249,7 @@ pools:
 )",
      {"bad.yaml:7: pools.chat: duplicate pool name 'chat'",
       "bad.yaml:8: pools.chat.strategy: unknown strategy 'fastest' (expected one of: "
-      "round_robin, weighted, random, least_connections, source_hash, least_latency, hash)"}},
+      "round_robin, weighted, random, least_connections, source_hash, least_latency, hash, least_load)"}},
 
     {"duplicate key inside a mapping",
      R"(listeners:
@@ -450,7 +450,7 @@ pools:
       "listeners[0] ('127.0.0.1:7000')",
       "bad.yaml:11: listeners[1].pool: unknown pool 'missing' (defined pools: chat, empty)",
       "bad.yaml:14: pools.chat.strategy: unknown strategy 'fastest' (expected one of: "
-      "round_robin, weighted, random, least_connections, source_hash, least_latency, hash)",
+      "round_robin, weighted, random, least_connections, source_hash, least_latency, hash, least_load)",
       "bad.yaml:15: pools.chat.retries: expected a number (got 'many')",
       "bad.yaml:18: pools.chat.backends[0].weight: must be between 1 and 1000000 (got 0)",
       "bad.yaml:19: pools.chat.backends[1].address: invalid address '127.0.0.1': address has no "

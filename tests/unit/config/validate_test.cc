@@ -66,7 +66,7 @@ TEST(ValidateConfig, ReportsEveryRuleBrokenInModelOrder) {
       "<config>: listeners[1].backlog: must be between 1 and 65535 (got 0)",
       "<config>: listeners[2].pool: missing: every listener needs a pool",
       "<config>: pools.chat.strategy: unknown strategy 'fastest' (expected one of: round_robin, "
-      "weighted, random, least_connections, source_hash, least_latency, hash)",
+      "weighted, random, least_connections, source_hash, least_latency, hash, least_load)",
       "<config>: pools.chat.sticky.session_expiry: must not be negative",
       "<config>: pools.chat.connect_timeout: must be at most 365d (got 366d)",
       "<config>: pools.chat.deactivate_for: must not be negative",
