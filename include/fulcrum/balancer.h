@@ -135,6 +135,9 @@ class Balancer {
   /// The admin listener as bound (`127.0.0.1:9090`, a configured port 0 resolved); empty when the
   /// configuration has no `admin:` section (after start()).
   std::string admin_address() const;
+  /// The registration listener as bound; empty when the configuration has no `registration:`
+  /// section (after start()).
+  std::string registration_address() const;
 
  private:
   struct Impl;

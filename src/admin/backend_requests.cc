@@ -5,6 +5,7 @@
 #include <span>
 #include <nlohmann/json.hpp>
 
+#include "config/duration.h"
 #include "config/suggest.h"
 
 namespace fulcrum::admin {
@@ -60,6 +61,8 @@ std::optional<BodyError> read_weight(const json& value, std::uint32_t& into) {
 
 constexpr std::array<std::string_view, 3> kNewBackendFields = {"address", "weight", "name"};
 constexpr std::array<std::string_view, 2> kUpdateFields = {"weight", "state"};
+constexpr std::array<std::string_view, 5> kRegistrationFields = {"pool", "address", "weight", "name", "ttl"};
+constexpr std::array<std::string_view, 2> kRenewalFields = {"weight", "load"};
 
 }  // namespace
 
@@ -102,6 +105,57 @@ std::variant<membership::BackendUpdate, BodyError> parse_backend_update(std::str
   }
   if (!update.weight && !update.state) return BodyError{400, "nothing to change: give \"weight\" and/or \"state\""};
   return update;
+}
+
+std::variant<membership::Registration, BodyError> parse_registration(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (auto* error = std::get_if<BodyError>(&parsed)) return *error;
+  const json& document = std::get<json>(parsed);
+  if (auto error = unknown_field(document, kRegistrationFields)) return *error;
+  membership::Registration registration;
+  const auto pool = document.find("pool");
+  if (pool == document.end()) return BodyError{400, "pool: missing: name the pool to register in"};
+  if (!pool->is_string()) return BodyError{400, "pool: expected a string"};
+  registration.pool = pool->get<std::string>();
+  json backend = document;
+  backend.erase("pool");
+  backend.erase("ttl");
+  auto parsed_backend = parse_new_backend(backend.dump());
+  if (auto* error = std::get_if<BodyError>(&parsed_backend)) return *error;
+  auto& fields = std::get<membership::NewBackend>(parsed_backend);
+  registration.address = std::move(fields.address);
+  registration.weight = fields.weight;
+  registration.name = std::move(fields.name);
+  if (const auto ttl = document.find("ttl"); ttl != document.end()) {
+    const std::string text = ttl->is_string() ? ttl->get<std::string>() : std::string();
+    const config::DurationParse duration = config::parse_duration_text(text);
+    if (!ttl->is_string() || !duration.duration) {
+      return BodyError{400, "ttl: expected a duration like 500ms, 2s, 1m (got " + ttl->dump() + ")"};
+    }
+    registration.ttl = *duration.duration;
+  }
+  return registration;
+}
+
+std::variant<membership::Renewal, BodyError> parse_renewal(std::string_view body) {
+  membership::Renewal renewal;
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return renewal;  // a bare heartbeat
+  auto parsed = parse_object(body);
+  if (auto* error = std::get_if<BodyError>(&parsed)) return *error;
+  const json& document = std::get<json>(parsed);
+  if (auto error = unknown_field(document, kRenewalFields)) return *error;
+  if (const auto weight = document.find("weight"); weight != document.end()) {
+    std::uint32_t value = 0;
+    if (auto error = read_weight(*weight, value)) return *error;
+    renewal.weight = value;
+  }
+  if (const auto load = document.find("load"); load != document.end()) {
+    if (!load->is_number() || !(load->get<double>() >= 0.0 && load->get<double>() <= 1.0)) {
+      return BodyError{400, "load: must be a number between 0.0 and 1.0 (got " + load->dump() + ")"};
+    }
+    renewal.load = load->get<double>();
+  }
+  return renewal;
 }
 
 }  // namespace fulcrum::admin

@@ -1,5 +1,6 @@
-// The bodies of the admin API's backend writes (POST, PATCH /api/pools/{pool}/backends...), read
-// into the PoolManager's requests. Pure: JSON text in, a request or the error to answer out. Every
+// The bodies of the admin API's backend writes (POST, PATCH /api/pools/{pool}/backends...) and of
+// the registration listener's requests (POST, PUT /register...), read into the PoolManager's and
+// the Registry's requests. Pure: JSON text in, a request or the error to answer out. Every
 // error names the field as the configuration checker would (`weight: must be between ...`).
 #pragma once
 
@@ -9,6 +10,7 @@
 #include <variant>
 
 #include "membership/pool_manager.h"
+#include "membership/registry.h"
 
 namespace fulcrum::admin {
 
@@ -23,5 +25,12 @@ std::variant<membership::NewBackend, BodyError> parse_new_backend(std::string_vi
 
 /// `{"weight": 5}` and/or `{"state": "ready" | "drain" | "maint"}` (at least one).
 std::variant<membership::BackendUpdate, BodyError> parse_backend_update(std::string_view body);
+
+/// `POST /register`: `{"pool": "api", "address": "10.0.0.7:8080", "weight": 1, "name": "app7",
+/// "ttl": "10s"}` (pool and address required; the TTL's range is the registry's to check).
+std::variant<membership::Registration, BodyError> parse_registration(std::string_view body);
+
+/// `PUT /register/{lease}`: empty, `{}`, `{"weight": N}` and/or `{"load": 0.0-1.0}`.
+std::variant<membership::Renewal, BodyError> parse_renewal(std::string_view body);
 
 }  // namespace fulcrum::admin

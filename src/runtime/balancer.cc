@@ -244,6 +244,20 @@ Status Balancer::start() {
     }
     impl.has_admin = true;
   }
+  net::UniqueFd registration_socket;
+  impl.has_registration = false;
+  if (impl.config.registration) {
+    std::string error;
+    registration_socket =
+        admin::bind_control_socket("registration", impl.config.registration->listen, impl.registration_bound, error);
+    if (!registration_socket) {
+      impl.listeners.clear();
+      impl.pool_manager.reset();
+      impl.pools.clear();
+      return {error};
+    }
+    impl.has_registration = true;
+  }
 
   std::vector<runtime::ListenerState*> listener_states;
   // HTTP buffers hold a whole head, plus room for what forwarding adds to it.
@@ -273,6 +287,7 @@ Status Balancer::start() {
   if (impl.event_log) impl.event_log->attach(impl.control->loop());
   if (admin_socket) impl.control->serve_admin(*impl.context, std::move(admin_socket));
   if (impl.dns) impl.control->follow_dns(std::move(impl.dns));
+  if (registration_socket) impl.control->serve_registration(*impl.context, std::move(registration_socket));
   impl.control->start();
   for (auto& worker : impl.workers) worker->start();
   if (impl.config.watchdog.count() > 0) {
@@ -298,6 +313,12 @@ Status Balancer::start() {
     log::write_unlimited(log::Level::Info, "listening",
                          {{"listener", "admin"}, {"address", impl.admin_bound.to_string()}, {"mode", "admin"}});
   }
+  if (impl.has_registration) {
+    log::write_unlimited(log::Level::Info, "listening",
+                         {{"listener", "registration"},
+                          {"address", impl.registration_bound.to_string()},
+                          {"mode", "registration"}});
+  }
   {
     std::string listeners = "[";
     for (const auto& state : impl.listeners) {
@@ -313,6 +334,7 @@ Status Balancer::start() {
     events::JsonObject details;
     details.add_raw("listeners", listeners).add("workers", worker_total);
     if (impl.has_admin) details.add("admin", impl.admin_bound.to_string());
+    if (impl.has_registration) details.add("registration", impl.registration_bound.to_string());
     impl.events->emit(Event::Start, details.finish());
   }
   return {};
@@ -378,6 +400,10 @@ std::vector<BoundListener> Balancer::listeners() const {
     result.push_back({state->config.name, state->bound.to_string(), state->bound.port()});
   }
   return result;
+}
+
+std::string Balancer::registration_address() const {
+  return impl_->has_registration ? impl_->registration_bound.to_string() : std::string();
 }
 
 std::string Balancer::admin_address() const {

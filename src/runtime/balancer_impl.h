@@ -44,6 +44,8 @@ struct Balancer::Impl {
   std::unique_ptr<runtime::RuntimeContext> context;
   net::Address admin_bound;
   bool has_admin = false;
+  net::Address registration_bound;
+  bool has_registration = false;
   std::atomic<bool> stop_requested{false};
   bool running = false;
 

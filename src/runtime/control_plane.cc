@@ -31,6 +31,11 @@ void ControlPlane::start() {
     admin_ = std::make_unique<admin::AdminServer>(loop_, *admin_context_, std::move(admin_socket_));
     loop_.post([this] { admin_->start(); });
   }
+  if (registration_socket_ && registration_context_) {
+    registration_ = std::make_unique<admin::RegistrationServer>(loop_, *registration_context_,
+                                                                std::move(registration_socket_));
+    loop_.post([this] { registration_->start(); });
+  }
   thread_ = std::thread([this] { loop_.run(); });
 }
 
@@ -46,6 +51,7 @@ void ControlPlane::stop() {
   health_.reset();  // the loop is stopped: its probes and timers go with it
   admin_.reset();   // likewise: closes the admin socket and its connections
   dns_.reset();     // likewise: its lookups, sockets and timers
+  registration_.reset();
 }
 
 void ControlPlane::sweep_sessions() {

@@ -1,6 +1,6 @@
-// The control thread: everything slow or periodic that must stay off the workers' loops. Today it
-// sweeps expired sticky sessions; health probes, registrations and the admin API will live here.
-// It never touches a client connection.
+// The control thread: everything slow or periodic that must stay off the workers' loops: health
+// probes, the pool manager's removals, expired sticky sessions, the admin API and the registration
+// listener with its leases. It never touches a client connection.
 #pragma once
 
 #include <memory>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "admin/admin_server.h"
+#include "admin/registration_server.h"
 #include "core/event_loop.h"
 #include "events/local_event_bus.h"
 #include "health/health_monitor.h"
@@ -43,6 +44,12 @@ class ControlPlane {
     admin_context_ = &context;
     admin_socket_ = std::move(socket);
   }
+  /// Serves registrations on `socket` (bound by Balancer::start()) from start() on. Call before
+  /// start(); `context` outlives the control plane.
+  void serve_registration(const RuntimeContext& context, net::UniqueFd socket) {
+    registration_context_ = &context;
+    registration_socket_ = std::move(socket);
+  }
 
   /// Drives `dns` (backends given by host name) on the control loop from start() on, and destroys
   /// it in stop(). Call before start().
@@ -66,6 +73,10 @@ class ControlPlane {
   std::unique_ptr<admin::AdminServer> admin_;
   /// DNS as a membership source (null when no backend is given by host name); runs on loop_.
   std::unique_ptr<membership::DnsSource> dns_;
+  /// The registration listener and its leases; created in start().
+  const RuntimeContext* registration_context_ = nullptr;
+  net::UniqueFd registration_socket_;
+  std::unique_ptr<admin::RegistrationServer> registration_;
   std::thread thread_;
 };
 
