@@ -90,7 +90,7 @@ LeaseResult Registry::register_backend(const Registration& request, core::TimePo
   if (!added.ok()) return {added.status, added.error};
   std::string id = ids_();
   while (leases_.contains(id)) id = ids_();
-  leases_[id] = Lease{*index, added.backend->id(), added.backend->address_text(), ttl, now + ttl};
+  leases_[id] = Lease{*index, added.backend->id(), added.backend->address_text(), ttl, now, now + ttl};
   log::info("backend registered", {{"pool", request.pool},
                                    {"backend", added.backend->address_text()},
                                    {"ttl_ms", static_cast<std::int64_t>(ttl.count())}});
@@ -121,6 +121,7 @@ LeaseResult Registry::apply_renewal(const std::string& id, Lease& lease, const R
     if (!changed.ok()) return {changed.status, changed.error};
   }
   if (renewal.load) backend->set_reported_load(static_cast<std::int32_t>(std::lround(*renewal.load * 1000)));
+  lease.renewed = now;
   lease.expires = now + lease.ttl;
   return {200, {}, id, lease.ttl};
 }
@@ -162,26 +163,30 @@ bool Registry::guarded(std::size_t index) const { return index < guarded_.size()
 void Registry::tick(core::TimePoint now) {
   if (leases_.empty() && std::none_of(guarded_.begin(), guarded_.end(), [](bool held) { return held; })) return;
   forget_orphans();
-  std::vector<std::size_t> registered(manager_.pool_count(), 0);
+  std::vector<std::size_t> registered(manager_.pool_count(), 0), silent(manager_.pool_count(), 0);
   std::vector<std::vector<std::string>> overdue(manager_.pool_count());
   for (const auto& [id, lease] : leases_) {
     ++registered[lease.pool];
     if (now >= lease.expires) overdue[lease.pool].push_back(id);
+    if (now - lease.renewed >= lease.ttl / 2) ++silent[lease.pool];
   }
   for (std::size_t pool = 0; pool < overdue.size(); ++pool) {
     const std::string& name = manager_.pool(pool).name();
     const std::size_t lapsed = overdue[pool].size();
-    // More than half, and at least three: the registry's side of a split, more likely than that
-    // many backends failing together. Keep them and say so, once per episode.
-    if (lapsed >= 3 && lapsed * 2 > registered[pool]) {
+    if (lapsed == 0 && !guarded_[pool]) continue;
+    // More than half, and at least three, gone silent: the registry's side of a split, more likely
+    // than that many backends failing together. Keep them and say so, once per episode.
+    if (lapsed > 0 && silent[pool] >= 3 && silent[pool] * 2 > registered[pool]) {
       if (!guarded_[pool]) {
         guarded_[pool] = true;
         log::warn("registration guard: many leases lapsed at once; keeping their backends",
                   {{"pool", name},
+                   {"silent", static_cast<std::uint64_t>(silent[pool])},
                    {"overdue", static_cast<std::uint64_t>(lapsed)},
                    {"registered", static_cast<std::uint64_t>(registered[pool])}});
         emit(Event::RegistrationGuard, events::JsonObject()
                                            .add("pool", name)
+                                           .add("silent", static_cast<std::uint64_t>(silent[pool]))
                                            .add("overdue", static_cast<std::uint64_t>(lapsed))
                                            .add("registered", static_cast<std::uint64_t>(registered[pool]))
                                            .finish());

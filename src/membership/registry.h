@@ -13,6 +13,13 @@
 // pool has them, go on deciding whether they get traffic), `registration_guard` is emitted once
 // per episode and a warning logged. One lapsed lease, or a minority of them, always expires.
 //
+// "At once" cannot mean "within one tick": backends renew at different moments, so when a split
+// silences them all their deadlines are spread over a third of a TTL (sidecars renew every
+// TTL/3), and judged one by one the first to lapse would always be alone. So when a lease lapses,
+// the registry counts the pool's *silent* leases, those not renewed for half their TTL or more
+// (which a live sidecar never is), and holds the lapsed ones when the silent ones are a majority
+// of at least three.
+//
 // Owned by the control plane; every method runs on the control thread (time is passed in, so
 // unit tests drive it without sockets or sleeps).
 #pragma once
@@ -102,6 +109,7 @@ class Registry {
     std::uint64_t backend_id = 0;
     std::string address;
     core::Milliseconds ttl{0};
+    core::TimePoint renewed{};  // registration or last renewal
     core::TimePoint expires{};
   };
 

@@ -206,6 +206,26 @@ TEST_F(RegistryTest, GuardKeepsAMajorityOfAtLeastThreeThatLapseTogether) {
   EXPECT_EQ(bus_.count(Event::BackendExpired), 2u);
 }
 
+TEST_F(RegistryTest, GuardSeesASplitWhoseLeasesLapseOneByOne) {
+  // Renewed at different moments, as sidecars do: when they all fall silent, their deadlines are
+  // spread out, and the first to lapse is alone among the overdue.
+  std::vector<std::string> leases;
+  for (int i = 1; i <= 4; ++i) {
+    leases.push_back(add(i).lease);
+    advance(1s);
+  }
+  // t = 4s; the split: nobody renews from here. The first lease lapses at 10s.
+  for (int step = 0; step < 58; ++step) advance(100ms);
+  EXPECT_EQ(bus_.count(Event::BackendExpired), 0u);
+  EXPECT_FALSE(registry_->guarded(0));
+  advance(200ms);  // t = 10s
+  EXPECT_TRUE(registry_->guarded(0));
+  EXPECT_EQ(bus_.count(Event::BackendExpired), 0u);
+  for (int step = 0; step < 50; ++step) advance(100ms);  // every lease has lapsed
+  EXPECT_EQ(live(), 4u);
+  EXPECT_EQ(bus_.count(Event::RegistrationGuard), 1u);
+}
+
 TEST_F(RegistryTest, OneLapsedLeaseOfFourExpires) {
   std::vector<std::string> leases;
   for (int i = 1; i <= 4; ++i) leases.push_back(add(i).lease);
