@@ -76,6 +76,7 @@ json pool_config_json(const PoolConfig& p) {
     pool["hash"] = hash;
   }
   if (p.health) pool["health"] = health_json(*p.health);
+  if (p.registration) pool["registration"] = {{"ttl", format_duration(p.registration->ttl)}};
   if (p.outlier_detection) {
     const auto& o = *p.outlier_detection;
     pool["outlier_detection"] = {{"consecutive_failures", o.consecutive_failures},
@@ -168,6 +169,10 @@ json config_json(const Config& config) {
     out["admin"] = {{"listen", config.admin->listen}, {"token", config.admin->token.empty() ? "" : "***"}};
   }
   if (!config.resolver.servers.empty()) out["resolver"] = {{"servers", config.resolver.servers}};
+  if (config.registration) {
+    out["registration"] = {{"listen", config.registration->listen},
+                           {"token", config.registration->token.empty() ? "" : "***"}};
+  }
   if (config.access_log) out["access_log"] = {{"file", config.access_log->file}, {"format", config.access_log->format}};
   return out;
 }

@@ -61,6 +61,20 @@ TEST(ApiJson, ConfigRedactsTheToken) {
   EXPECT_EQ(json["listeners"][0]["keepalive_timeout"], "1m");
 }
 
+TEST(ApiJson, ConfigShowsRegistrationAndRedactsItsToken) {
+  Config config;
+  config.registration = RegistrationConfig{.listen = "0.0.0.0:9091", .token = "shared-secret"};
+  config.listeners.push_back({.name = "web", .listen = "127.0.0.1:8080", .mode = ListenerMode::Http, .pool = "api"});
+  PoolConfig pool{.name = "api"};
+  pool.registration = PoolRegistrationConfig{std::chrono::seconds(15)};
+  config.pools.push_back(pool);
+  const auto json = config_json(config);
+  EXPECT_EQ(json["registration"]["listen"], "0.0.0.0:9091");
+  EXPECT_EQ(json["registration"]["token"], "***");
+  EXPECT_EQ(json.dump().find("shared-secret"), std::string::npos);
+  EXPECT_EQ(json["pools"][0]["registration"]["ttl"], "15s");
+}
+
 TEST(ApiJson, Durations) {
   EXPECT_EQ(format_duration(Duration(0)), "0s");
   EXPECT_EQ(format_duration(Duration(500)), "500ms");
