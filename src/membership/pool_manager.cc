@@ -336,6 +336,13 @@ std::vector<MemberView> PoolManager::members(std::size_t index) const {
   return views;
 }
 
+std::optional<MemberView> PoolManager::member(std::size_t index, std::uint64_t id) const {
+  for (const Member& member : states_[index]->members) {
+    if (member.backend->id() == id) return MemberView{member.backend, member.admin, member.remove_by.has_value()};
+  }
+  return std::nullopt;
+}
+
 AdminState PoolManager::admin_state(std::size_t index, std::uint64_t id) const {
   for (const Member& member : states_[index]->members) {
     if (member.backend->id() == id) return member.admin;

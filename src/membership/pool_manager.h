@@ -151,6 +151,9 @@ class PoolManager {
 
   /// Every member of pool `index`, in snapshot order.
   std::vector<MemberView> members(std::size_t index) const;
+  /// Member `id` of pool `index`, or nullopt (no copy of the others: the registry asks at every
+  /// renewal).
+  std::optional<MemberView> member(std::size_t index, std::uint64_t id) const;
   /// The admin state of backend `id` of pool `index` (Ready when unknown).
   AdminState admin_state(std::size_t index, std::uint64_t id) const;
 

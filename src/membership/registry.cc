@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <nlohmann/json.hpp>
 #include <unordered_set>
 
 #include "config/duration.h"
@@ -48,10 +49,8 @@ Registry::Registry(PoolManager& manager, const std::vector<PoolConfig>& pools, e
       guarded_(manager.pool_count(), false) {}
 
 std::shared_ptr<upstream::Backend> Registry::live_backend(const Lease& lease) const {
-  for (const MemberView& member : manager_.members(lease.pool)) {
-    if (member.backend->id() == lease.backend_id) return member.removing ? nullptr : member.backend;
-  }
-  return nullptr;
+  const auto member = manager_.member(lease.pool, lease.backend_id);
+  return member && !member->removing ? member->backend : nullptr;
 }
 
 LeaseResult Registry::register_backend(const Registration& request, core::TimePoint now) {
@@ -100,11 +99,9 @@ LeaseResult Registry::register_backend(const Registration& request, core::TimePo
 LeaseResult Registry::renew(std::string_view id, const Renewal& renewal, core::TimePoint now) {
   const auto found = leases_.find(id);
   if (found == leases_.end()) return {404, no_lease(id)};
-  if (!live_backend(found->second)) {
-    leases_.erase(found);  // removed through the admin API meanwhile
-    return {404, no_lease(id)};
-  }
-  return apply_renewal(found->first, found->second, renewal, now);
+  LeaseResult result = apply_renewal(found->first, found->second, renewal, now);
+  if (result.status == 404) leases_.erase(found);  // its backend was removed through the admin API
+  return result;
 }
 
 LeaseResult Registry::apply_renewal(const std::string& id, Lease& lease, const Renewal& renewal,
@@ -112,7 +109,7 @@ LeaseResult Registry::apply_renewal(const std::string& id, Lease& lease, const R
   const auto backend = live_backend(lease);
   if (!backend) return {404, no_lease(id)};
   if (renewal.load && (!(*renewal.load >= 0.0) || *renewal.load > 1.0)) {
-    return {400, "load: must be between 0.0 and 1.0"};
+    return {400, "load: must be a number between 0.0 and 1.0 (got " + nlohmann::json(*renewal.load).dump() + ")"};
   }
   if (renewal.weight && *renewal.weight != backend->weight()) {
     BackendUpdate update;

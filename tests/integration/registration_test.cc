@@ -27,7 +27,7 @@ using nlohmann::json;
 /// `fixed` that does not accept them, the admin API, the registration listener and an event log.
 std::string config_yaml(const std::string& events, const std::string& fixed_backend, const std::string& pool_extra = "") {
   return "workers: 1\n"
-         "drain_timeout: 1s\n"
+         "drain_timeout: 10s\n"
          "listeners:\n"
          "  - { name: web, listen: 127.0.0.1:0, mode: http, pool: api }\n"
          "  - { name: other, listen: 127.0.0.1:0, mode: http, pool: fixed }\n"
@@ -215,20 +215,25 @@ TEST(Registration, DeregistrationDrainsAndRemovesAndASecondRegistrationGetsTheLe
   FulcrumProcess fulcrum(config_yaml(log, fixed.address()), 4);
   const std::string registration = fulcrum.address("registration"), admin = fulcrum.address("admin");
   const std::string lease_a = register_backend(registration, a.address(), R"(, "ttl": "30s")");
-  const std::string lease_b = register_backend(registration, b.address(), R"(, "ttl": "30s")");
   // The same address again (a sidecar restarted, or its answer was lost): the same lease, renewed.
   const auto again = request(registration, "POST", "/register",
                              R"({"pool": "api", "address": ")" + a.address() + R"(", "ttl": "20s"})");
   ASSERT_TRUE(again);
   EXPECT_EQ(again->status, 200) << again->body;
   EXPECT_EQ(json::parse(again->body), (json{{"lease", lease_a}, {"ttl_ms", 20000}}));
-  EXPECT_EQ(members(admin).size(), 2u);
+  EXPECT_EQ(members(admin).size(), 1u);
 
+  // A slow request in flight on a (the only member yet) when it deregisters.
+  a.set_delay(1500ms);
+  std::optional<HttpResponse> slow;
+  std::thread in_flight([&] { slow = HttpConnection::connect(fulcrum.address("web")).get("/slow"); });
+  ASSERT_TRUE(eventually([&] { return a.heads() == 1; }));
+  const std::string lease_b = register_backend(registration, b.address(), R"(, "ttl": "30s")");
   const auto removed = request(registration, "DELETE", "/register/" + lease_a);
   ASSERT_TRUE(removed);
   ASSERT_EQ(removed->status, 200) << removed->body;
   EXPECT_EQ(json::parse(removed->body), (json{{"lease", lease_a}, {"deregistered", true}}));
-  // Out of rotation once answered; gone once idle.
+  // Out of rotation once answered: new requests go to b; a stays a member while its request runs.
   auto client = HttpConnection::connect(fulcrum.address("web"));
   for (int i = 0; i < 6; ++i) {
     const auto response = client.get("/");
@@ -236,6 +241,14 @@ TEST(Registration, DeregistrationDrainsAndRemovesAndASecondRegistrationGetsTheLe
     EXPECT_EQ(response->status, 200);
     EXPECT_EQ(response->backend(), "b");
   }
+  EXPECT_EQ(a.heads(), 1u);
+  EXPECT_TRUE(events_named(log, "backend_removed").empty());
+  EXPECT_EQ(members(admin).size(), 2u);
+  in_flight.join();
+  ASSERT_TRUE(slow);
+  EXPECT_EQ(slow->status, 200);
+  EXPECT_EQ(slow->backend(), "a");
+  // Gone once idle.
   EXPECT_TRUE(eventually([&] { return events_named(log, "backend_removed").size() == 1; }));
   EXPECT_EQ(events_named(log, "backend_removed")[0]["backend"], a.address());
   EXPECT_TRUE(events_named(log, "backend_expired").empty());

@@ -156,6 +156,7 @@ TEST_F(RegistryTest, RenewalsCarryWeightAndLoad) {
   renewal = {};
   renewal.load = 1.5;
   EXPECT_EQ(registry_->renew(lease, renewal, now_).status, 400);
+  EXPECT_EQ(registry_->renew(lease, renewal, now_).error, "load: must be a number between 0.0 and 1.0 (got 1.5)");
   EXPECT_EQ(backend->reported_load(), 250);
 }
 
