@@ -1,6 +1,6 @@
 // The control thread: everything slow or periodic that must stay off the workers' loops: health
-// probes, the pool manager's removals, expired sticky sessions, the admin API and the registration
-// listener with its leases. It never touches a client connection.
+// probes, the pool manager's removals, DNS lookups, expired sticky sessions, the admin API and the
+// registration listener with its leases. It never touches a client connection.
 #pragma once
 
 #include <memory>
