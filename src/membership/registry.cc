@@ -75,8 +75,10 @@ LeaseResult Registry::register_backend(const Registration& request, core::TimePo
     const auto backend = live_backend(lease);
     if (!backend) break;  // on its way out: add_backend() below says so
     if (!request.name.empty() && request.name != backend->name()) {
-      return {409, "name: backend '" + request.address + "' is registered in pool '" + request.pool +
-                       "' under the name '" + backend->name() + "', not '" + request.name + "'"};
+      const std::string registered_as =
+          backend->name().empty() ? "without a name" : "under the name '" + backend->name() + "'";
+      return {409, "name: backend '" + request.address + "' is registered in pool '" + request.pool + "' " +
+                       registered_as + ", not as '" + request.name + "'"};
     }
     lease.ttl = ttl;
     Renewal renewal;

@@ -123,6 +123,8 @@ TEST_F(RegistryTest, TheSameAddressAgainGetsItsLeaseBackRenewed) {
   renamed.address = "10.0.1.1:8080";
   renamed.name = "other";
   EXPECT_EQ(registry_->register_backend(renamed, now_).status, 409);
+  EXPECT_EQ(registry_->register_backend(renamed, now_).error,
+            "name: backend '10.0.1.1:8080' is registered in pool 'api' without a name, not as 'other'");
 }
 
 TEST_F(RegistryTest, RenewalsKeepALeaseAndItsAbsenceExpiresIt) {
