@@ -130,7 +130,9 @@ std::variant<membership::Registration, BodyError> parse_registration(std::string
     const std::string text = ttl->is_string() ? ttl->get<std::string>() : std::string();
     const config::DurationParse duration = config::parse_duration_text(text);
     if (!ttl->is_string() || !duration.duration) {
-      return BodyError{400, "ttl: expected a duration like 500ms, 2s, 1m (got " + ttl->dump() + ")"};
+      // The configuration checker's words for the same mistake in `registration: {ttl: ...}`.
+      const std::string unit = ttl->is_number_integer() ? ": a unit is required" : "";
+      return BodyError{400, "ttl: expected a duration like 500ms, 2s, 1m (got " + quoted(*ttl) + unit + ")"};
     }
     registration.ttl = *duration.duration;
   }
@@ -150,7 +152,8 @@ std::variant<membership::Renewal, BodyError> parse_renewal(std::string_view body
     renewal.weight = value;
   }
   if (const auto load = document.find("load"); load != document.end()) {
-    if (!load->is_number() || !(load->get<double>() >= 0.0 && load->get<double>() <= 1.0)) {
+    if (!load->is_number()) return BodyError{400, "load: expected a number (got " + quoted(*load) + ")"};
+    if (!(load->get<double>() >= 0.0 && load->get<double>() <= 1.0)) {
       return BodyError{400, "load: must be a number between 0.0 and 1.0 (got " + load->dump() + ")"};
     }
     renewal.load = load->get<double>();
