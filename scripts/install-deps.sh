@@ -7,6 +7,7 @@ set -euo pipefail
 
 packages=(build-essential cmake ninja-build pkg-config
           libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libxxhash-dev liburing-dev libc-ares-dev
+          libcurl4-openssl-dev
           libgtest-dev libgmock-dev
           curl nginx wrk netcat-openbsd python3
           chromium)  # the dashboard's browser test (tests/browser); node and npm come with the image
