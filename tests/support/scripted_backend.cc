@@ -97,13 +97,14 @@ struct ScriptedBackend::Connection {
   std::string last_head;
 };
 
-ScriptedBackend::ScriptedBackend(Script script) : ScriptedBackend(std::move(script), nullptr) {}
-ScriptedBackend::ScriptedBackend(Responder responder) : ScriptedBackend({}, std::move(responder)) {}
+ScriptedBackend::ScriptedBackend(Script script) : ScriptedBackend(std::move(script), nullptr, "127.0.0.1:0") {}
+ScriptedBackend::ScriptedBackend(Responder responder, const std::string& address)
+    : ScriptedBackend({}, std::move(responder), address) {}
 
-ScriptedBackend::ScriptedBackend(Script script, Responder responder)
+ScriptedBackend::ScriptedBackend(Script script, Responder responder, const std::string& address)
     : script_(std::move(script)), responder_(std::move(responder)) {
   std::string error;
-  auto fd = net::bind_listener(*net::Address::parse_numeric("127.0.0.1:0"), 4096, &error);
+  auto fd = net::bind_listener(*net::Address::parse_numeric(address), 4096, &error);
   if (!fd) throw std::runtime_error("scripted backend: " + error);
   address_ = net::Address::local_of(fd.get()).to_string();
   if (pipe2(stop_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("pipe2");

@@ -66,7 +66,9 @@ class ScriptedBackend {
   using Responder = std::function<Script(const std::string& request)>;
 
   explicit ScriptedBackend(Script script);
-  explicit ScriptedBackend(Responder responder);
+  /// `address`: where to listen (a fixed `127.0.0.1:PORT` for a test that brings a server up
+  /// where a client already waits for one).
+  explicit ScriptedBackend(Responder responder, const std::string& address = "127.0.0.1:0");
   ~ScriptedBackend();
   ScriptedBackend(const ScriptedBackend&) = delete;
   ScriptedBackend& operator=(const ScriptedBackend&) = delete;
@@ -87,7 +89,7 @@ class ScriptedBackend {
 
  private:
   struct Connection;
-  ScriptedBackend(Script script, Responder responder);
+  ScriptedBackend(Script script, Responder responder, const std::string& address);
   void accept_loop(int listen_fd);
   void serve(Connection& connection);
 
