@@ -69,7 +69,8 @@ HttpResponse request(const HttpRequest& request) {
     authorization = "Authorization: Bearer " + request.bearer_token;
     raw_headers = curl_slist_append(raw_headers, authorization.c_str());
   }
-  if (!request.body.empty()) raw_headers = curl_slist_append(raw_headers, "Content-Type: application/json");
+  // With a body, say it is JSON; without one, remove the form type curl would add to a PUT.
+  raw_headers = curl_slist_append(raw_headers, request.body.empty() ? "Content-Type:" : "Content-Type: application/json");
   // No `Expect: 100-continue` round trip for small JSON bodies.
   raw_headers = curl_slist_append(raw_headers, "Expect:");
   std::unique_ptr<curl_slist, ListDeleter> headers(raw_headers);

@@ -27,6 +27,7 @@ struct RegistrationState {
   explicit RegistrationState(RegistrationOptions o) : options(std::move(o)) {}
 
   RegistrationOptions options;
+  std::mutex lifecycle;  // serializes start() and stop(), which own `thread`
   std::thread thread;
   std::atomic<bool> cancel{false};
 
@@ -234,6 +235,7 @@ Registration::~Registration() { stop(); }
 
 Status Registration::start() {
   detail::RegistrationState& state = *state_;
+  std::lock_guard lifecycle(state.lifecycle);
   if (state.thread.joinable()) return {"the registration is already started"};
   if (auto error = client::check_registration_options(state.options); !error.empty()) return {error};
   {
@@ -255,6 +257,7 @@ Status Registration::start() {
 
 void Registration::stop() {
   detail::RegistrationState& state = *state_;
+  std::lock_guard lifecycle(state.lifecycle);
   {
     std::lock_guard lock(state.mutex);
     state.stopping = true;

@@ -83,6 +83,7 @@ TEST(BackendCommand, SetDrainRemoveAddressABackendByNameOrEncodedAddress) {
   EXPECT_EQ(request_line(requests[1]), "PATCH /api/pools/api/backends/%5B::1%5D:9003 HTTP/1.1");
   EXPECT_EQ(nlohmann::json::parse(request_body(requests[1])), nlohmann::json({{"state", "drain"}}));
   EXPECT_EQ(request_line(requests[2]), "DELETE /api/pools/api/backends/app3 HTTP/1.1");
+  EXPECT_EQ(requests[2].find("Content-Type"), std::string::npos) << "a DELETE has no body: " << requests[2];
   for (const auto& request : requests) {
     EXPECT_NE(request.find("\r\nAuthorization: Bearer from-env\r\n"), std::string::npos) << request;
   }

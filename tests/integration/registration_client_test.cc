@@ -44,6 +44,7 @@ TEST(RegistrationClient, RegistersRenewsEveryThirdOfTheTtlAndDeregistersOnStop) 
   EXPECT_EQ(requests[0].method, "POST");
   EXPECT_EQ(requests[0].path, "/register");
   EXPECT_EQ(requests[0].authorization, "Bearer reg-secret");
+  EXPECT_EQ(requests[0].content_type, "application/json");
   EXPECT_EQ(nlohmann::json::parse(requests[0].body),
             nlohmann::json({{"pool", "api"}, {"address", "127.0.0.1:8080"}, {"weight", 2}, {"name", "app7"}, {"ttl", "600ms"}}));
 
@@ -53,6 +54,7 @@ TEST(RegistrationClient, RegistersRenewsEveryThirdOfTheTtlAndDeregistersOnStop) 
   for (const auto& request : registry.requests()) {
     if (request.method == "PUT") {
       EXPECT_EQ(request.body, "") << "no report was set";
+      EXPECT_EQ(request.content_type, "") << "an empty renewal claims no body type";
     }
   }
 

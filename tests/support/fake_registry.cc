@@ -100,6 +100,7 @@ ScriptedBackend::Script FakeRegistry::answer(const std::string& raw) {
   request.method = head.substr(0, first_space);
   request.path = head.substr(first_space + 1, second_space - first_space - 1);
   request.authorization = header_value(head, "authorization");
+  request.content_type = header_value(head, "content-type");
 
   const auto json = nlohmann::json::parse(request.body, nullptr, false);
   if (request.method == "POST" && json.is_object() && json.contains("address") && json["address"].is_string()) {

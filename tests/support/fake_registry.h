@@ -23,6 +23,7 @@ class FakeRegistry {
     std::string method;
     std::string path;
     std::string authorization;  ///< the Authorization field's value ("" if none)
+  std::string content_type;   ///< the Content-Type field's value ("" if none)
     std::string body;
     /// For a POST /register: whether the registered address accepted a TCP connection when the
     /// request arrived (the sidecar must register only once its command listens).
