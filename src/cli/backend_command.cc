@@ -32,7 +32,7 @@ BackendRequest build_backend_request(const BackendArguments& arguments) {
     if (!arguments.name.empty()) body["name"] = arguments.name;
   } else if (arguments.action == "set") {
     if (!arguments.weight && arguments.state.empty()) {
-      request.error = "backend set: give --weight N and/or --state ready|drain|maint";
+      request.error = "give --weight N and/or --state ready|drain|maint";
       return request;
     }
     request.method = "PATCH";

@@ -57,7 +57,7 @@ TEST(BackendCommand, SetPatchesWeightAndOrState) {
   EXPECT_EQ(nlohmann::json::parse(request.body), nlohmann::json({{"weight", 0}, {"state", "maint"}}));
 
   request = request_for({"backend", "set", "--admin", "http://a:1", "api", "app3"});
-  EXPECT_EQ(request.error, "backend set: give --weight N and/or --state ready|drain|maint");
+  EXPECT_EQ(request.error, "give --weight N and/or --state ready|drain|maint");
   EXPECT_TRUE(request.method.empty());
 }
 
