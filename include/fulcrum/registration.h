@@ -65,8 +65,9 @@ class Registration {
   /// Checks the options, registers once on the calling thread, then starts the renewal thread.
   /// Returns an error, and starts nothing, when the options are invalid or a server refused the
   /// registration (bad token, unknown pool, a pool that takes no registrations, a bad address:
-  /// the error holds the server's text and status). When no server could be reached (or each
-  /// answered 5xx), returns OK all the same and the thread keeps trying with backoff: see
+  /// the error holds the server's text and status). When no server could be reached, or each
+  /// answered 5xx, or the answer was 409 (the address still draining after its last
+  /// registration), returns OK all the same and the thread keeps trying with backoff: see
   /// registered(). Calling start() again while started is an error.
   Status start();
 

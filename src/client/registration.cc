@@ -59,6 +59,12 @@ milliseconds request_timeout(const RegistrationOptions& options) {
 // at another URL; any other answer is the server's verdict.
 bool worth_another_url(const client::HttpResponse& response) { return !response.answered() || response.status >= 500; }
 
+// Answers that say "not now" rather than "never": besides the above, 409 (most often the address is
+// still draining after its previous registration ended, which clears once it has left), 408 and 429.
+bool worth_retrying(const client::HttpResponse& response) {
+  return worth_another_url(response) || response.status == 409 || response.status == 408 || response.status == 429;
+}
+
 // Sends `method path body` to the current URL, moving to the next URL (and remembering it) after a
 // failure worth it, at most once round the list. Returns the last response and the URL it came from.
 client::HttpResponse send(State& state, const std::string& method, const std::string& path, const std::string& body,
@@ -124,7 +130,7 @@ Outcome register_once(State& state, std::string* error) {
   }
   *error = "registration at " + url + " failed: " + client::failure_text(response);
   remember_error(state, *error);
-  return worth_another_url(response) ? Outcome::Unreachable : Outcome::Refused;
+  return worth_retrying(response) ? Outcome::Unreachable : Outcome::Refused;
 }
 
 milliseconds renewal_interval(const State& state) {

@@ -20,14 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// The registration listener is the server side of issue 11 still to come; the sidecar's tests
-// against the real server need it. Set to true once it is on this branch.
-constexpr bool kRegistrationListenerLanded = false;
-#define REQUIRE_REGISTRATION_LISTENER()                                                                   \
-  if (!kRegistrationListenerLanded)                                                                       \
-  GTEST_SKIP() << "needs the registration listener (registration: in the configuration, POST /register), " \
-                  "not on this branch yet"
-
 constexpr const char* kAdminToken = "admin-secret";
 constexpr const char* kRegistrationToken = "reg-secret";
 
@@ -174,7 +166,6 @@ std::vector<std::string> sidecar_argv(const std::string& registration, const std
 }
 
 TEST(LivePoolsCli, SidecarWithACommandJoinsThePoolAndLeavesOnSigterm) {
-  REQUIRE_REGISTRATION_LISTENER();
   HttpBackend a("a");
   FulcrumProcess fulcrum(live_config({a.address()}, "127.0.0.1:0"), 3);
   const std::string front = fulcrum.address("front");
@@ -208,7 +199,6 @@ TEST(LivePoolsCli, SidecarWithACommandJoinsThePoolAndLeavesOnSigterm) {
 }
 
 TEST(LivePoolsCli, AKilledSidecarsBackendExpiresAfterItsTtl) {
-  REQUIRE_REGISTRATION_LISTENER();
   HttpBackend a("a"), b("b");
   FulcrumProcess fulcrum(live_config({a.address()}, "127.0.0.1:0"), 3);
   const std::string front = fulcrum.address("front");
@@ -226,7 +216,6 @@ TEST(LivePoolsCli, AKilledSidecarsBackendExpiresAfterItsTtl) {
 }
 
 TEST(LivePoolsCli, TheSidecarsBackendIsBackSoonAfterFulcrumRestarts) {
-  REQUIRE_REGISTRATION_LISTENER();
   HttpBackend a("a"), b("b");
   const std::string registration = reserve_loopback_address();  // the same address after the restart
   auto fulcrum = std::make_unique<FulcrumProcess>(live_config({a.address()}, registration, "3s"), 3);

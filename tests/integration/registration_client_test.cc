@@ -98,6 +98,20 @@ TEST(RegistrationClient, ARefusalIsStartsErrorAndNothingRuns) {
   EXPECT_NE(again.error.find("pool 'api' does not accept registrations (HTTP 403)"), std::string::npos) << again.error;
 }
 
+TEST(RegistrationClient, A409IsRetriedUntilTheAddressIsFree) {
+  // The address still draining after its previous registration ended: not a refusal, it clears.
+  FakeRegistry registry("reg-secret");
+  registry.refuse(409, "address: backend '127.0.0.1:8080' is still draining in pool 'api'");
+  Registration registration(options_for({registry.url()}));
+  const Status status = registration.start();
+  ASSERT_TRUE(status.ok()) << status.error;
+  EXPECT_FALSE(registration.registered());
+  EXPECT_NE(registration.last_error().find("still draining"), std::string::npos) << registration.last_error();
+  ASSERT_TRUE(eventually([&] { return registry.count("POST") >= 2; }, 5s)) << "retried";
+  registry.refuse(0, "");
+  ASSERT_TRUE(eventually([&] { return registration.registered(); }, 10s)) << registration.last_error();
+}
+
 TEST(RegistrationClient, InvalidOptionsAreRefusedWithoutARequest) {
   Registration no_pool({.urls = {"http://127.0.0.1:1"}, .address = "127.0.0.1:8080"});
   EXPECT_EQ(no_pool.start().error, "no pool given");
