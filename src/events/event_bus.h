@@ -2,9 +2,11 @@
 // stream (SSE/WebSocket) and the dashboard.
 //
 // Any thread may emit. Emitting appends to a bounded queue under a short lock; the control thread
-// drains it and delivers, so no subscriber ever runs on a worker. Per-request events cost one
-// relaxed atomic load when nobody wants them (wants()), and are sampled to `per_request_sample`
-// per second when somebody does.
+// drains it and delivers, so no subscriber ever runs on a worker. Per-request events are sampled
+// to `per_request_sample` per second before they are built: their emitters ask sample() first,
+// which costs one relaxed atomic load when nobody wants them and a clock read and a second load
+// when somebody does but the sampler would leave the event out; only an event sampled in is
+// built, queued and handed to the control thread.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +26,12 @@ class EventBus {
   /// True when someone would receive `event` now (callbacks, a stream client, the log file).
   /// Call before building a per-request event's details.
   virtual bool wants(Event event) const = 0;
-  /// Queues an event stamped now; `details` is a JSON object text. Any thread.
+  /// For a per-request event (events::is_per_request): true when someone wants it and the sampler
+  /// lets one more through now, which this call counts; build and emit the event only then. For
+  /// any other event the same as wants(). Any thread; never blocks.
+  virtual bool sample(Event event) = 0;
+  /// Queues an event stamped now; `details` is a JSON object text. Any thread. A per-request event
+  /// is not sampled here: emit it only after sample() said yes.
   virtual void emit(Event event, std::string details) = 0;
   /// Registers `callback` for `event`; it runs on the control thread. Any thread.
   virtual SubscriptionId subscribe(Event event, EventCallback callback) = 0;

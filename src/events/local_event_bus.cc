@@ -1,6 +1,7 @@
 #include "events/local_event_bus.h"
 
 #include <algorithm>
+#include <ctime>
 #include <exception>
 #include <utility>
 
@@ -14,30 +15,36 @@ std::chrono::system_clock::time_point LocalEventBus::now() const {
   return options_.clock ? options_.clock() : std::chrono::system_clock::now();
 }
 
-bool LocalEventBus::take_sample_token(std::chrono::system_clock::time_point time) {
-  const double rate = options_.per_request_sample;
-  if (!bucket_started_) {
-    bucket_started_ = true;
-    tokens_ = rate;
-    refilled_ = time;
-  } else if (time > refilled_) {
-    const double seconds = std::chrono::duration<double>(time - refilled_).count();
-    tokens_ = std::min(rate, tokens_ + seconds * rate);
-    refilled_ = time;
+std::int64_t LocalEventBus::sample_clock_ns() const {
+  if (options_.clock) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(options_.clock().time_since_epoch()).count();
   }
-  if (tokens_ < 1.0) return false;
-  tokens_ -= 1.0;
-  return true;
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  // +1 s: the bucket starts full (its arrival time 0 lies a second or more in the past).
+  return (static_cast<std::int64_t>(ts.tv_sec) + 1) * 1'000'000'000 + ts.tv_nsec;
+}
+
+bool LocalEventBus::sample(Event event) {
+  if (!wants(event)) return false;
+  if (options_.per_request_sample == 0 || !is_per_request(event)) return true;
+  constexpr std::int64_t kWindow = 1'000'000'000;  // the burst: one second's worth
+  const std::int64_t interval = kWindow / options_.per_request_sample;
+  const std::int64_t now = sample_clock_ns();
+  std::int64_t tat = sample_tat_.load(std::memory_order_relaxed);
+  for (;;) {
+    const std::int64_t next = std::max(tat, now - kWindow) + interval;
+    // Full bucket: `tat` a window or more in the past. Each event moves it one interval ahead;
+    // an event that would move it beyond now is over the rate.
+    if (next > now) return false;
+    if (sample_tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed)) return true;
+  }
 }
 
 void LocalEventBus::emit(Event event, std::string details) {
   const auto time = now();
   std::string stamp = format_time(time);
   std::lock_guard lock(queue_mutex_);
-  if (options_.per_request_sample > 0 && is_per_request(event) && !take_sample_token(time)) {
-    sampled_out_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
   if (queue_.size() >= options_.queue_capacity) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return;

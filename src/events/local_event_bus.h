@@ -4,8 +4,11 @@
 // Costs. wants() is one relaxed load of a per-event subscriber count. emit() reads the clock,
 // formats the time and appends to the queue under a mutex held for a push; a full queue drops
 // the event and counts it, so a worker never waits for a slow subscriber. Per-request events
-// (request, response, selecting_server) also pass a token bucket that lets `per_request_sample`
-// of them per second through (a burst of one second's worth), under the same lock.
+// (request, response, selecting_server) are sampled before they are built: sample() passes them
+// through a lock-free token bucket (GCRA: one atomic "theoretical arrival time") that lets
+// `per_request_sample` of them per second through, a burst of one second's worth. An event left
+// out costs a coarse clock read and a relaxed load of a cache line written only when an event
+// passes (at most `per_request_sample` times a second), so workers do not contend on it.
 #pragma once
 
 #include <array>
@@ -45,6 +48,7 @@ class LocalEventBus final : public EventBus {
   bool wants(Event event) const override {
     return counts_[static_cast<std::size_t>(event)].load(std::memory_order_relaxed) > 0;
   }
+  bool sample(Event event) override;
   void emit(Event event, std::string details) override;
   SubscriptionId subscribe(Event event, EventCallback callback) override;
   SubscriptionId subscribe_all(EventCallback callback) override;
@@ -65,8 +69,6 @@ class LocalEventBus final : public EventBus {
 
   /// Events dropped because the queue was full.
   std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
-  /// Per-request events left out by sampling.
-  std::uint64_t sampled_out() const { return sampled_out_.load(std::memory_order_relaxed); }
 
  private:
   struct Subscriber {
@@ -78,8 +80,9 @@ class LocalEventBus final : public EventBus {
   };
 
   std::chrono::system_clock::time_point now() const;
-  /// Takes a token for a per-request event. Queue lock held.
-  bool take_sample_token(std::chrono::system_clock::time_point now);
+  /// Nanoseconds on the sampler's clock: the injected clock when there is one, else the coarse
+  /// monotonic clock (a few ns; its tick of a few ms is far below the bucket's second).
+  std::int64_t sample_clock_ns() const;
   SubscriptionId add(std::shared_ptr<Subscriber> subscriber);
 
   const Options options_;
@@ -89,9 +92,11 @@ class LocalEventBus final : public EventBus {
   std::deque<EventData> queue_;
   std::function<void()> wake_;
   bool wake_pending_ = false;
-  double tokens_ = 0;
-  std::chrono::system_clock::time_point refilled_{};
-  bool bucket_started_ = false;
+
+  /// The sampler: when the bucket would be full again (ns on sample_clock_ns()). An event passes
+  /// when that lies less than a second ahead, and moves it one interval further. Its own cache
+  /// line, away from the subscriber counts every request reads.
+  alignas(64) std::atomic<std::int64_t> sample_tat_{0};
 
   mutable std::mutex subscribers_mutex_;
   std::vector<std::shared_ptr<Subscriber>> subscribers_;
@@ -99,7 +104,6 @@ class LocalEventBus final : public EventBus {
 
   std::mutex deliver_mutex_;
   std::atomic<std::uint64_t> dropped_{0};
-  std::atomic<std::uint64_t> sampled_out_{0};
 };
 
 }  // namespace fulcrum::events

@@ -373,7 +373,7 @@ void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_lengt
   exchange_started_ = context_.loop().now();
   listener_stats_->requests.increment();
   const RequestId request_id = generate_request_id(context_.random());
-  if (worker_.events().wants(Event::Request)) {
+  if (worker_.events().sample(Event::Request)) {
     emit_request(worker_.events(), head, client_address_.to_string(), listener_, request_id.view());
   }
   if (worker_.access_log() != nullptr) open_exchange_record(head.method, head.target, request_id.view(), head_length);
@@ -499,7 +499,7 @@ void HttpSession::dispatch() {
   backend->add_active(1);  // in-flight requests: what least_connections counts in http pools
   backend_counted_ = true;
   backend_stats_ = &worker_.metrics().backend(backend->counter_slot(), backend->id());
-  if (worker_.events().wants(Event::SelectingServer)) {
+  if (worker_.events().sample(Event::SelectingServer)) {
     emit_selecting_server(worker_.events(), listener_, selector_->pool().name(), backend->address_text(),
                           selection_.attempts, selector_->snapshot().strategy, client_address_.to_string());
   }

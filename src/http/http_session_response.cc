@@ -150,7 +150,7 @@ bool HttpSession::on_response_head(const ResponseHead& head, std::size_t head_le
   const bool tunnel = head.switching_protocols;
   count_response(head.status_code, /*from_backend=*/true);
   if (exchange_record_) exchange_record_->status = head.status_code;
-  if (worker_.events().wants(Event::Response)) {
+  if (worker_.events().sample(Event::Response)) {
     emit_response(worker_.events(), head.status_code, upstream_->backend().address_text(), now - exchange_started_,
                   exchange_record_ ? std::string_view(exchange_record_->request_id) : std::string_view());
   }
@@ -317,7 +317,7 @@ void HttpSession::answer_error(int status, std::string_view reason) {
   release_upstream(false);
   count_response(status, /*from_backend=*/false);
   if (exchange_record_) exchange_record_->status = status;
-  if (worker_.events().wants(Event::Response)) {
+  if (worker_.events().sample(Event::Response)) {
     emit_response(worker_.events(), status, {}, context_.loop().now() - exchange_started_,
                   exchange_record_ ? std::string_view(exchange_record_->request_id) : std::string_view());
   }
@@ -342,7 +342,7 @@ void HttpSession::refuse_request(int status, std::string_view reason) {
   listener_stats_->requests.increment();
   exchange_started_ = request_started_;  // the head's first byte: durations count from there
   request_body_sent_ = 0;
-  const bool wants_request = worker_.events().wants(Event::Request);
+  const bool wants_request = worker_.events().sample(Event::Request);
   if (wants_request || worker_.access_log() != nullptr) {
     const RefusedRequestLine line = read_refused_request_line(client_in_.view());
     const RequestId request_id = generate_request_id(context_.random());

@@ -69,7 +69,7 @@ void TcpSession::connect_next() {
   }
   backend_->add_active(1);
   backend_counted_ = true;
-  if (worker_.events().wants(Event::SelectingServer)) {
+  if (worker_.events().sample(Event::SelectingServer)) {
     worker_.events().emit(Event::SelectingServer,
                           events::JsonObject()
                               .add("listener", listener_label())

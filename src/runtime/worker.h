@@ -51,8 +51,8 @@ class Worker {
 
   unsigned index() const { return index_; }
   core::EventLoop& loop() { return loop_; }
-  /// The balancer's event bus. Sessions test events().wants(Event::X) (one relaxed load) before
-  /// building a per-request event's details.
+  /// The balancer's event bus. Sessions ask events().sample(Event::X) (one relaxed load while
+  /// nobody listens) before building a per-request event's details.
   events::EventBus& events() { return events_; }
   /// The access log, or null when it is off. log() with index() as the shard.
   events::AccessLog* access_log() { return access_log_; }

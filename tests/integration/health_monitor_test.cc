@@ -37,6 +37,7 @@ class RecordingBus final : public events::EventBus {
   std::function<void(Recorded&)> on_emit;
 
   bool wants(Event) const override { return true; }
+  bool sample(Event) override { return true; }
   void emit(Event event, std::string details) override {
     Recorded record{event, nlohmann::json::parse(details)};
     if (on_emit) on_emit(record);

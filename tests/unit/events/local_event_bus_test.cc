@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "events/event_time.h"
@@ -155,16 +157,23 @@ TEST(LocalEventBus, PerRequestEventsAreSampledByATokenBucket) {
       ++others;
     }
   });
+  // What an emitter does: ask the sampler, build and emit only what it lets through.
+  int passed = 0;
+  auto offer = [&](Event event) {
+    if (!bus.sample(event)) return;
+    ++passed;
+    bus.emit(event, "{}");
+  };
   // A second's worth passes at once, then nothing until time moves.
-  for (int i = 0; i < 25; ++i) bus.emit(Event::Request, "{}");
-  for (int i = 0; i < 25; ++i) bus.emit(Event::Healthy, "{}");  // never sampled
+  for (int i = 0; i < 25; ++i) offer(Event::Request);
+  for (int i = 0; i < 25; ++i) offer(Event::Healthy);  // never sampled
   bus.deliver_pending();
   EXPECT_EQ(requests, 10);
   EXPECT_EQ(others, 25);
-  EXPECT_EQ(bus.sampled_out(), 15u);
+  EXPECT_EQ(passed, 35);
   // 300 ms refill 3 tokens.
   clock.now += milliseconds(300);
-  for (int i = 0; i < 10; ++i) bus.emit(Event::Response, "{}");
+  for (int i = 0; i < 10; ++i) offer(Event::Response);
   bus.deliver_pending();
   EXPECT_EQ(requests, 13);
   // Over 5 s at 100 events/s, 10/s pass (plus the bucket's refill, capped at 10).
@@ -172,21 +181,54 @@ TEST(LocalEventBus, PerRequestEventsAreSampledByATokenBucket) {
   requests = 0;
   for (int step = 0; step < 500; ++step) {
     clock.now += milliseconds(10);
-    bus.emit(Event::SelectingServer, "{}");
+    offer(Event::SelectingServer);
   }
   bus.deliver_pending();
   EXPECT_GE(requests, 59);
   EXPECT_LE(requests, 61);
 }
 
+TEST(LocalEventBus, SamplingNeedsASubscriberAndSpendsNoTokenWithoutOne) {
+  ManualClock clock;
+  LocalEventBus bus({.per_request_sample = 5, .clock = clock.function()});
+  // Nobody listens: no event passes, and the bucket stays full.
+  for (int i = 0; i < 100; ++i) EXPECT_FALSE(bus.sample(Event::Request));
+  EXPECT_FALSE(bus.sample(Event::Healthy));
+  int calls = 0;
+  bus.subscribe(Event::Response, [&](const EventData&) { ++calls; });
+  EXPECT_FALSE(bus.sample(Event::Request));  // wanted by nobody still
+  int passed = 0;
+  for (int i = 0; i < 100; ++i) passed += bus.sample(Event::Response) ? 1 : 0;
+  EXPECT_EQ(passed, 5);
+}
+
+TEST(LocalEventBus, SamplerLetsTheRateThroughAcrossThreads) {
+  ManualClock clock;
+  LocalEventBus bus({.per_request_sample = 1000, .clock = clock.function()});
+  bus.subscribe(Event::Request, [](const EventData&) {});
+  std::atomic<int> passed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5000; ++i) {
+        if (bus.sample(Event::Request)) passed.fetch_add(1);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  // The clock stands still: exactly the burst passes, however the threads interleave.
+  EXPECT_EQ(passed.load(), 1000);
+}
+
 TEST(LocalEventBus, SampleZeroMeansNoLimit) {
   LocalEventBus bus({.per_request_sample = 0});
   int calls = 0;
   bus.subscribe(Event::Request, [&](const EventData&) { ++calls; });
-  for (int i = 0; i < 1000; ++i) bus.emit(Event::Request, "{}");
+  for (int i = 0; i < 1000; ++i) {
+    if (bus.sample(Event::Request)) bus.emit(Event::Request, "{}");
+  }
   bus.deliver_pending();
   EXPECT_EQ(calls, 1000);
-  EXPECT_EQ(bus.sampled_out(), 0u);
 }
 
 TEST(LocalEventBus, WakesOncePerPendingBatch) {
