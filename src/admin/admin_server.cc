@@ -8,6 +8,8 @@
 #include "admin/api_json.h"
 #include "admin/backend_requests.h"
 #include "admin/dashboard_assets.h"
+#include "admin/health_details.h"
+#include "admin/listeners_json.h"
 #include "admin/prometheus.h"
 #include "admin/sha1.h"
 #include "admin/websocket_frame.h"
@@ -31,6 +33,31 @@ HttpEndpoint::Options endpoint_options(const AdminServer::Options& options) {
   endpoint.max_connections = options.max_connections;
   endpoint.max_stream_backlog = options.max_stream_backlog;
   return endpoint;
+}
+
+/// The `kinds` query parameter (`healthy,unhealthy`) as a mask by Event value; `filtered` false
+/// when absent or empty (every kind). False with `error` set for an unknown kind.
+bool parse_kinds(const http::RequestHead& request, std::array<bool, 64>& kinds, bool& filtered, std::string& error) {
+  kinds = {};
+  filtered = false;
+  if (!request.has_query) return true;
+  const auto list = query_value(request.query, "kinds");
+  if (!list || list->empty()) return true;
+  filtered = true;
+  std::string_view rest = *list;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const std::string_view name = rest.substr(0, comma);
+    Event event;
+    if (!event_from_name(name, event)) {
+      error = "unknown event kind '" + std::string(name) + "'";
+      return false;
+    }
+    kinds[static_cast<std::size_t>(event) % kinds.size()] = true;
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return true;
 }
 
 }  // namespace
@@ -87,7 +114,15 @@ AdminServer::AdminServer(core::EventLoop& loop, const runtime::RuntimeContext& c
       options_(options),
       endpoint_(loop, std::move(socket), endpoint_options(options), *this, context.events),
       started_(core::Clock::now()),
-      tick_timer_([this] { tick(); }) {}
+      tick_timer_([this] { tick(); }) {
+  // From now on, not only while a stream client listens: a page opened after a failure shows it.
+  // Kind by kind, only those the ring keeps, so that the others still cost nothing unwatched.
+  for (std::size_t i = 0; i < events::kEventCount; ++i) {
+    const auto event = static_cast<Event>(i);
+    if (!events::RecentEvents::keeps(event)) continue;
+    recent_subscriptions_.push_back(context_.events.subscribe(event, [this](const EventData& e) { record(e); }));
+  }
+}
 
 AdminServer::~AdminServer() { stop(); }
 
@@ -103,9 +138,11 @@ void AdminServer::stop() {
   stopped_ = true;
   loop_.timers().cancel(tick_timer_);
   endpoint_.stop();
-  if (subscription_) {
-    context_.events.unsubscribe(*subscription_);
-    subscription_.reset();
+  for (const auto id : recent_subscriptions_) context_.events.unsubscribe(id);
+  recent_subscriptions_.clear();
+  for (auto& subscription : live_only_subscriptions_) {
+    if (subscription) context_.events.unsubscribe(*subscription);
+    subscription.reset();
   }
 }
 
@@ -214,7 +251,8 @@ void AdminServer::handle(Connection& connection, const http::RequestHead& reques
     return error(401, "a bearer token is required", "WWW-Authenticate: Bearer realm=\"fulcrum\"\r\n");
   }
   const bool known = path == "/metrics" || path == "/api/status" || path == "/api/pools" ||
-                     path.starts_with("/api/pools/") || path == "/api/config" || path == "/api/events";
+                     path.starts_with("/api/pools/") || path == "/api/config" || path == "/api/events" ||
+                     path == "/api/events/recent" || path == "/api/listeners";
   if (!known) return error(404, "not found");
   if (path.starts_with("/api/pools/")) {
     Answer answer = handle_pool_request(request, path.substr(std::string_view("/api/pools/").size()), body);
@@ -225,12 +263,26 @@ void AdminServer::handle(Connection& connection, const http::RequestHead& reques
   }
 
   if (path == "/metrics") return reply(200, kPrometheusContentType, render_prometheus(stats()));
-  if (path == "/api/status") return reply_json(200, status_json(stats()));
+  if (path == "/api/status") return reply_json(200, with_health(status_json(stats()), health_));
   if (path == "/api/config") return reply_json(200, config_json(context_.config));
+  if (path == "/api/listeners") return reply_json(200, listeners_json(context_));
+  if (path == "/api/events/recent") {
+    std::array<bool, 64> kinds{};
+    bool filtered = false;
+    std::string why;
+    if (!parse_kinds(request, kinds, filtered, why)) return error(400, why);
+    std::string body = "[";
+    recent_events_.for_each(filtered ? kinds.data() : nullptr, kinds.size(), [&](const EventData& event) {
+      if (body.size() > 1) body += ',';
+      body += event.to_json();
+    });
+    body += "]\n";
+    return reply(200, "application/json", body);
+  }
   if (path == "/api/pools") {
     nlohmann::json pools = nlohmann::json::array();
     for (const auto& pool : stats().pools) pools.push_back(pool_json(pool));
-    return reply_json(200, pools);
+    return reply_json(200, with_health(std::move(pools), health_));
   }
   // /api/events
   if (head_only) return reply(200, "text/event-stream", "");
@@ -287,11 +339,14 @@ AdminServer::Answer AdminServer::handle_pool_request(const http::RequestHead& re
     const StatsSnapshot snapshot = stats();
     for (const auto& stats_pool : snapshot.pools) {
       if (stats_pool.name != pool_name) continue;
-      if (target == Target::Pool) return json_answer(200, pool_json(stats_pool));
-      if (target == Target::Backends) return json_answer(200, pool_json(stats_pool)["backends"]);
-      for (const auto& backend : stats_pool.backends) {
+      // With each backend's last check and state_since (admin/health_details.h).
+      nlohmann::json document = with_health(pool_json(stats_pool), health_);
+      if (target == Target::Pool) return json_answer(200, document);
+      if (target == Target::Backends) return json_answer(200, document["backends"]);
+      for (std::size_t i = 0; i < stats_pool.backends.size(); ++i) {
+        const auto& backend = stats_pool.backends[i];
         if (backend.address == key || (!backend.name.empty() && backend.name == key)) {
-          return json_answer(200, backend_json(backend));
+          return json_answer(200, document["backends"][i]);
         }
       }
       return error(404, "no backend '" + key + "' in pool '" + pool_name + "'");
@@ -326,26 +381,16 @@ AdminServer::Answer AdminServer::handle_pool_request(const http::RequestHead& re
 void AdminServer::start_stream(Connection& connection, const http::RequestHead& request, bool websocket) {
   std::array<bool, 64> kinds{};
   bool filtered = false;
-  if (request.has_query) {
-    if (const auto list = query_value(request.query, "kinds"); list && !list->empty()) {
-      filtered = true;
-      std::string_view rest = *list;
-      while (!rest.empty()) {
-        const auto comma = rest.find(',');
-        const std::string_view name = rest.substr(0, comma);
-        Event event;
-        if (!event_from_name(name, event)) {
-          const std::string body = nlohmann::json{{"error", "unknown event kind '" + std::string(name) + "'"}}.dump() + "\n";
-          connection.send(response_head(400, "application/json", body.size(), request.keep_alive) + body);
-          if (!request.keep_alive) connection.close_after_write = true;
-          return;
-        }
-        kinds[static_cast<std::size_t>(event) % kinds.size()] = true;
-        if (comma == std::string_view::npos) break;
-        rest.remove_prefix(comma + 1);
-      }
-    }
+  std::string why;
+  if (!parse_kinds(request, kinds, filtered, why)) {
+    const std::string body = nlohmann::json{{"error", why}}.dump() + "\n";
+    connection.send(response_head(400, "application/json", body.size(), request.keep_alive) + body);
+    if (!request.keep_alive) connection.close_after_write = true;
+    return;
   }
+  // `recent=0`: live events only (a client that already holds the recent ones).
+  const auto recent = request.has_query ? query_value(request.query, "recent") : std::nullopt;
+  const bool replay = !recent || *recent != "0";
   if (endpoint_.stream_count() >= options_.max_stream_clients) {
     const std::string body = R"({"error":"too many event-stream clients"})" "\n";
     connection.send(response_head(503, "application/json", body.size(), false, "Retry-After: 5\r\n") + body);
@@ -373,23 +418,59 @@ void AdminServer::start_stream(Connection& connection, const http::RequestHead& 
   streams_[&connection] = Stream{websocket, kinds, filtered};
   endpoint_.make_stream(connection);
   update_subscription();
+  if (replay) {
+    // The ring holds exactly the events delivered so far, and live delivery goes on from the next
+    // one (both on this thread): nothing is sent twice, nothing is missed in between.
+    recent_events_.for_each(filtered ? kinds.data() : nullptr, kinds.size(), [&](const EventData& event) {
+      std::string sse, frame;
+      send_event(connection, streams_[&connection], event, sse, frame);
+    });
+  }
+  connection.flush();
 }
 
 void AdminServer::update_subscription() {
-  // Subscribed only while somebody listens, so that per-request events cost nothing otherwise.
+  // The kinds the ring keeps are always subscribed. The others (per-request, monitoring) only while
+  // a stream client asks for them, each on its own: a dashboard without its per-request chips on
+  // leaves wants(request) false, and the data path pays nothing for it.
   if (stopped_) return;
-  if (!streams_.empty() && !subscription_) {
-    subscription_ = context_.events.subscribe_all([this](const EventData& event) { deliver(event); });
-  } else if (streams_.empty() && subscription_) {
-    context_.events.unsubscribe(*subscription_);
-    subscription_.reset();
+  std::array<bool, events::kEventCount> wanted{};
+  for (const auto& [connection, stream] : streams_) {
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+      wanted[i] = wanted[i] || !stream.filtered || stream.kinds[i % stream.kinds.size()];
+    }
+  }
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    const auto event = static_cast<Event>(i);
+    if (events::RecentEvents::keeps(event)) continue;
+    auto& subscription = live_only_subscriptions_[i];
+    if (wanted[i] && !subscription) {
+      subscription = context_.events.subscribe(event, [this](const EventData& e) { deliver(e); });
+    } else if (!wanted[i] && subscription) {
+      context_.events.unsubscribe(*subscription);
+      subscription.reset();
+    }
+  }
+}
+
+void AdminServer::record(const EventData& event) {
+  recent_events_.push(event);
+  deliver(event);
+}
+
+void AdminServer::send_event(Connection& connection, const Stream& stream, const EventData& event, std::string& sse,
+                             std::string& frame) {
+  if (!stream.websocket) {
+    if (sse.empty()) sse = "event: " + std::string(event_name(event.event)) + "\ndata: " + event.to_json() + "\n\n";
+    connection.send(sse);
+  } else {
+    if (frame.empty()) append_websocket_frame(frame, WebSocketOpcode::Text, event.to_json());
+    connection.send(frame);
   }
 }
 
 void AdminServer::deliver(const EventData& event) {
   if (streams_.empty()) return;
-  const std::string json = event.to_json();
-  const std::string_view name = event_name(event.event);
   std::string sse;
   std::string frame;
   for (Connection* connection : endpoint_.streams()) {
@@ -397,13 +478,7 @@ void AdminServer::deliver(const EventData& event) {
     if (connection->closed() || found == streams_.end()) continue;
     const Stream& stream = found->second;
     if (stream.filtered && !stream.kinds[static_cast<std::size_t>(event.event) % stream.kinds.size()]) continue;
-    if (!stream.websocket) {
-      if (sse.empty()) sse = "event: " + std::string(name) + "\ndata: " + json + "\n\n";
-      connection->send(sse);
-    } else {
-      if (frame.empty()) append_websocket_frame(frame, WebSocketOpcode::Text, json);
-      connection->send(frame);
-    }
+    send_event(*connection, stream, event, sse, frame);
     connection->flush();
   }
 }

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "admin/http_endpoint.h"
 #include "admin/stats.h"
@@ -24,6 +25,8 @@
 #include "core/event_loop.h"
 #include "core/timer_wheel.h"
 #include "events/event_bus.h"
+#include "events/event_time.h"
+#include "events/recent_events.h"
 #include "fulcrum/config.h"
 #include "net/address.h"
 #include "net/socket.h"
@@ -33,6 +36,9 @@ struct RuntimeContext;
 }
 namespace fulcrum::http {
 struct RequestHead;
+}
+namespace fulcrum::health {
+class HealthMonitor;
 }
 
 namespace fulcrum::admin {
@@ -85,6 +91,9 @@ class AdminServer final : private HttpEndpoint::Handler {
   /// Closes the listening socket and every connection, unsubscribes from the bus (loop thread;
   /// also done by the destructor).
   void stop();
+  /// Where the pools' JSON takes each backend's last check and state change from (admin/
+  /// health_details.h); null (the default) leaves them out. Outlives the server.
+  void set_health(const health::HealthMonitor* monitor) { health_ = monitor; }
 
  private:
   using Connection = HttpEndpoint::Connection;
@@ -118,7 +127,13 @@ class AdminServer final : private HttpEndpoint::Handler {
   /// ends up in histories, proxies' logs and Referer fields, and a link must not change a pool.
   bool authorized(const http::RequestHead& request, bool query_allowed) const;
   void start_stream(Connection& connection, const http::RequestHead& request, bool websocket);
+  /// Keeps an event in the ring, then delivers it to the stream clients.
+  void record(const EventData& event);
   void deliver(const EventData& event);
+  /// Queues `event` on a stream client, framed for it; `sse` and `frame` cache the framing.
+  void send_event(Connection& connection, const Stream& stream, const EventData& event, std::string& sse,
+                  std::string& frame);
+  /// Subscribes to the kinds the ring does not keep that some stream client asks for, only those.
   void update_subscription();
   StatsSnapshot stats();
 
@@ -131,7 +146,15 @@ class AdminServer final : private HttpEndpoint::Handler {
   core::Timer tick_timer_;
   core::TimePoint last_keepalive_{};
   std::unordered_map<Connection*, Stream> streams_;
-  std::optional<events::EventBus::SubscriptionId> subscription_;
+  /// The last events (every kind but the per-request ones and monitoring), replayed to a new
+  /// stream client and served by /api/events/recent; fed from the construction on by
+  /// `recent_subscriptions_`.
+  events::RecentEvents recent_events_;
+  std::vector<events::EventBus::SubscriptionId> recent_subscriptions_;
+  /// The kinds the ring does not keep (per-request, monitoring), subscribed while some stream
+  /// client asks for them (by Event value).
+  std::array<std::optional<events::EventBus::SubscriptionId>, events::kEventCount> live_only_subscriptions_{};
+  const health::HealthMonitor* health_ = nullptr;
   bool stopped_ = false;
 };
 

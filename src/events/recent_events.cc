@@ -8,8 +8,10 @@ namespace fulcrum::events {
 
 RecentEvents::RecentEvents(std::size_t capacity) : ring_(std::max<std::size_t>(1, capacity)) {}
 
+bool RecentEvents::keeps(Event kind) { return !is_per_request(kind) && kind != Event::Monitoring; }
+
 void RecentEvents::push(const EventData& event) {
-  if (is_per_request(event.event)) return;
+  if (!keeps(event.event)) return;
   if (size_ < ring_.size()) {
     ring_[(first_ + size_) % ring_.size()] = event;
     ++size_;

@@ -1,6 +1,8 @@
 // The last events, kept so that a dashboard opened after a failure still shows it: a bounded ring
-// of the most recent events of every kind but the per-request ones (those are sampled, numerous
-// and of no use an hour later; a stream client asks for them live).
+// of the most recent events of every kind but the per-request ones (sampled, numerous, and of no
+// use an hour later) and `monitoring` (every health interval per pool: it would push a failure out
+// of the ring within minutes, and says what /api/pools says now). A stream client asks for those
+// live.
 //
 // Owned by the admin server and fed by its bus subscription on the control thread; read there too
 // (GET /api/events/recent, the replay to a new stream client). Not thread-safe: one thread.
@@ -20,7 +22,10 @@ class RecentEvents {
 
   explicit RecentEvents(std::size_t capacity = kDefaultCapacity);
 
-  /// Keeps `event`, forgetting the oldest when full. Per-request events are ignored.
+  /// Whether the ring keeps events of this kind (see above).
+  static bool keeps(Event kind);
+
+  /// Keeps `event`, forgetting the oldest when full. Kinds it does not keep are ignored.
   void push(const EventData& event);
 
   /// Oldest first. `kinds`: a per-Event mask (Event's value as the index); null for every kind.

@@ -26,6 +26,9 @@ struct HealthMonitor::BackendHealth {
   std::optional<core::TimePoint> back_since;
   std::string last_error;
   std::uint64_t checks = 0;
+  /// For reports(): the last verdict, and when the state last changed (first seen until then).
+  std::optional<BackendReport::Check> last_check;
+  std::chrono::system_clock::time_point state_since = std::chrono::system_clock::now();
 };
 
 struct HealthMonitor::PoolHealth {
@@ -163,7 +166,14 @@ void HealthMonitor::on_probe_result(PoolHealth& state, BackendHealth& backend, c
   const auto now = loop_.now();
   ++backend.checks;
   backend.last_error = result.error;
+  const auto wall_now = std::chrono::system_clock::now();
+  backend.last_check = BackendReport::Check{
+      .ok = result.passed,
+      .duration_ms = std::chrono::duration<double, std::milli>(now - backend.probe_started).count(),
+      .at = wall_now,
+      .error = result.error};
   const Transition transition = backend.rise_fall.record(result.passed);
+  if (transition != Transition::None) backend.state_since = wall_now;
   if (transition == Transition::BecameUnhealthy) backend.back_since.reset();
   if (transition == Transition::Recovered) {
     // Checks proved it is back: forget a data-path deactivation and old failures, ramp it up.
@@ -226,6 +236,7 @@ void HealthMonitor::detect_outliers(PoolHealth& state, core::TimePoint now) {
     backend.backend->reset_failures();
     backend.backend->deactivate(core::TimePoint{});
     if (state.slow_start.count() > 0) backend.back_since = now;
+    backend.state_since = std::chrono::system_clock::now();
     log::info("backend ejection over", {{"pool", pool}, {"backend", backend.backend->address_text()}});
   }
   std::vector<std::pair<std::size_t, std::uint64_t>> ejected;  // index, failures
@@ -236,6 +247,7 @@ void HealthMonitor::detect_outliers(PoolHealth& state, core::TimePoint now) {
     backend.reset_failures();
     backend.count_ejection();
     state.backends[i]->back_since.reset();
+    state.backends[i]->state_since = std::chrono::system_clock::now();
     ejected.emplace_back(i, failures);
   }
   if (ejected.empty()) return;
@@ -337,6 +349,22 @@ void HealthMonitor::emit_monitoring(PoolHealth& state) {
   }
   events_->emit(Event::Monitoring,
                 nlohmann::json{{"pool", state.pool.name()}, {"panic", state.panic}, {"backends", backends}}.dump());
+}
+
+std::vector<HealthMonitor::BackendReport> HealthMonitor::reports(std::string_view pool) const {
+  std::vector<BackendReport> out;
+  for (const auto& state : states_) {
+    if (state->pool.name() != pool) continue;
+    out.reserve(state->backends.size());
+    for (const auto& backend : state->backends) {
+      out.push_back(BackendReport{.id = backend->backend->id(),
+                                  .address = backend->backend->address_text(),
+                                  .last_check = backend->last_check,
+                                  .state_since = backend->state_since});
+    }
+    break;
+  }
+  return out;
 }
 
 void HealthMonitor::emit(Event event, const std::string& details) {

@@ -21,10 +21,12 @@
 // Owned by the ControlPlane; every method runs on the control loop's thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "balance/random.h"
@@ -59,6 +61,29 @@ class HealthMonitor {
 
   /// Takes every pool's current snapshot and starts probing and ticking. Loop thread.
   void start();
+
+  /// What the monitor knows of one backend, for the admin API and the dashboard.
+  struct BackendReport {
+    struct Check {
+      bool ok = false;
+      /// From the probe's start to its verdict.
+      double duration_ms = 0;
+      /// When the verdict came.
+      std::chrono::system_clock::time_point at{};
+      /// Why it failed; empty when it passed.
+      std::string error;
+    };
+    std::uint64_t id = 0;
+    std::string address;
+    /// The last finished check; none before the first, or in a pool without health checks.
+    std::optional<Check> last_check;
+    /// When its state as the monitor sees it (healthy, unhealthy, ejected) last changed; before
+    /// any change, when the monitor first saw the backend.
+    std::chrono::system_clock::time_point state_since{};
+  };
+  /// The backends of the pool called `pool`, in the order of its snapshot; empty for an unknown
+  /// pool or before start(). Loop thread.
+  std::vector<BackendReport> reports(std::string_view pool) const;
 
  private:
   struct BackendHealth;

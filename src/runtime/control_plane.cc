@@ -29,6 +29,7 @@ void ControlPlane::start() {
   if (dns_) loop_.post([this] { dns_->start(loop_); });
   if (admin_socket_ && admin_context_) {
     admin_ = std::make_unique<admin::AdminServer>(loop_, *admin_context_, std::move(admin_socket_));
+    admin_->set_health(health_.get());
     loop_.post([this] { admin_->start(); });
   }
   if (registration_socket_ && registration_context_) {

@@ -16,6 +16,7 @@ using upstream::Pool;
 class RecordingBus final : public events::EventBus {
  public:
   bool wants(Event) const override { return true; }
+  bool sample(Event) override { return true; }
   void emit(Event event, std::string details) override { emitted.push_back({event, std::move(details)}); }
   SubscriptionId subscribe(Event, EventCallback) override { return 0; }
   SubscriptionId subscribe_all(EventCallback) override { return 0; }
