@@ -423,7 +423,7 @@ void AdminServer::start_stream(Connection& connection, const http::RequestHead& 
     // one (both on this thread): nothing is sent twice, nothing is missed in between.
     recent_events_.for_each(filtered ? kinds.data() : nullptr, kinds.size(), [&](const EventData& event) {
       std::string sse, frame;
-      send_event(connection, streams_[&connection], event, sse, frame);
+      send_event(connection, streams_[&connection], event, sse, frame, /*replayed=*/true);
     });
   }
   connection.flush();
@@ -459,12 +459,18 @@ void AdminServer::record(const EventData& event) {
 }
 
 void AdminServer::send_event(Connection& connection, const Stream& stream, const EventData& event, std::string& sse,
-                             std::string& frame) {
+                             std::string& frame, bool replayed) {
+  auto json = [&] {
+    std::string line = event.to_json();
+    // A replayed event says so, so that a client does not take an old health change for news.
+    if (replayed && line.size() > 2 && line.back() == '}') line.insert(line.size() - 1, ",\"replayed\":true");
+    return line;
+  };
   if (!stream.websocket) {
-    if (sse.empty()) sse = "event: " + std::string(event_name(event.event)) + "\ndata: " + event.to_json() + "\n\n";
+    if (sse.empty()) sse = "event: " + std::string(event_name(event.event)) + "\ndata: " + json() + "\n\n";
     connection.send(sse);
   } else {
-    if (frame.empty()) append_websocket_frame(frame, WebSocketOpcode::Text, event.to_json());
+    if (frame.empty()) append_websocket_frame(frame, WebSocketOpcode::Text, json());
     connection.send(frame);
   }
 }

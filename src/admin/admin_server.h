@@ -131,8 +131,9 @@ class AdminServer final : private HttpEndpoint::Handler {
   void record(const EventData& event);
   void deliver(const EventData& event);
   /// Queues `event` on a stream client, framed for it; `sse` and `frame` cache the framing.
+  /// `replayed`: from the ring, marked `"replayed":true`.
   void send_event(Connection& connection, const Stream& stream, const EventData& event, std::string& sse,
-                  std::string& frame);
+                  std::string& frame, bool replayed = false);
   /// Subscribes to the kinds the ring does not keep that some stream client asks for, only those.
   void update_subscription();
   StatsSnapshot stats();

@@ -167,6 +167,7 @@ TEST(AdminRecent, AFailureBeforeAnyClientIsServedAndReplayedToNewStreamClients) 
   EXPECT_EQ(replayed.front()["event"], "start");
   EXPECT_EQ(replayed.back()["event"], "unhealthy");
   EXPECT_EQ(replayed.back()["backend"], b.address());
+  for (const auto& event : replayed) EXPECT_EQ(event.value("replayed", false), true) << event.dump();
 
   // A WebSocket client asking only for unhealthy gets exactly that one first.
   auto ws = Client::connect(admin);
@@ -178,6 +179,7 @@ TEST(AdminRecent, AFailureBeforeAnyClientIsServedAndReplayedToNewStreamClients) 
   const auto frame = read_frame_json(ws_reader);
   EXPECT_EQ(frame.value("event", ""), "unhealthy") << frame.dump();
   EXPECT_EQ(frame.value("backend", ""), b.address());
+  EXPECT_EQ(frame.value("replayed", false), true);
 
   // recent=0: live events only. The first one it gets is a's going down, not b's old one.
   auto live = Client::connect(admin);
@@ -187,6 +189,7 @@ TEST(AdminRecent, AFailureBeforeAnyClientIsServedAndReplayedToNewStreamClients) 
   const auto first_live = read_sse_until(live_reader, "unhealthy");
   ASSERT_EQ(first_live.size(), 1u);
   EXPECT_EQ(first_live.front()["backend"], a.address());
+  EXPECT_FALSE(first_live.front().contains("replayed"));
   // The replaying clients get the live one too, after the replay.
   const auto live_frame = read_frame_json(ws_reader);
   ASSERT_TRUE(live_frame.is_object());
