@@ -6,7 +6,10 @@
 // Checks: the page loads with no console error, lists both backends as healthy; after one backend
 // is stopped its badge turns unhealthy within two health intervals (+ a margin, below); a
 // screenshot goes to $DASHBOARD_SCREENSHOT (ctest: <build>/dashboard.png). A second test ejects a
-// backend answering 500 (outlier detection, count_5xx) and checks the page shows it `ejected`.
+// backend answering 500 (outlier detection, count_5xx) and checks the page shows it `ejected`. A
+// third opens the page only after a backend went down: the recent events replayed by the stream
+// show the `unhealthy`, the backends table each one's last check and time in state, and the routes
+// view which match goes to which pool.
 //
 //   FULCRUM_BINARY=build/fulcrum node --test tests/browser/dashboard.test.mjs
 //
@@ -180,9 +183,10 @@ async function runCleanups(cleanups) {
 }
 
 /// Writes a config with one `mode: http` listener `web` over pool `web` (its keys: `poolKeys`, YAML
-/// lines indented for the pool) and a token-protected admin listener, starts fulcrum on it and
-/// waits for the admin API. Returns the listener's and the admin's addresses and the token.
-async function startFulcrumWithAdmin(cleanups, workers, poolKeys) {
+/// lines indented for the pool; `routing`: the listener's lines that say where requests go) and a
+/// token-protected admin listener, starts fulcrum on it and waits for the admin API. Returns the
+/// listener's and the admin's addresses, the token and the process.
+async function startFulcrumWithAdmin(cleanups, workers, poolKeys, routing = '    pool: web') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fulcrum-dashboard-'));
   cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
   const token = randomBytes(12).toString('hex');
@@ -192,7 +196,7 @@ listeners:
   - name: web
     listen: 127.0.0.1:0
     mode: http
-    pool: web
+${routing}
 pools:
   web:
     strategy: round_robin
@@ -206,7 +210,7 @@ admin:
   const { web: webAddress, admin: adminAddress } = await fulcrum.listening;
   const admin = `http://${adminAddress}`;
   await waitForHttp(`${admin}/api/status`, token, 10000);
-  return { webAddress, admin, token };
+  return { webAddress, admin, token, fulcrum };
 }
 
 test('dashboard: lists backends, shows one turning unhealthy, no console error', { timeout: 90000 }, async (t) => {
@@ -214,7 +218,7 @@ test('dashboard: lists backends, shows one turning unhealthy, no console error',
   const b1 = await startBackend(cleanups, 'backend-1');
   const b2 = await startBackend(cleanups, 'backend-2');
 
-  const { webAddress, admin, token } = await startFulcrumWithAdmin(cleanups, 2,
+  const { webAddress, admin, token, fulcrum } = await startFulcrumWithAdmin(cleanups, 2,
     `    health: { http: { path: /health }, interval: ${INTERVAL_MS}ms, timeout: 300ms, rise: 1, fall: 1 }
     backends: [${b1.address}, ${b2.address}]`);
 
@@ -300,7 +304,7 @@ test('dashboard: shows an ejected backend as ejected, with its ejections', { tim
   const good2 = await startBackend(cleanups, 'good-2');
   const failing = await startBackend(cleanups, 'failing', 500);
 
-  const { webAddress, admin, token } = await startFulcrumWithAdmin(cleanups, 1,
+  const { webAddress, admin, token, fulcrum } = await startFulcrumWithAdmin(cleanups, 1,
     `    outlier_detection: { consecutive_failures: 3, count_5xx: true, base_ejection: 1m }
     backends: [${good1.address}, ${good2.address}, ${failing.address}]`);
 
@@ -348,6 +352,81 @@ test('dashboard: shows an ejected backend as ejected, with its ejections', { tim
       .then((r) => r.text()).catch((err) => err.message);
     t.diagnostic(`problems seen by the page: ${JSON.stringify(problems)}`);
     t.diagnostic(`/api/pools: ${api}`);
+    t.diagnostic(`fulcrum log:\n${fulcrum.log.slice(-30).join('\n')}`);
+    throw e;
+  }
+});
+
+// Opened late: a backend went down before the page was opened. The stream's replay of the recent
+// events lists the `unhealthy` (marked as from before the page); the backends table shows each
+// one's last check (ok / failed, its duration, the error in the title) and how long it has been in
+// its state; the routes view lists the listener's routes in order, each with its pool, and what
+// an unmatched request gets.
+test('dashboard: opened after a failure shows it, the last checks and the routes', { timeout: 90000 }, async (t) => {
+  const { chromium, cleanups } = await setUp(t);
+  const b1 = await startBackend(cleanups, 'backend-1');
+  const b2 = await startBackend(cleanups, 'backend-2');
+  const { admin, token, fulcrum } = await startFulcrumWithAdmin(cleanups, 1,
+    `    health: { http: { path: /health }, interval: ${INTERVAL_MS}ms, timeout: 300ms, rise: 1, fall: 1 }
+    backends: [${b1.address}, ${b2.address}]`,
+    `    routes:
+      - match: { path: /api/* }
+        pool: web
+      - match: { host: static.example.com, path: /assets/* }
+        pool: web
+        strip_prefix: /assets`);
+
+  // b2 goes down while nobody watches; wait until the balancer has told it.
+  const auth = { headers: { Authorization: `Bearer ${token}` } };
+  const recentHas = async () => {
+    const events = await fetch(`${admin}/api/events/recent?kinds=unhealthy`, auth).then((r) => r.json());
+    return events.some((e) => e.backend === b2.address);
+  };
+  await sleep(2 * INTERVAL_MS);  // both checked healthy first
+  await b2.stop();
+  const deadline = Date.now() + 10000;
+  while (!(await recentHas())) {
+    assert.ok(Date.now() < deadline, 'the balancer saw backend-2 go down within 10 s');
+    await sleep(100);
+  }
+
+  const { page, problems } = await openBrowserPage(chromium, cleanups);
+  try {
+    await page.goto(`${admin}/?token=${token}`, { waitUntil: 'load' });
+    // The failure from before the page opened is in the event list, marked as replayed.
+    await page.waitForSelector(`#events li.replayed[data-kind="unhealthy"] >> text=${b2.address}`);
+    assert.ok(await page.locator('#events li.replayed[data-kind="start"]').count() <= 1);
+    // The badges follow the figures, not the replay: b1 healthy, b2 unhealthy.
+    await page.waitForSelector(badge(b1, 'healthy'));
+    await page.waitForSelector(badge(b2, 'unhealthy'));
+
+    // Last check: ok with a duration for b1; failed for b2, the error in its title.
+    const check = (b) => page.locator(`tr[data-backend="${b.address}"] td.check`);
+    await page.waitForSelector(`tr[data-backend="${b1.address}"] td.check[data-check="ok"]`);
+    assert.match(await check(b1).textContent(), /^ok \d+(\.\d+)? ms$/);
+    await page.waitForSelector(`tr[data-backend="${b2.address}"] td.check[data-check="failed"]`);
+    assert.match(await check(b2).textContent(), /^failed \d+(\.\d+)? ms$/);
+    assert.match(await check(b2).getAttribute('title'), /last check failed at .*: .+/);
+    // Time in state: seconds, and the stamp in the title.
+    const since = page.locator(`tr[data-backend="${b2.address}"] span.since`);
+    assert.match(await since.textContent(), /^\d+s$/);
+    assert.match(await since.getAttribute('title'), /^in this state since \d{4}-\d\d-\d\dT/);
+
+    // The routes view: both routes of `web`, in order, each to its pool, then the 404 for the rest.
+    await page.waitForSelector('#routes tr[data-listener="web"][data-pool="web"]');
+    const rows = await page.locator('#routes tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent.trim())));
+    assert.deepEqual(rows, [
+      ['web', '1', 'path /api/*', 'web 1/2 up', ''],
+      ['', '2', 'host static.example.com, path /assets/*', 'web 1/2 up', 'strip /assets'],
+      ['', '', 'anything else', 'answered 404', ''],
+    ]);
+    assert.equal(await page.locator('#route-count').textContent(), '2');
+    assert.deepEqual(problems, [], 'no console errors');
+  } catch (e) {
+    const shot = SCREENSHOT.replace(/\.png$/, '') + '-late-failure.png';
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+    t.diagnostic(`failure screenshot: ${shot}`);
+    t.diagnostic(`problems seen by the page: ${JSON.stringify(problems)}`);
     t.diagnostic(`fulcrum log:\n${fulcrum.log.slice(-30).join('\n')}`);
     throw e;
   }

@@ -1,6 +1,8 @@
 // Fulcrum dashboard: plain JS, no dependencies, no build step. Served from the binary by the admin
 // listener (src/admin/dashboard_assets.cc). Figures come from polling /api/status every second;
-// events (and immediate health changes) from the Server-Sent Events stream /api/events.
+// events (and immediate health changes) from the Server-Sent Events stream /api/events, which
+// starts with the recent events (marked "replayed"), so that a page opened after a failure shows
+// it; the routes from /api/listeners once.
 'use strict';
 
 (() => {
@@ -79,6 +81,17 @@
     if (m) return `${m}m ${p(sec)}s`;
     return `${sec}s`;
   }
+  // Time since an ISO stamp, short: "12s", "4m 03s", "2h 05m", "3d 04h" (the browser's clock).
+  function fmtAgo(iso) {
+    const t = Date.parse(iso);
+    if (Number.isNaN(t)) return '–';
+    const s = Math.max(0, Math.floor((Date.now() - t) / 1000));
+    const p = (n) => String(n).padStart(2, '0');
+    if (s < 60) return `${s}s`;
+    if (s < 3600) return `${Math.floor(s / 60)}m ${p(s % 60)}s`;
+    if (s < 86400) return `${Math.floor(s / 3600)}h ${p(Math.floor(s / 60) % 60)}m`;
+    return `${Math.floor(s / 86400)}d ${p(Math.floor(s / 3600) % 24)}h`;
+  }
   function fmtClock(iso) {
     const d = new Date(iso);
     if (Number.isNaN(d.getTime())) return String(iso || '');
@@ -141,6 +154,7 @@
       showAlert('');
       ingest(status);
       render();
+      if (!routes) loadRoutes();
     } catch (e) {
       pollOk = false;
       if (e && e.auth) {
@@ -243,7 +257,7 @@
 
   // ---- rendering: pools ----------------------------------------------------------------------
   const poolCards = new Map(); // pool name → { root, tbody, rows: Map address → row refs, ... }
-  const BACKEND_COLS = ['state', 'backend', 'weight', 'active', 'req/s', 'p50', 'p99', 'requests', 'responses', 'errors', 'last 60 s'];
+  const BACKEND_COLS = ['state', 'backend', 'check', 'weight', 'active', 'req/s', 'p50', 'p99', 'requests', 'responses', 'errors', 'last 60 s'];
   const NUMERIC = new Set(['weight', 'active', 'req/s', 'p50', 'p99', 'requests', 'errors']);
 
   function makePoolCard(name) {
@@ -274,8 +288,11 @@
     const cells = {};
     const badge = el('span', 'badge');
     const tdState = el('td');
-    tdState.append(badge);
+    // How long it has been in its state, next to the badge.
+    cells.since = el('span', 'since');
+    tdState.append(badge, cells.since);
     cells.addr = el('td', 'addr mono');
+    cells.check = el('td', 'check');
     cells.weight = el('td', 'num weight');
     cells.active = el('td', 'num');
     cells.rps = el('td', 'num');
@@ -292,7 +309,7 @@
     const canvas = el('canvas', 'spark');
     canvas.width = 120; canvas.height = 24;
     tdSpark.append(canvas);
-    tr.append(tdState, cells.addr, cells.weight, cells.active, cells.rps, cells.p50, cells.p99, cells.requests,
+    tr.append(tdState, cells.addr, cells.check, cells.weight, cells.active, cells.rps, cells.p50, cells.p99, cells.requests,
       tdResp, cells.errors, tdSpark);
     return { tr, badge, cells, resp, bars, canvas };
   }
@@ -376,6 +393,7 @@
     const ejections = isNum(b.ejections) ? b.ejections : 0;
     row.badge.title = STATE_TITLES[state] + (ejections ? ` · ejected ${ejections}× since start` : '');
     setText(row.cells.addr, b.address);
+    renderHealthDetails(b, row);
     const w = b.weight, ew = isNum(b.effective_weight) ? b.effective_weight : w;
     row.cells.weight.textContent = '';
     if (isNum(w) && isNum(ew) && ew !== w) {
@@ -406,6 +424,79 @@
     const color = state === 'healthy' ? 'var(--ok)' : state === 'unknown' ? 'var(--unknown)'
       : state === 'deactivated' ? 'var(--off)' : state === 'ejected' ? 'var(--warn)' : 'var(--bad)';
     drawSpark(row.canvas, model.history.get(k) || [], color);
+  }
+
+  // The last health check (result and duration) and how long the backend has been in its state.
+  function renderHealthDetails(b, row) {
+    const since = typeof b.state_since === 'string' ? b.state_since : '';
+    setText(row.cells.since, since ? fmtAgo(since) : '–', !since);
+    row.cells.since.title = since ? `in this state since ${since}` : 'no health monitor data';
+    const c = b.last_check;
+    const td = row.cells.check;
+    if (!c || typeof c !== 'object') {
+      td.dataset.check = 'none';
+      setText(td, '–', true);
+      td.title = 'no health check yet (or none configured)';
+      return;
+    }
+    td.dataset.check = c.ok ? 'ok' : 'failed';
+    const text = (c.ok ? 'ok ' : 'failed ') + fmtMs(c.duration_ms);
+    setText(td, text, false);
+    td.classList.toggle('err', !c.ok);
+    td.title = `last check ${c.ok ? 'passed' : 'failed'} at ${c.at || '?'} in ${fmtMs(c.duration_ms)}` +
+      (c.ok ? '' : `: ${c.error || 'unknown error'}`);
+  }
+
+  // ---- rendering: routes ---------------------------------------------------------------------
+  // /api/listeners changes only with the configuration: fetched once (again while it fails).
+  let routes = null;
+  async function loadRoutes() {
+    try {
+      routes = await getJson('api/listeners');
+      renderRoutes();
+    } catch (_) { /* the next poll tries again */ }
+  }
+  function renderRoutes() {
+    if (!routes) return;
+    const tbody = $('routes');
+    const pools = new Map(((model.status && model.status.pools) || []).map((p) => [p.name, p]));
+    const rows = [];
+    let count = 0;
+    for (const l of routes) {
+      (l.routes || []).forEach((r, i) => {
+        count++;
+        const tr = el('tr');
+        tr.dataset.listener = l.name;
+        tr.dataset.pool = r.pool;
+        tr.append(el('td', i ? 'dim' : '', i ? '' : l.name), el('td', 'dim num', String(i + 1)),
+          el('td', 'mono rule', r.rule || '*'));
+        const poolCell = el('td', 'pool-ref', r.pool);
+        const p = pools.get(r.pool);
+        if (p) {
+          const all = (p.backends || []).length;
+          const up = (p.backends || []).filter((b) => stateOf(p.name, b) === 'healthy').length;
+          poolCell.append(el('span', 'dim', ` ${up}/${all} up`));
+          poolCell.classList.toggle('warn', up < all);
+        }
+        tr.append(poolCell, el('td', 'mono dim', r.strip_prefix ? 'strip ' + r.strip_prefix : ''));
+        rows.push(tr);
+      });
+      if (l.unmatched) {
+        const tr = el('tr', 'unmatched');
+        tr.dataset.listener = l.name;
+        tr.append(el('td', ''), el('td', ''), el('td', 'dim', 'anything else'), el('td', 'dim', 'answered ' + l.unmatched), el('td', ''));
+        rows.push(tr);
+      }
+    }
+    if (!rows.length) {
+      const tr = el('tr', 'empty');
+      const td = el('td', '', 'no routes');
+      td.colSpan = 5;
+      tr.append(td);
+      rows.push(tr);
+    }
+    $('route-count').textContent = count ? String(count) : '';
+    tbody.replaceChildren(...rows);
   }
 
   // ---- sparklines ----------------------------------------------------------------------------
@@ -468,11 +559,13 @@
     renderHeader();
     renderListeners();
     renderPools();
+    renderRoutes();
   }
 
   // ---- events --------------------------------------------------------------------------------
   const events = {
     perKind: new Map(KINDS.map((k) => [k, []])),
+    keys: new Set(),         // kind + data of the events held: a replay after a reconnect adds no twins
     counts: new Map(KINDS.map((k) => [k, 0])),
     enabled: new Set(KINDS.filter((k) => !HIDDEN_BY_DEFAULT.has(k))),
     seq: 0,
@@ -511,13 +604,21 @@
     try { data = JSON.parse(raw); } catch (_) { data = { detail: String(raw) }; }
     if (!data || typeof data !== 'object') data = { detail: String(data) };
     const k = typeof data.event === 'string' && data.event ? data.event : kind;
+    // A replayed event (the recent ones the stream starts with) happened before this connection:
+    // listed, but it changes no badge; one already held (a reconnect replays them again) is dropped.
+    const replayed = data.replayed === true;
+    delete data.replayed;
+    const key = k + '\u0000' + JSON.stringify(data);
+    if (replayed && events.keys.has(key)) return;
     if (!events.perKind.has(k)) { events.perKind.set(k, []); events.counts.set(k, 0); }
     const list = events.perKind.get(k);
-    list.push({ seq: ++events.seq, kind: k, data });
-    if (list.length > EVENTS_MAX) list.splice(0, list.length - EVENTS_MAX);
+    list.push({ seq: ++events.seq, kind: k, data, key, replayed });
+    events.keys.add(key);
+    if (list.length > EVENTS_MAX) for (const old of list.splice(0, list.length - EVENTS_MAX)) events.keys.delete(old.key);
     events.counts.set(k, events.counts.get(k) + 1);
     if (events.enabled.has(k) && events.paused) events.unseen++;
 
+    if (replayed) { scheduleEventRender(); return; }
     // Health changes show at once, before the next poll brings the figures.
     const st = STATE_OF_EVENT[k];
     if (st && data.backend) applyState(data.pool, String(data.backend), st);
@@ -589,12 +690,14 @@
     // Newest first: merge the enabled kinds' lists, keep EVENTS_MAX.
     let all = [];
     for (const k of events.enabled) { const l = events.perKind.get(k); if (l) all = all.concat(l); }
-    all.sort((a, b) => b.seq - a.seq);
+    // Newest first by the events' own time (a replay after a reconnect may bring older ones late).
+    all.sort((a, b) => (a.data.time === b.data.time ? b.seq - a.seq : (a.data.time < b.data.time ? 1 : -1)));
     if (all.length > EVENTS_MAX) all.length = EVENTS_MAX;
     const ol = $('events');
     const items = all.map((e) => {
       const li = el('li');
       li.dataset.kind = e.kind;
+      if (e.replayed) { li.classList.add('replayed'); li.title = 'happened before this page opened'; }
       if (e.seq > events.lastRenderedSeq && events.lastRenderedSeq) li.classList.add('new');
       const t = el('time', '', fmtClock(e.data.time));
       if (e.data.time) t.dateTime = String(e.data.time);
