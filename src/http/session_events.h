@@ -1,6 +1,7 @@
 // What an HTTP session tells the event bus and the access log about its exchanges. Kept apart
 // from http_session.cc so that the session only marks the points where things happen; every
-// call here is made only when someone listens (EventBus::wants) or the access log is on.
+// emit_* call here is made only when the sampler let the event through (EventBus::sample: someone
+// listens, and the per-request rate allows one more), log_exchange only when the access log is on.
 #pragma once
 
 #include <chrono>
