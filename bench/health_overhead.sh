@@ -67,7 +67,7 @@ done
 
 # The kinds the dashboard's stream asks for when it opens (src/admin/dashboard/app.js: every kind but
 # the per-request ones).
-DASHBOARD_KINDS=healthy,unhealthy,recovery,ejected,panic,error,backend_added,backend_removed,backend_state,backend_weight,backend_expired,start,stop,monitoring
+DASHBOARD_KINDS=healthy,unhealthy,recovery,ejected,panic,error,backend_added,backend_removed,backend_state,backend_weight,backend_expired,registration_guard,start,stop,monitoring
 
 # observers_start CONFIG / observers_stop : the /metrics scraper, the event-stream client of
 # `streamed`, the page's poller and stream of `dashboard`

@@ -11,8 +11,8 @@
   const EVENTS_MAX = 200;       // events shown, and kept per kind
   const FETCH_TIMEOUT_MS = 2500;
   const KINDS = ['healthy', 'unhealthy', 'recovery', 'ejected', 'panic', 'error', 'backend_added',
-    'backend_removed', 'backend_state', 'backend_weight', 'backend_expired', 'start', 'stop', 'monitoring',
-    'selecting_server', 'request', 'response'];
+    'backend_removed', 'backend_state', 'backend_weight', 'backend_expired', 'registration_guard', 'start', 'stop',
+    'monitoring', 'selecting_server', 'request', 'response'];
   // Noisy kinds (every health interval, or per request) start hidden.
   const HIDDEN_BY_DEFAULT = new Set(['monitoring', 'selecting_server', 'request', 'response']);
   // Per-request kinds are only asked of the server while their chip is on: the stream then
