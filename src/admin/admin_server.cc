@@ -221,6 +221,12 @@ bool AdminServer::authorized(const http::RequestHead& request, bool query_allowe
   return false;
 }
 
+bool AdminServer::writes_allowed(const http::RequestHead& request) const {
+  const std::string& token = context_.config.admin ? context_.config.admin->token : std::string();
+  if (token.empty()) return false;
+  return bearer_matches(request, token).value_or(false);
+}
+
 void AdminServer::handle(Connection& connection, const http::RequestHead& request, std::string_view body) {
   const std::string_view path = request.path;
   const bool head_only = request.method_kind == http::Method::Head;
@@ -263,7 +269,13 @@ void AdminServer::handle(Connection& connection, const http::RequestHead& reques
   }
 
   if (path == "/metrics") return reply(200, kPrometheusContentType, render_prometheus(stats()));
-  if (path == "/api/status") return reply_json(200, with_health(status_json(stats()), health_));
+  if (path == "/api/status") {
+    // `writable` tells the dashboard whether to show its write controls, so that it need not probe
+    // with a write: what the credentials of this very request would be allowed to do.
+    nlohmann::json document = with_health(status_json(stats()), health_);
+    document["writable"] = writes_allowed(request);
+    return reply_json(200, document);
+  }
   if (path == "/api/config") return reply_json(200, config_json(context_.config));
   if (path == "/api/listeners") return reply_json(200, listeners_json(context_));
   if (path == "/api/events/recent") {

@@ -126,6 +126,9 @@ class AdminServer final : private HttpEndpoint::Handler {
   /// headers on EventSource and WebSocket requests. A write needs the header: a token in a URL
   /// ends up in histories, proxies' logs and Referer fields, and a link must not change a pool.
   bool authorized(const http::RequestHead& request, bool query_allowed) const;
+  /// Whether a write carrying this request's credentials would be accepted: a token is configured
+  /// and the request sent it in the Authorization header (the query token is for reads only).
+  bool writes_allowed(const http::RequestHead& request) const;
   void start_stream(Connection& connection, const http::RequestHead& request, bool websocket);
   /// Keeps an event in the ring, then delivers it to the stream clients.
   void record(const EventData& event);

@@ -9,7 +9,9 @@
 // backend answering 500 (outlier detection, count_5xx) and checks the page shows it `ejected`. A
 // third opens the page only after a backend went down: the recent events replayed by the stream
 // show the `unhealthy`, the backends table each one's last check and time in state, and the routes
-// view which match goes to which pool.
+// view which match goes to which pool. A fourth uses every write control: adds a backend through
+// the pool's form, drains it, sets its weight, readies it, shows the API's 409 for an address
+// already in the pool, removes it; and a page of a Fulcrum without admin.token shows no control.
 //
 //   FULCRUM_BINARY=build/fulcrum node --test tests/browser/dashboard.test.mjs
 //
@@ -186,10 +188,11 @@ async function runCleanups(cleanups) {
 /// lines indented for the pool; `routing`: the listener's lines that say where requests go) and a
 /// token-protected admin listener, starts fulcrum on it and waits for the admin API. Returns the
 /// listener's and the admin's addresses, the token and the process.
-async function startFulcrumWithAdmin(cleanups, workers, poolKeys, routing = '    pool: web') {
+async function startFulcrumWithAdmin(cleanups, workers, poolKeys, routing = '    pool: web', { withToken = true } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fulcrum-dashboard-'));
   cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
-  const token = randomBytes(12).toString('hex');
+  // Without a token the admin API is read-only (every write answers 403).
+  const token = withToken ? randomBytes(12).toString('hex') : '';
   const configPath = path.join(dir, 'fulcrum.yaml');
   fs.writeFileSync(configPath, `workers: ${workers}
 listeners:
@@ -203,8 +206,7 @@ pools:
 ${poolKeys}
 admin:
   listen: 127.0.0.1:0
-  token: ${token}
-`);
+${token ? `  token: ${token}\n` : ''}`);
   const fulcrum = startFulcrum(configPath, 'web');
   cleanups.push(fulcrum.stop);
   const { web: webAddress, admin: adminAddress } = await fulcrum.listening;
@@ -428,6 +430,137 @@ test('dashboard: opened after a failure shows it, the last checks and the routes
     t.diagnostic(`failure screenshot: ${shot}`);
     t.diagnostic(`problems seen by the page: ${JSON.stringify(problems)}`);
     t.diagnostic(`fulcrum log:\n${fulcrum.log.slice(-30).join('\n')}`);
+    throw e;
+  }
+});
+
+// The write controls, against the real admin API: the page opened with a token that may write
+// shows them (per backend: drain, maint, ready, weight, remove; per pool: the add form). A backend
+// added through the form appears (with its name and weight); drain shows on its row, a new weight
+// in its weight column, ready clears the drain; adding an address already in the pool shows the
+// API's 409 text on the pool's card; remove (clicked twice: the first asks) makes the row go. Each
+// step is checked in /api/pools too. A Fulcrum without admin.token (read-only API) shows no control.
+test('dashboard: write controls add, drain, weigh, ready and remove a backend; none when read-only', { timeout: 90000 }, async (t) => {
+  const { chromium, cleanups } = await setUp(t);
+  const b1 = await startBackend(cleanups, 'backend-1');
+  const b2 = await startBackend(cleanups, 'backend-2');
+  const b3 = await startBackend(cleanups, 'backend-3');  // not configured: added through the page
+  const poolKeys = `    health: { http: { path: /health }, interval: ${INTERVAL_MS}ms, timeout: 300ms, rise: 1, fall: 1 }
+    backends: [${b1.address}, ${b2.address}]`;
+  const { admin, token, fulcrum } = await startFulcrumWithAdmin(cleanups, 1, poolKeys);
+  const member = async (address) => {
+    const pool = await fetch(`${admin}/api/pools/web`, { headers: { Authorization: `Bearer ${token}` } }).then((r) => r.json());
+    return pool.backends.find((b) => b.address === address);
+  };
+  // Waits until /api/pools shows `check` true of the member at `address` (or of its absence).
+  const apiSays = async (address, check, what) => {
+    const deadline = Date.now() + 5000;
+    while (!check(await member(address))) {
+      assert.ok(Date.now() < deadline, `/api/pools: ${what} within 5 s`);
+      await sleep(50);
+    }
+  };
+
+  const { page, problems } = await openBrowserPage(chromium, cleanups);
+  const row = (b) => `tr[data-backend="${b.address}"]`;
+  try {
+    await page.goto(`${admin}/?token=${token}`, { waitUntil: 'load' });
+    await page.waitForSelector(badge(b1, 'healthy'));
+    await page.waitForSelector(`${row(b2)} td.controls`);
+    assert.equal(await page.locator('td.controls').count(), 2, 'each backend has its controls');
+    assert.equal(await page.locator('section.pool[data-pool="web"] form.add-backend').count(), 1, 'the pool has its add form');
+    for (const action of ['ready', 'drain', 'maint', 'weight', 'remove']) {
+      assert.equal(await page.locator(`${row(b1)} button[data-action="${action}"]`).count(), 1, `a ${action} control`);
+    }
+
+    // Add through the form: the row appears, with its name and weight.
+    const form = 'section.pool[data-pool="web"] form.add-backend';
+    await page.fill(`${form} input[name="address"]`, b3.address);
+    await page.fill(`${form} input[name="weight"]`, '2');
+    await page.fill(`${form} input[name="name"]`, 'app3');
+    await page.click(`${form} button[type="submit"]`);
+    await page.waitForSelector(`${row(b3)} td.controls`);
+    assert.equal(await page.locator(`${row(b3)} td.addr .bname`).textContent(), 'app3');
+    assert.equal(await page.locator(`${row(b3)} td.weight`).textContent(), '2');
+    assert.equal(await page.locator(`${form} input[name="address"]`).inputValue(), '', 'the form is emptied after an add');
+    const added = await member(b3.address);
+    assert.equal(added?.name, 'app3');
+    assert.equal(added?.weight, 2);
+    assert.equal(added?.source, 'api');
+
+    // Drain: the row says so.
+    await page.click(`${row(b3)} button[data-action="drain"]`);
+    await page.waitForSelector(`${row(b3)}[data-admin-state="drain"] span.admin-state:text-is("drain")`);
+    await page.waitForSelector(`${row(b3)} button[data-action="drain"][aria-pressed="true"]`);
+    await apiSays(b3.address, (b) => b?.admin_state === 'drain', 'app3 drains');
+
+    // Weight 5 through the row's input.
+    await page.fill(`${row(b3)} form.weight-form input`, '5');
+    await page.click(`${row(b3)} button[data-action="weight"]`);
+    await page.waitForSelector(`${row(b3)} td.weight:text-is("5")`);
+    await apiSays(b3.address, (b) => b?.weight === 5, 'weight 5');
+
+    // Ready: back in rotation, the drain tag gone.
+    await page.click(`${row(b3)} button[data-action="ready"]`);
+    await page.waitForSelector(`${row(b3)}[data-admin-state="ready"]`);
+    assert.equal(await page.locator(`${row(b3)} span.admin-state`).isVisible(), false);
+    await apiSays(b3.address, (b) => b?.admin_state === 'ready', 'app3 ready');
+
+    // An address already in the pool: the API's 409 and its text, shown on the pool's card.
+    assert.equal(await page.locator('section.pool[data-pool="web"] .write-error').isVisible(), false);
+    await page.fill(`${form} input[name="address"]`, b1.address);
+    await page.click(`${form} button[type="submit"]`);
+    const error = page.locator('section.pool[data-pool="web"] .write-error');
+    await error.waitFor({ state: 'visible' });
+    assert.equal(await error.locator('.text').textContent(),
+      `add ${b1.address}: 409: address: backend '${b1.address}' is already in pool 'web'`);
+    assert.equal(await page.locator('tr.backend').count(), 3, 'nothing added by the refused write');
+
+    // Remove: the first click asks, the second removes; the row goes once it has left the pool.
+    const remove = page.locator(`${row(b3)} button[data-action="remove"]`);
+    await remove.click();
+    assert.equal(await remove.textContent(), 'remove?');
+    assert.equal(await member(b3.address).then((b) => b?.admin_state), 'ready', 'one click removes nothing');
+    await remove.click();
+    await page.waitForSelector(row(b3), { state: 'detached' });
+    await apiSays(b3.address, (b) => b === undefined, 'app3 removed');
+    assert.equal(await error.isVisible(), false, 'a successful write clears the error line');
+    assert.equal(await page.locator('tr.backend').count(), 2);
+
+    // The 409 was wanted: the browser reports it (the response, and chromium's console line about
+    // it); anything else is a problem.
+    const expected = (p) => p === `HTTP 409: ${admin}/api/pools/web/backends` ||
+      /^console error: Failed to load resource: the server responded with a status of 409/.test(p);
+    assert.ok(problems.some(expected), `the 409 was met: ${JSON.stringify(problems)}`);
+    assert.deepEqual(problems.filter((p) => !expected(p)), [], 'no other console errors');
+  } catch (e) {
+    const shot = SCREENSHOT.replace(/\.png$/, '') + '-controls-failure.png';
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+    t.diagnostic(`failure screenshot: ${shot}`);
+    t.diagnostic(`problems seen by the page: ${JSON.stringify(problems)}`);
+    t.diagnostic(`fulcrum log:\n${fulcrum.log.slice(-30).join('\n')}`);
+    throw e;
+  }
+
+  // Read-only: a Fulcrum without admin.token. Its page, although opened with a token (which this
+  // API ignores for reads and refuses writes with: 403), shows the backends but no control and no
+  // add form: what decides is the API's `writable`, not whether the page holds a token.
+  const readOnly = await startFulcrumWithAdmin(cleanups, 1, poolKeys, '    pool: web', { withToken: false });
+  const second = await openBrowserPage(chromium, cleanups);
+  try {
+    const status = await fetch(`${readOnly.admin}/api/status`, { headers: { Authorization: 'Bearer some-token' } }).then((r) => r.json());
+    assert.equal(status.writable, false, 'the read-only API says so');
+    await second.page.goto(`${readOnly.admin}/?token=some-token`, { waitUntil: 'load' });
+    await second.page.waitForSelector(badge(b1, 'healthy'));
+    await second.page.waitForSelector('#link[data-state="live"]');
+    await sleep(1500);  // a few more polls: still none
+    assert.equal(await second.page.locator('tr.backend').count(), 2);
+    assert.equal(await second.page.locator('td.controls, th.controls-head, form.add-backend, .pool-controls').count(), 0,
+      'no write control without write permission');
+    assert.deepEqual(second.problems, [], 'no console errors');
+  } catch (e) {
+    t.diagnostic(`problems seen by the read-only page: ${JSON.stringify(second.problems)}`);
+    t.diagnostic(`fulcrum log:\n${readOnly.fulcrum.log.slice(-30).join('\n')}`);
     throw e;
   }
 });

@@ -249,5 +249,34 @@ TEST(AdminWriteErrors, WithoutATokenEveryWriteIsForbiddenAndSaysHowToAllowIt) {
   EXPECT_EQ(admin_call(admin, "GET", "/api/pools/app/backends/app1").status, 200);
 }
 
+// GET /api/status says whether the credentials of that very request may write (`writable`), which
+// is how the dashboard decides to show its controls: only the token in the Authorization header
+// of a server that has one; the query token (reads only), a wrong one, or no token configured: no.
+TEST(AdminWriteErrors, StatusSaysWhetherTheRequestMayWrite) {
+  HttpBackend a("a"), b("b");
+  {
+    FulcrumProcess fulcrum(config(a.address(), b.address(), true), 2);
+    const std::string admin = fulcrum.address("admin");
+    ASSERT_FALSE(admin.empty());
+    const AdminReply header = admin_call(admin, "GET", "/api/status", "", kToken);
+    ASSERT_EQ(header.status, 200) << header.body;
+    EXPECT_EQ(header.json.value("writable", false), true) << header.body;
+    const AdminReply query = admin_call(admin, "GET", std::string("/api/status?token=") + kToken);
+    ASSERT_EQ(query.status, 200) << query.body;
+    ASSERT_TRUE(query.json.contains("writable")) << query.body;
+    EXPECT_EQ(query.json["writable"], false);
+    EXPECT_EQ(admin_call(admin, "GET", "/api/status", "", "wrong-token").status, 401);
+  }
+  FulcrumProcess fulcrum(config(a.address(), b.address(), false), 2);
+  const std::string admin = fulcrum.address("admin");
+  ASSERT_FALSE(admin.empty());
+  for (const std::string& token : std::vector<std::string>{"", "some-token"}) {
+    const AdminReply reply = admin_call(admin, "GET", "/api/status", "", token);
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    ASSERT_TRUE(reply.json.contains("writable")) << reply.body;
+    EXPECT_EQ(reply.json["writable"], false) << "token '" << token << "'";
+  }
+}
+
 }  // namespace
 }  // namespace fulcrum::test

@@ -2,7 +2,8 @@
 // listener (src/admin/dashboard_assets.cc). Figures come from polling /api/status every second;
 // events (and immediate health changes) from the Server-Sent Events stream /api/events, which
 // starts with the recent events (marked "replayed"), so that a page opened after a failure shows
-// it; the routes from /api/listeners once.
+// it; the routes from /api/listeners once. The write controls (controls.js) appear when
+// /api/status says this page's token may write.
 'use strict';
 
 (() => {
@@ -41,6 +42,8 @@
     if (text !== undefined) e.textContent = text;
     return e;
   };
+  // After a write the page polls at once (poll() is hoisted).
+  const controls = window.FulcrumControls({ token, el, refresh: () => poll() });
 
   // ---- formatting ----------------------------------------------------------------------------
   const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
@@ -144,15 +147,18 @@
     }
   }
 
-  let polling = false;
+  // A poll asked for while one is under way runs after it (its answer may predate a write).
+  let polling = false, pollAgain = false;
   async function poll() {
-    if (polling) return;
+    if (polling) { pollAgain = true; return; }
     polling = true;
+    pollAgain = false;
     try {
       const status = await getJson('api/status');
       pollOk = true;
       authFailed = false;
       showAlert('');
+      controls.setWritable(status.writable === true);
       ingest(status);
       render();
       if (!routes) loadRoutes();
@@ -166,6 +172,7 @@
     } finally {
       polling = false;
       updateLink();
+      if (pollAgain) poll();
     }
   }
 
@@ -291,7 +298,9 @@
     const tdState = el('td');
     // How long it has been in its state, next to the badge.
     cells.since = el('span', 'since');
-    tdState.append(badge, cells.since);
+    // drain / maint (the admin state), when not ready.
+    cells.admin = el('span', 'admin-state');
+    tdState.append(badge, cells.admin, cells.since);
     cells.addr = el('td', 'addr mono');
     cells.check = el('td', 'check');
     cells.weight = el('td', 'num weight');
@@ -345,6 +354,7 @@
   function renderPool(pool, card) {
     const backends = pool.backends || [];
     setText(card.strategy, pool.strategy || '');
+    controls.renderPool(card, pool.name);
     let up = 0, rps = 0;
     const addrs = new Set();
     backends.forEach((b, i) => {
@@ -356,12 +366,13 @@
       if (state === 'healthy') up++;
       if (isNum(b.rps)) rps += b.rps;
       renderBackend(pool.name, b, state, row);
+      controls.renderBackend(card, pool.name, b, row);
     });
     for (const [addr, row] of card.rows) if (!addrs.has(addr)) { row.tr.remove(); card.rows.delete(addr); }
     if (!backends.length && !card.tbody.querySelector('.empty')) {
       const tr = el('tr', 'empty');
       const td = el('td', '', 'no backends');
-      td.colSpan = BACKEND_COLS.length;
+      td.colSpan = BACKEND_COLS.length + 1; // and the controls' column, if shown
       tr.append(td);
       card.tbody.append(tr);
     } else if (backends.length) {
@@ -380,6 +391,12 @@
     const k = bkey(poolName, b.address);
     row.tr.dataset.backend = b.address;
     row.tr.dataset.state = state;
+    const adminState = typeof b.admin_state === 'string' ? b.admin_state : 'ready';
+    row.tr.dataset.adminState = adminState;
+    setText(row.cells.admin, adminState === 'ready' ? '' : adminState);
+    row.cells.admin.hidden = adminState === 'ready';
+    row.cells.admin.title = adminState === 'drain' ? 'draining: no new requests; those in flight finish'
+      : adminState === 'maint' ? 'in maintenance: out of rotation' : '';
     const prev = model.shown.get(k);
     if (prev !== undefined && prev !== state) {
       row.tr.classList.remove('flash');
@@ -393,7 +410,11 @@
     setText(row.badge, state);
     const ejections = isNum(b.ejections) ? b.ejections : 0;
     row.badge.title = STATE_TITLES[state] + (ejections ? ` · ejected ${ejections}× since start` : '');
-    setText(row.cells.addr, b.address);
+    const name = typeof b.name === 'string' ? b.name : '';
+    if (row.cells.addr.dataset.shown !== name + '\u0000' + b.address) {
+      row.cells.addr.dataset.shown = name + '\u0000' + b.address;
+      row.cells.addr.replaceChildren(...(name ? [el('span', 'bname', name), ' '] : []), b.address);
+    }
     renderHealthDetails(b, row);
     const w = b.weight, ew = isNum(b.effective_weight) ? b.effective_weight : w;
     row.cells.weight.textContent = '';
