@@ -24,13 +24,29 @@
 #          a late request, give or take its pick interval)
 # Both are clamped at 0 (a worker that acted before the client had read the answer). The target
 # is p99 < 50 ms. The drain figure is the every-worker one; the add figure shows the first worker.
-# Self-registration with renewals (registration listener) is not used: the pool is filled and
-# changed through the admin API.
+#
+# SOURCE picks how the pool is filled and changed:
+#   admin         (default) one backend from the configuration, N-1 added through the admin API; the
+#                 adds/removes are admin POSTs and DELETEs
+#   registration  the pool takes registrations (`registration: {ttl: TTL}`, no configured
+#                 backend); all N backends register through the registration listener at start and
+#                 every lease is renewed once a second for the whole run, static rounds included
+#                 (`churn_driver.py renew`: one process, RENEW_CONNS keep-alive connections, each
+#                 lease's renewal spread evenly over the second); the adds/removes are
+#                 registrations and deregistrations (POST /register, DELETE /register/{lease}).
+#                 So here `static` is the registered pool renewing with no member coming or going,
+#                 and `churn` adds the 100 registrations/deregistrations a second. The renewer
+#                 reports renewals done per second, failed renewals and expired leases (there must
+#                 be none), and the longest gap between two renewals of a lease; the pool is
+#                 checked to still hold N members at the end.
+# The probe cycles use the admin API with either source.
 #
 # Usage: bench/churn.sh [ROUNDS]
 #   env: FULCRUM=build/fulcrum THREADS=2 N=1000 RATE=100 CHURN=100 PROBES=64 PROBE_WEIGHT=100
 #        CONNS=50 DURATION=5 BASE_PORT=21000 PIN=0 KEEP_TMP=0
-# Bounded: ROUNDS x 2 rounds of DURATION s (plus start-up and ~1 s per round); every process is
+#        SOURCE=admin|registration TTL=5s RENEW_CONNS=4
+# Bounded: ROUNDS x 2 rounds of DURATION s (plus start-up and ~1 s per round); the renewer stops
+# by itself after the time all of that may take (and is stopped at the end); every process is
 # started in its own session and killed at exit.
 set -u
 cd "$(dirname "$0")/.."
@@ -47,8 +63,12 @@ PROBE_WEIGHT=${PROBE_WEIGHT:-100}
 CONNS=${CONNS:-50}
 DURATION=${DURATION:-5}
 BASE=${BASE_PORT:-21000}
-TOKEN=churn-bench-token
-P_FUL=$((BASE + 1)) P_ADMIN=$((BASE + 2))
+SOURCE=${SOURCE:-admin}
+TTL=${TTL:-5s}
+RENEW_CONNS=${RENEW_CONNS:-4}
+[[ $SOURCE == admin || $SOURCE == registration ]] || { echo "SOURCE must be admin or registration" >&2; exit 2; }
+TOKEN=churn-bench-token REG_TOKEN=churn-bench-registration
+P_FUL=$((BASE + 1)) P_ADMIN=$((BASE + 2)) P_REG=$((BASE + 3))
 P_STATIC=$((BASE + 100)) P_CHURN=$((BASE + 100 + N)) P_PROBE=$((BASE + 100 + N + CHURN))
 
 require nginx wrk python3
@@ -82,8 +102,9 @@ mkdir -p "$dir"
 start_bg nginx "$BACKEND_CPUS" nginx -c "$dir/nginx.conf" -p "$dir"
 wait_port "${static_ports[0]}" && wait_port "${probe_ports[$((PROBES - 1))]}" || { cat "$dir/error.log" >&2; exit 1; }
 
-# --- Fulcrum: one backend from the configuration, N-1 added through the API -----------------------
-cat >"$BENCH_TMP/fulcrum.yaml" <<YAML
+# --- Fulcrum: one backend from the configuration and N-1 through the API, or N registered ---------
+if [[ $SOURCE == admin ]]; then
+  cat >"$BENCH_TMP/fulcrum.yaml" <<YAML
 workers: $THREADS
 admin: { listen: 127.0.0.1:$P_ADMIN, token: $TOKEN }
 listeners:
@@ -94,11 +115,39 @@ pools:
     backends:
       - address: 127.0.0.1:${static_ports[0]}
 YAML
+else
+  cat >"$BENCH_TMP/fulcrum.yaml" <<YAML
+workers: $THREADS
+admin: { listen: 127.0.0.1:$P_ADMIN, token: $TOKEN }
+registration: { listen: 127.0.0.1:$P_REG, token: $REG_TOKEN }
+listeners:
+  - { name: web, listen: 127.0.0.1:$P_FUL, mode: http, pool: web }
+pools:
+  web:
+    strategy: weighted
+    registration: { ttl: $TTL }
+YAML
+fi
 "$FULCRUM" check -c "$BENCH_TMP/fulcrum.yaml" >/dev/null || { echo "bad config" >&2; exit 1; }
 start_bg fulcrum "$PROXY_CPUS" "$FULCRUM" --log-level warn run -c "$BENCH_TMP/fulcrum.yaml"
 wait_port "$P_FUL" && wait_port "$P_ADMIN" || exit 1
-python3 bench/churn_driver.py populate "127.0.0.1:$P_ADMIN" "$TOKEN" web "${static_ports[@]:1}" || exit 1
-members=$(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$P_ADMIN/api/pools/web" | grep -o '"address"' | wc -l)
+pool_members() {
+  curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$P_ADMIN/api/pools/web" | grep -o '"address"' | wc -l
+}
+if [[ $SOURCE == admin ]]; then
+  python3 bench/churn_driver.py populate "127.0.0.1:$P_ADMIN" "$TOKEN" web "${static_ports[@]:1}" || exit 1
+else
+  wait_port "$P_REG" || exit 1
+  # Long enough for every round, the warm-up and the probe analysis; stopped at the end anyway.
+  renew_seconds=$((30 + ROUNDS * 2 * (DURATION + 4)))
+  start_bg renewer "$CLIENT_CPUS" python3 bench/churn_driver.py renew "127.0.0.1:$P_REG" "$REG_TOKEN" web "$TTL" \
+    "$renew_seconds" "$RENEW_CONNS" "$BENCH_TMP/registered.txt" "$P_STATIC" "$N"
+  for _ in $(seq 1 600); do [[ -s $BENCH_TMP/registered.txt ]] && break; sleep 0.1; done
+  read -r _ registered reg_errors <"$BENCH_TMP/registered.txt" 2>/dev/null
+  [[ ${reg_errors:-1} == 0 ]] || { echo "registration failed: $(cat "$BENCH_TMP/registered.txt" 2>/dev/null)" >&2; cat "$BENCH_TMP/renewer.log" >&2; exit 1; }
+  sleep 1.5  # the renewals under way (every lease renewed once) before the first round
+fi
+members=$(pool_members)
 ((members == N)) || { echo "the pool has $members members, not $N" >&2; exit 1; }
 # Warm-up: every worker opens its connections to the backends.
 wrk_round "$P_FUL" "$PID_fulcrum" "$CONNS" 2 >/dev/null
@@ -113,8 +162,10 @@ for ((r = 0; r < ROUNDS; r++)); do
   for mode in static churn; do
     [[ $(( r % 2 )) == 1 ]] && mode=$([[ $mode == static ]] && echo churn || echo static)
     if [[ $mode == churn ]]; then
+      reg_args=()
+      [[ $SOURCE == registration ]] && reg_args=("127.0.0.1:$P_REG" "$REG_TOKEN")
       start_bg driver "$CLIENT_CPUS" python3 bench/churn_driver.py churn "127.0.0.1:$P_ADMIN" "$TOKEN" web \
-        "$((DURATION + 1))" "$RATE" "$churn_csv" "$probe_csv" "$PROBE_WEIGHT" "$BENCH_TMP/probes.jsonl"
+        "$((DURATION + 1))" "$RATE" "$churn_csv" "$probe_csv" "$PROBE_WEIGHT" "$BENCH_TMP/probes.jsonl" "${reg_args[@]}"
       sleep 0.5  # churn under way (and its first probe) before wrk starts
     fi
     wrk_start=$(date +%s.%N)
@@ -137,6 +188,13 @@ for ((r = 0; r < ROUNDS; r++)); do
   done
 done
 sleep 0.5  # nginx flushes the probe log every 200 ms
+members_end=$(pool_members)
+renew_summary=""
+if [[ $SOURCE == registration ]]; then
+  stop_bg renewer
+  renew_summary=$(grep '^RENEW ' "$BENCH_TMP/renewer.log")
+  [[ -n $renew_summary ]] || { echo "the renewer failed:" >&2; cat "$BENCH_TMP/renewer.log" >&2; }
+fi
 stop_bg nginx
 probes=$(python3 bench/churn_driver.py analyze "$BENCH_TMP/probes.jsonl" "$dir/probe.log" "$BENCH_TMP/windows.txt")
 
@@ -145,7 +203,12 @@ static_med=$(med <<<"${RPS[static]}") churn_med=$(med <<<"${RPS[churn]}")
 field() { sed -E "s/.*$1=([^ ]+).*/\\1/" <<<"$probes"; }
 echo
 echo "HTTP/1.1 keep-alive, wrk -t1 -c$CONNS, $ROUNDS x 2 alternating rounds x ${DURATION}s, $THREADS workers,"
-echo "a pool of $N backends (strategy weighted); churn = $RATE adds/removes per second through the admin API"
+if [[ $SOURCE == admin ]]; then
+  echo "a pool of $N backends (strategy weighted); churn = $RATE adds/removes per second through the admin API"
+else
+  echo "a pool of $N registered backends (strategy weighted, lease TTL $TTL, every lease renewed once a second in"
+  echo "both modes); churn = $RATE registrations/deregistrations per second through the registration listener"
+fi
 echo "plus a probe add/drain/remove every 300 ms. cpu = Fulcrum's CPU time per request (control thread,"
 echo "admin API and the workers' strategy rebuilds included)."
 echo
@@ -156,7 +219,13 @@ for mode in static churn; do
     "$(ms "$(med <<<"${P99[$mode]}")")" "$(med <<<"${CPU[$mode]}")" "${ERR[$mode]}"
 done
 echo
-echo "admin API: $API_OPS writes, $API_ERR errors, $API_LATE started more than 50 ms behind schedule"
+if [[ $SOURCE == admin ]]; then
+  echo "admin API: $API_OPS writes, $API_ERR errors, $API_LATE started more than 50 ms behind schedule"
+else
+  echo "churn writes (registrations, deregistrations, admin probe writes): $API_OPS, $API_ERR errors, $API_LATE started more than 50 ms behind schedule"
+  echo "renewer: ${renew_summary:-no summary (failed)}"
+fi
+echo "pool members at the end: $members_end (expected $N)"
 echo "probe cycles under load: $(field cycles) ($(field unserved) never served before their drain)"
 echo "answered POST -> first request at the probe (a worker acted):   p50 $(field add_p50_ms) ms, p99 $(field add_p99_ms) ms, max $(field add_max_ms) ms"
 echo "answered PATCH drain -> last request at the probe (every worker): p50 $(field drain_p50_ms) ms, p99 $(field drain_p99_ms) ms, max $(field drain_max_ms) ms"

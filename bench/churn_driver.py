@@ -12,11 +12,22 @@
       `CHURN ops=N errors=E late_ops=L` (errors: answers other than 201/200/202; late: ops
       started more than 50 ms behind their schedule). At the end, every churn and probe backend
       still in the pool is removed, so the pool is the static one again.
+      With REG REG_TOKEN at the end, the adds/removes are registrations through the registration
+      listener at REG instead (POST /register, then DELETE /register/{lease}: expected 201, 200);
+      the probe cycles stay on the admin API.
+  churn_driver.py renew REG TOKEN POOL TTL SECONDS CONNS READY FIRST_PORT COUNT
+      registers 127.0.0.1:FIRST_PORT.. (COUNT ports) with lease TTL through the registration
+      listener, writes `REGISTERED n errors` to READY, then renews every lease once a second
+      (spread evenly over the second) over CONNS keep-alive connections, until SECONDS have passed
+      or SIGTERM. Prints `RENEW ...`: renewals done and per second, failed renewals (any answer but
+      200, or none), expired leases (404: re-registered), the longest gap between two answered
+      renewals of a lease, and the slowest second.
   churn_driver.py analyze PROBES_JSONL PROBE_LOG WINDOWS
       the latencies of the probe cycles that ran under load (see analyze())
 """
 import http.client
 import json
+import signal
 import sys
 import time
 
@@ -26,6 +37,36 @@ class Admin:
         host, port = address.rsplit(":", 1)
         self.host, self.port, self.token = host, int(port), token
         self.connection = None
+
+    def send(self, method, path, body=None):
+        """Sends a request without waiting for its answer (finish() reads it): a few connections
+        with one request each in flight let one process keep up with 1000 renewals a second."""
+        try:
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=5)
+            headers = {"Authorization": "Bearer " + self.token}
+            data = None
+            if body is not None:
+                data = json.dumps(body)
+                headers["Content-Type"] = "application/json"
+            self.connection.request(method, path, body=data, headers=headers)
+            return True
+        except (OSError, http.client.HTTPException):
+            self.connection = None
+            return False
+
+    def finish(self):
+        """The answer to send()'s request: (status, parsed JSON body or None); status 0 if none."""
+        try:
+            response = self.connection.getresponse()
+            data = response.read()
+            try:
+                return response.status, json.loads(data)
+            except ValueError:
+                return response.status, None
+        except (OSError, http.client.HTTPException, AttributeError):
+            self.connection = None
+            return 0, None
 
     def call(self, method, path, body=None):
         for attempt in range(2):  # one reconnect: the server may have closed an idle connection
@@ -48,6 +89,18 @@ class Admin:
         return 0
 
 
+    def call_json(self, method, path, body=None):
+        """call() that also returns the parsed answer: (status, body or None)."""
+        for attempt in range(2):
+            if self.send(method, path, body):
+                status, answer = self.finish()
+                if status != 0:
+                    return status, answer
+            if attempt == 1:
+                break
+        return 0, None
+
+
 def populate(admin, pool, ports):
     errors = 0
     for port in ports:
@@ -57,8 +110,25 @@ def populate(admin, pool, ports):
     return 0 if errors == 0 else 1
 
 
-def churn(admin, pool, seconds, rate, churn_ports, probe_ports, probe_weight, out_path):
+def churn(admin, pool, seconds, rate, churn_ports, probe_ports, probe_weight, out_path, registrar=None):
     path = f"/api/pools/{pool}/backends"
+    leases = {}  # port -> lease, when the churn goes through registrations
+
+    def add(port):
+        if registrar is None:
+            return admin.call("POST", path, {"address": f"127.0.0.1:{port}"}), 201
+        status, answer = registrar.call_json("POST", "/register", {"pool": pool, "address": f"127.0.0.1:{port}"})
+        if status == 201 and answer and "lease" in answer:
+            leases[port] = answer["lease"]
+        return status, 201
+
+    def remove(port):
+        if registrar is None:
+            return admin.call("DELETE", f"{path}/127.0.0.1:{port}"), 202
+        lease = leases.pop(port, None)
+        if lease is None:
+            return 0, 200  # its registration failed (counted then): an error again
+        return registrar.call_json("DELETE", f"/register/{lease}")[0], 200
     present, absent = [], list(churn_ports)
     target = len(churn_ports) // 2
     ops = errors = late = 0
@@ -109,23 +179,101 @@ def churn(admin, pool, seconds, rate, churn_ports, probe_ports, probe_weight, ou
                 late += 1
             if len(present) < target or not present:
                 port = absent.pop(0)
-                counted(admin.call("POST", path, {"address": f"127.0.0.1:{port}"}), 201)
+                counted(*add(port))
                 present.append(port)
             else:
                 port = present.pop(0)
-                counted(admin.call("DELETE", f"{path}/127.0.0.1:{port}"), 202)
+                counted(*remove(port))
                 absent.append(port)  # re-added about a second later, once it has left
             next_op += interval
             continue
         time.sleep(0.001)
 
     for port in present:
-        counted(admin.call("DELETE", f"{path}/127.0.0.1:{port}"), 202)
+        counted(*remove(port))
     with open(out_path, "a") as out:
         for probe in probes:
             out.write(json.dumps(probe) + "\n")
     print(f"CHURN ops={ops} errors={errors} late_ops={late} seconds={time.time() - start:.2f}")
     return 0
+
+
+def renew(registrar_address, token, pool, ttl, seconds, conns, ready_path, first_port, count):
+    """Registers COUNT backends, then renews each lease once a second until SECONDS or SIGTERM.
+    Lease i is due at start + i/COUNT + k seconds; due renewals go out one per connection, CONNS at a
+    time, before any answer is read."""
+    stop = False
+
+    def on_term(signum, frame):
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_term)
+    clients = [Admin(registrar_address, token) for _ in range(conns)]
+    ports = list(range(first_port, first_port + count))
+    leases = [None] * count
+    last = [0.0] * count  # when each lease's latest registration or renewal was answered
+    failed = expired = register_errors = 0
+
+    def register(indexes):
+        """POSTs /register for each index, CONNS at a time; returns how many failed."""
+        errors = 0
+        for at in range(0, len(indexes), conns):
+            batch = indexes[at:at + conns]
+            sent = [clients[k].send("POST", "/register", {"pool": pool, "address": f"127.0.0.1:{ports[i]}", "ttl": ttl})
+                    for k, i in enumerate(batch)]
+            for k, i in enumerate(batch):
+                status, answer = clients[k].finish() if sent[k] else (0, None)
+                if status in (200, 201) and answer and "lease" in answer:
+                    leases[i], last[i] = answer["lease"], time.time()
+                else:
+                    errors += 1
+        return errors
+
+    register_errors = register(list(range(count)))
+    with open(ready_path, "w") as ready:
+        ready.write(f"REGISTERED {count - register_errors} {register_errors}\n")
+    start = time.time()
+    end = start + seconds
+    done = 0
+    next_index = 0  # renewals scheduled so far: lease next_index % count is due at start + next_index / count
+    per_second = {}
+    max_gap = 0.0
+    late = 0  # renewals sent more than 100 ms after they were due
+    while not stop and time.time() < end:
+        now = time.time()
+        due = []
+        while len(due) < conns and start + (next_index + 1) / count <= now:
+            due.append(next_index)
+            next_index += 1
+        if not due:
+            time.sleep(min(0.001, max(0.0, start + (next_index + 1) / count - now)))
+            continue
+        late += sum(1 for n in due if now - (start + (n + 1) / count) > 0.1)
+        batch = [n % count for n in due]
+        sent = [clients[k].send("PUT", f"/register/{leases[i]}") if leases[i] else False for k, i in enumerate(batch)]
+        for k, i in enumerate(batch):
+            status, _ = clients[k].finish() if sent[k] else (0, None)
+            answered = time.time()
+            if status == 200:
+                done += 1
+                second = int(answered - start)
+                per_second[second] = per_second.get(second, 0) + 1
+                if last[i] >= start:  # renewal to renewal; the first follows the registrations
+                    max_gap = max(max_gap, answered - last[i])
+                last[i] = answered
+            elif status == 404:
+                expired += 1  # lapsed: register again so that the pool stays whole
+                leases[i] = None
+                register_errors += register([i])
+            else:
+                failed += 1
+    elapsed = time.time() - start
+    full = [per_second[s] for s in range(int(elapsed)) if s in per_second] or [0]
+    print(f"RENEW registered={count} register_errors={register_errors} renewals={done} "
+          f"seconds={elapsed:.1f} per_s={done / elapsed if elapsed > 0 else 0:.0f} min_per_s={min(full)} "
+          f"failed={failed} expired={expired} late={late} max_gap_ms={max_gap * 1000:.0f}", flush=True)
+    return 0 if failed == 0 and expired == 0 and register_errors == 0 else 1
 
 
 def percentile(values, fraction):
@@ -179,11 +327,15 @@ def main(argv):
         return analyze(argv[2], argv[3], argv[4])
     if len(argv) >= 5 and argv[1] == "populate":
         return populate(Admin(argv[2], argv[3]), argv[4], argv[5:])
-    if len(argv) == 11 and argv[1] == "churn":
-        _, _, address, token, pool, seconds, rate, churn_ports, probe_ports, probe_weight, out = argv
+    if len(argv) in (11, 13) and argv[1] == "churn":
+        _, _, address, token, pool, seconds, rate, churn_ports, probe_ports, probe_weight, out = argv[:11]
+        registrar = Admin(argv[11], argv[12]) if len(argv) == 13 else None
         return churn(Admin(address, token), pool, float(seconds), float(rate),
                      [int(p) for p in churn_ports.split(",")], [int(p) for p in probe_ports.split(",")],
-                     int(probe_weight), out)
+                     int(probe_weight), out, registrar)
+    if len(argv) == 11 and argv[1] == "renew":
+        _, _, address, token, pool, ttl, seconds, conns, ready, first_port, count = argv
+        return renew(address, token, pool, ttl, float(seconds), int(conns), ready, int(first_port), int(count))
     print(__doc__, file=sys.stderr)
     return 2
 
