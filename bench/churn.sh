@@ -145,6 +145,7 @@ else
   for _ in $(seq 1 600); do [[ -s $BENCH_TMP/registered.txt ]] && break; sleep 0.1; done
   read -r _ registered reg_errors <"$BENCH_TMP/registered.txt" 2>/dev/null
   [[ ${reg_errors:-1} == 0 ]] || { echo "registration failed: $(cat "$BENCH_TMP/registered.txt" 2>/dev/null)" >&2; cat "$BENCH_TMP/renewer.log" >&2; exit 1; }
+  start_bg stallwatch "$CLIENT_CPUS" python3 bench/churn_driver.py stallwatch "$renew_seconds"
   sleep 1.5  # the renewals under way (every lease renewed once) before the first round
 fi
 members=$(pool_members)
@@ -183,7 +184,7 @@ for ((r = 0; r < ROUNDS; r++)); do
     read -r rps p50 p99 errors cpu <<<"$line"
     RPS[$mode]+="$rps " P99[$mode]+="$p99 " CPU[$mode]+="$cpu "
     ERR[$mode]=$((${ERR[$mode]:-0} + errors))
-    printf 'round %d/%d %-6s %8s req/s  p99 %6s us  cpu %6s us/req  errors %s%s\n' $((r + 1)) "$ROUNDS" "$mode" "$rps" "$p99" "$cpu" "$errors" \
+    printf '%s round %d/%d %-6s %8s req/s  p99 %6s us  cpu %6s us/req  errors %s%s\n' "$(date -u +%T)" $((r + 1)) "$ROUNDS" "$mode" "$rps" "$p99" "$cpu" "$errors" \
       "$([[ $mode == churn ]] && echo "  ($summary)")" >&2
   done
 done
@@ -192,7 +193,9 @@ members_end=$(pool_members)
 renew_summary=""
 if [[ $SOURCE == registration ]]; then
   stop_bg renewer
+  stop_bg stallwatch
   renew_summary=$(grep '^RENEW ' "$BENCH_TMP/renewer.log")
+  stall_summary=$(grep '^STALL ' "$BENCH_TMP/stallwatch.log")
   [[ -n $renew_summary ]] || { echo "the renewer failed:" >&2; cat "$BENCH_TMP/renewer.log" >&2; }
 fi
 stop_bg nginx
@@ -224,6 +227,7 @@ if [[ $SOURCE == admin ]]; then
 else
   echo "churn writes (registrations, deregistrations, admin probe writes): $API_OPS, $API_ERR errors, $API_LATE started more than 50 ms behind schedule"
   echo "renewer: ${renew_summary:-no summary (failed)}"
+  echo "stallwatch (a 10 ms sleep, how late it woke): ${stall_summary:-no summary}"
 fi
 echo "pool members at the end: $members_end (expected $N)"
 echo "probe cycles under load: $(field cycles) ($(field unserved) never served before their drain)"

@@ -21,7 +21,10 @@
       (spread evenly over the second) over CONNS keep-alive connections, until SECONDS have passed
       or SIGTERM. Prints `RENEW ...`: renewals done and per second, failed renewals (any answer but
       200, or none), expired leases (404: re-registered), the longest gap between two answered
-      renewals of a lease, and the slowest second.
+      renewals of a lease, the slowest answer, the answers other than 200 by status, and the seconds
+      with fewer than 90% of COUNT renewals.
+  churn_driver.py stallwatch SECONDS
+      how late a 10 ms sleep wakes, at worst (STALL ...): whether the machine itself stalled
   churn_driver.py analyze PROBES_JSONL PROBE_LOG WINDOWS
       the latencies of the probe cycles that ran under load (see analyze())
 """
@@ -240,6 +243,8 @@ def renew(registrar_address, token, pool, ttl, seconds, conns, ready_path, first
     per_second = {}
     max_gap = 0.0
     late = 0  # renewals sent more than 100 ms after they were due
+    max_answer = 0.0  # the slowest answer to a batch of renewals
+    statuses = {}  # answers other than 200 (0: none, the connection failed or timed out)
     while not stop and time.time() < end:
         now = time.time()
         due = []
@@ -251,10 +256,16 @@ def renew(registrar_address, token, pool, ttl, seconds, conns, ready_path, first
             continue
         late += sum(1 for n in due if now - (start + (n + 1) / count) > 0.1)
         batch = [n % count for n in due]
-        sent = [clients[k].send("PUT", f"/register/{leases[i]}") if leases[i] else False for k, i in enumerate(batch)]
+        lost = [i for i in batch if leases[i] is None]
+        if lost:  # a lease that expired and could not be registered again yet: retry, not a renewal
+            register_errors += register(lost)
+        batch = [i for i in batch if leases[i] is not None]
+        sent_at = time.time()
+        sent = [clients[k].send("PUT", f"/register/{leases[i]}") for k, i in enumerate(batch)]
         for k, i in enumerate(batch):
             status, _ = clients[k].finish() if sent[k] else (0, None)
             answered = time.time()
+            max_answer = max(max_answer, answered - sent_at)
             if status == 200:
                 done += 1
                 second = int(answered - start)
@@ -262,18 +273,46 @@ def renew(registrar_address, token, pool, ttl, seconds, conns, ready_path, first
                 if last[i] >= start:  # renewal to renewal; the first follows the registrations
                     max_gap = max(max_gap, answered - last[i])
                 last[i] = answered
-            elif status == 404:
-                expired += 1  # lapsed: register again so that the pool stays whole
-                leases[i] = None
-                register_errors += register([i])
             else:
-                failed += 1
+                statuses[status] = statuses.get(status, 0) + 1
+                if status == 404:
+                    expired += 1  # lapsed: register again so that the pool stays whole
+                    leases[i] = None
+                    register_errors += register([i])
+                else:
+                    failed += 1
     elapsed = time.time() - start
-    full = [per_second[s] for s in range(int(elapsed)) if s in per_second] or [0]
-    print(f"RENEW registered={count} register_errors={register_errors} renewals={done} "
+    full = [per_second.get(s, 0) for s in range(int(elapsed))] or [0]
+    slow = ",".join(f"{s}:{n}" for s, n in enumerate(full) if n < 0.9 * count) or "none"
+    print(f"RENEW started={time.strftime('%H:%M:%S', time.gmtime(start))} registered={count} register_errors={register_errors} renewals={done} "
           f"seconds={elapsed:.1f} per_s={done / elapsed if elapsed > 0 else 0:.0f} min_per_s={min(full)} "
-          f"failed={failed} expired={expired} late={late} max_gap_ms={max_gap * 1000:.0f}", flush=True)
+          f"failed={failed} expired={expired} late={late} max_gap_ms={max_gap * 1000:.0f} "
+          f"max_answer_ms={max_answer * 1000:.0f} statuses={json.dumps(statuses, separators=(',', ':'))} "
+          f"slow_seconds={slow}", flush=True)
     return 0 if failed == 0 and expired == 0 and register_errors == 0 else 1
+
+
+def stallwatch(seconds):
+    """Sleeps 10 ms at a time for SECONDS (or until SIGTERM) and reports how late it woke: a witness
+    that tells a machine too busy to schedule anyone from a Fulcrum that is slow to answer."""
+    stop = False
+
+    def on_term(signum, frame):
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_term)
+    start = time.time()
+    worst, over100, worst_at = 0.0, 0, 0.0
+    while not stop and time.time() - start < seconds:
+        before = time.time()
+        time.sleep(0.01)
+        late = time.time() - before - 0.01
+        if late > worst:
+            worst, worst_at = late, before - start
+        over100 += late > 0.1
+    print(f"STALL max_oversleep_ms={worst * 1000:.0f} at_s={worst_at:.1f} over_100ms={over100}", flush=True)
+    return 0
 
 
 def percentile(values, fraction):
@@ -333,6 +372,8 @@ def main(argv):
         return churn(Admin(address, token), pool, float(seconds), float(rate),
                      [int(p) for p in churn_ports.split(",")], [int(p) for p in probe_ports.split(",")],
                      int(probe_weight), out, registrar)
+    if len(argv) == 3 and argv[1] == "stallwatch":
+        return stallwatch(float(argv[2]))
     if len(argv) == 11 and argv[1] == "renew":
         _, _, address, token, pool, ttl, seconds, conns, ready, first_port, count = argv
         return renew(address, token, pool, ttl, float(seconds), int(conns), ready, int(first_port), int(count))
