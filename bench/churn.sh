@@ -41,6 +41,11 @@
 #                 checked to still hold N members at the end.
 # The probe cycles use the admin API with either source.
 #
+# Each round line ends with a witness of the machine's own load (`churn_driver.py stallwatch`, a
+# process of its own during the round): how late a 10 ms sleep woke at worst and how many tasks were
+# runnable on average. On a shared machine a round with a late witness and many runnable tasks is
+# the machine, not Fulcrum.
+#
 # Usage: bench/churn.sh [ROUNDS]
 #   env: FULCRUM=build/fulcrum THREADS=2 N=1000 RATE=100 CHURN=100 PROBES=64 PROBE_WEIGHT=100
 #        CONNS=50 DURATION=5 BASE_PORT=21000 PIN=0 KEEP_TMP=0
@@ -145,7 +150,6 @@ else
   for _ in $(seq 1 600); do [[ -s $BENCH_TMP/registered.txt ]] && break; sleep 0.1; done
   read -r _ registered reg_errors <"$BENCH_TMP/registered.txt" 2>/dev/null
   [[ ${reg_errors:-1} == 0 ]] || { echo "registration failed: $(cat "$BENCH_TMP/registered.txt" 2>/dev/null)" >&2; cat "$BENCH_TMP/renewer.log" >&2; exit 1; }
-  start_bg stallwatch "$CLIENT_CPUS" python3 bench/churn_driver.py stallwatch "$renew_seconds"
   sleep 1.5  # the renewals under way (every lease renewed once) before the first round
 fi
 members=$(pool_members)
@@ -169,8 +173,12 @@ for ((r = 0; r < ROUNDS; r++)); do
         "$((DURATION + 1))" "$RATE" "$churn_csv" "$probe_csv" "$PROBE_WEIGHT" "$BENCH_TMP/probes.jsonl" "${reg_args[@]}"
       sleep 0.5  # churn under way (and its first probe) before wrk starts
     fi
+    # The witness: how late a 10 ms sleep wakes and how many tasks are runnable, during the round.
+    start_bg stallwatch "$CLIENT_CPUS" python3 bench/churn_driver.py stallwatch "$((DURATION + 2))"
     wrk_start=$(date +%s.%N)
     line=$(wrk_round "$P_FUL" "$PID_fulcrum" "$CONNS" "$DURATION")
+    stop_bg stallwatch
+    stall=$(sed -E 's/^STALL max_oversleep_ms=([0-9]+).*runnable_avg=([0-9.]+).*/late \1 ms, runnable \2/' <(grep '^STALL ' "$BENCH_TMP/stallwatch.log"))
     # Probe cycles count only when they ran under load: wrk's start and end, wall clock.
     [[ $mode == churn ]] && echo "$wrk_start $(awk -v s="$wrk_start" -v d="$DURATION" 'BEGIN { printf "%.3f", s + d }')" >>"$BENCH_TMP/windows.txt"
     if [[ $mode == churn ]]; then
@@ -184,7 +192,7 @@ for ((r = 0; r < ROUNDS; r++)); do
     read -r rps p50 p99 errors cpu <<<"$line"
     RPS[$mode]+="$rps " P99[$mode]+="$p99 " CPU[$mode]+="$cpu "
     ERR[$mode]=$((${ERR[$mode]:-0} + errors))
-    printf '%s round %d/%d %-6s %8s req/s  p99 %6s us  cpu %6s us/req  errors %s%s\n' "$(date -u +%T)" $((r + 1)) "$ROUNDS" "$mode" "$rps" "$p99" "$cpu" "$errors" \
+    printf '%s round %d/%d %-6s %8s req/s  p99 %6s us  cpu %6s us/req  errors %s  [witness: %s]%s\n' "$(date -u +%T)" $((r + 1)) "$ROUNDS" "$mode" "$rps" "$p99" "$cpu" "$errors" "${stall:-none}" \
       "$([[ $mode == churn ]] && echo "  ($summary)")" >&2
   done
 done
@@ -193,9 +201,7 @@ members_end=$(pool_members)
 renew_summary=""
 if [[ $SOURCE == registration ]]; then
   stop_bg renewer
-  stop_bg stallwatch
   renew_summary=$(grep '^RENEW ' "$BENCH_TMP/renewer.log")
-  stall_summary=$(grep '^STALL ' "$BENCH_TMP/stallwatch.log")
   [[ -n $renew_summary ]] || { echo "the renewer failed:" >&2; cat "$BENCH_TMP/renewer.log" >&2; }
 fi
 stop_bg nginx
@@ -227,7 +233,6 @@ if [[ $SOURCE == admin ]]; then
 else
   echo "churn writes (registrations, deregistrations, admin probe writes): $API_OPS, $API_ERR errors, $API_LATE started more than 50 ms behind schedule"
   echo "renewer: ${renew_summary:-no summary (failed)}"
-  echo "stallwatch (a 10 ms sleep, how late it woke): ${stall_summary:-no summary}"
 fi
 echo "pool members at the end: $members_end (expected $N)"
 echo "probe cycles under load: $(field cycles) ($(field unserved) never served before their drain)"

@@ -24,7 +24,8 @@
       renewals of a lease, the slowest answer, the answers other than 200 by status, and the seconds
       with fewer than 90% of COUNT renewals.
   churn_driver.py stallwatch SECONDS
-      how late a 10 ms sleep wakes, at worst (STALL ...): whether the machine itself stalled
+      how late a 10 ms sleep wakes, at worst, and the machine's runnable tasks on average (STALL ...):
+      whether the machine itself was too busy
   churn_driver.py analyze PROBES_JSONL PROBE_LOG WINDOWS
       the latencies of the probe cycles that ran under load (see analyze())
 """
@@ -292,9 +293,21 @@ def renew(registrar_address, token, pool, ttl, seconds, conns, ready_path, first
     return 0 if failed == 0 and expired == 0 and register_errors == 0 else 1
 
 
+def procs_running():
+    try:
+        with open("/proc/stat") as stat:
+            for line in stat:
+                if line.startswith("procs_running "):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def stallwatch(seconds):
-    """Sleeps 10 ms at a time for SECONDS (or until SIGTERM) and reports how late it woke: a witness
-    that tells a machine too busy to schedule anyone from a Fulcrum that is slow to answer."""
+    """Sleeps 10 ms at a time for SECONDS (or until SIGTERM) and reports how late it woke at worst,
+    and how many tasks were runnable on the machine on average (/proc/stat procs_running, itself
+    included): a witness that tells a machine too busy to schedule anyone from a slow Fulcrum."""
     stop = False
 
     def on_term(signum, frame):
@@ -304,6 +317,7 @@ def stallwatch(seconds):
     signal.signal(signal.SIGTERM, on_term)
     start = time.time()
     worst, over100, worst_at = 0.0, 0, 0.0
+    running, samples = 0, 0
     while not stop and time.time() - start < seconds:
         before = time.time()
         time.sleep(0.01)
@@ -311,7 +325,10 @@ def stallwatch(seconds):
         if late > worst:
             worst, worst_at = late, before - start
         over100 += late > 0.1
-    print(f"STALL max_oversleep_ms={worst * 1000:.0f} at_s={worst_at:.1f} over_100ms={over100}", flush=True)
+        running += procs_running()
+        samples += 1
+    print(f"STALL max_oversleep_ms={worst * 1000:.0f} at_s={worst_at:.1f} over_100ms={over100} "
+          f"runnable_avg={running / max(1, samples):.1f}", flush=True)
     return 0
 
 
