@@ -283,6 +283,7 @@ Status Balancer::start() {
   });
   impl.reload_state.reload_file = [this] { return reload_from(impl_->config_path); };
   impl.reload_state.generation.store(1, std::memory_order_relaxed);
+  impl.drain_timeout_ms.store(impl.config.drain_timeout.count(), std::memory_order_relaxed);
   impl.context.reset(new runtime::RuntimeContext{impl.config, impl.pools, *impl.pool_manager, impl.listeners,
                                                  impl.workers, *impl.events, &impl.reload_state});
   impl.control = std::make_unique<runtime::ControlPlane>(*impl.context, *impl.events);
@@ -346,10 +347,12 @@ void Balancer::stop() {
   auto& impl = *impl_;
   if (!impl.running) return;
   impl.running = false;
-  const auto deadline = core::Clock::now() + impl.config.drain_timeout;
+  // Not impl.config: a reload on the control thread may be writing it right now.
+  const Duration drain_timeout{impl.drain_timeout_ms.load(std::memory_order_relaxed)};
+  const auto deadline = core::Clock::now() + drain_timeout;
   for (auto& worker : impl.workers) worker->drain(deadline);
   log::info("draining", {{"connections", active_connections()},
-                         {"drain_timeout_ms", static_cast<std::int64_t>(impl.config.drain_timeout.count())}});
+                         {"drain_timeout_ms", static_cast<std::int64_t>(drain_timeout.count())}});
   for (auto& worker : impl.workers) worker->join();
   impl.watchdog.reset();  // before the loops it watches go
   impl.workers.clear();

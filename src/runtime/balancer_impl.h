@@ -52,6 +52,8 @@ struct Balancer::Impl {
   /// The file SIGHUP and POST /api/reload read again (set_config_path()); empty: none.
   std::string config_path;
   runtime::ReloadState reload_state;
+  /// config.drain_timeout, readable by stop() while a reload (control thread) may change config.
+  std::atomic<std::int64_t> drain_timeout_ms{30'000};
 
   Status build_pools();
   Status bind_listeners(unsigned workers, std::vector<std::vector<net::UniqueFd>>& sockets);

@@ -105,6 +105,7 @@ ReloadResult Balancer::Impl::apply_reload(Config candidate) {
 
   for (const auto& change : plan.pools) apply_pool(*pool_manager, config.pools[change.index], change);
   pool_manager->set_drain_timeout(std::chrono::duration_cast<core::Milliseconds>(plan.next.drain_timeout));
+  drain_timeout_ms.store(plan.next.drain_timeout.count(), std::memory_order_relaxed);
   config = std::move(plan.next);
 
   const std::uint64_t generation = reload_state.generation.fetch_add(1, std::memory_order_relaxed) + 1;
