@@ -72,6 +72,20 @@ struct BackendResult {
   bool ok() const { return error.empty(); }
 };
 
+/// The outcome of a reload: `errors` empty and `reloaded` true when the new configuration applies
+/// (`changes` says what changed, `restart_required` what changed in the file but applies only
+/// after a restart, such as `workers`); otherwise nothing changed and `errors` says why, each as
+/// `file:line: key: message` (or `key: message` when the line is unknown).
+struct ReloadResult {
+  bool reloaded = false;
+  std::vector<std::string> changes;
+  std::vector<std::string> restart_required;
+  std::vector<std::string> errors;
+  /// The configuration generation after the reload (1 at start, +1 per successful reload).
+  std::uint64_t generation = 0;
+  bool ok() const { return reloaded; }
+};
+
 /// A running balancer: worker threads that accept and relay, and a control thread for
 /// housekeeping. Not copyable. Methods are called from one controlling thread.
 class Balancer {
@@ -131,6 +145,18 @@ class Balancer {
   BackendResult remove_backend(const std::string& pool, const std::string& backend);
   /// The backends of `pool` now; empty for an unknown pool or when not running.
   std::vector<BackendInfo> backends(const std::string& pool) const;
+
+  /// Applies `config` to the running balancer without closing or delaying any client connection
+  /// (docs/reload.md): validated in full first; any error changes nothing. Backends matched by
+  /// address keep their state. From any thread but an event callback's; only while running.
+  ReloadResult reload(Config config);
+  /// Reads, validates and applies the configuration file `path` (what SIGHUP and
+  /// `POST /api/reload` do with the file given to set_config_path()).
+  ReloadResult reload_from(const std::string& path);
+  /// The file that SIGHUP and `POST /api/reload` read again; without one they fail with a message.
+  void set_config_path(std::string path);
+  /// 1 from start(), +1 per successful reload.
+  std::uint64_t config_generation() const;
 
   /// The admin listener as bound (`127.0.0.1:9090`, a configured port 0 resolved); empty when the
   /// configuration has no `admin:` section (after start()).

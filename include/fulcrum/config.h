@@ -28,6 +28,8 @@ struct BackendConfig {
   /// The operator's name for it (`app1`: letters, digits, `_`, `-`), shown in the API, metrics,
   /// logs, events and the dashboard, and usable instead of the address in the admin API. Optional.
   std::string name;
+
+  bool operator==(const BackendConfig&) const = default;
 };
 
 /// A pool that accepts self-registrations (`registration: {ttl: 10s}` on the pool) through the
@@ -36,6 +38,8 @@ struct PoolRegistrationConfig {
   /// A registration not renewed within this expires (the backend drains and leaves). A
   /// registration may ask for a shorter or longer one, within [1s, 1h].
   Duration ttl{std::chrono::seconds(10)};
+
+  bool operator==(const PoolRegistrationConfig&) const = default;
 };
 
 /// Stickiness. By client IP (any mode): a client keeps its backend while it has connections open,
@@ -46,6 +50,8 @@ struct StickyConfig {
   Duration session_expiry{std::chrono::seconds(30)};
   /// Cookie name for cookie stickiness; empty means stickiness by client IP.
   std::string cookie;
+
+  bool operator==(const StickyConfig&) const = default;
 };
 
 /// The key of `strategy: hash` (http mode): exactly one of the three is set.
@@ -53,6 +59,8 @@ struct HashKeyConfig {
   std::string header;  ///< hash this request header's value
   std::string cookie;  ///< hash this cookie's value
   bool path = false;   ///< hash the request path
+
+  bool operator==(const HashKeyConfig&) const = default;
 };
 
 /// Active health checks of a pool's backends (run by the control thread, off the data path).
@@ -74,6 +82,8 @@ struct HealthCheckConfig {
   std::uint32_t rise = 2;
   /// Consecutive failures that make a healthy backend unhealthy.
   std::uint32_t fall = 3;
+
+  bool operator==(const HealthCheckConfig&) const = default;
 };
 
 /// Passive health: backends that fail requests in a row are ejected for a while (Envoy's outlier
@@ -87,6 +97,8 @@ struct OutlierDetectionConfig {
   Duration max_ejection{std::chrono::minutes(5)};
   /// Never eject more than this share of a pool's backends.
   std::uint32_t max_ejection_percent = 50;
+
+  bool operator==(const OutlierDetectionConfig&) const = default;
 };
 
 /// A named set of backends and the strategy that chooses among them.
@@ -124,6 +136,8 @@ struct PoolConfig {
   /// shorter, and every 5 s at most while the name does not resolve).
   Duration resolve_interval{std::chrono::seconds(30)};
   std::vector<BackendConfig> backends;
+
+  bool operator==(const PoolConfig&) const = default;
 };
 
 /// What a route matches (http mode). Every condition given must hold; none given matches all.
@@ -136,6 +150,8 @@ struct RouteMatch {
   std::string method;
   /// Header name (case-insensitive) → exact value; every one must be present with that value.
   std::vector<std::pair<std::string, std::string>> headers;
+
+  bool operator==(const RouteMatch&) const = default;
 };
 
 /// A route of an http listener: requests that match go to `pool`.
@@ -145,6 +161,8 @@ struct RouteConfig {
   /// Removed from the start of the path before forwarding (`/assets` turns `/assets/a.css` into
   /// `/a.css`; a path that becomes empty is sent as `/`).
   std::string strip_prefix;
+
+  bool operator==(const RouteConfig&) const = default;
 };
 
 /// A listening address and what to do with the connections it accepts.
@@ -193,6 +211,8 @@ struct ListenerConfig {
   Duration keepalive_timeout{std::chrono::seconds(60)};
   /// An upgraded connection (WebSocket) with no byte moving either way for this long is closed.
   Duration tunnel_timeout{std::chrono::hours(1)};
+
+  bool operator==(const ListenerConfig&) const = default;
 };
 
 /// The admin listener: JSON API, Prometheus metrics, event stream, dashboard.
@@ -215,6 +235,8 @@ struct AdminConfig {
   /// Where runtime changes (backends added through the API, admin states and weights set at run
   /// time) are saved after each change and restored at start; empty: they are not kept.
   std::string state_file;
+
+  bool operator==(const AdminConfig&) const = default;
 };
 
 /// The registration listener: backends register themselves here and renew their lease (POST, PUT,
@@ -224,6 +246,8 @@ struct RegistrationConfig {
   std::string listen;
   /// Required: grants registration only (`Authorization: Bearer ...`).
   std::string token;
+
+  bool operator==(const RegistrationConfig&) const = default;
 };
 
 /// How backends given by host name are resolved.
@@ -231,6 +255,8 @@ struct ResolverConfig {
   /// Name servers (`ip:port`, `[v6]:port`) asked instead of those in /etc/resolv.conf; empty:
   /// the system's. /etc/hosts is read first either way.
   std::vector<std::string> servers;
+
+  bool operator==(const ResolverConfig&) const = default;
 };
 
 /// Where events go besides C++ callbacks and the admin stream.
@@ -241,6 +267,8 @@ struct EventsConfig {
   bool per_request = false;
   /// At most this many per-request events per second reach subscribers (0 = no limit).
   std::uint32_t per_request_sample = 100;
+
+  bool operator==(const EventsConfig&) const = default;
 };
 
 /// The access log: one line per HTTP request (or TCP connection), written off the worker threads.
@@ -248,6 +276,8 @@ struct AccessLogConfig {
   std::string file;
   /// `json` (default) or a format with variables such as `$client $method $path $status $duration_ms`.
   std::string format = "json";
+
+  bool operator==(const AccessLogConfig&) const = default;
 };
 
 /// The whole configuration of one balancer.

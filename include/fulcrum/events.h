@@ -33,6 +33,8 @@ enum class Event : std::uint8_t {
   BackendWeight,    ///< a backend's weight changed at run time
   BackendExpired,   ///< a registration was not renewed in time: the backend drained and left
   RegistrationGuard,  ///< many registrations lapsed at once: kept, suspecting a network split
+  Reload,           ///< a new configuration applies (details: generation, changes)
+  ReloadFailed,     ///< a reload was refused and changed nothing (details: errors)
 };
 
 /// `selecting_server`, `unhealthy`, ...: the names used in JSON, the event log and the API.

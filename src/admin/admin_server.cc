@@ -258,8 +258,22 @@ void AdminServer::handle(Connection& connection, const http::RequestHead& reques
   }
   const bool known = path == "/metrics" || path == "/api/status" || path == "/api/pools" ||
                      path.starts_with("/api/pools/") || path == "/api/config" || path == "/api/events" ||
-                     path == "/api/events/recent" || path == "/api/listeners";
+                     path == "/api/events/recent" || path == "/api/listeners" || path == "/api/reload";
   if (!known) return error(404, "not found");
+  if (path == "/api/reload") {
+    if (request.method_kind != http::Method::Post) return error(405, "method not allowed", "Allow: POST\r\n");
+    // A write: without a token anybody on the admin address could reload.
+    if (!context_.config.admin || context_.config.admin->token.empty()) {
+      return error(403, "the admin API is read-only: set admin.token in the configuration to allow writes");
+    }
+    if (!context_.reload || !context_.reload->reload_file) return error(503, "reload is not available");
+    // Synchronous: the answer says what the reload did (it runs here, on the control thread).
+    const ReloadResult result = context_.reload->reload_file();
+    if (!result.ok()) return reply_json(400, {{"errors", result.errors}, {"generation", result.generation}});
+    nlohmann::json document = {{"reloaded", true}, {"changes", result.changes}, {"generation", result.generation}};
+    if (!result.restart_required.empty()) document["restart_required"] = result.restart_required;
+    return reply_json(200, document);
+  }
   if (path.starts_with("/api/pools/")) {
     Answer answer = handle_pool_request(request, path.substr(std::string_view("/api/pools/").size()), body);
     return reply(answer.status, "application/json", answer.body, answer.extra_headers);

@@ -138,8 +138,16 @@ json status_json(const StatsSnapshot& stats) {
   }
   json pools = json::array();
   for (const auto& p : stats.pools) pools.push_back(pool_json(p));
+  json reload = {{"generation", stats.config_generation},
+                 {"reloads_ok", stats.reloads_ok},
+                 {"reloads_failed", stats.reloads_failed}};
+  if (stats.last_reload_unix > 0) {
+    reload["last_reload_unix"] = stats.last_reload_unix;
+    reload["last_reload_ok"] = stats.last_reload_ok;
+  }
   return {{"version", stats.version},
           {"uptime_seconds", stats.uptime_seconds},
+          {"config", reload},
           {"workers", stats.workers.size()},
           {"listeners", listeners},
           {"pools", pools}};

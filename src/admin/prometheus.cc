@@ -127,6 +127,11 @@ std::string render_prometheus(const StatsSnapshot& stats) {
   w.sample("fulcrum_info", {{"version", stats.version}}, std::int64_t{1});
   w.family("fulcrum_uptime_seconds", "gauge", "Seconds since the balancer started.");
   w.sample("fulcrum_uptime_seconds", {}, stats.uptime_seconds);
+  w.family("fulcrum_reloads_total", "counter", "Configuration reloads, by outcome (failed: nothing changed).");
+  w.sample("fulcrum_reloads_total", {{"result", "ok"}}, stats.reloads_ok);
+  w.sample("fulcrum_reloads_total", {{"result", "failed"}}, stats.reloads_failed);
+  w.family("fulcrum_config_generation", "gauge", "The running configuration's generation: 1 at start, +1 per reload.");
+  w.sample("fulcrum_config_generation", {}, stats.config_generation);
 
   // Listeners.
   traffic_families<ListenerStats>(

@@ -38,6 +38,13 @@ StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePo
   StatsSnapshot stats;
   stats.version = fulcrum::version();
   stats.uptime_seconds = std::chrono::duration<double>(now - started).count();
+  if (const auto* reload = context.reload) {
+    stats.reloads_ok = reload->ok.load(std::memory_order_relaxed);
+    stats.reloads_failed = reload->failed.load(std::memory_order_relaxed);
+    stats.config_generation = reload->generation.load(std::memory_order_relaxed);
+    stats.last_reload_unix = reload->last_reload_unix.load(std::memory_order_relaxed);
+    stats.last_reload_ok = reload->last_reload_ok.load(std::memory_order_relaxed);
+  }
 
   for (const auto& state : context.listeners) {
     ListenerStats listener;

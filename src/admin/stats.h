@@ -90,6 +90,12 @@ struct StatsSnapshot {
   std::vector<RouteStats> routes;
   std::vector<PoolStats> pools;
   std::vector<WorkerStats> workers;
+  std::uint64_t reloads_ok = 0;
+  std::uint64_t reloads_failed = 0;
+  std::uint64_t config_generation = 1;
+  /// Unix time of the last reload attempt (0: none yet) and whether it applied.
+  double last_reload_unix = 0;
+  bool last_reload_ok = true;
 };
 
 class RecentStats;

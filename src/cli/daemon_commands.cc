@@ -23,6 +23,7 @@ int command_run(const std::string& path) {
   auto loaded = load_config_file(path);
   if (!loaded.ok()) return print_config_errors(loaded);
   Balancer balancer(std::move(*loaded.config));
+  balancer.set_config_path(path);  // SIGHUP and POST /api/reload read it again
   return balancer.run();
 }
 

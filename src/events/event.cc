@@ -16,7 +16,8 @@ constexpr std::array<std::string_view, events::kEventCount> kNames{
     "start",     "stop",          "request",         "response", "selecting_server",
     "healthy",   "unhealthy",     "recovery",        "monitoring", "error",
     "backend_added", "backend_removed", "ejected",   "panic",
-    "backend_state", "backend_weight", "backend_expired", "registration_guard"};
+    "backend_state", "backend_weight", "backend_expired", "registration_guard",
+    "reload", "reload_failed"};
 
 }  // namespace
 

@@ -102,6 +102,15 @@ void HealthMonitor::rebuild(PoolHealth& state) {
     if (found != previous.end()) {
       state.backends.push_back(std::move(found->second));
       previous.erase(found);
+      // The pool's configuration may have changed (a reload): without checks no verdict of old
+      // checks may keep a backend down; with other thresholds the count so far carries over.
+      BackendHealth& kept = *state.backends.back();
+      if (!state.health) {
+        kept.rise_fall = RiseFall(rise, fall);
+        loop_.timers().cancel(kept.probe_timer);
+      } else {
+        kept.rise_fall.set_thresholds(rise, fall);
+      }
     } else {
       const bool joining = state.built && state.health.has_value();
       state.backends.push_back(std::make_unique<BackendHealth>(*this, state, backend, RiseFall(rise, fall, joining)));
@@ -163,6 +172,8 @@ void HealthMonitor::on_probe_result(PoolHealth& state, BackendHealth& backend, c
   Probe* finished = backend.probe.release();
   loop_.defer([finished] { delete finished; });
 
+  // The pool's checks were turned off (a reload) while this one ran: its result means nothing.
+  if (!state.health) return;
   const auto now = loop_.now();
   ++backend.checks;
   backend.last_error = result.error;

@@ -39,6 +39,12 @@ class RiseFall {
   /// `rise` and `fall` below 1 count as 1. `joining`: start Joining rather than Unknown.
   RiseFall(std::uint32_t rise, std::uint32_t fall, bool joining = false);
 
+  /// New thresholds (a reload changed the pool's checks); the state and the counts so far stay.
+  void set_thresholds(std::uint32_t rise, std::uint32_t fall) {
+    rise_ = rise < 1 ? 1 : rise;
+    fall_ = fall < 1 ? 1 : fall;
+  }
+
   /// Records one check result; returns the transition it caused, if any.
   Transition record(bool passed);
 

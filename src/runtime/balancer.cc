@@ -281,8 +281,11 @@ Status Balancer::start() {
   impl.pool_manager->set_retired_hook([&impl](const std::shared_ptr<upstream::Backend>& backend) {
     for (auto& worker : impl.workers) worker->retire_backend(backend->id());
   });
+  impl.reload_state.reload_file = [this] { return reload_from(impl_->config_path); };
+  impl.reload_state.generation.store(1, std::memory_order_relaxed);
+  impl.drain_timeout_ms.store(impl.config.drain_timeout.count(), std::memory_order_relaxed);
   impl.context.reset(new runtime::RuntimeContext{impl.config, impl.pools, *impl.pool_manager, impl.listeners,
-                                                 impl.workers, *impl.events});
+                                                 impl.workers, *impl.events, &impl.reload_state});
   impl.control = std::make_unique<runtime::ControlPlane>(*impl.context, *impl.events);
   if (impl.event_log) impl.event_log->attach(impl.control->loop());
   if (admin_socket) impl.control->serve_admin(*impl.context, std::move(admin_socket));
@@ -344,10 +347,12 @@ void Balancer::stop() {
   auto& impl = *impl_;
   if (!impl.running) return;
   impl.running = false;
-  const auto deadline = core::Clock::now() + impl.config.drain_timeout;
+  // Not impl.config: a reload on the control thread may be writing it right now.
+  const Duration drain_timeout{impl.drain_timeout_ms.load(std::memory_order_relaxed)};
+  const auto deadline = core::Clock::now() + drain_timeout;
   for (auto& worker : impl.workers) worker->drain(deadline);
   log::info("draining", {{"connections", active_connections()},
-                         {"drain_timeout_ms", static_cast<std::int64_t>(impl.config.drain_timeout.count())}});
+                         {"drain_timeout_ms", static_cast<std::int64_t>(drain_timeout.count())}});
   for (auto& worker : impl.workers) worker->join();
   impl.watchdog.reset();  // before the loops it watches go
   impl.workers.clear();
@@ -368,6 +373,7 @@ int Balancer::run() {
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGUSR1);  // reopen the access and event logs (rotation)
+  sigaddset(&stop_signals, SIGHUP);   // reload the configuration file
   pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
 
   if (auto status = start(); !status.ok()) {
@@ -382,6 +388,11 @@ int Balancer::run() {
     if (signal_number == SIGUSR1) {
       log::info("signal received, reopening logs", {{"signal", strsignal(signal_number)}});
       impl_->reopen_logs();
+      continue;
+    }
+    if (signal_number == SIGHUP) {
+      log::info("signal received, reloading", {{"signal", strsignal(signal_number)}, {"file", impl_->config_path}});
+      reload_from(impl_->config_path);  // logs and reports its outcome
       continue;
     }
     if (signal_number > 0) {

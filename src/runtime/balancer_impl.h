@@ -15,6 +15,7 @@
 #include "net/address.h"
 #include "runtime/control_plane.h"
 #include "runtime/listener_state.h"
+#include "runtime/reload_state.h"
 #include "runtime/runtime_context.h"
 #include "runtime/watchdog.h"
 #include "runtime/worker.h"
@@ -48,6 +49,11 @@ struct Balancer::Impl {
   bool has_registration = false;
   std::atomic<bool> stop_requested{false};
   bool running = false;
+  /// The file SIGHUP and POST /api/reload read again (set_config_path()); empty: none.
+  std::string config_path;
+  runtime::ReloadState reload_state;
+  /// config.drain_timeout, readable by stop() while a reload (control thread) may change config.
+  std::atomic<std::int64_t> drain_timeout_ms{30'000};
 
   Status build_pools();
   Status bind_listeners(unsigned workers, std::vector<std::vector<net::UniqueFd>>& sockets);
@@ -58,6 +64,11 @@ struct Balancer::Impl {
   Status start_failed(Status status);
   /// SIGUSR1: the access log and the event log reopen their files (after logrotate renamed them).
   void reopen_logs();
+  /// Carries out a reload of `candidate` (control thread only): plans, then applies or changes
+  /// nothing (balancer_reload.cc).
+  ReloadResult apply_reload(Config candidate);
+  /// Counts, logs and reports (`reload_failed`) a reload refused for `errors`. Any thread.
+  ReloadResult reload_failed(std::vector<std::string> errors);
 };
 
 }  // namespace fulcrum

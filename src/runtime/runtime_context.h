@@ -8,6 +8,7 @@
 #include "events/event_bus.h"
 #include "fulcrum/config.h"
 #include "runtime/listener_state.h"
+#include "runtime/reload_state.h"
 #include "upstream/pool.h"
 #include "membership/pool_manager.h"
 
@@ -24,6 +25,8 @@ struct RuntimeContext {
   /// Workers, for their per-worker figures (read with relaxed atomics; never call into them).
   const std::vector<std::unique_ptr<Worker>>& workers;
   events::EventBus& events;
+  /// Reload counters and the way to ask for one (the admin API's POST /api/reload).
+  ReloadState* reload = nullptr;
 };
 
 }  // namespace fulcrum::runtime

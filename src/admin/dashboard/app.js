@@ -212,6 +212,16 @@
     const s = model.status;
     $('version').textContent = s.version ? 'v' + s.version : '';
     $('workers').textContent = isNum(s.workers) ? String(s.workers) : '–';
+    const cfg = s.config || {};
+    const gen = $('config-generation');
+    gen.textContent = isNum(cfg.generation) ? 'gen ' + cfg.generation : '–';
+    if (isNum(cfg.last_reload_unix)) {
+      const when = new Date(cfg.last_reload_unix * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+      gen.title = 'configuration generation ' + cfg.generation + '; last reload ' + when +
+        (cfg.last_reload_ok ? ' (applied)' : ' (failed: nothing changed)') +
+        '; ' + (cfg.reloads_ok || 0) + ' applied, ' + (cfg.reloads_failed || 0) + ' failed';
+      gen.style.color = cfg.last_reload_ok ? '' : 'var(--warn)';
+    }
     $('total-rps').textContent = fmtRate(model.total);
     let active = 0, up = 0, all = 0;
     for (const l of s.listeners || []) if (isNum(l.active_connections)) active += l.active_connections;

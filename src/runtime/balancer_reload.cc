@@ -1,0 +1,158 @@
+// fulcrum::Balancer's reload: a new configuration applied to the running balancer. The file is
+// read and validated, the change planned (runtime/reload_plan.h), and only a plan without errors
+// is carried out, on the control thread (where the PoolManager lives). Workers see the result the
+// way they see any pool change: a new snapshot, picked up at their next selection. Nothing here
+// touches a client connection.
+#include <chrono>
+#include <future>
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
+#include "runtime/balancer_impl.h"
+#include "runtime/reload_plan.h"
+
+namespace fulcrum {
+
+namespace {
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+const BackendConfig* find_backend(const PoolConfig& pool, const net::Address& address) {
+  for (const auto& backend : pool.backends) {
+    if (auto parsed = net::Address::parse_numeric(backend.address); parsed && *parsed == address) return &backend;
+  }
+  return nullptr;
+}
+
+/// Makes pool `change.index` follow its new configuration. Backends of the file are matched by
+/// address with the members from the file: a match keeps its Backend object (health verdicts,
+/// counters, idle connections, sticky sessions, admin state); a newcomer joins (through its first
+/// check when the pool has checks); a backend no longer named drains and leaves like one removed
+/// through the API. Members added through the API or by registration stay, unless the file now
+/// names their address (the file wins: theirs drains).
+void apply_pool(membership::PoolManager& manager, const PoolConfig& running, const runtime::PoolChange& change) {
+  const std::size_t index = change.index;
+  const auto members = manager.members(index);
+  std::vector<bool> taken(members.size(), false);
+  std::vector<std::shared_ptr<upstream::Backend>> backends;
+  std::vector<std::uint64_t> displaced;  // members of other sources whose address the file names
+  for (const auto& wanted : change.config.backends) {
+    const auto address = net::Address::parse_numeric(wanted.address);
+    if (!address) continue;  // a host name: DNS's members, unchanged (the plan checked)
+    std::shared_ptr<upstream::Backend> kept;
+    for (std::size_t m = 0; m < members.size() && !kept; ++m) {
+      const auto& member = members[m];
+      if (taken[m] || member.removing || !(member.backend->address() == *address)) continue;
+      if (member.backend->source() != upstream::BackendSource::Config) {
+        displaced.push_back(member.backend->id());
+        continue;
+      }
+      if (member.backend->name() != wanted.name) continue;  // renamed: a new backend under the new name
+      taken[m] = true;
+      kept = member.backend;
+      // The file's weight applies when the file changed it; a weight set at run time otherwise stays.
+      const BackendConfig* before = find_backend(running, *address);
+      if (!before || before->weight != wanted.weight) kept->set_weight(wanted.weight);
+    }
+    if (!kept) kept = manager.make_backend(wanted.address, *address, wanted.weight, wanted.name);
+    backends.push_back(std::move(kept));
+  }
+  // Members from the file that it no longer names stay members until their drain ends.
+  std::vector<std::uint64_t> leaving;
+  for (std::size_t m = 0; m < members.size(); ++m) {
+    const auto& member = members[m];
+    if (taken[m] || member.backend->source() != upstream::BackendSource::Config) continue;
+    backends.push_back(member.backend);
+    if (!member.removing) leaving.push_back(member.backend->id());
+  }
+  manager.set_members(index, change.config, std::move(backends));
+  for (const std::uint64_t id : leaving) manager.remove_backend_id(index, id);
+  for (const std::uint64_t id : displaced) manager.remove_backend_id(index, id);
+}
+
+/// Runs `work` on the control thread (at once when already there) and returns its result.
+ReloadResult on_control(runtime::ControlPlane& control, std::function<ReloadResult()> work) {
+  if (control.on_control_thread()) return work();
+  std::promise<ReloadResult> outcome;
+  control.loop().post([&] { outcome.set_value(work()); });
+  return outcome.get_future().get();
+}
+
+}  // namespace
+
+ReloadResult Balancer::Impl::reload_failed(std::vector<std::string> errors) {
+  reload_state.failed.fetch_add(1, std::memory_order_relaxed);
+  reload_state.last_reload_unix.store(unix_now(), std::memory_order_relaxed);
+  reload_state.last_reload_ok.store(false, std::memory_order_relaxed);
+  for (const auto& error : errors) log::error("reload failed, nothing changed", {{"error", error}});
+  nlohmann::json details = {{"errors", errors},
+                            {"generation", reload_state.generation.load(std::memory_order_relaxed)}};
+  if (events->wants(Event::ReloadFailed)) events->emit(Event::ReloadFailed, details.dump());
+  ReloadResult result;
+  result.errors = std::move(errors);
+  result.generation = reload_state.generation.load(std::memory_order_relaxed);
+  return result;
+}
+
+ReloadResult Balancer::Impl::apply_reload(Config candidate) {
+  std::vector<std::string> errors;
+  for (const auto& error : validate_config(candidate)) errors.push_back(error.to_string());
+  if (!errors.empty()) return reload_failed(std::move(errors));
+  runtime::ReloadPlan plan = runtime::plan_reload(config, candidate);
+  if (!plan.errors.empty()) return reload_failed(std::move(plan.errors));
+
+  for (const auto& change : plan.pools) apply_pool(*pool_manager, config.pools[change.index], change);
+  pool_manager->set_drain_timeout(std::chrono::duration_cast<core::Milliseconds>(plan.next.drain_timeout));
+  drain_timeout_ms.store(plan.next.drain_timeout.count(), std::memory_order_relaxed);
+  config = std::move(plan.next);
+
+  const std::uint64_t generation = reload_state.generation.fetch_add(1, std::memory_order_relaxed) + 1;
+  reload_state.ok.fetch_add(1, std::memory_order_relaxed);
+  reload_state.last_reload_unix.store(unix_now(), std::memory_order_relaxed);
+  reload_state.last_reload_ok.store(true, std::memory_order_relaxed);
+  log::info("configuration reloaded", {{"generation", generation},
+                                       {"changes", static_cast<std::uint64_t>(plan.changes.size())}});
+  for (const auto& change : plan.changes) log::info("reload change", {{"change", change}});
+  for (const auto& note : plan.restart_required) log::warn("reload: not applied", {{"setting", note}});
+  nlohmann::json details = {{"generation", generation}, {"changes", plan.changes}};
+  if (!plan.restart_required.empty()) details["restart_required"] = plan.restart_required;
+  if (events->wants(Event::Reload)) events->emit(Event::Reload, details.dump());
+
+  ReloadResult result;
+  result.reloaded = true;
+  result.changes = std::move(plan.changes);
+  result.restart_required = std::move(plan.restart_required);
+  result.generation = generation;
+  return result;
+}
+
+ReloadResult Balancer::reload(Config config) {
+  auto& impl = *impl_;
+  if (!impl.running || !impl.control) return impl.reload_failed({"the balancer is not running"});
+  return on_control(*impl.control, [&impl, &config] { return impl.apply_reload(std::move(config)); });
+}
+
+ReloadResult Balancer::reload_from(const std::string& path) {
+  auto& impl = *impl_;
+  if (path.empty()) {
+    return impl.reload_failed({"no configuration file to reload (the balancer was given a Config, not a file)"});
+  }
+  ConfigLoadResult loaded = load_config_file(path);
+  if (!loaded.ok()) {
+    std::vector<std::string> errors;
+    for (const auto& error : loaded.errors) errors.push_back(error.to_string());
+    if (errors.empty()) errors.push_back(path + ": cannot be loaded");
+    return impl.reload_failed(std::move(errors));
+  }
+  return reload(std::move(*loaded.config));
+}
+
+void Balancer::set_config_path(std::string path) { impl_->config_path = std::move(path); }
+
+std::uint64_t Balancer::config_generation() const {
+  return impl_->reload_state.generation.load(std::memory_order_relaxed);
+}
+
+}  // namespace fulcrum

@@ -1,0 +1,118 @@
+// Planning a reload: what applies, what only a restart applies, what is refused (and then that
+// nothing at all is planned). Pure: two Configs in, a plan out.
+#include "runtime/reload_plan.h"
+
+#include <gtest/gtest.h>
+
+namespace fulcrum::runtime {
+namespace {
+
+Config base() {
+  Config config;
+  config.workers = 2;
+  ListenerConfig listener;
+  listener.name = "front";
+  listener.listen = "127.0.0.1:0";
+  listener.mode = ListenerMode::Http;
+  listener.pool = "app";
+  config.listeners.push_back(listener);
+  PoolConfig app;
+  app.name = "app";
+  app.backends = {{"127.0.0.1:9001", 1, ""}, {"127.0.0.1:9002", 1, "b"}};
+  PoolConfig web;
+  web.name = "web";
+  web.backends = {{"127.0.0.1:9101", 1, ""}};
+  config.pools = {app, web};
+  return config;
+}
+
+bool mentions(const std::vector<std::string>& lines, const std::string& text) {
+  for (const auto& line : lines) {
+    if (line.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(ReloadPlan, TheSameConfigurationChangesNothing) {
+  const ReloadPlan plan = plan_reload(base(), base());
+  EXPECT_TRUE(plan.errors.empty());
+  EXPECT_TRUE(plan.changes.empty());
+  EXPECT_TRUE(plan.pools.empty());
+  EXPECT_TRUE(plan.restart_required.empty());
+}
+
+TEST(ReloadPlan, AStrategyAndBackendChangeOfOnePoolIsPlannedForThatPoolOnly) {
+  Config next = base();
+  next.pools[0].strategy = "random";
+  next.pools[0].backends = {{"127.0.0.1:9001", 3, ""}, {"127.0.0.1:9003", 1, ""}};
+  const ReloadPlan plan = plan_reload(base(), next);
+  ASSERT_TRUE(plan.errors.empty());
+  ASSERT_EQ(plan.pools.size(), 1u);
+  EXPECT_EQ(plan.pools[0].index, 0u);
+  EXPECT_TRUE(plan.pools[0].settings_changed);
+  EXPECT_TRUE(plan.pools[0].backends_changed);
+  EXPECT_TRUE(mentions(plan.changes, "strategy round_robin -> random")) << plan.changes.size();
+  EXPECT_TRUE(mentions(plan.changes, "backend 127.0.0.1:9003 added"));
+  EXPECT_TRUE(mentions(plan.changes, "backend 127.0.0.1:9002 removed"));
+  EXPECT_TRUE(mentions(plan.changes, "backend 127.0.0.1:9001 changed"));
+}
+
+TEST(ReloadPlan, PoolsKeepTheRunningOrderWhateverTheFileSays) {
+  Config next = base();
+  std::swap(next.pools[0], next.pools[1]);
+  next.pools[1].retries = 0;  // app, now second in the file
+  const ReloadPlan plan = plan_reload(base(), next);
+  ASSERT_TRUE(plan.errors.empty());
+  ASSERT_EQ(plan.next.pools.size(), 2u);
+  EXPECT_EQ(plan.next.pools[0].name, "app");
+  EXPECT_EQ(plan.next.pools[1].name, "web");
+  ASSERT_EQ(plan.pools.size(), 1u);
+  EXPECT_EQ(plan.pools[0].index, 0u);
+}
+
+TEST(ReloadPlan, WorkersIsReportedAsNeedingARestartAndKeepsItsRunningValue) {
+  Config next = base();
+  next.workers = 8;
+  next.pools[1].strategy = "random";
+  const ReloadPlan plan = plan_reload(base(), next);
+  ASSERT_TRUE(plan.errors.empty());
+  EXPECT_TRUE(mentions(plan.restart_required, "workers"));
+  EXPECT_EQ(plan.next.workers, 2u);
+  EXPECT_EQ(plan.pools.size(), 1u);  // the rest applies
+}
+
+TEST(ReloadPlan, WhatThisVersionCannotReloadIsRefusedAndNothingIsPlanned) {
+  Config changed_listener = base();
+  changed_listener.listeners[0].max_connections = 10;
+  changed_listener.pools[0].strategy = "random";
+  ReloadPlan plan = plan_reload(base(), changed_listener);
+  EXPECT_TRUE(mentions(plan.errors, "listeners.front: changed"));
+  EXPECT_TRUE(plan.changes.empty());
+  EXPECT_TRUE(plan.pools.empty());
+
+  Config new_pool = base();
+  new_pool.pools.push_back(PoolConfig{.name = "extra"});
+  plan = plan_reload(base(), new_pool);
+  EXPECT_TRUE(mentions(plan.errors, "pools.extra: new pool"));
+
+  Config sticky = base();
+  sticky.pools[0].sticky = StickyConfig{};
+  plan = plan_reload(base(), sticky);
+  EXPECT_TRUE(mentions(plan.errors, "pools.app.sticky"));
+
+  Config host_name = base();
+  host_name.pools[0].backends.push_back({"app.example.com:80", 1, ""});
+  plan = plan_reload(base(), host_name);
+  EXPECT_TRUE(mentions(plan.errors, "host name"));
+}
+
+TEST(ReloadPlan, CookieStickinessMayChange) {
+  Config next = base();
+  next.pools[0].sticky = StickyConfig{.cookie = "srv"};
+  const ReloadPlan plan = plan_reload(base(), next);
+  EXPECT_TRUE(plan.errors.empty());
+  EXPECT_EQ(plan.pools.size(), 1u);
+}
+
+}  // namespace
+}  // namespace fulcrum::runtime
