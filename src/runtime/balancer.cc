@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <future>
 #include <thread>
 
 #include "admin/admin_server.h"
@@ -355,6 +356,16 @@ void Balancer::stop() {
                          {"drain_timeout_ms", static_cast<std::int64_t>(drain_timeout.count())}});
   for (auto& worker : impl.workers) worker->join();
   impl.watchdog.reset();  // before the loops it watches go
+  // The control thread reaches into the workers (the pool manager's retired hook, when a removed
+  // backend leaves): detach it on that thread, and wait, before the workers are destroyed.
+  if (impl.control && impl.pool_manager) {
+    std::promise<void> detached;
+    impl.control->loop().post([&] {
+      impl.pool_manager->set_retired_hook(nullptr);
+      detached.set_value();
+    });
+    detached.get_future().wait();
+  }
   impl.workers.clear();
   impl.access_log.reset();  // no worker logs any more: writes what is buffered
   impl.events->emit(Event::Stop, "{}");
