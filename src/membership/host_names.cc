@@ -1,5 +1,7 @@
 // `fulcrum check` resolves the backends given by host name, as `run` would, and warns about those
 // that do not resolve (an error would be wrong: the network where Fulcrum runs may differ).
+// Declared with the configuration model (fulcrum/config.h) but kept here, beside the DNS source it
+// mirrors: the model itself stays plain data and rules, free of sockets and resolvers.
 #include <map>
 
 #include "config/key_path.h"
