@@ -222,9 +222,8 @@ void HttpSession::release_upstream(bool reusable) {
   if (!upstream_) return;
   drop_queued_send(upstream_send_);  // it belongs to this connection, not the next one
   upstream_->set_owner(nullptr);
-  // A backend that left its pool while this response was in flight (its drain timed out) gets
-  // no idle connection: nobody would reuse it, and its close_idle has already run.
-  if (reusable && upstream_->buffer().empty() && !upstream_eof_ && !upstream_->backend().retired()) {
+  // put() keeps it only if it can serve again (empty buffer, backend still in its pool).
+  if (reusable && !upstream_eof_) {
     const PoolConfig& pool = selector_->snapshot().config;
     context_.connections().put(std::move(upstream_), pool.max_idle, pool.idle_timeout);
   } else {

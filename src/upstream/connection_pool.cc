@@ -24,8 +24,12 @@ std::unique_ptr<UpstreamConnection> ConnectionPool::take(const Backend& backend)
 
 void ConnectionPool::put(std::unique_ptr<UpstreamConnection> connection, std::uint32_t max_idle,
                          core::Milliseconds idle_timeout) {
+  // A backend that left its pool (its drain timed out while this exchange ran) gets no idle
+  // connection: nobody would reuse it, and its close_idle() has already run. Checked before the
+  // slot is made, so a retired id leaves no entry behind.
+  if (connection->backend().retired() || !connection->buffer().empty()) return discard(std::move(connection));
   auto& list = slot(connection->backend().id());
-  if (list.size() >= max_idle || !connection->buffer().empty()) return discard(std::move(connection));
+  if (list.size() >= max_idle) return discard(std::move(connection));
   buffers_.detach(connection->buffer());
   connection->set_owner(this);
   ++connection->reuses;

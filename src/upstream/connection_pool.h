@@ -25,7 +25,7 @@ class ConnectionPool final : private UpstreamConnection::Owner {
   /// An idle connection to `backend`, or null. The caller becomes its owner.
   std::unique_ptr<UpstreamConnection> take(const Backend& backend);
   /// Keeps `connection` for reuse (at most `max_idle` per backend, for `idle_timeout`), or
-  /// discards it. Its buffer must be empty.
+  /// discards it: when its buffer holds bytes, or its backend left its pool (retired).
   void put(std::unique_ptr<UpstreamConnection> connection, std::uint32_t max_idle, core::Milliseconds idle_timeout);
   /// Ends a connection that will not be reused: nobody receives its events from now on, and it is
   /// deleted (its socket closed) at the end of the loop turn. Never delete one at once: epoll events
