@@ -13,15 +13,26 @@ AdminReply admin_call(const std::string& admin, std::string_view method, const s
                       const std::string& body, const std::string& token, const std::string& extra) {
   AdminReply reply;
   auto connection = HttpConnection::connect(admin);
-  if (!connection.valid()) return reply;
+  if (!connection.valid()) {
+    reply.failure = "cannot connect to " + admin;
+    return reply;
+  }
   std::string request = std::string(method) + " " + path + " HTTP/1.1\r\nHost: admin\r\n";
   if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
   const bool with_body = !body.empty() || method == "POST" || method == "PATCH" || method == "PUT";
   if (with_body) request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   request += extra + "\r\n" + body;
-  if (!connection.send(request)) return reply;
+  if (!connection.send(request)) {
+    reply.failure = "cannot send the request";
+    return reply;
+  }
+  const auto started = std::chrono::steady_clock::now();
   const auto response = connection.read_response(std::chrono::seconds(5), {}, method == "HEAD");
-  if (!response) return reply;
+  if (!response) {
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    reply.failure = "no complete response after " + std::to_string(waited.count()) + " ms";
+    return reply;
+  }
   reply.status = response->status;
   reply.head = response->head;
   reply.body = response->body;

@@ -9,10 +9,11 @@
 namespace fulcrum::test {
 
 struct AdminReply {
-  int status = 0;       // 0: no answer (connect failed, closed, or timed out)
+  int status = 0;       // 0: no answer (connect failed, closed, or timed out: see `failure`)
   std::string head;     // status line to the empty line
   std::string body;
   nlohmann::json json;  // the body parsed; null when it is not JSON
+  std::string failure;  // why there is no answer (status 0)
   /// The `error` text of an error answer ("" if none).
   std::string error() const;
 };

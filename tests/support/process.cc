@@ -7,7 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
@@ -15,6 +19,21 @@
 extern char** environ;
 
 namespace fulcrum::test {
+
+/// What the drain thread shares with the Process (which may move, so not through `this`).
+struct Process::Output {
+  std::mutex mutex;
+  std::condition_variable arrived;
+  std::string bytes;
+  bool ended = false;
+  std::atomic<bool> stop{false};
+};
+
+namespace {
+
+void drain(int fd, std::shared_ptr<Process::Output> output);
+
+}  // namespace
 
 Process::Process(std::vector<std::string> argv) {
   int pipe_fds[2];
@@ -29,16 +48,19 @@ Process::Process(std::vector<std::string> argv) {
   const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   close(pipe_fds[1]);
-  output_fd_ = pipe_fds[0];
   if (rc != 0) {
-    close(output_fd_);
+    close(pipe_fds[0]);
     throw std::runtime_error("cannot spawn " + argv[0]);
   }
+  output_ = std::make_shared<Output>();
+  drainer_ = std::thread(drain, pipe_fds[0], output_);
 }
 
 Process::Process(Process&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
-      output_fd_(std::exchange(other.output_fd_, -1)),
+      output_(std::move(other.output_)),
+      drainer_(std::move(other.drainer_)),
+      ended_(other.ended_),
       partial_(std::move(other.partial_)),
       lines_(std::move(other.lines_)),
       exit_code_(other.exit_code_) {}
@@ -49,22 +71,53 @@ Process::~Process() {
     int status;
     waitpid(pid_, &status, 0);
   }
-  if (output_fd_ >= 0) close(output_fd_);
+  // A process the child started may still hold the pipe: the thread stops on the flag, not EOF.
+  if (output_) output_->stop.store(true);
+  if (drainer_.joinable()) drainer_.join();
 }
 
+namespace {
+
+void drain(int fd, std::shared_ptr<Process::Output> output) {
+  char buffer[16 * 1024];
+  while (!output->stop.load()) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    const ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    std::lock_guard lock(output->mutex);
+    if (n <= 0) {
+      output->ended = true;
+      output->arrived.notify_all();
+      break;
+    }
+    output->bytes.append(buffer, static_cast<std::size_t>(n));
+    output->arrived.notify_all();
+  }
+  close(fd);
+}
+
+}  // namespace
+
 bool Process::read_available(int timeout_ms) {
-  if (output_fd_ < 0) return false;
-  pollfd p{output_fd_, POLLIN, 0};
-  if (poll(&p, 1, timeout_ms) <= 0) return false;
-  char buffer[4096];
-  const ssize_t n = read(output_fd_, buffer, sizeof buffer);
-  if (n <= 0) {
-    close(output_fd_);
-    output_fd_ = -1;
-    if (!partial_.empty()) lines_.push_back(std::exchange(partial_, {}));
+  if (ended_ || !output_) return false;
+  std::string taken;
+  bool ended = false;
+  {
+    std::unique_lock lock(output_->mutex);
+    output_->arrived.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                              [&] { return !output_->bytes.empty() || output_->ended; });
+    taken = std::exchange(output_->bytes, {});
+    ended = output_->ended;
+  }
+  if (taken.empty()) {
+    if (ended) {
+      ended_ = true;
+      if (!partial_.empty()) lines_.push_back(std::exchange(partial_, {}));
+    }
     return false;
   }
-  partial_.append(buffer, static_cast<std::size_t>(n));
+  partial_.append(taken);
   std::size_t start = 0;
   for (auto end = partial_.find('\n'); end != std::string::npos; end = partial_.find('\n', start)) {
     lines_.push_back(partial_.substr(start, end - start));
@@ -84,7 +137,7 @@ std::optional<std::string> Process::wait_for_line(const std::function<bool(const
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
-    if (!read_available(static_cast<int>(left.count())) && output_fd_ < 0) {
+    if (!read_available(static_cast<int>(left.count())) && ended_) {
       for (; checked < lines_.size(); ++checked) {
         if (match(lines_[checked])) return lines_[checked];
       }

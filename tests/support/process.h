@@ -1,11 +1,17 @@
 // Child processes for integration tests: spawn, read their stderr line by line, signal, reap.
 // Every process is killed and reaped by the destructor, so a failing test leaves nothing behind.
+//
+// A thread drains the child's output pipe all the time: a test that reads no output for a while
+// (a thousand reloads, each logged) must not let the pipe fill, which would block the child on its
+// next log line and look like a hang of the process under test.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <thread>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,11 +44,18 @@ class Process {
   std::optional<int> wait_exit(std::chrono::milliseconds timeout);
   bool running();
 
+  /// What the drain thread collects (process.cc).
+  struct Output;
+
  private:
+  /// Takes what the drain thread collected, waiting up to `timeout_ms` for something; false when
+  /// nothing came (or the output ended).
   bool read_available(int timeout_ms);
 
   pid_t pid_ = -1;
-  int output_fd_ = -1;
+  std::shared_ptr<Output> output_;
+  std::thread drainer_;
+  bool ended_ = false;  // the output pipe reached EOF and everything was taken
   std::string partial_;
   std::vector<std::string> lines_;
   std::optional<int> exit_code_;
