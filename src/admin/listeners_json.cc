@@ -45,7 +45,7 @@ json route_json(const RouteMatch& match, const std::string& pool, const std::str
 json listeners_json(const runtime::RuntimeContext& context) {
   json listeners = json::array();
   for (const auto& state : context.listeners) {
-    const ListenerConfig& config = state->config;
+    const ListenerConfig& config = state->settings->config;
     const bool http = config.mode == ListenerMode::Http;
     json routes = json::array();
     if (http && !config.routes.empty()) {

@@ -1,6 +1,7 @@
 #include "admin/stats.h"
 
 #include "fulcrum/balancer.h"
+#include "http/http_context.h"
 #include "runtime/runtime_context.h"
 #include "runtime/worker.h"
 
@@ -47,22 +48,25 @@ StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePo
   }
 
   for (const auto& state : context.listeners) {
+    const ListenerConfig& config = state->settings->config;
     ListenerStats listener;
-    listener.name = state->config.name;
+    listener.name = state->name;
     listener.address = state->bound.to_string();
-    listener.mode = state->config.mode == ListenerMode::Http ? "http" : "tcp";
+    listener.mode = state->mode == ListenerMode::Http ? "http" : "tcp";
     listener.active_connections = state->active.load(std::memory_order_relaxed);
     listener.accepted_total = state->accepted_total.load(std::memory_order_relaxed);
-    for (const auto& worker : context.workers) listener.traffic.add(worker->metrics().listener(state->index));
-    if (state->config.mode == ListenerMode::Http) {
-      const std::size_t routes = std::max<std::size_t>(1, state->config.routes.size());
+    for (const auto& worker : context.workers) {
+      if (const auto* counters = worker->metrics().find_listener(state->slot)) listener.traffic.add(*counters);
+    }
+    if (const auto& http = state->settings->http) {
+      const std::size_t routes = std::max<std::size_t>(1, config.routes.size());
       for (std::size_t r = 0; r < routes; ++r) {
         RouteStats route;
-        route.listener = state->config.name;
+        route.listener = state->name;
         route.index = r;
-        route.pool = state->config.routes.empty() ? state->config.pool : state->config.routes[r].pool;
+        route.pool = config.routes.empty() ? config.pool : config.routes[r].pool;
         for (const auto& worker : context.workers) {
-          if (const auto* counters = worker->metrics().find_route(state->index, r)) route.traffic.add(*counters);
+          if (const auto* counters = worker->metrics().find_route(http->route_slot(r))) route.traffic.add(*counters);
         }
         stats.routes.push_back(std::move(route));
       }
@@ -81,7 +85,7 @@ StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePo
     pool.strategy = snapshot->strategy;
     pool.panic = pool_panic(*snapshot);
     for (const auto& worker : context.workers) {
-      if (p < worker->metrics().pool_count()) pool.traffic.add(worker->metrics().pool(p));
+      if (const auto* counters = worker->metrics().find_pool(p)) pool.traffic.add(*counters);
     }
     for (std::size_t b = 0; b < snapshot->backends.size(); ++b) {
       const upstream::Backend& backend = *snapshot->backends[b];

@@ -21,8 +21,10 @@ std::optional<Router> build_router(const ListenerConfig& config, const std::vect
 
 }  // namespace
 
-HttpListenerShared::HttpListenerShared(const ListenerConfig& config, const std::vector<std::string>& pool_names)
-    : config_(config), router_(build_router(config, pool_names)) {
+HttpListenerShared::HttpListenerShared(const ListenerConfig& config, const std::vector<std::string>& pool_names,
+                                       std::vector<std::uint32_t> route_slots)
+    : config_(config), router_(build_router(config, pool_names)), route_slots_(std::move(route_slots)) {
+  if (route_slots_.empty()) route_slots_.push_back(0);
   limits_.max_head_bytes = config.max_header_size;
   limits_.max_headers = config.max_headers;
   limits_.max_request_line_bytes = std::min<std::size_t>(limits_.max_request_line_bytes, config.max_header_size);
@@ -40,16 +42,17 @@ HeadLimits HttpListenerShared::response_limits() const {
   return limits;
 }
 
-HttpWorkerContext::HttpWorkerContext(const HttpListenerShared& shared, core::EventLoop& loop, core::BufferPool& buffers,
-                                     upstream::ConnectionPool& connections, balance::Random& random)
-    : shared_(shared),
+HttpWorkerContext::HttpWorkerContext(std::shared_ptr<const HttpListenerShared> shared, core::EventLoop& loop,
+                                     core::BufferPool& buffers, upstream::ConnectionPool& connections,
+                                     balance::Random& random)
+    : shared_(std::move(shared)),
       loop_(loop),
       buffers_(buffers),
       connections_(connections),
       random_(random),
-      request_parser_(std::make_unique<RequestParser>(shared.request_limits())),
-      response_parser_(std::make_unique<ResponseParser>(shared.response_limits())) {
-  scratch_.reserve(shared.config().max_header_size + 4096);
+      request_parser_(std::make_unique<RequestParser>(shared_->request_limits())),
+      response_parser_(std::make_unique<ResponseParser>(shared_->response_limits())) {
+  scratch_.reserve(shared_->config().max_header_size + 4096);
 }
 
 HttpWorkerContext::~HttpWorkerContext() = default;

@@ -33,15 +33,16 @@ HttpSession::HttpSession(runtime::Worker& worker, runtime::ListenerState& listen
                          net::UniqueFd client, const net::Address& client_address)
     : worker_(worker),
       listener_(listener),
-      context_(context),
+      context_(&context),
       client_(std::move(client)),
       client_address_(client_address),
       client_ip_(client_address.ip_string()),
       timer_([this] { on_timer(); }),
-      body_rate_(listener.config.body_min_rate, listener.config.body_min_rate_grace) {
+      body_rate_(context.config().body_min_rate, context.config().body_min_rate_grace) {
+  context_->acquire();
   client_endpoint_.session = this;
   client_send_.session = upstream_send_.session = this;
-  listener_stats_ = &worker.metrics().listener(listener.index);
+  listener_stats_ = &worker.metrics().listener(listener.slot);
 }
 
 void HttpSession::count_response(int status, bool from_backend) {
@@ -59,7 +60,7 @@ HttpSession::~HttpSession() {
 }
 
 void HttpSession::start() {
-  auto& loop = context_.loop();
+  auto& loop = context_->loop();
   client_activity_ = request_started_ = loop.now();
   if (!loop.add(client_.get(), kEvents, &client_endpoint_)) {
     finish(Ending::Abort);
@@ -125,7 +126,7 @@ void HttpSession::drive() {
   while (phase_ != Phase::Ended && step()) {
     if (++steps == kStepsPerTurn) {
       // Edge-triggered: nobody will wake us for bytes we left unread; come back after the others.
-      context_.loop().defer([this] { drive(); });
+      context_->loop().defer([this] { drive(); });
       break;
     }
   }
@@ -133,7 +134,7 @@ void HttpSession::drive() {
   if (!sending() && steps < kStepsPerTurn && (client_send_.done || upstream_send_.done)) {
     // A queued send's result that its site did not take: the session's logic moved on without it,
     // and the bytes it sent are unaccounted. Cut the connection rather than corrupt the stream.
-    log::error("queued send result not taken", {{"listener", context_.config().name}});
+    log::error("queued send result not taken", {{"listener", context_->config().name}});
     client_send_.done = upstream_send_.done = false;
     finish(Ending::Abort);
     return;
@@ -180,7 +181,7 @@ bool HttpSession::step() {
 }
 
 void HttpSession::rearm_timer() {
-  const auto& config = context_.config();
+  const auto& config = context_->config();
   core::TimePoint deadline;
   switch (phase_) {
     case Phase::Request:
@@ -197,7 +198,7 @@ void HttpSession::rearm_timer() {
       }
       break;
     case Phase::Connecting:
-      body_rate_.pause(context_.loop().now());  // the backend is what we wait for
+      body_rate_.pause(context_->loop().now());  // the backend is what we wait for
       deadline = upstream_activity_ + selector_->snapshot().connect_timeout;
       break;
     case Phase::Exchange:
@@ -221,7 +222,7 @@ void HttpSession::rearm_timer() {
     case Phase::Ended:
       return;
   }
-  context_.loop().timers().schedule(timer_, deadline);
+  context_->loop().timers().schedule(timer_, deadline);
 }
 
 void HttpSession::on_timer() {
@@ -233,7 +234,7 @@ void HttpSession::on_timer() {
       if (client_in_.empty() && !own_request_parser_) {
         finish(Ending::Graceful);  // an idle keep-alive client, or one that never spoke
       } else {
-        log::info("request head timeout", {{"listener", context_.config().name}, {"client", client_address_.to_string()}});
+        log::info("request head timeout", {{"listener", context_->config().name}, {"client", client_address_.to_string()}});
         refuse_request(408, "request head not received in time");
       }
       break;
@@ -244,17 +245,17 @@ void HttpSession::on_timer() {
       if (!request_done_) {
         request_body_timed_out();
       } else if (!response_head_done_) {
-        log::warn("backend response timeout", {{"listener", context_.config().name},
+        log::warn("backend response timeout", {{"listener", context_->config().name},
                                                {"backend", upstream_ ? upstream_->backend().address_text() : "-"}});
         if (upstream_) {
           // A backend that never answers must look slow to least_latency, not unknown.
-          const auto now = context_.loop().now();
+          const auto now = context_->loop().now();
           upstream_->backend().record_response_time(now - request_sent_at_, now);
           upstream_->backend().record_failure();  // passive health
         }
         answer_error(504, "backend response timeout");
       } else {
-        log::warn("backend response stalled", {{"listener", context_.config().name},
+        log::warn("backend response stalled", {{"listener", context_->config().name},
                                                {"backend", upstream_ ? upstream_->backend().address_text() : "-"}});
         finish(Ending::Abort);  // a response stalled midway: never present half of it as whole
       }
@@ -270,8 +271,8 @@ void HttpSession::on_timer() {
 }
 
 core::TimePoint HttpSession::request_body_deadline() {
-  const auto& config = context_.config();
-  const auto now = context_.loop().now();
+  const auto& config = context_->config();
+  const auto now = context_->loop().now();
   core::TimePoint deadline = std::max(client_activity_, upstream_activity_) + config.body_timeout;
   // Body bytes we hold that the backend has not taken (or its head not yet out): we stopped
   // reading because of the backend, so the rate clock stops too.
@@ -286,8 +287,8 @@ core::TimePoint HttpSession::request_body_deadline() {
 }
 
 void HttpSession::request_body_timed_out() {
-  const auto& config = context_.config();
-  const auto now = context_.loop().now();
+  const auto& config = context_->config();
+  const auto now = context_->loop().now();
   std::string_view reason = "request body stalled";
   if (config.request_timeout.count() > 0 && now >= request_started_ + config.request_timeout) {
     reason = "request not received within request_timeout";
@@ -309,13 +310,13 @@ bool HttpSession::parse_request() {
     const Io io = read_client();
     if (io == Io::Progress) {
       progress = true;
-      if (!had_bytes && !own_request_parser_) request_started_ = context_.loop().now();
+      if (!had_bytes && !own_request_parser_) request_started_ = context_->loop().now();
     } else if (io == Io::Eof || io == Io::Error) {
       // Closed between requests (the normal end of keep-alive), or in the middle of a head.
       finish(io == Io::Error ? Ending::Abort : Ending::Graceful);
       return true;
     } else if (!had_bytes) {
-      context_.buffers().detach(client_in_);  // idle: hold no buffer
+      context_->buffers().detach(client_in_);  // idle: hold no buffer
       return false;
     } else if (!progress) {
       return false;
@@ -324,7 +325,7 @@ bool HttpSession::parse_request() {
 
   RequestParser* parser = own_request_parser_.get();
   if (!parser) {
-    parser = &context_.request_parser();
+    parser = &context_->request_parser();
     parser->reset();
   }
   const ParseResult result = parser->parse(client_in_.view());
@@ -332,7 +333,7 @@ bool HttpSession::parse_request() {
     case ParseStatus::NeedMore:
       if (!own_request_parser_) {
         // The head spans reads: keep a parser of our own so that it resumes where it stopped.
-        own_request_parser_ = std::make_unique<RequestParser>(context_.shared().request_limits());
+        own_request_parser_ = std::make_unique<RequestParser>(context_->shared().request_limits());
         own_request_parser_->parse(client_in_.view());
         // Come back to read the rest: these bytes may have waited in client_in_ (pipelined behind
         // the last request) while the rest arrived, and that arrival's edge is already spent.
@@ -340,7 +341,7 @@ bool HttpSession::parse_request() {
       }
       return progress;
     case ParseStatus::Error:
-      log::info("bad request", {{"listener", context_.config().name},
+      log::info("bad request", {{"listener", context_->config().name},
                                 {"client", client_address_.to_string()},
                                 {"status", static_cast<int>(result.error.status)},
                                 {"reason", result.error.reason}});
@@ -365,25 +366,25 @@ void HttpSession::open_exchange_record(std::string_view method, std::string_view
 }
 
 void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_length) {
-  const auto& config = context_.config();
+  const auto& config = context_->config();
   method_ = head.method_kind;
   client_version_ = head.version;
   client_keep_alive_ = head.keep_alive;
   upgrade_requested_ = head.upgrade_requested;
-  exchange_started_ = context_.loop().now();
+  exchange_started_ = context_->loop().now();
   listener_stats_->requests.increment();
-  const RequestId request_id = generate_request_id(context_.random());
+  const RequestId request_id = generate_request_id(context_->random());
   if (worker_.events().sample(Event::Request)) {
     emit_request(worker_.events(), head, client_address_.to_string(), listener_, request_id.view());
   }
   if (worker_.access_log() != nullptr) open_exchange_record(head.method, head.target, request_id.view(), head_length);
 
-  const Route* route = context_.shared().route(head);
+  const Route* route = context_->shared().route(head);
   if (!route) {
     answer_error(404, "no route");
     return;
   }
-  route_stats_ = &worker_.metrics().route(listener_.index, route->index());
+  route_stats_ = &worker_.metrics().route(context_->shared().route_slot(route->index()));
   route_stats_->requests.increment();
   pool_stats_ = &worker_.metrics().pool(route->pool_index());
   pool_stats_->requests.increment();
@@ -397,7 +398,7 @@ void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_lengt
   selection_.max_attempts = 1 + pool.retries.value_or(kDefaultHttpRetries);
   choose_by_request(head, pool);
 
-  std::string& head_out = context_.scratch();
+  std::string& head_out = context_->scratch();
   head_out.clear();
   RequestForwarding forwarding;
   forwarding.client_address = client_ip_;
@@ -416,7 +417,7 @@ void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_lengt
     if (line_end != std::string::npos && line_end >= 8) head_out.replace(line_end - 8, 8, "HTTP/1.0");
   }
 
-  context_.buffers().attach(request_out_);
+  context_->buffers().attach(request_out_);
   if (head_out.size() > request_out_.capacity()) {
     answer_error(431, "request head too large once forwarded");
     return;
@@ -455,7 +456,7 @@ void HttpSession::choose_by_request(const RequestHead& head, const PoolConfig& p
     if (!pool.hash->header.empty()) key = head.headers.find(pool.hash->header);
     else if (!pool.hash->cookie.empty()) key = cookie(pool.hash->cookie);
     else if (pool.hash->path) key = head.path;
-    selection_.hash = balance::request_hash(key, context_.random());
+    selection_.hash = balance::request_hash(key, context_->random());
   }
   sticky_cookie_name_.clear();
   sticky_cookie_sent_.clear();
@@ -480,19 +481,19 @@ void HttpSession::set_sticky_cookie(const upstream::Backend& backend) {
 }
 
 void HttpSession::dispatch() {
-  auto& loop = context_.loop();
+  auto& loop = context_->loop();
   auto backend = selector_->next(selection_, loop.now());
   if (!backend) {
     if (reached_backend_failed_) {
       // Retries spent on backends that took the request and failed it: a bad gateway, not an
       // unavailable service (503 stays for "no backend could be reached").
-      log::warn("every backend tried failed", {{"listener", context_.config().name},
+      log::warn("every backend tried failed", {{"listener", context_->config().name},
                                                {"pool", selector_->pool().name()},
                                                {"attempts", static_cast<int>(selection_.attempts)}});
       answer_error(502, "every backend tried failed");
       return;
     }
-    log::warn("no backend available", {{"listener", context_.config().name}, {"pool", selector_->pool().name()}});
+    log::warn("no backend available", {{"listener", context_->config().name}, {"pool", selector_->pool().name()}});
     answer_error(503, "no backend available");
     return;
   }
@@ -504,7 +505,7 @@ void HttpSession::dispatch() {
                           selection_.attempts, selector_->snapshot().strategy, client_address_.to_string());
   }
   if (exchange_record_) exchange_record_->backend = backend->address_text();
-  if (auto pooled = context_.connections().take(*backend)) {
+  if (auto pooled = context_->connections().take(*backend)) {
     backend_stats_->traffic.requests.increment();
     upstream_ = std::move(pooled);
     upstream_->set_owner(this);
@@ -520,7 +521,7 @@ void HttpSession::dispatch() {
 }
 
 void HttpSession::connect_to(std::shared_ptr<upstream::Backend> backend) {
-  auto& loop = context_.loop();
+  auto& loop = context_->loop();
   upstream_activity_ = loop.now();
   net::UniqueFd fd = net::make_tcp_socket(backend->address().family());
   const int socket_errno = errno;
@@ -556,7 +557,7 @@ void HttpSession::connect_failed_locally(int error) {
   // keeps its health, and another backend would fail the same way, so no retry either.
   static constexpr const char* kWhat = "cannot connect to backend: out of local resources";
   const auto& backend = upstream_->backend();
-  log::error(kWhat, {{"listener", context_.config().name},
+  log::error(kWhat, {{"listener", context_->config().name},
                      {"pool", selector_->pool().name()},
                      {"backend", backend.address_text()},
                      {"error", std::strerror(error)}});
@@ -564,7 +565,7 @@ void HttpSession::connect_failed_locally(int error) {
   events::emit_error(worker_.events(), kWhat,
                      events::JsonObject()
                          .add("phase", "connect")
-                         .add("listener", context_.config().name)
+                         .add("listener", context_->config().name)
                          .add("pool", selector_->pool().name())
                          .add("backend", backend.address_text())
                          .add("reason", std::strerror(error)));
@@ -578,7 +579,7 @@ void HttpSession::on_connected() {
   phase_ = Phase::Exchange;
   upstream_writable_ = true;
   upstream_readable_ = true;
-  upstream_activity_ = context_.loop().now();
+  upstream_activity_ = context_->loop().now();
 }
 
 bool HttpSession::pump_request() {
@@ -659,7 +660,7 @@ bool HttpSession::pump_request() {
 bool HttpSession::request_body_over_limit() const {
   // A Content-Length body was judged from its length before anything was read; a chunked one is
   // judged by its data bytes (not its framing) as they are decoded, before any of them is sent.
-  const auto limit = context_.config().max_body;
+  const auto limit = context_->config().max_body;
   return limit != 0 && request_body_.chunked().data_bytes() > limit;
 }
 
@@ -677,13 +678,13 @@ bool HttpSession::counts_5xx() {
 }
 
 void HttpSession::upstream_failed(const char* what, int error_status) {
-  auto& loop = context_.loop();
+  auto& loop = context_->loop();
   const bool connecting = phase_ == Phase::Connecting;
   const bool was_reused = upstream_ && upstream_->reuses > 0;
   std::shared_ptr<upstream::Backend> backend = upstream_ ? upstream_->backend_ptr() : nullptr;
   if (backend) {
     log::warn(connecting ? "backend connect failed" : "backend failed before responding",
-              {{"listener", context_.config().name},
+              {{"listener", context_->config().name},
                {"pool", selector_->pool().name()},
                {"backend", backend->address_text()},
                {"error", what}});

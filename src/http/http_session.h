@@ -39,6 +39,8 @@ class ResponseParser;
 
 class HttpSession final : public runtime::Session, private upstream::UpstreamConnection::Owner {
  public:
+  /// `context`: the worker's newest context for the listener (the session holds it until its first
+  /// request ends).
   HttpSession(runtime::Worker& worker, runtime::ListenerState& listener, HttpWorkerContext& context,
               net::UniqueFd client, const net::Address& client_address);
   ~HttpSession() override;
@@ -141,6 +143,8 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   void response_received();
   bool flush_client();
   void finish_exchange();
+  /// A reload changed the listener's settings: the next request follows the new ones.
+  void take_newest_settings();
   void release_upstream(bool reusable);
 
   // Tunnel (after 101) and endings.
@@ -168,7 +172,9 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
 
   runtime::Worker& worker_;
   runtime::ListenerState& listener_;
-  HttpWorkerContext& context_;
+  /// The worker's context for the generation of the listener's settings this session's current
+  /// request started under (held: acquire()d); the next request takes the newest generation.
+  HttpWorkerContext* context_;
   net::UniqueFd client_;
   net::Address client_address_;
   std::string client_ip_;  // the IP as text, for X-Forwarded-For and Forwarded

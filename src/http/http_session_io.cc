@@ -17,7 +17,7 @@ namespace fulcrum::http {
 void HttpSession::drop_queued_send(QueuedSend& queued) {
   // Before its socket is closed: the fd number could be reused by the next accept or connect of
   // this turn, and the queued bytes must not land on that connection.
-  if (queued.in_flight) context_.loop().send_batch()->cancel(queued.ticket);
+  if (queued.in_flight) context_->loop().send_batch()->cancel(queued.ticket);
   queued.in_flight = false;
   queued.done = false;
 }
@@ -40,7 +40,7 @@ HttpSession::Io HttpSession::read_socket(int fd, core::Buffer& buffer, bool& rea
   if (sending()) return Io::Blocked;  // before anything that could end the session (see QueuedSend)
   if (eof) return Io::Eof;
   if (!readable) return Io::Blocked;
-  context_.buffers().attach(buffer);
+  context_->buffers().attach(buffer);
   if (buffer.tail_room() == 0) buffer.compact();
   const std::size_t room = buffer.tail_room();
   if (room == 0) return Io::Blocked;  // full: the reader must consume first (backpressure)
@@ -51,7 +51,7 @@ HttpSession::Io HttpSession::read_socket(int fd, core::Buffer& buffer, bool& rea
     // A short read drained the socket: the next bytes will raise a new edge (a FIN that came with
     // these bytes will not, hence `closing`, set on EPOLLRDHUP).
     if (got < room && !closing) readable = false;
-    activity = context_.loop().now();
+    activity = context_->loop().now();
     return Io::Progress;
   }
   if (n == 0) {
@@ -109,7 +109,7 @@ HttpSession::Io HttpSession::send_parts(SendSite site, std::string_view first, s
     if (queued.data != data || queued.size != size) {
       // The session's state moved while its send was in flight; the bytes that left are not the
       // ones this call would account for. Never guess about a byte stream: cut the connection.
-      log::error("queued send replayed with other data", {{"listener", context_.config().name}});
+      log::error("queued send replayed with other data", {{"listener", context_->config().name}});
       return Io::Error;
     }
     n = queued.result;
@@ -117,7 +117,7 @@ HttpSession::Io HttpSession::send_parts(SendSite site, std::string_view first, s
       errno = static_cast<int>(-n);
       n = -1;
     }
-  } else if (auto* batch = context_.loop().send_batch()) {
+  } else if (auto* batch = context_->loop().send_batch()) {
     queued.site = site;
     queued.data = data;
     queued.size = size;
@@ -140,7 +140,7 @@ HttpSession::Io HttpSession::send_parts(SendSite site, std::string_view first, s
       if (pool_stats_) pool_stats_->bytes_out.add(sent);
     }
     if (sent < first.size() + second.size()) writable = false;  // the socket buffer is full: wait for EPOLLOUT
-    activity = context_.loop().now();
+    activity = context_->loop().now();
     return Io::Progress;
   }
   if (errno == EAGAIN || errno == EINTR) {

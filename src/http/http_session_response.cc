@@ -47,13 +47,13 @@ bool HttpSession::pump_response() {
       }
       ResponseParser* parser = own_response_parser_.get();
       if (!parser) {
-        parser = &context_.response_parser();
+        parser = &context_->response_parser();
         parser->reset(method_);
       }
       const ParseResult result = parser->parse(buffer.view());
       if (result.status == ParseStatus::NeedMore) {
         if (!own_response_parser_) {
-          own_response_parser_ = std::make_unique<ResponseParser>(context_.shared().response_limits(), method_);
+          own_response_parser_ = std::make_unique<ResponseParser>(context_->shared().response_limits(), method_);
           own_response_parser_->parse(buffer.view());
         }
         continue;
@@ -123,7 +123,7 @@ bool HttpSession::on_response_head(const ResponseHead& head, std::size_t head_le
   if (head.interim) {
     // 100 Continue and friends: pass them to an HTTP/1.1 client as they are; wait for the final head.
     if (client_version_ == HttpVersion::Http11) {
-      context_.buffers().attach(client_out_);
+      context_->buffers().attach(client_out_);
       if (head_length <= client_out_.tail_room()) {
         std::memcpy(client_out_.tail(), buffer.data(), head_length);
         client_out_.produced(head_length);
@@ -157,14 +157,14 @@ bool HttpSession::on_response_head(const ResponseHead& head, std::size_t head_le
   set_sticky_cookie(upstream_->backend());
   close_after_response_ = close_after_response_ || !client_keep_alive_ || client_eof_ ||
                           head.framing.kind == BodyKind::UntilClose || worker_.draining();
-  std::string& head_out = context_.scratch();
+  std::string& head_out = context_->scratch();
   head_out.clear();
   ResponseForwarding forwarding;
   forwarding.client_version = client_version_;
   forwarding.close = close_after_response_ && !tunnel;
   forwarding.set_cookie = set_cookie_;
   write_response_head(head_out, head, forwarding);
-  context_.buffers().attach(client_out_);
+  context_->buffers().attach(client_out_);
   client_out_.compact();
   if (head_out.size() > client_out_.tail_room()) {
     answer_error(502, "response head too large once forwarded");
@@ -210,7 +210,7 @@ bool HttpSession::flush_client() {
     client_out_.consume(sent);
     progress = true;
   }
-  if (client_out_.empty()) context_.buffers().detach(client_out_);
+  if (client_out_.empty()) context_->buffers().detach(client_out_);
   return progress;
 }
 
@@ -225,16 +225,16 @@ void HttpSession::release_upstream(bool reusable) {
   // put() keeps it only if it can serve again (empty buffer, backend still in its pool).
   if (reusable && !upstream_eof_) {
     const PoolConfig& pool = selector_->snapshot().config;
-    context_.connections().put(std::move(upstream_), pool.max_idle, pool.idle_timeout);
+    context_->connections().put(std::move(upstream_), pool.max_idle, pool.idle_timeout);
   } else {
-    context_.connections().discard(std::move(upstream_));  // deleted after the turn, not now
+    context_->connections().discard(std::move(upstream_));  // deleted after the turn, not now
   }
 }
 
 void HttpSession::log_access() {
   exchange_record_->bytes_in += request_body_sent_;
   log_exchange(*worker_.access_log(), worker_.index(), *exchange_record_, client_address_.to_string(), listener_,
-               context_.loop().now());
+               context_->loop().now());
   exchange_record_.reset();
 }
 
@@ -245,24 +245,25 @@ void HttpSession::finish_exchange() {
   route_stats_ = pool_stats_ = nullptr;
   backend_stats_ = nullptr;
   // Between requests a session holds no buffer (client_in_ keeps one only for pipelined bytes).
-  context_.buffers().detach(request_out_, /*force=*/true);
-  context_.buffers().detach(client_out_);
+  context_->buffers().detach(request_out_, /*force=*/true);
+  context_->buffers().detach(client_out_);
   if (close_after_response_) {
     begin_closing();
     return;
   }
   ++requests_served_;
   phase_ = Phase::Request;
-  request_started_ = context_.loop().now();
-  if (client_in_.empty()) context_.buffers().detach(client_in_);
+  take_newest_settings();
+  request_started_ = context_->loop().now();
+  if (client_in_.empty()) context_->buffers().detach(client_in_);
 }
 
 // ------------------------------------------------------------------------------ tunnel and ends
 
 void HttpSession::start_tunnel() {
   phase_ = Phase::Tunnel;
-  context_.buffers().detach(request_out_, /*force=*/true);
-  log::debug("tunnel", {{"listener", context_.config().name}, {"client", client_address_.to_string()}});
+  context_->buffers().detach(request_out_, /*force=*/true);
+  log::debug("tunnel", {{"listener", context_->config().name}, {"client", client_address_.to_string()}});
 }
 
 bool HttpSession::pump_tunnel() {
@@ -317,12 +318,12 @@ void HttpSession::answer_error(int status, std::string_view reason) {
   count_response(status, /*from_backend=*/false);
   if (exchange_record_) exchange_record_->status = status;
   if (worker_.events().sample(Event::Response)) {
-    emit_response(worker_.events(), status, {}, context_.loop().now() - exchange_started_,
+    emit_response(worker_.events(), status, {}, context_->loop().now() - exchange_started_,
                   exchange_record_ ? std::string_view(exchange_record_->request_id) : std::string_view());
   }
   log::debug("answering", {{"status", status}, {"reason", reason}});
-  const std::string_view response = status == 503 ? context_.shared().unavailable_response() : error_response(status);
-  context_.buffers().attach(client_out_);
+  const std::string_view response = status == 503 ? context_->shared().unavailable_response() : error_response(status);
+  context_->buffers().attach(client_out_);
   client_out_.compact();
   const std::size_t n = std::min(response.size(), client_out_.tail_room());
   std::memcpy(client_out_.tail(), response.data(), n);
@@ -334,7 +335,7 @@ void HttpSession::answer_error(int status, std::string_view reason) {
 
 void HttpSession::begin_closing() {
   phase_ = Phase::Closing;
-  closing_since_ = context_.loop().now();
+  closing_since_ = context_->loop().now();
 }
 
 void HttpSession::refuse_request(int status, std::string_view reason) {
@@ -344,7 +345,7 @@ void HttpSession::refuse_request(int status, std::string_view reason) {
   const bool wants_request = worker_.events().sample(Event::Request);
   if (wants_request || worker_.access_log() != nullptr) {
     const RefusedRequestLine line = read_refused_request_line(client_in_.view());
-    const RequestId request_id = generate_request_id(context_.random());
+    const RequestId request_id = generate_request_id(context_->random());
     if (wants_request) {
       emit_refused_request(worker_.events(), line, client_address_.to_string(), listener_, request_id.view());
     }
@@ -361,7 +362,7 @@ bool HttpSession::linger() {
   if (!lingering_) {
     lingering_ = true;
     shutdown(client_.get(), SHUT_WR);
-    closing_since_ = context_.loop().now();  // the linger limit starts again once our bytes are out
+    closing_since_ = context_->loop().now();  // the linger limit starts again once our bytes are out
   }
   for (;;) {
     if (client_eof_) {
@@ -380,18 +381,28 @@ bool HttpSession::linger() {
 void HttpSession::finish(Ending ending) {
   if (phase_ == Phase::Ended) return;
   phase_ = Phase::Ended;
-  context_.loop().timers().cancel(timer_);
+  context_->loop().timers().cancel(timer_);
   release_upstream(false);
   drop_queued_send(client_send_);
   if (client_) {
     if (ending == Ending::Abort) net::set_abortive_close(client_.get());
     client_.reset();  // close() also ends its epoll registration
   }
-  context_.buffers().detach(client_in_, true);
-  context_.buffers().detach(client_out_, true);
-  context_.buffers().detach(request_out_, true);
+  context_->buffers().detach(client_in_, true);
+  context_->buffers().detach(client_out_, true);
+  context_->buffers().detach(request_out_, true);
   if (exchange_record_) log_access();
+  context_->release();  // before session_ended(), which may free a replaced generation
   worker_.session_ended(*this, listener_);
+}
+
+void HttpSession::take_newest_settings() {
+  HttpWorkerContext* newest = context_->newest();
+  if (newest == context_) return;
+  // Between requests nothing refers to the old generation (the parsers are reset per head).
+  context_->release();
+  context_ = newest;
+  context_->acquire();
 }
 
 }  // namespace fulcrum::http

@@ -16,7 +16,7 @@ double to_millis(core::Clock::duration duration) {
 }  // namespace
 
 std::string listener_label(const runtime::ListenerState& listener) {
-  return listener.config.name.empty() ? listener.bound.to_string() : listener.config.name;
+  return listener.name.empty() ? listener.bound.to_string() : listener.name;
 }
 
 void emit_request(events::EventBus& bus, const RequestHead& head, std::string_view client,

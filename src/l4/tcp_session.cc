@@ -26,11 +26,13 @@ constexpr auto kLingerLimit = std::chrono::seconds(2);
 constexpr std::uint32_t kRelayEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 }  // namespace
 
-TcpSession::TcpSession(runtime::Worker& worker, runtime::ListenerState& listener, net::UniqueFd client,
+TcpSession::TcpSession(runtime::Worker& worker, runtime::ListenerState& listener,
+                       std::shared_ptr<const runtime::ListenerSettings> settings, net::UniqueFd client,
                        const net::Address& client_address)
     : worker_(worker),
       listener_(listener),
-      selector_(worker.selector(listener.pool_index)),
+      settings_(std::move(settings)),
+      selector_(worker.selector(settings_->pool_index)),
       client_(std::move(client)),
       client_address_(client_address),
       timer_([this] { on_timer(); }) {
@@ -46,13 +48,13 @@ TcpSession::~TcpSession() {
 }
 
 std::string TcpSession::listener_label() const {
-  return listener_.config.name.empty() ? listener_.bound.to_string() : listener_.config.name;
+  return listener_.name.empty() ? listener_.bound.to_string() : listener_.name;
 }
 
 void TcpSession::start() {
   auto& metrics = worker_.metrics();
-  listener_stats_ = &metrics.listener(listener_.index);
-  pool_stats_ = &metrics.pool(listener_.pool_index);
+  listener_stats_ = &metrics.listener(listener_.slot);
+  pool_stats_ = &metrics.pool(settings_->pool_index);
   listener_stats_->requests.increment();
   pool_stats_->requests.increment();
   connect_started_ = worker_.loop().now();
@@ -140,7 +142,7 @@ void TcpSession::on_connect_failed(int error) {
     return;
   }
   auto& loop = worker_.loop();
-  log::warn("backend connect failed", {{"listener", listener_.config.name},
+  log::warn("backend connect failed", {{"listener", listener_.name},
                                        {"pool", selector_.pool().name()},
                                        {"backend", backend_->address_text()},
                                        {"error", std::strerror(error)}});
@@ -166,7 +168,7 @@ void TcpSession::leave_backend(bool abortive) {
 void TcpSession::on_local_failure(const char* what, int error) {
   // This process ran short (descriptors, ephemeral ports, memory, pipes): the backend is not at
   // fault and keeps its health, and another backend would fail the same way, so no retry either.
-  log::error(what, {{"listener", listener_.config.name},
+  log::error(what, {{"listener", listener_.name},
                     {"pool", selector_.pool().name()},
                     {"backend", backend_ ? backend_->address_text() : std::string("-")},
                     {"error", std::strerror(error)}});
@@ -217,7 +219,7 @@ void TcpSession::on_connected(std::uint32_t backend_events) {
   downstream_bound_.readable = false;
   note_events(/*client_side=*/false, backend_events);
   state_ = State::Relaying;
-  loop.timers().schedule(timer_, loop.now() + listener_.config.idle_timeout);
+  loop.timers().schedule(timer_, loop.now() + settings_->config.idle_timeout);
   relay();
 }
 
@@ -250,7 +252,7 @@ void TcpSession::relay() {
   }
   auto& loop = worker_.loop();
   if (upstream_bound_.bytes + downstream_bound_.bytes != before) {
-    loop.timers().schedule(timer_, loop.now() + listener_.config.idle_timeout);
+    loop.timers().schedule(timer_, loop.now() + settings_->config.idle_timeout);
   }
   if (upstream_bound_.done() && downstream_bound_.done()) {
     finish(Outcome::Done);
@@ -272,11 +274,11 @@ void TcpSession::note_error(int fd, int error) {
   // on the client's does not. Either ends the session with a reset to the other side (finish()).
   if (backend_ && fd == upstream_.get()) {
     backend_->record_failure();
-    log::warn("backend connection failed during relay", {{"listener", listener_.config.name},
+    log::warn("backend connection failed during relay", {{"listener", listener_.name},
                                                          {"backend", backend_->address_text()},
                                                          {"error", std::strerror(error)}});
   } else {
-    log::info("client connection failed during relay", {{"listener", listener_.config.name},
+    log::info("client connection failed during relay", {{"listener", listener_.name},
                                                         {"client", client_address_.to_string()},
                                                         {"error", std::strerror(error)}});
   }
@@ -373,7 +375,7 @@ void TcpSession::on_flow_sent(Flow& flow, int sent_or_error) {
   flow.bytes += sent;
   count_relayed(flow, sent);
   auto& loop = worker_.loop();
-  loop.timers().schedule(timer_, loop.now() + listener_.config.idle_timeout);
+  loop.timers().schedule(timer_, loop.now() + settings_->config.idle_timeout);
   relay();
 }
 
@@ -472,7 +474,7 @@ void TcpSession::on_timer() {
       on_connect_failed(ETIMEDOUT);
       break;
     case State::Relaying:
-      log::debug("idle timeout", {{"listener", listener_.config.name}, {"client", client_address_.to_string()}});
+      log::debug("idle timeout", {{"listener", listener_.name}, {"client", client_address_.to_string()}});
       finish(Outcome::Aborted);
       break;
     case State::Lingering:
@@ -483,14 +485,14 @@ void TcpSession::on_timer() {
 }
 
 void TcpSession::refuse_unavailable() {
-  log::warn("no backend available", {{"listener", listener_.config.name},
+  log::warn("no backend available", {{"listener", listener_.name},
                                      {"pool", selector_.pool().name()},
                                      {"client", client_address_.to_string()}});
   send_unavailable();
 }
 
 void TcpSession::send_unavailable() {
-  const auto& text = listener_.config.unavailable;
+  const auto& text = settings_->config.unavailable;
   if (!text || text->empty()) {
     finish(Outcome::Done);
     return;

@@ -24,13 +24,16 @@
 namespace fulcrum::runtime {
 class Worker;
 struct ListenerState;
+struct ListenerSettings;
 }  // namespace fulcrum::runtime
 
 namespace fulcrum::l4 {
 
 class TcpSession final : public runtime::Session {
  public:
-  TcpSession(runtime::Worker& worker, runtime::ListenerState& listener, net::UniqueFd client,
+  /// `settings`: the listener's settings when the connection was accepted; it keeps them to its end.
+  TcpSession(runtime::Worker& worker, runtime::ListenerState& listener,
+             std::shared_ptr<const runtime::ListenerSettings> settings, net::UniqueFd client,
              const net::Address& client_address);
   ~TcpSession() override;
 
@@ -115,6 +118,7 @@ class TcpSession final : public runtime::Session {
 
   runtime::Worker& worker_;
   runtime::ListenerState& listener_;
+  const std::shared_ptr<const runtime::ListenerSettings> settings_;
   upstream::Selector& selector_;
   net::UniqueFd client_;
   net::UniqueFd upstream_;

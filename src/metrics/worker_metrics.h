@@ -2,7 +2,12 @@
 // backend), written only by the worker that owns the table and read by the control thread for
 // /metrics and the admin API (which sums the workers). Updating a counter on the data path is a
 // relaxed load and store on a line no other worker writes: no RMW, no lock, no allocation (a
-// backend's block is allocated once, the first time this worker serves that backend).
+// chunk of blocks is allocated once, the first time this worker counts in it).
+//
+// Blocks are indexed by counter slots that the control thread hands out (ListenerState::slot,
+// the route slots of an http listener, a pool's index, Backend::counter_slot()), not by position
+// in the configuration: a reload that adds a listener, route or pool gets new slots, and one that
+// keeps them keeps their counts.
 #pragma once
 
 #include <array>
@@ -14,6 +19,7 @@
 
 #include "metrics/counter.h"
 #include "metrics/histogram.h"
+#include "metrics/slot_table.h"
 
 namespace fulcrum::metrics {
 
@@ -69,23 +75,15 @@ struct TrafficTotals {
   void add(const TrafficCounters& counters);
 };
 
-/// One worker's tables. Built before the worker's thread starts; the worker writes, the control
-/// thread reads.
+/// One worker's tables. The worker writes, the control thread reads.
 class WorkerMetrics {
  public:
-  /// `routes_per_listener[i]`: route count of listener i (at least 1 for an http listener).
-  WorkerMetrics(std::vector<std::size_t> routes_per_listener, std::size_t pools);
-  ~WorkerMetrics();
-  WorkerMetrics(const WorkerMetrics&) = delete;
-  WorkerMetrics& operator=(const WorkerMetrics&) = delete;
-
-  // Owner (worker) thread: the blocks to update.
-  TrafficCounters& listener(std::size_t index) { return listeners_[index]; }
-  TrafficCounters& route(std::size_t listener, std::size_t route);
-  TrafficCounters& pool(std::size_t index) { return pools_[index]; }
+  // Owner (worker) thread: the blocks to update (valid for the table's life).
+  TrafficCounters& listener(std::uint32_t slot) { return listeners_.at(slot); }
+  TrafficCounters& route(std::uint32_t slot) { return routes_.at(slot); }
+  TrafficCounters& pool(std::size_t index) { return pools_.at(index); }
   /// The block of the backend with id `id` and counter slot `slot` (Backend::counter_slot()),
-  /// zeroed first if it last counted another backend. The first call for a slot in a new range of
-  /// 64 allocates that range; slots past the table's capacity share one overflow block.
+  /// zeroed first if it last counted another backend.
   BackendCounters& backend(std::uint32_t slot, std::uint64_t id);
 
   /// Client connections open on this worker; loop iterations and busy time live in its EventLoop.
@@ -98,26 +96,18 @@ class WorkerMetrics {
   /// ports, memory, pipes): counted here, never against the backend.
   Counter local_resource_errors;
 
-  // Any thread: the blocks to read.
-  const TrafficCounters& listener(std::size_t index) const { return listeners_[index]; }
-  std::size_t listener_count() const { return listeners_.size(); }
-  /// Null when the route does not exist.
-  const TrafficCounters* find_route(std::size_t listener, std::size_t route) const;
-  const TrafficCounters& pool(std::size_t index) const { return pools_[index]; }
-  std::size_t pool_count() const { return pools_.size(); }
+  // Any thread: the blocks to read; null when this worker never counted there.
+  const TrafficCounters* find_listener(std::uint32_t slot) const { return listeners_.find(slot); }
+  const TrafficCounters* find_route(std::uint32_t slot) const { return routes_.find(slot); }
+  const TrafficCounters* find_pool(std::size_t index) const { return pools_.find(index); }
   /// The block of backend `id` at `slot`; null when this worker never served it.
   const BackendCounters* find_backend(std::uint32_t slot, std::uint64_t id) const;
 
  private:
-  static constexpr std::size_t kChunk = 64;
-  static constexpr std::size_t kMaxChunks = 4096;  // 262,144 backends at once
-
-  std::vector<TrafficCounters> listeners_;
-  std::vector<std::size_t> route_offsets_;  // first route block of each listener, then the end
-  std::vector<TrafficCounters> routes_;
-  std::vector<TrafficCounters> pools_;
-  std::unique_ptr<std::atomic<BackendCounters*>[]> chunks_;
-  BackendCounters overflow_;
+  SlotTable<TrafficCounters> listeners_;
+  SlotTable<TrafficCounters> routes_;
+  SlotTable<TrafficCounters> pools_;
+  SlotTable<BackendCounters> backends_;
 };
 
 }  // namespace fulcrum::metrics

@@ -22,6 +22,7 @@
 #include "net/socket.h"
 #include "membership/state_file.h"
 #include "runtime/balancer_impl.h"
+#include "runtime/listener_settings.h"
 
 namespace fulcrum {
 
@@ -116,37 +117,47 @@ Status Balancer::Impl::build_pools() {
   return {};
 }
 
-Status Balancer::Impl::bind_listeners(unsigned worker_total, std::vector<std::vector<net::UniqueFd>>& sockets) {
-  sockets.clear();
-  sockets.resize(worker_total);
+std::vector<std::string> Balancer::Impl::pool_names() const {
+  std::vector<std::string> names;
+  for (const auto& pool : pools) names.push_back(pool->name());
+  return names;
+}
+
+Status Balancer::Impl::open_listener(const ListenerConfig& listener_config, unsigned worker_total,
+                                     OpenedListener& opened) {
+  auto state = std::make_shared<runtime::ListenerState>();
+  state->name = listener_config.name;
+  state->mode = listener_config.mode;
+  state->slot = counter_slots.next_listener++;
+  const std::string where = "listener '" + listener_config.name + "': ";
+  std::string error;
+  auto address = net::Address::resolve(listener_config.listen, &error);
+  if (!address) return {where + error};
+  if (address->port() != 0) {
+    if (auto busy = probe_port_free(*address); !busy.empty()) return {where + busy};
+  }
+  opened.sockets.clear();
+  for (unsigned w = 0; w < worker_total; ++w) {
+    auto fd = net::bind_listener(*address, static_cast<int>(listener_config.backlog), &error);
+    if (!fd) return {where + error};
+    // Port 0: the first socket got a port from the kernel; the other workers join it there.
+    if (w == 0) *address = net::Address::local_of(fd.get());
+    opened.sockets.push_back(std::move(fd));
+  }
+  state->bound = *address;
+  state->settings = runtime::build_listener_settings(*state, listener_config, pool_names(), counter_slots);
+  state->max_connections.store(listener_config.max_connections, std::memory_order_relaxed);
+  opened.state = std::move(state);
+  return {};
+}
+
+Status Balancer::Impl::bind_listeners(unsigned worker_total, std::vector<OpenedListener>& opened) {
+  opened.clear();
   for (const auto& listener_config : config.listeners) {
-    auto state = std::make_unique<runtime::ListenerState>();
-    state->config = listener_config;
-    state->index = listeners.size();
-    for (std::size_t i = 0; i < config.pools.size(); ++i) {
-      if (config.pools[i].name == listener_config.pool) state->pool_index = i;
-    }
-    const std::string where = "listener '" + listener_config.name + "': ";
-    std::string error;
-    auto address = net::Address::resolve(listener_config.listen, &error);
-    if (!address) return {where + error};
-    if (address->port() != 0) {
-      if (auto busy = probe_port_free(*address); !busy.empty()) return {where + busy};
-    }
-    for (unsigned w = 0; w < worker_total; ++w) {
-      auto fd = net::bind_listener(*address, static_cast<int>(listener_config.backlog), &error);
-      if (!fd) return {where + error};
-      // Port 0: the first socket got a port from the kernel; the other workers join it there.
-      if (w == 0) *address = net::Address::local_of(fd.get());
-      sockets[w].push_back(std::move(fd));
-    }
-    state->bound = *address;
-    if (listener_config.mode == ListenerMode::Http) {
-      std::vector<std::string> pool_names;
-      for (const auto& pool : config.pools) pool_names.push_back(pool.name);
-      state->http = std::make_shared<http::HttpListenerShared>(listener_config, pool_names);
-    }
-    listeners.push_back(std::move(state));
+    OpenedListener listener;
+    if (auto status = open_listener(listener_config, worker_total, listener); !status.ok()) return status;
+    listeners.push_back(listener.state);
+    opened.push_back(std::move(listener));
   }
   return {};
 }
@@ -215,8 +226,8 @@ Status Balancer::start() {
     return impl.start_failed(status);
   }
   const unsigned worker_total = worker_count(impl.config);
-  std::vector<std::vector<net::UniqueFd>> sockets;
-  if (auto status = impl.bind_listeners(worker_total, sockets); !status.ok()) {
+  std::vector<Impl::OpenedListener> opened;
+  if (auto status = impl.bind_listeners(worker_total, opened); !status.ok()) {
     impl.listeners.clear();
     impl.dns.reset();
     impl.pool_manager.reset();
@@ -260,17 +271,21 @@ Status Balancer::start() {
     impl.has_registration = true;
   }
 
-  std::vector<runtime::ListenerState*> listener_states;
-  // HTTP buffers hold a whole head, plus room for what forwarding adds to it.
-  std::size_t buffer_size = 16 * 1024;
-  for (auto& state : impl.listeners) {
-    listener_states.push_back(state.get());
-    if (state->http) buffer_size = std::max<std::size_t>(buffer_size, state->config.max_header_size + 4096);
+  // HTTP buffers hold a whole head, plus room for what forwarding adds to it (a reload may not
+  // raise max_header_size above what they were sized for).
+  impl.buffer_size = 16 * 1024;
+  for (const auto& listener : impl.config.listeners) {
+    if (listener.mode == ListenerMode::Http) {
+      impl.buffer_size = std::max<std::size_t>(impl.buffer_size, listener.max_header_size + kForwardingRoom);
+    }
   }
   for (unsigned w = 0; w < worker_total; ++w) {
-    impl.workers.push_back(
-        std::make_unique<runtime::Worker>(w, listener_states, std::move(sockets[w]), impl.pools, buffer_size,
-                                          *impl.events, impl.access_log.get(), impl.config.io_uring));
+    auto worker = std::make_unique<runtime::Worker>(w, impl.pools, impl.buffer_size, *impl.events,
+                                                    impl.access_log.get(), impl.config.io_uring);
+    for (auto& listener : opened) {
+      worker->add_listener(listener.state, listener.state->settings, std::move(listener.sockets[w]));
+    }
+    impl.workers.push_back(std::move(worker));
   }
   const bool batched = !impl.workers.empty() && impl.workers.front()->loop().send_batch();
   if (impl.config.io_uring && !batched) {
@@ -307,10 +322,10 @@ Status Balancer::start() {
 
   for (const auto& state : impl.listeners) {
     log::write_unlimited(log::Level::Info, "listening",
-                         {{"listener", state->config.name},
+                         {{"listener", state->name},
                           {"address", state->bound.to_string()},
-                          {"mode", state->config.mode == ListenerMode::Tcp ? "tcp" : "http"},
-                          {"pool", state->config.pool},
+                          {"mode", state->mode == ListenerMode::Tcp ? "tcp" : "http"},
+                          {"pool", state->settings->config.pool},
                           {"workers", worker_total}});
   }
   if (impl.has_admin) {
@@ -328,10 +343,10 @@ Status Balancer::start() {
     for (const auto& state : impl.listeners) {
       if (listeners.size() > 1) listeners += ',';
       listeners += events::JsonObject()
-                       .add("name", state->config.name)
+                       .add("name", state->name)
                        .add("address", state->bound.to_string())
-                       .add("mode", state->config.mode == ListenerMode::Tcp ? "tcp" : "http")
-                       .add("pool", state->config.pool)
+                       .add("mode", state->mode == ListenerMode::Tcp ? "tcp" : "http")
+                       .add("pool", state->settings->config.pool)
                        .finish();
     }
     listeners += ']';
@@ -419,7 +434,7 @@ int Balancer::run() {
 std::vector<BoundListener> Balancer::listeners() const {
   std::vector<BoundListener> result;
   for (const auto& state : impl_->listeners) {
-    result.push_back({state->config.name, state->bound.to_string(), state->bound.port()});
+    result.push_back({state->name, state->bound.to_string(), state->bound.port()});
   }
   return result;
 }

@@ -14,7 +14,9 @@
 #include "membership/pool_manager.h"
 #include "net/address.h"
 #include "runtime/control_plane.h"
+#include "runtime/listener_settings.h"
 #include "runtime/listener_state.h"
+#include "runtime/reload_plan.h"
 #include "runtime/reload_state.h"
 #include "runtime/runtime_context.h"
 #include "runtime/watchdog.h"
@@ -22,6 +24,9 @@
 #include "upstream/pool.h"
 
 namespace fulcrum {
+
+/// Room in an HTTP buffer beyond max_header_size, for what forwarding adds to a head.
+inline constexpr std::size_t kForwardingRoom = 4096;
 
 struct Balancer::Impl {
   Config config;
@@ -35,7 +40,12 @@ struct Balancer::Impl {
   /// Backends given by host name, resolved again and again; built with the pools when there are
   /// some, then handed to the control plane (its loop drives the lookups).
   std::unique_ptr<membership::DnsSource> dns;
-  std::vector<std::unique_ptr<runtime::ListenerState>> listeners;
+  /// Control thread after start (a reload adds and removes listeners); workers hold their own
+  /// references to the listeners they serve.
+  std::vector<std::shared_ptr<runtime::ListenerState>> listeners;
+  runtime::CounterSlots counter_slots;
+  /// The size of the workers' HTTP buffers, fixed at start.
+  std::size_t buffer_size = 0;
   std::vector<std::unique_ptr<runtime::Worker>> workers;
   std::unique_ptr<runtime::ControlPlane> control;
   /// Aborts the process when a worker's or the control thread's loop is stuck (`watchdog:`).
@@ -56,7 +66,15 @@ struct Balancer::Impl {
   std::atomic<std::int64_t> drain_timeout_ms{30'000};
 
   Status build_pools();
-  Status bind_listeners(unsigned workers, std::vector<std::vector<net::UniqueFd>>& sockets);
+  /// A listener bound on one SO_REUSEPORT socket per worker, with its state and first settings.
+  struct OpenedListener {
+    std::shared_ptr<runtime::ListenerState> state;
+    std::vector<net::UniqueFd> sockets;
+  };
+  std::vector<std::string> pool_names() const;
+  Status open_listener(const ListenerConfig& config, unsigned workers, OpenedListener& opened);
+  /// Opens every configured listener (start) and lists them in `listeners`.
+  Status bind_listeners(unsigned workers, std::vector<OpenedListener>& opened);
   /// Opens the event log and the access log; on failure neither is left open.
   Status open_logs(unsigned workers);
   /// Reports a failed start() as an `error` event, delivered on the calling thread (no control
@@ -67,6 +85,11 @@ struct Balancer::Impl {
   /// Carries out a reload of `candidate` (control thread only): plans, then applies or changes
   /// nothing (balancer_reload.cc).
   ReloadResult apply_reload(Config candidate);
+  /// Binds the listeners `plan` adds and checks what the workers cannot take; the errors, or none
+  /// and `opened` in the plan's order of additions.
+  std::vector<std::string> prepare_listeners(const runtime::ReloadPlan& plan, std::vector<OpenedListener>& opened);
+  /// Hands the workers the listeners added, changed and removed (control thread).
+  void apply_listeners(const runtime::ReloadPlan& plan, std::vector<OpenedListener>& opened);
   /// Counts, logs and reports (`reload_failed`) a reload refused for `errors`. Any thread.
   ReloadResult reload_failed(std::vector<std::string> errors);
 };

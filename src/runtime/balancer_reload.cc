@@ -102,8 +102,12 @@ ReloadResult Balancer::Impl::apply_reload(Config candidate) {
   if (!errors.empty()) return reload_failed(std::move(errors));
   runtime::ReloadPlan plan = runtime::plan_reload(config, candidate);
   if (!plan.errors.empty()) return reload_failed(std::move(plan.errors));
+  // Everything that may still fail comes first: then nothing has changed yet.
+  std::vector<OpenedListener> opened;
+  if (auto errors = prepare_listeners(plan, opened); !errors.empty()) return reload_failed(std::move(errors));
 
   for (const auto& change : plan.pools) apply_pool(*pool_manager, config.pools[change.index], change);
+  apply_listeners(plan, opened);
   pool_manager->set_drain_timeout(std::chrono::duration_cast<core::Milliseconds>(plan.next.drain_timeout));
   drain_timeout_ms.store(plan.next.drain_timeout.count(), std::memory_order_relaxed);
   config = std::move(plan.next);
@@ -126,6 +130,95 @@ ReloadResult Balancer::Impl::apply_reload(Config candidate) {
   result.restart_required = std::move(plan.restart_required);
   result.generation = generation;
   return result;
+}
+
+std::vector<std::string> Balancer::Impl::prepare_listeners(const runtime::ReloadPlan& plan,
+                                                           std::vector<OpenedListener>& opened) {
+  std::vector<std::string> errors;
+  for (const auto& change : plan.listeners) {
+    if (change.kind == runtime::ListenerChange::Kind::Removed) continue;
+    const auto& listener = change.config;
+    if (listener.mode == ListenerMode::Http && listener.max_header_size + kForwardingRoom > buffer_size) {
+      errors.push_back("listeners." + listener.name + ".max_header_size: " + std::to_string(listener.max_header_size) +
+                       " is above the " + std::to_string(buffer_size - kForwardingRoom) +
+                       " the workers' buffers were sized for at start (restart Fulcrum to apply it)");
+    }
+  }
+  for (const auto& change : plan.listeners) {
+    if (!errors.empty()) break;
+    if (change.kind != runtime::ListenerChange::Kind::Added) continue;
+    OpenedListener listener;
+    if (auto status = open_listener(change.config, static_cast<unsigned>(workers.size()), listener); !status.ok()) {
+      errors.push_back("listeners." + change.name + ".listen: " + status.error);
+      break;
+    }
+    opened.push_back(std::move(listener));
+  }
+  if (!errors.empty()) opened.clear();  // closes what was bound
+  return errors;
+}
+
+void Balancer::Impl::apply_listeners(const runtime::ReloadPlan& plan, std::vector<OpenedListener>& opened) {
+  using Kind = runtime::ListenerChange::Kind;
+  auto find = [this](const std::string& name) -> std::shared_ptr<runtime::ListenerState> {
+    for (const auto& state : listeners) {
+      if (state->name == name) return state;
+    }
+    return nullptr;
+  };
+  const auto deadline = core::Clock::now() + plan.next.drain_timeout;
+  std::vector<std::shared_ptr<runtime::ListenerState>> added;
+  std::size_t next_opened = 0;
+  for (const auto& change : plan.listeners) {
+    if (change.kind == Kind::Added) {
+      OpenedListener& listener = opened[next_opened++];
+      for (std::size_t w = 0; w < workers.size(); ++w) {
+        // A posted task is copyable: the socket travels in a shared_ptr.
+        auto socket = std::make_shared<net::UniqueFd>(std::move(listener.sockets[w]));
+        auto* worker = workers[w].get();
+        worker->loop().post([worker, state = listener.state, settings = listener.state->settings, socket] {
+          worker->add_listener(state, settings, std::move(*socket));
+        });
+      }
+      log::info("listening", {{"listener", listener.state->name},
+                              {"address", listener.state->bound.to_string()},
+                              {"mode", listener.state->mode == ListenerMode::Tcp ? "tcp" : "http"}});
+      added.push_back(listener.state);
+      continue;
+    }
+    const auto state = find(change.name);
+    if (!state) continue;
+    // A listener moved (new address or mode) is removed under its name and added again: the
+    // state to remove is the one not just added.
+    if (std::find(added.begin(), added.end(), state) != added.end()) continue;
+    if (change.kind == Kind::Removed) {
+      for (auto& worker : workers) {
+        worker->loop().post([worker = worker.get(), state, deadline] { worker->remove_listener(*state, deadline); });
+      }
+      log::info("listener removed, draining", {{"listener", state->name}, {"address", state->bound.to_string()}});
+      listeners.erase(std::find(listeners.begin(), listeners.end(), state));
+      continue;
+    }
+    state->settings = runtime::build_listener_settings(*state, change.config, pool_names(), counter_slots);
+    state->max_connections.store(change.config.max_connections, std::memory_order_relaxed);
+    for (auto& worker : workers) {
+      worker->loop().post([worker = worker.get(), state, settings = state->settings] {
+        worker->update_listener(*state, settings);
+      });
+    }
+  }
+  // The listener list follows the file's order (the admin API and /metrics list them so).
+  std::vector<std::shared_ptr<runtime::ListenerState>> ordered;
+  for (const auto& listener : plan.next.listeners) {
+    for (auto* list : {&added, &listeners}) {
+      auto it = std::find_if(list->begin(), list->end(), [&](const auto& state) { return state->name == listener.name; });
+      if (it != list->end()) {
+        ordered.push_back(*it);
+        break;
+      }
+    }
+  }
+  listeners = std::move(ordered);
 }
 
 ReloadResult Balancer::reload(Config config) {

@@ -1,11 +1,16 @@
-// What all workers share about one configured listener: its settings, its pool, and the count of
-// connections open on it (for max_connections). Lives as long as the balancer.
+// One configured listener as the running balancer knows it. What never changes while it runs (its
+// name, mode, address, counter slot, connection counts) is read by any thread; what a reload may
+// change (routes, limits, timeouts, the `unavailable` text, the pool) is an immutable
+// ListenerSettings, replaced whole by the control thread and handed to every worker, which gives
+// it to the connections and requests that start afterwards (runtime/worker.h).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "fulcrum/config.h"
 #include "net/address.h"
@@ -16,22 +21,39 @@ class HttpListenerShared;
 
 namespace fulcrum::runtime {
 
-struct ListenerState {
+/// One generation of a listener's settings. Immutable once built; shared by the workers (each
+/// holds the current one and keeps older ones while connections or requests still use them).
+struct ListenerSettings {
   ListenerConfig config;
-  /// Position in the configuration's listener list (the index of its per-worker metrics).
-  std::size_t index = 0;
+  /// mode tcp: the pool's index in the balancer's pool list.
   std::size_t pool_index = 0;
+  /// mode http: routes (with their counter slots), limits, prebuilt responses; null for tcp.
+  std::shared_ptr<const http::HttpListenerShared> http;
+};
+
+struct ListenerState {
+  /// The name, mode and address never change: a reload that changes the address or the mode of a
+  /// listener replaces it (a new ListenerState under the same name).
+  std::string name;
+  ListenerMode mode = ListenerMode::Http;
+  /// This listener's block in every worker's metrics (metrics/worker_metrics.h); never reused.
+  std::uint32_t slot = 0;
   /// The address actually bound (port 0 resolved).
   net::Address bound;
   /// Client connections open on this listener across all workers.
   std::atomic<std::int64_t> active{0};
   std::atomic<std::uint64_t> accepted_total{0};
-  /// mode http: routes, limits, prebuilt responses; null for tcp listeners.
-  std::shared_ptr<const http::HttpListenerShared> http;
+  /// settings->config.max_connections (0: none), readable by the workers' accept loops.
+  std::atomic<std::uint64_t> max_connections{0};
+
+  /// Control thread only (after start): the current generation, and the counter slot of each route
+  /// key this listener has had (a route kept by a reload keeps its counts).
+  std::shared_ptr<const ListenerSettings> settings;
+  std::map<std::string, std::uint32_t> route_slots;
 
   bool at_limit() const {
-    return config.max_connections != 0 &&
-           active.load(std::memory_order_relaxed) >= static_cast<std::int64_t>(config.max_connections);
+    const std::uint64_t limit = max_connections.load(std::memory_order_relaxed);
+    return limit != 0 && active.load(std::memory_order_relaxed) >= static_cast<std::int64_t>(limit);
   }
 };
 

@@ -64,6 +64,77 @@ std::string join(const std::vector<std::string>& items) {
   return text;
 }
 
+/// The settings of a listener that differ between `a` and `b` (same name), by key name.
+std::vector<std::string> changed_listener_settings(const ListenerConfig& a, const ListenerConfig& b) {
+  std::vector<std::string> keys;
+  auto check = [&](bool same, const char* key) {
+    if (!same) keys.emplace_back(key);
+  };
+  check(a.pool == b.pool, "pool");
+  check(a.routes == b.routes, "routes");
+  check(a.unavailable == b.unavailable, "unavailable");
+  check(a.max_connections == b.max_connections, "max_connections");
+  check(a.idle_timeout == b.idle_timeout, "idle_timeout");
+  check(a.max_header_size == b.max_header_size, "max_header_size");
+  check(a.max_headers == b.max_headers, "max_headers");
+  check(a.max_body == b.max_body, "max_body");
+  check(a.header_timeout == b.header_timeout, "header_timeout");
+  check(a.body_timeout == b.body_timeout, "body_timeout");
+  check(a.body_min_rate == b.body_min_rate, "body_min_rate");
+  check(a.body_min_rate_grace == b.body_min_rate_grace, "body_min_rate_grace");
+  check(a.request_timeout == b.request_timeout, "request_timeout");
+  check(a.keepalive_timeout == b.keepalive_timeout, "keepalive_timeout");
+  check(a.tunnel_timeout == b.tunnel_timeout, "tunnel_timeout");
+  return keys;
+}
+
+const char* mode_name(ListenerMode mode) { return mode == ListenerMode::Http ? "http" : "tcp"; }
+
+void plan_listeners(const Config& current, const Config& candidate, ReloadPlan& plan) {
+  using Kind = ListenerChange::Kind;
+  std::vector<ListenerChange> added, removed, changed;
+  for (ListenerConfig& listener : plan.next.listeners) {
+    const ListenerConfig* running = find_listener(current, listener.name);
+    const std::string where = "listener '" + listener.name + "': ";
+    if (!running) {
+      added.push_back({Kind::Added, listener.name, listener});
+      plan.changes.push_back(where + "added (" + listener.listen + ", " + mode_name(listener.mode) + ")");
+      continue;
+    }
+    if (running->listen != listener.listen || running->mode != listener.mode) {
+      if (running->listen == listener.listen) {
+        // Its sockets would have to close before the new ones could bind: a moment without one.
+        plan.errors.push_back("listeners." + listener.name + ".mode: changing the mode of a listener on the same "
+                              "address takes a restart (or give it another address)");
+        continue;
+      }
+      removed.push_back({Kind::Removed, listener.name, *running});
+      added.push_back({Kind::Added, listener.name, listener});
+      plan.changes.push_back(where + "moved from " + running->listen + " (" + mode_name(running->mode) + ") to " +
+                             listener.listen + " (" + mode_name(listener.mode) + ")");
+      continue;
+    }
+    if (running->backlog != listener.backlog) {
+      plan.restart_required.push_back("listeners." + listener.name + ".backlog: changed in the file but not applied "
+                                      "(the sockets keep the backlog they were opened with)");
+      listener.backlog = running->backlog;
+    }
+    const auto keys = changed_listener_settings(*running, listener);
+    if (keys.empty()) continue;
+    changed.push_back({Kind::Changed, listener.name, listener});
+    plan.changes.push_back(where + join(keys) + " changed");
+  }
+  for (const auto& listener : current.listeners) {
+    if (!find_listener(candidate, listener.name)) {
+      removed.push_back({Kind::Removed, listener.name, listener});
+      plan.changes.push_back("listener '" + listener.name + "': removed");
+    }
+  }
+  for (auto* list : {&added, &changed, &removed}) {
+    for (auto& change : *list) plan.listeners.push_back(std::move(change));
+  }
+}
+
 }  // namespace
 
 std::vector<BackendConfig> host_name_backends(const PoolConfig& pool) {
@@ -98,22 +169,7 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
                            std::to_string(candidate.drain_timeout.count()) + "ms");
   }
 
-  // Listeners: this version of reload leaves them as they are, and refuses a file that changes
-  // them rather than apply half of it.
-  constexpr const char* kListeners = "reloading listeners is not supported yet (restart Fulcrum to apply it)";
-  for (const auto& listener : candidate.listeners) {
-    const ListenerConfig* running = find_listener(current, listener.name);
-    if (!running) {
-      plan.errors.push_back("listeners." + listener.name + ": new listener: " + kListeners);
-    } else if (!(*running == listener)) {
-      plan.errors.push_back("listeners." + listener.name + ": changed: " + kListeners);
-    }
-  }
-  for (const auto& listener : current.listeners) {
-    if (!find_listener(candidate, listener.name)) {
-      plan.errors.push_back("listeners." + listener.name + ": removed: " + kListeners);
-    }
-  }
+  plan_listeners(current, candidate, plan);
 
   // Pools, matched by name; kept in the running order.
   constexpr const char* kPools = "adding or removing pools by reload is not supported yet (restart Fulcrum to apply it)";
@@ -170,6 +226,7 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
   if (!plan.errors.empty()) {
     plan.changes.clear();
     plan.pools.clear();
+    plan.listeners.clear();
   }
   return plan;
 }

@@ -22,6 +22,18 @@ struct PoolChange {
   bool settings_changed = false;
 };
 
+/// A listener the reload adds, removes or changes, matched by name. A listener whose address or
+/// mode changes is removed and added again (new sockets, new counters); one whose other settings
+/// change keeps its sockets and connections, and its new settings apply to connections and
+/// requests that start afterwards.
+struct ListenerChange {
+  enum class Kind : unsigned char { Added, Removed, Changed };
+  Kind kind = Kind::Changed;
+  std::string name;
+  /// The new configuration (Added, Changed).
+  ListenerConfig config;
+};
+
 struct ReloadPlan {
   /// Why the reload is refused (`key: message`); when not empty nothing may change.
   std::vector<std::string> errors;
@@ -30,6 +42,8 @@ struct ReloadPlan {
   /// Settings that changed in the file but take effect only after a restart (`workers`).
   std::vector<std::string> restart_required;
   std::vector<PoolChange> pools;
+  /// In the order to carry them out: additions (whose binding may still fail the reload) first.
+  std::vector<ListenerChange> listeners;
   /// What the balancer runs with once the plan is carried out: the new configuration, with the
   /// settings reported in restart_required kept as they run, and pools in the running order (pool
   /// indices are what the workers' routes and selectors use).

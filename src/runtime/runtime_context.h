@@ -21,7 +21,8 @@ struct RuntimeContext {
   const std::vector<std::unique_ptr<upstream::Pool>>& pools;
   /// The one writer of the pools' snapshots (control thread).
   membership::PoolManager& pool_manager;
-  const std::vector<std::unique_ptr<ListenerState>>& listeners;
+  /// The listeners in configuration order (control thread: a reload adds and removes them).
+  const std::vector<std::shared_ptr<ListenerState>>& listeners;
   /// Workers, for their per-worker figures (read with relaxed atomics; never call into them).
   const std::vector<std::unique_ptr<Worker>>& workers;
   events::EventBus& events;

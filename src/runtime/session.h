@@ -4,10 +4,16 @@
 
 namespace fulcrum::runtime {
 
+struct ListenerState;
+
 /// Base of per-connection objects owned by a worker (intrusive list hooks, no allocation).
 class Session {
  public:
   virtual ~Session() = default;
+  /// The listener that accepted the connection (set by the worker; a removed listener drains its
+  /// own connections only).
+  const ListenerState* accepted_on() const { return accepted_on_; }
+  void set_accepted_on(const ListenerState* listener) { accepted_on_ = listener; }
   /// Closes the connection at once (drain deadline, shutdown). Loop thread only.
   virtual void close_now() = 0;
   /// The worker stopped accepting: finish what is in flight, take nothing new (an idle keep-alive
@@ -16,6 +22,7 @@ class Session {
 
  private:
   friend class SessionList;
+  const ListenerState* accepted_on_ = nullptr;
   Session* prev_ = nullptr;
   Session* next_ = nullptr;
 };

@@ -19,14 +19,24 @@ namespace {
 constexpr auto kResumeCheck = std::chrono::milliseconds(50);
 constexpr int kAcceptBatch = 64;  // accepts per event before other work gets a turn
 
-/// Route blocks per listener for the worker's metrics: an http listener has at least its
-/// catch-all route.
-std::vector<std::size_t> route_counts(const std::vector<ListenerState*>& listeners) {
-  std::vector<std::size_t> counts;
-  for (const auto* listener : listeners) counts.push_back(std::max<std::size_t>(1, listener->config.routes.size()));
-  return counts;
-}
 }  // namespace
+
+/// A listener as this worker serves it: its socket, its newest settings, the HTTP contexts of
+/// the generations still in use, and how many of its connections this worker holds.
+struct Worker::ListenerSlot {
+  std::shared_ptr<ListenerState> listener;
+  std::shared_ptr<const ListenerSettings> settings;
+  /// mode http: the newest generation's context (also in `contexts`, the last one).
+  http::HttpWorkerContext* http = nullptr;
+  std::vector<std::unique_ptr<http::HttpWorkerContext>> contexts;
+  std::unique_ptr<AcceptSocket> accept;
+  std::size_t sessions = 0;
+  bool removed = false;
+  core::Timer drain_timer;
+
+  ListenerSlot(Worker& worker, std::shared_ptr<ListenerState> state)
+      : listener(std::move(state)), drain_timer([this, &worker] { worker.close_sessions_of(*listener); }) {}
+};
 
 /// This worker's listening socket for one listener.
 ///
@@ -37,8 +47,8 @@ std::vector<std::size_t> route_counts(const std::vector<ListenerState*>& listene
 /// while the shortage lasts, at most 1 s), says so once, and says once more when it accepts again.
 class Worker::AcceptSocket final : public core::IoHandler {
  public:
-  AcceptSocket(Worker& worker, ListenerState& listener, net::UniqueFd fd, http::HttpWorkerContext* http)
-      : worker_(worker), listener_(listener), fd_(std::move(fd)), http_(http), backoff_timer_([this] { retry(); }) {}
+  AcceptSocket(Worker& worker, ListenerSlot& slot, net::UniqueFd fd)
+      : worker_(worker), slot_(slot), listener_(*slot.listener), fd_(std::move(fd)), backoff_timer_([this] { retry(); }) {}
   ~AcceptSocket() { worker_.loop_.timers().cancel(backoff_timer_); }
 
   bool watch() { return worker_.loop_.add(fd_.get(), EPOLLIN, this); }
@@ -85,13 +95,14 @@ class Worker::AcceptSocket final : public core::IoHandler {
       end_shortage();
       listener_.active.fetch_add(1, std::memory_order_relaxed);
       listener_.accepted_total.fetch_add(1, std::memory_order_relaxed);
-      if (http_) {
-        auto* session = new http::HttpSession(worker_, listener_, *http_, net::UniqueFd(fd), peer);
-        worker_.add_session(*session);
+      ++slot_.sessions;
+      if (slot_.http) {
+        auto* session = new http::HttpSession(worker_, listener_, *slot_.http, net::UniqueFd(fd), peer);
+        worker_.add_session(*session, listener_);
         session->start();
       } else {
-        auto* session = new l4::TcpSession(worker_, listener_, net::UniqueFd(fd), peer);
-        worker_.add_session(*session);
+        auto* session = new l4::TcpSession(worker_, listener_, slot_.settings, net::UniqueFd(fd), peer);
+        worker_.add_session(*session, listener_);
         session->start();
       }
     }
@@ -121,14 +132,14 @@ class Worker::AcceptSocket final : public core::IoHandler {
       worker_.metrics_.accept_pauses.increment();
       const bool resources = net::is_local_resource_error(error);
       const char* what = resources ? "accept paused: out of resources" : "accept paused: listener failed";
-      log::error(what, {{"listener", listener_.config.name},
+      log::error(what, {{"listener", listener_.name},
                         {"worker", worker_.index_},
                         {"error", std::strerror(error)},
                         {"retry_ms", static_cast<std::int64_t>(backoff_delay_.count())}});
       events::emit_error(worker_.events_, what,
                          events::JsonObject()
                              .add("phase", "accept")
-                             .add("listener", listener_.config.name)
+                             .add("listener", listener_.name)
                              .add("worker", worker_.index_)
                              .add("reason", std::strerror(error)));
     } else {
@@ -152,16 +163,16 @@ class Worker::AcceptSocket final : public core::IoHandler {
     backoff_ = false;
     worker_.loop_.timers().cancel(backoff_timer_);
     const auto paused_for = std::chrono::duration_cast<std::chrono::milliseconds>(worker_.loop_.now() - shortage_started_);
-    log::info("accept resumed", {{"listener", listener_.config.name},
+    log::info("accept resumed", {{"listener", listener_.name},
                                  {"worker", worker_.index_},
                                  {"deferred_accepts", failed_accepts_},
                                  {"paused_ms", static_cast<std::int64_t>(paused_for.count())}});
   }
 
   Worker& worker_;
+  ListenerSlot& slot_;
   ListenerState& listener_;
   net::UniqueFd fd_;
-  http::HttpWorkerContext* http_;
   bool paused_ = false;  // at max_connections
   bool backoff_ = false;  // in a shortage episode: accept() failed and the socket is not watched
   std::chrono::milliseconds backoff_delay_{0};
@@ -170,13 +181,11 @@ class Worker::AcceptSocket final : public core::IoHandler {
   core::Timer backoff_timer_;
 };
 
-Worker::Worker(unsigned index, std::vector<ListenerState*> listeners, std::vector<net::UniqueFd> sockets,
-               const std::vector<std::unique_ptr<upstream::Pool>>& pools, std::size_t buffer_size,
+Worker::Worker(unsigned index, const std::vector<std::unique_ptr<upstream::Pool>>& pools, std::size_t buffer_size,
                events::EventBus& events, events::AccessLog* access_log, bool batch_sends)
     : index_(index),
       events_(events),
       access_log_(access_log),
-      metrics_(route_counts(listeners), pools.size()),
       random_(0x66756c6372756dULL + index),
       buffers_(buffer_size),
       connections_(loop_, buffers_),
@@ -186,16 +195,85 @@ Worker::Worker(unsigned index, std::vector<ListenerState*> listeners, std::vecto
       }),
       resume_timer_([this] { check_paused(); }) {
   if (batch_sends) loop_.enable_send_batching();
-  for (const auto& pool : pools) selectors_.push_back(std::make_unique<upstream::Selector>(*pool, random_));
-  for (std::size_t i = 0; i < listeners.size(); ++i) {
-    http::HttpWorkerContext* http = nullptr;
-    if (listeners[i]->http) {
-      http_contexts_.push_back(
-          std::make_unique<http::HttpWorkerContext>(*listeners[i]->http, loop_, buffers_, connections_, random_));
-      http = http_contexts_.back().get();
-    }
-    accept_sockets_.push_back(std::make_unique<AcceptSocket>(*this, *listeners[i], std::move(sockets[i]), http));
+  for (const auto& pool : pools) add_pool(*pool);
+}
+
+void Worker::add_pool(upstream::Pool& pool) { selectors_.push_back(std::make_unique<upstream::Selector>(pool, random_)); }
+
+void Worker::add_listener(std::shared_ptr<ListenerState> listener, std::shared_ptr<const ListenerSettings> settings,
+                          net::UniqueFd socket) {
+  auto slot = std::make_unique<ListenerSlot>(*this, std::move(listener));
+  ListenerSlot* raw = slot.get();
+  listeners_.push_back(std::move(slot));
+  update_listener(*raw->listener, std::move(settings));
+  raw->accept = std::make_unique<AcceptSocket>(*this, *raw, std::move(socket));
+  if (started_ && !draining_) raw->accept->watch();
+}
+
+void Worker::update_listener(const ListenerState& listener, std::shared_ptr<const ListenerSettings> settings) {
+  ListenerSlot* slot = find_listener(listener);
+  if (!slot) return;
+  if (settings->http) {
+    slot->contexts.push_back(std::make_unique<http::HttpWorkerContext>(settings->http, loop_, buffers_, connections_, random_));
+    slot->http = slot->contexts.back().get();
+    // Every generation points at the slot's newest: a session moves on at its next request.
+    for (auto& context : slot->contexts) context->set_newest(&slot->http);
   }
+  slot->settings = std::move(settings);
+  release_unused(*slot);
+}
+
+void Worker::remove_listener(const ListenerState& listener, core::TimePoint deadline) {
+  ListenerSlot* slot = find_listener(listener);
+  if (!slot || slot->removed) return;
+  slot->removed = true;
+  if (slot->accept) slot->accept->close();
+  std::vector<Session*> open;
+  for (Session* s = sessions_.front(); s; s = SessionList::next(*s)) {
+    if (s->accepted_on() == &listener) open.push_back(s);
+  }
+  for (Session* s : open) s->drain();
+  if (slot->sessions > 0) {
+    loop_.timers().schedule(slot->drain_timer, deadline);
+  } else {
+    release_unused(*slot);
+  }
+}
+
+void Worker::close_sessions_of(const ListenerState& listener) {
+  std::vector<Session*> left;
+  for (Session* s = sessions_.front(); s; s = SessionList::next(*s)) {
+    if (s->accepted_on() == &listener) left.push_back(s);
+  }
+  for (Session* s : left) s->close_now();
+}
+
+Worker::ListenerSlot* Worker::find_listener(const ListenerState& listener) {
+  for (auto& slot : listeners_) {
+    if (slot->listener.get() == &listener) return slot.get();
+  }
+  return nullptr;
+}
+
+void Worker::release_unused(ListenerSlot& slot) {
+  if (slot.removed && slot.sessions == 0) {
+    loop_.timers().cancel(slot.drain_timer);
+    // Sessions are deleted after this turn (session_ended() defers it) and may still name the
+    // listener until then: free the slot after them.
+    for (auto it = listeners_.begin(); it != listeners_.end(); ++it) {
+      if (it->get() != &slot) continue;
+      if (retired_listeners_.empty()) loop_.defer([this] { retired_listeners_.clear(); });
+      retired_listeners_.push_back(std::move(*it));
+      listeners_.erase(it);
+      return;
+    }
+    return;
+  }
+  auto& contexts = slot.contexts;
+  if (contexts.size() < 2) return;
+  contexts.erase(std::remove_if(contexts.begin(), contexts.end() - 1,
+                                [](const std::unique_ptr<http::HttpWorkerContext>& context) { return context->users() == 0; }),
+                 contexts.end() - 1);
 }
 
 Worker::~Worker() {
@@ -210,7 +288,8 @@ Worker::~Worker() {
 }
 
 void Worker::start() {
-  for (auto& socket : accept_sockets_) socket->watch();
+  started_ = true;
+  for (auto& slot : listeners_) slot->accept->watch();
   thread_ = std::thread([this] { loop_.run(); });
 }
 
@@ -231,7 +310,7 @@ void Worker::join() {
 void Worker::begin_drain(core::TimePoint deadline) {
   if (draining_) return;
   draining_ = true;
-  for (auto& socket : accept_sockets_) socket->close();
+  for (auto& slot : listeners_) slot->accept->close();
   loop_.timers().cancel(resume_timer_);
   // Sessions may end inside drain(): walk a copy of the list.
   std::vector<Session*> open;
@@ -253,17 +332,19 @@ void Worker::session_ended(Session& session, ListenerState& listener) {
   metrics_.connections.set(static_cast<std::int64_t>(sessions_.size()));
   listener.active.fetch_sub(1, std::memory_order_relaxed);
   loop_.defer([&session] { delete &session; });
-  for (auto& socket : accept_sockets_) {
-    if (&socket->listener() == &listener) socket->maybe_resume();
+  if (ListenerSlot* slot = find_listener(listener)) {
+    --slot->sessions;
+    slot->accept->maybe_resume();
+    if (slot->removed || slot->contexts.size() > 1) release_unused(*slot);
   }
   maybe_finish_drain();
 }
 
 void Worker::check_paused() {
   bool still_paused = false;
-  for (auto& socket : accept_sockets_) {
-    socket->maybe_resume();
-    still_paused |= socket->paused();
+  for (auto& slot : listeners_) {
+    slot->accept->maybe_resume();
+    still_paused |= slot->accept->paused();
   }
   if (still_paused) loop_.timers().schedule(resume_timer_, loop_.now() + kResumeCheck);
 }

@@ -1,5 +1,11 @@
 // A worker: one thread, one event loop, its own accept socket on every listener (SO_REUSEPORT), its
 // own selectors and pipes. A connection accepted by a worker never leaves it.
+//
+// Listeners and pools come and go with reloads: the control thread posts add_listener(),
+// update_listener(), remove_listener() and add_pool() to the worker's loop. A listener's settings
+// are versioned (runtime/listener_state.h): new connections and new requests take the newest,
+// connections and requests under way keep theirs, and the worker frees a generation once nothing
+// uses it.
 #pragma once
 
 #include <array>
@@ -30,16 +36,29 @@ namespace fulcrum::runtime {
 
 class Worker {
  public:
-  /// `sockets[i]` is this worker's bound socket for `listeners[i]`; HTTP buffers are
-  /// `buffer_size` bytes (at least the largest max_header_size). `events` (and `access_log`, null
-  /// when off) outlive the worker. `batch_sends`: gather each loop turn's sends into one io_uring
-  /// submission when the kernel allows it (loop().send_batch() tells whether it did).
-  Worker(unsigned index, std::vector<ListenerState*> listeners, std::vector<net::UniqueFd> sockets,
-         const std::vector<std::unique_ptr<upstream::Pool>>& pools, std::size_t buffer_size,
+  /// Selectors for `pools`; HTTP buffers of `buffer_size` bytes (at least the largest
+  /// max_header_size a listener may have). `events` (and `access_log`, null when off) outlive the
+  /// worker. `batch_sends`: gather each loop turn's sends into one io_uring submission when the
+  /// kernel allows it (loop().send_batch() tells whether it did).
+  Worker(unsigned index, const std::vector<std::unique_ptr<upstream::Pool>>& pools, std::size_t buffer_size,
          events::EventBus& events, events::AccessLog* access_log, bool batch_sends);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
+
+  // Before start() from the starting thread; afterwards on the loop thread (post them).
+  /// Serves `listener` on `socket` (this worker's bound socket for it) with `settings`.
+  void add_listener(std::shared_ptr<ListenerState> listener, std::shared_ptr<const ListenerSettings> settings,
+                    net::UniqueFd socket);
+  /// New connections and requests on `listener` take `settings` from now on.
+  void update_listener(const ListenerState& listener, std::shared_ptr<const ListenerSettings> settings);
+  /// Stops accepting on `listener` (its socket closes); its connections finish what is in flight
+  /// and are closed at `deadline`.
+  void remove_listener(const ListenerState& listener, core::TimePoint deadline);
+  /// A pool added by a reload: its index is the next one.
+  void add_pool(upstream::Pool& pool);
+  /// Listeners this worker still serves or drains (loop thread; for tests and stats).
+  std::size_t listener_count() const { return listeners_.size(); }
 
   /// Starts the worker's thread.
   void start();
@@ -80,7 +99,8 @@ class Worker {
 
   /// Session bookkeeping, loop thread only: a session registers when accepted and reports its
   /// end once; the worker destroys it after the current loop turn.
-  void add_session(Session& session) {
+  void add_session(Session& session, const ListenerState& listener) {
+    session.set_accepted_on(&listener);
     sessions_.push(session);
     metrics_.connections.set(static_cast<std::int64_t>(sessions_.size()));
   }
@@ -88,7 +108,14 @@ class Worker {
 
  private:
   class AcceptSocket;
+  struct ListenerSlot;
 
+  ListenerSlot* find_listener(const ListenerState& listener);
+  /// A removed listener's drain ran out of time: closes its connections.
+  void close_sessions_of(const ListenerState& listener);
+  /// Frees what a reload left behind once unused: replaced HTTP contexts, removed listeners whose
+  /// connections all ended.
+  void release_unused(ListenerSlot& slot);
   void begin_drain(core::TimePoint deadline);
   void check_paused();
   void maybe_finish_drain();
@@ -104,9 +131,11 @@ class Worker {
   core::BufferPool buffers_;
   upstream::ConnectionPool connections_;
   std::vector<std::unique_ptr<upstream::Selector>> selectors_;
-  std::vector<std::unique_ptr<http::HttpWorkerContext>> http_contexts_;  // by listener; null for tcp
-  std::vector<std::unique_ptr<AcceptSocket>> accept_sockets_;
+  std::vector<std::unique_ptr<ListenerSlot>> listeners_;
+  /// Removed listeners whose last connection ended this turn (freed after it).
+  std::vector<std::unique_ptr<ListenerSlot>> retired_listeners_;
   SessionList sessions_;
+  bool started_ = false;  // start() ran: a listener added later is watched at once
   bool draining_ = false;
   core::Timer drain_timer_;
   core::Timer resume_timer_;  // re-checks listeners paused at max_connections

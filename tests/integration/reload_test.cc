@@ -166,16 +166,17 @@ TEST(Reload, ABadFileChangesNothingAndSaysWhy) {
   EXPECT_EQ(first.rfind(fulcrum.config_path() + ":", 0), 0u) << first;
   EXPECT_NE(first.find("weight"), std::string::npos) << first;
 
-  // Valid YAML this version cannot reload (a second listener): refused as a whole, pool change
-  // included.
+  // Valid, but a new listener's address is taken (backend c holds it): the reload fails as a
+  // whole, the pool change with it.
   std::string two_listeners = reload_config({{address_entry(a), address_entry(c)}}, top);
   const std::string marker = "listeners:\n";
   two_listeners.insert(two_listeners.find(marker) + marker.size(),
-                       "  - { name: extra, listen: 127.0.0.1:0, mode: http, pool: app }\n");
+                       "  - { name: extra, listen: \"" + c.address() + "\", mode: http, pool: app }\n");
   rewrite(fulcrum.config_path(), two_listeners);
   reply = reload(admin);
   ASSERT_EQ(reply.status, 400) << reply.body;
-  EXPECT_NE(reply.body.find("listeners.extra"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find("listeners.extra.listen"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find("cannot bind"), std::string::npos) << reply.body;
 
   // Still the first configuration: every request to a, c never named.
   auto connection = HttpConnection::connect(front);
@@ -301,7 +302,7 @@ std::size_t open_descriptors(pid_t pid) {
 }
 
 // 1,000 reloads, alternating between two files that add and remove a backend and change the
-// strategy: descriptors come back to the same count, memory to within 1 MiB (a leak of a
+// strategy: descriptors come back to no more than they were, memory to within 1 MiB (a leak of a
 // Backend, a snapshot or a config per reload, a kilobyte or more, would show; 8 KiB is typical).
 TEST(Reload, AThousandReloadsLeaveDescriptorsAndMemoryWhereTheyWere) {
   HttpBackend a("a"), b("b");
@@ -315,7 +316,9 @@ TEST(Reload, AThousandReloadsLeaveDescriptorsAndMemoryWhereTheyWere) {
     for (int i = 0; i < count; ++i) {
       rewrite(fulcrum.config_path(), reload_config(i % 2 == 0 ? one : both));
       const AdminReply reply = reload(admin);
-      if (reply.status != 200) return ::testing::AssertionFailure() << "reload " << i << ": " << reply.body;
+      if (reply.status != 200) {
+        return ::testing::AssertionFailure() << "reload " << i << ": " << reply.status << " " << reply.body << reply.failure;
+      }
       if (std::chrono::steady_clock::now() - started > 60s) return ::testing::AssertionFailure() << "out of time at " << i;
     }
     return ::testing::AssertionSuccess();
@@ -327,7 +330,9 @@ TEST(Reload, AThousandReloadsLeaveDescriptorsAndMemoryWhereTheyWere) {
   ASSERT_GT(fds_before, 0u);
   ASSERT_GT(rss_before, 0u);
   ASSERT_TRUE(reload_times(1000));
-  EXPECT_TRUE(eventually([&] { return open_descriptors(pid) == fds_before; }, 3s))
+  // No more than before: the count before may include a connection on its way out (an admin
+  // connection the client just closed), so it may also come back lower.
+  EXPECT_TRUE(eventually([&] { return open_descriptors(pid) <= fds_before; }, 3s))
       << open_descriptors(pid) << " descriptors, " << fds_before << " before";
   const std::size_t rss_after = resident_bytes(pid);
   if (!kSanitized) {

@@ -31,7 +31,7 @@ TEST_F(WatchdogDeathTest, AStuckWorkerAbortsTheProcessNamingTheWorkerAndItsTask)
       {
         events::LocalEventBus bus;
         std::vector<std::unique_ptr<upstream::Pool>> pools;
-        runtime::Worker worker(3, {}, {}, pools, 16 * 1024, bus, nullptr, false);
+        runtime::Worker worker(3, pools, 16 * 1024, bus, nullptr, false);
         worker.start();
         runtime::Watchdog watchdog({{"worker 3", &worker.loop()}}, 1000ms, &bus);
         watchdog.start();

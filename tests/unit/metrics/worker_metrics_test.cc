@@ -5,22 +5,35 @@
 namespace fulcrum::metrics {
 namespace {
 
-TEST(WorkerMetrics, TablesPerComponent) {
-  WorkerMetrics m({1, 3}, 2);
+TEST(WorkerMetrics, TablesPerComponentBySlot) {
+  WorkerMetrics m;
   m.listener(1).requests.increment();
-  m.route(1, 2).requests.add(5);
+  m.route(5).requests.add(5);
   m.pool(1).count_response(503);
   m.pool(1).count_response(99);  // ignored
   EXPECT_EQ(m.listener(1).requests.value(), 1u);
-  ASSERT_NE(m.find_route(1, 2), nullptr);
-  EXPECT_EQ(m.find_route(1, 2)->requests.value(), 5u);
-  EXPECT_EQ(m.find_route(1, 3), nullptr);
-  EXPECT_EQ(m.find_route(2, 0), nullptr);
-  EXPECT_EQ(m.pool(1).responses[4].value(), 1u);
+  ASSERT_NE(m.find_route(5), nullptr);
+  EXPECT_EQ(m.find_route(5)->requests.value(), 5u);
+  ASSERT_NE(m.find_route(6), nullptr) << "same chunk: allocated, zero";
+  EXPECT_EQ(m.find_route(6)->requests.value(), 0u);
+  EXPECT_EQ(m.find_route(64), nullptr) << "next chunk: never counted in";
+  EXPECT_EQ(m.find_listener(64 * 7), nullptr);
+  ASSERT_NE(m.find_pool(1), nullptr);
+  EXPECT_EQ(m.find_pool(1)->responses[4].value(), 1u);
+}
+
+TEST(WorkerMetrics, ABlockKeepsItsAddressAsTheTableGrows) {
+  // Sessions keep pointers to their blocks while a reload adds listeners, routes and pools.
+  WorkerMetrics m;
+  TrafficCounters* first = &m.route(0);
+  first->requests.increment();
+  for (std::uint32_t slot = 1; slot < 64 * 20; slot += 63) m.route(slot).requests.increment();
+  EXPECT_EQ(&m.route(0), first);
+  EXPECT_EQ(m.find_route(0)->requests.value(), 1u);
 }
 
 TEST(WorkerMetrics, BackendBlocksAppearOnFirstUse) {
-  WorkerMetrics m({}, 0);
+  WorkerMetrics m;
   EXPECT_EQ(m.find_backend(7, 1007), nullptr);
   m.backend(7, 1007).traffic.bytes_out.add(100);
   m.backend(70, 1070).traffic.requests.increment();
@@ -37,7 +50,7 @@ TEST(WorkerMetrics, BackendBlocksAppearOnFirstUse) {
 }
 
 TEST(WorkerMetrics, AReusedSlotStartsFromZeroForItsNewBackend) {
-  WorkerMetrics m({}, 0);
+  WorkerMetrics m;
   m.backend(3, 11).traffic.requests.add(5);
   m.backend(3, 11).latency.observe(std::chrono::milliseconds(2));
   // Backend 11 is gone; backend 12 got its slot.

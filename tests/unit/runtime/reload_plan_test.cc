@@ -82,13 +82,15 @@ TEST(ReloadPlan, WorkersIsReportedAsNeedingARestartAndKeepsItsRunningValue) {
 }
 
 TEST(ReloadPlan, WhatThisVersionCannotReloadIsRefusedAndNothingIsPlanned) {
-  Config changed_listener = base();
-  changed_listener.listeners[0].max_connections = 10;
-  changed_listener.pools[0].strategy = "random";
-  ReloadPlan plan = plan_reload(base(), changed_listener);
-  EXPECT_TRUE(mentions(plan.errors, "listeners.front: changed"));
+  Config mode_in_place = base();
+  mode_in_place.listeners[0].mode = ListenerMode::Tcp;
+  mode_in_place.listeners[0].max_connections = 10;
+  mode_in_place.pools[0].strategy = "random";
+  ReloadPlan plan = plan_reload(base(), mode_in_place);
+  EXPECT_TRUE(mentions(plan.errors, "listeners.front.mode"));
   EXPECT_TRUE(plan.changes.empty());
   EXPECT_TRUE(plan.pools.empty());
+  EXPECT_TRUE(plan.listeners.empty());
 
   Config new_pool = base();
   new_pool.pools.push_back(PoolConfig{.name = "extra"});
@@ -104,6 +106,47 @@ TEST(ReloadPlan, WhatThisVersionCannotReloadIsRefusedAndNothingIsPlanned) {
   host_name.pools[0].backends.push_back({"app.example.com:80", 1, ""});
   plan = plan_reload(base(), host_name);
   EXPECT_TRUE(mentions(plan.errors, "host name"));
+}
+
+TEST(ReloadPlan, ListenersAreMatchedByNameAddedChangedMovedAndRemoved) {
+  Config current = base();
+  ListenerConfig old_tcp;
+  old_tcp.name = "old";
+  old_tcp.listen = "127.0.0.1:7000";
+  old_tcp.pool = "web";
+  current.listeners.push_back(old_tcp);
+  ListenerConfig moving = old_tcp;
+  moving.name = "moving";
+  moving.listen = "127.0.0.1:7001";
+  current.listeners.push_back(moving);
+
+  Config next = current;
+  next.listeners[0].max_connections = 10;  // front: changed in place
+  next.listeners[0].routes = {RouteConfig{.match = {.path = "/api/*"}, .pool = "web"}};
+  next.listeners[0].backlog = 16;  // not applied: the sockets keep theirs
+  next.listeners.erase(next.listeners.begin() + 1);  // old: removed
+  next.listeners[1].listen = "127.0.0.1:7002";  // moving: a new address
+  ListenerConfig fresh = old_tcp;
+  fresh.name = "fresh";
+  fresh.listen = "127.0.0.1:7003";
+  next.listeners.push_back(fresh);
+
+  const ReloadPlan plan = plan_reload(current, next);
+  ASSERT_TRUE(plan.errors.empty()) << plan.errors.front();
+  using Kind = ListenerChange::Kind;
+  std::vector<std::pair<Kind, std::string>> got;
+  for (const auto& change : plan.listeners) got.emplace_back(change.kind, change.name);
+  const std::vector<std::pair<Kind, std::string>> want = {
+      {Kind::Added, "moving"}, {Kind::Added, "fresh"}, {Kind::Changed, "front"},
+      {Kind::Removed, "moving"}, {Kind::Removed, "old"}};
+  EXPECT_EQ(got, want) << "additions first (their binding may still fail), removals last";
+  EXPECT_TRUE(mentions(plan.changes, "listener 'front': routes, max_connections changed"));
+  EXPECT_TRUE(mentions(plan.changes, "listener 'moving': moved from 127.0.0.1:7001 (tcp) to 127.0.0.1:7002 (tcp)"));
+  EXPECT_TRUE(mentions(plan.changes, "listener 'fresh': added"));
+  EXPECT_TRUE(mentions(plan.changes, "listener 'old': removed"));
+  EXPECT_TRUE(mentions(plan.restart_required, "listeners.front.backlog"));
+  EXPECT_EQ(plan.next.listeners[0].backlog, current.listeners[0].backlog);
+  EXPECT_EQ(plan.next.listeners[0].max_connections, 10u);
 }
 
 TEST(ReloadPlan, CookieStickinessMayChange) {

@@ -1,0 +1,46 @@
+#include "runtime/listener_settings.h"
+
+#include "http/http_context.h"
+
+namespace fulcrum::runtime {
+
+std::string route_key(const RouteConfig& route) {
+  // Fields joined by a byte no configuration value may hold.
+  constexpr char kSeparator = '\0';
+  std::string key = route.pool;
+  for (const std::string* part : {&route.match.host, &route.match.path, &route.match.method, &route.strip_prefix}) {
+    key += kSeparator;
+    key += *part;
+  }
+  for (const auto& [name, value] : route.match.headers) {
+    key += kSeparator;
+    key += name;
+    key += ':';
+    key += value;
+  }
+  return key;
+}
+
+std::shared_ptr<const ListenerSettings> build_listener_settings(ListenerState& state, const ListenerConfig& config,
+                                                                const std::vector<std::string>& pool_names,
+                                                                CounterSlots& slots) {
+  auto settings = std::make_shared<ListenerSettings>();
+  settings->config = config;
+  for (std::size_t i = 0; i < pool_names.size(); ++i) {
+    if (pool_names[i] == config.pool) settings->pool_index = i;
+  }
+  if (config.mode == ListenerMode::Http) {
+    std::vector<RouteConfig> routes = config.routes;
+    if (routes.empty()) routes.push_back(RouteConfig{.match = {}, .pool = config.pool, .strip_prefix = {}});
+    std::vector<std::uint32_t> route_slots;
+    for (const auto& route : routes) {
+      auto [entry, added] = state.route_slots.try_emplace(route_key(route), slots.next_route);
+      if (added) ++slots.next_route;
+      route_slots.push_back(entry->second);
+    }
+    settings->http = std::make_shared<http::HttpListenerShared>(config, pool_names, std::move(route_slots));
+  }
+  return settings;
+}
+
+}  // namespace fulcrum::runtime
