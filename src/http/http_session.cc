@@ -366,6 +366,7 @@ void HttpSession::open_exchange_record(std::string_view method, std::string_view
 }
 
 void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_length) {
+  take_newest_settings();
   const auto& config = context_->config();
   method_ = head.method_kind;
   client_version_ = head.version;

@@ -143,7 +143,7 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   void response_received();
   bool flush_client();
   void finish_exchange();
-  /// A reload changed the listener's settings: the next request follows the new ones.
+  /// A reload changed the listener's settings: each request follows the newest when it begins.
   void take_newest_settings();
   void release_upstream(bool reusable);
 

@@ -253,7 +253,6 @@ void HttpSession::finish_exchange() {
   }
   ++requests_served_;
   phase_ = Phase::Request;
-  take_newest_settings();
   request_started_ = context_->loop().now();
   if (client_in_.empty()) context_->buffers().detach(client_in_);
 }
@@ -399,7 +398,8 @@ void HttpSession::finish(Ending ending) {
 void HttpSession::take_newest_settings() {
   HttpWorkerContext* newest = context_->newest();
   if (newest == context_) return;
-  // Between requests nothing refers to the old generation (the parsers are reset per head).
+  // The head being handled may live in the old generation's parser: the old context stays until
+  // the worker next sweeps (never within this call), and nothing keeps the head beyond it.
   context_->release();
   context_ = newest;
   context_->acquire();

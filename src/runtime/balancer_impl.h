@@ -90,6 +90,8 @@ struct Balancer::Impl {
   std::vector<std::string> prepare_listeners(const runtime::ReloadPlan& plan, std::vector<OpenedListener>& opened);
   /// Hands the workers the listeners added, changed and removed (control thread).
   void apply_listeners(const runtime::ReloadPlan& plan, std::vector<OpenedListener>& opened);
+  /// Waits (up to 1 s) until every worker has run what was posted to it so far.
+  void wait_for_workers();
   /// Counts, logs and reports (`reload_failed`) a reload refused for `errors`. Any thread.
   ReloadResult reload_failed(std::vector<std::string> errors);
 };

@@ -5,6 +5,8 @@
 // touches a client connection.
 #include <chrono>
 #include <future>
+#include <latch>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
@@ -219,6 +221,23 @@ void Balancer::Impl::apply_listeners(const runtime::ReloadPlan& plan, std::vecto
     }
   }
   listeners = std::move(ordered);
+  wait_for_workers();
+}
+
+void Balancer::Impl::wait_for_workers() {
+  // POST /api/reload answers once the reload holds: each worker has taken what was posted to it
+  // (its queue runs in order), so the next request follows the new file. A worker stuck for a
+  // second (the watchdog's business) does not hold the control thread longer.
+  auto done = std::make_shared<std::latch>(static_cast<std::ptrdiff_t>(workers.size()));
+  for (auto& worker : workers) worker->loop().post([done] { done->count_down(); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (!done->try_wait()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      log::warn("reload: a worker has not taken the new settings within 1 s; it will when its loop turns");
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
 }
 
 ReloadResult Balancer::reload(Config config) {

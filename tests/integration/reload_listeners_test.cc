@@ -1,0 +1,166 @@
+// Reloading listeners: a reload adds, changes, moves and removes listeners while the balancer
+// serves. Changed routes apply to the next request of a kept-alive connection; an added listener
+// accepts at once; a removed one refuses new clients while the connections it holds carry on until
+// they end or drain_timeout closes them. Real binary, real sockets.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <thread>
+
+#include "support/admin_client.h"
+#include "support/eventually.h"
+#include "support/fulcrum_process.h"
+#include "support/http_backend.h"
+#include "support/http_client.h"
+#include "support/sockets.h"
+#include "support/test_backend.h"
+
+namespace fulcrum::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kToken = "reload-listeners-token";
+
+struct Backends {
+  HttpBackend app{"app"};
+  HttpBackend api{"api"};
+  TestBackend tcp{"tcp"};
+};
+
+/// `listeners` is the body of the `listeners:` list (one `  - {...}` line each).
+std::string config(const Backends& b, const std::string& listeners) {
+  std::string yaml = "workers: 2\ndrain_timeout: 1s\n";
+  yaml += std::string("admin: { listen: 127.0.0.1:0, token: ") + kToken + " }\n";
+  yaml += "listeners:\n" + listeners;
+  yaml += "pools:\n";
+  yaml += "  app: { backends: [{ address: \"" + b.app.address() + "\" }] }\n";
+  yaml += "  api: { backends: [{ address: \"" + b.api.address() + "\" }] }\n";
+  yaml += "  tcp: { backends: [{ address: \"" + b.tcp.address() + "\" }] }\n";
+  return yaml;
+}
+
+void rewrite(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::trunc);
+  out << content;
+}
+
+AdminReply reload(const std::string& admin) { return admin_call(admin, "POST", "/api/reload", "", kToken); }
+
+/// The bound address of listener `name` from GET /api/listeners ("" when not listed).
+std::string listener_address(const std::string& admin, const std::string& name) {
+  const AdminReply reply = admin_call(admin, "GET", "/api/listeners", "", kToken);
+  if (!reply.json.is_array()) return {};
+  for (const auto& listener : reply.json) {
+    if (listener.value("name", "") == name) return listener.value("address", "");
+  }
+  return {};
+}
+
+TEST(ReloadListeners, ChangedRoutesApplyToTheNextRequestOfAKeptAliveConnection) {
+  Backends b;
+  FulcrumProcess fulcrum(config(b, "  - { name: front, listen: 127.0.0.1:0, mode: http, pool: app }\n"), 2);
+  const std::string admin = fulcrum.address("admin");
+  auto held = HttpConnection::connect(fulcrum.address("front"));
+  auto before = held.get("/api/users");
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->backend(), "app");
+
+  rewrite(fulcrum.config_path(),
+          config(b,
+                 "  - name: front\n    listen: 127.0.0.1:0\n    mode: http\n"
+                 "    routes:\n      - { match: { path: /api/* }, pool: api }\n      - { pool: app }\n"));
+  AdminReply reply = reload(admin);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_NE(reply.body.find("listener 'front': pool, routes changed"), std::string::npos) << reply.body;
+
+  // The same connection, its next requests: routed by the new table.
+  for (int i = 0; i < 4; ++i) {
+    auto api = held.get("/api/users");
+    ASSERT_TRUE(api) << "the kept-alive connection did not survive the reload";
+    EXPECT_EQ(api->backend(), "api");
+    auto other = held.get("/index.html");
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->backend(), "app");
+  }
+  // Each route counts its own requests (a route added by the reload gets its own counters).
+  const AdminReply metrics = admin_call(admin, "GET", "/metrics", "", kToken);
+  EXPECT_NE(metrics.body.find("fulcrum_route_requests_total{listener=\"front\",route=\"0\",pool=\"api\"} 4"),
+            std::string::npos)
+      << metrics.body.substr(0, 4000);
+
+  // And back: a route that leaves stops matching for the next request.
+  rewrite(fulcrum.config_path(), config(b, "  - { name: front, listen: 127.0.0.1:0, mode: http, pool: app }\n"));
+  reply = reload(admin);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  auto after = held.get("/api/users");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->backend(), "app");
+}
+
+TEST(ReloadListeners, AnAddedListenerAcceptsAndARemovedOneDrainsWhatItHolds) {
+  Backends b;
+  FulcrumProcess fulcrum(config(b,
+                                "  - { name: front, listen: 127.0.0.1:0, mode: http, pool: app }\n"
+                                "  - { name: side, listen: 127.0.0.1:0, mode: tcp, pool: tcp }\n"),
+                         3);
+  const std::string admin = fulcrum.address("admin");
+  const std::string side = fulcrum.address("side");
+  // A TCP connection through `side`, open across the reload that removes it.
+  Client relayed = Client::connect(side);
+  ASSERT_TRUE(relayed.valid());
+  ASSERT_EQ(relayed.read_until("\n"), "tcp\n");
+
+  rewrite(fulcrum.config_path(), config(b,
+                                        "  - { name: front, listen: 127.0.0.1:0, mode: http, pool: app }\n"
+                                        "  - { name: extra, listen: 127.0.0.1:0, mode: http, pool: api }\n"));
+  const AdminReply reply = reload(admin);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_NE(reply.body.find("listener 'extra': added"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find("listener 'side': removed"), std::string::npos) << reply.body;
+
+  // The added listener serves at once, on the pool it names.
+  const std::string extra = listener_address(admin, "extra");
+  ASSERT_FALSE(extra.empty());
+  auto response = HttpConnection::connect(extra).get("/");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->backend(), "api");
+  EXPECT_TRUE(listener_address(admin, "side").empty()) << "the removed listener is still listed";
+
+  // The removed one takes no new client...
+  EXPECT_TRUE(eventually([&] { return !Client::connect(side, 300ms).valid(); }, 2s))
+      << "the removed listener still accepts";
+  // ...while the connection it held still relays both ways...
+  ASSERT_TRUE(relayed.send_all("still here\n"));
+  EXPECT_EQ(relayed.read_until("\n"), "still here\n");
+  // ...until drain_timeout (1 s) closes it.
+  EXPECT_TRUE(relayed.closed_by_peer(4s)) << "the removed listener's connection outlived drain_timeout";
+
+  // The listener that stayed never stopped.
+  auto front = HttpConnection::connect(fulcrum.address("front")).get("/");
+  ASSERT_TRUE(front);
+  EXPECT_EQ(front->backend(), "app");
+}
+
+TEST(ReloadListeners, AMovedListenerServesOnItsNewAddressOnly) {
+  Backends b;
+  FulcrumProcess fulcrum(config(b, "  - { name: front, listen: 127.0.0.1:0, mode: http, pool: app }\n"), 2);
+  const std::string admin = fulcrum.address("admin");
+  const std::string old_address = fulcrum.address("front");
+  const std::string new_address = reserve_loopback_address();
+  rewrite(fulcrum.config_path(),
+          config(b, "  - { name: front, listen: \"" + new_address + "\", mode: tcp, pool: tcp }\n"));
+  const AdminReply reply = reload(admin);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_NE(reply.body.find("listener 'front': moved from 127.0.0.1:0 (http) to " + new_address + " (tcp)"),
+            std::string::npos)
+      << reply.body;
+  Client moved = Client::connect(new_address);
+  ASSERT_TRUE(moved.valid());
+  EXPECT_EQ(moved.read_until("\n"), "tcp\n") << "the new address is not relayed to the tcp pool";
+  EXPECT_EQ(listener_address(admin, "front"), new_address);
+  EXPECT_TRUE(eventually([&] { return !Client::connect(old_address, 300ms).valid(); }, 2s));
+}
+
+}  // namespace
+}  // namespace fulcrum::test
