@@ -75,6 +75,7 @@ StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePo
   }
 
   for (std::size_t p = 0; p < context.pools.size(); ++p) {
+    if (context.pool_manager.retired(p)) continue;  // a reload removed it; its backends drain
     const auto snapshot = context.pools[p]->snapshot();
     PoolStats pool;
     pool.name = context.pools[p]->name();

@@ -90,6 +90,7 @@ void HealthMonitor::rebuild(PoolHealth& state) {
   state.seen_version = manager_.membership_version(state.index);
   const PoolConfig& config = state.snapshot->config;
   state.health = config.health;
+  if (manager_.retired(state.index)) state.health.reset();  // a removed pool: nothing to check or report
   state.slow_start = config.slow_start;
   const std::uint32_t rise = config.health ? config.health->rise : 1;
   const std::uint32_t fall = config.health ? config.health->fall : 1;
@@ -227,10 +228,15 @@ void HealthMonitor::on_probe_result(PoolHealth& state, BackendHealth& backend, c
 
 void HealthMonitor::tick() {
   const auto now = loop_.now();
+  while (states_.size() < manager_.pool_count()) {  // pools a reload added
+    states_.push_back(std::make_unique<PoolHealth>(*this, states_.size(), manager_.pool(states_.size())));
+    rebuild(*states_.back());
+  }
   for (auto& state : states_) {
     if (manager_.membership_version(state->index) != state->seen_version) {
       rebuild(*state);  // new membership: carry our state over by backend id
     }
+    if (manager_.retired(state->index)) continue;
     detect_outliers(*state, now);
     submit_verdicts(*state, now);
     report_panic(*state);
@@ -365,7 +371,7 @@ void HealthMonitor::emit_monitoring(PoolHealth& state) {
 std::vector<HealthMonitor::BackendReport> HealthMonitor::reports(std::string_view pool) const {
   std::vector<BackendReport> out;
   for (const auto& state : states_) {
-    if (state->pool.name() != pool) continue;
+    if (state->pool.name() != pool || manager_.retired(state->index)) continue;
     out.reserve(state->backends.size());
     for (const auto& backend : state->backends) {
       out.push_back(BackendReport{.id = backend->backend->id(),

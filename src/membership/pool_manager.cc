@@ -61,9 +61,32 @@ PoolManager::PoolManager(const std::vector<std::unique_ptr<upstream::Pool>>& poo
 
 std::optional<std::size_t> PoolManager::find_pool(std::string_view name) const {
   for (std::size_t i = 0; i < states_.size(); ++i) {
-    if (states_[i]->pool.name() == name) return i;
+    if (!states_[i]->retired && states_[i]->pool.name() == name) return i;
   }
   return std::nullopt;
+}
+
+std::optional<std::size_t> PoolManager::find_retired_pool(std::string_view name) const {
+  for (std::size_t i = 0; i < states_.size(); ++i) {
+    if (states_[i]->retired && states_[i]->pool.name() == name) return i;
+  }
+  return std::nullopt;
+}
+
+std::size_t PoolManager::add_pool(upstream::Pool& pool) {
+  states_.push_back(std::make_unique<PoolState>(pool));
+  return states_.size() - 1;
+}
+
+void PoolManager::retire_pool(std::size_t index) {
+  PoolState& state = *states_[index];
+  state.retired = true;
+  ++state.membership_version;  // the health monitor stops checking and reporting it
+  std::vector<std::uint64_t> leaving;
+  for (const Member& member : state.members) {
+    if (!member.remove_by) leaving.push_back(member.backend->id());
+  }
+  for (const std::uint64_t id : leaving) remove_backend_id(index, id);
 }
 
 std::shared_ptr<upstream::Backend> PoolManager::make_backend(std::string address_text, const net::Address& address,

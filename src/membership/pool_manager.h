@@ -107,8 +107,24 @@ class PoolManager {
   std::size_t pool_count() const { return states_.size(); }
   upstream::Pool& pool(std::size_t index) { return states_[index]->pool; }
   const std::string& pool_name(std::size_t index) const { return states_[index]->pool.name(); }
-  /// The index of the pool called `name`.
+  /// The index of the pool called `name` (a retired pool has none).
   std::optional<std::size_t> find_pool(std::string_view name) const;
+
+  /// A pool added by a reload (`pool` outlives the manager); members come with set_members().
+  /// Returns its index, the next one: indices are never reused, since workers hold a selector
+  /// per index and requests under way may still pick from a pool that a reload removed.
+  std::size_t add_pool(upstream::Pool& pool);
+  /// A pool a reload removed: its members drain and leave like backends removed through the API,
+  /// and it can no longer be found by name. revive_pool() makes it a pool again (the file named
+  /// it once more).
+  void retire_pool(std::size_t index);
+  void revive_pool(std::size_t index) {
+    states_[index]->retired = false;
+    ++states_[index]->membership_version;
+  }
+  bool retired(std::size_t index) const { return states_[index]->retired; }
+  /// The index of the retired pool called `name`, if there is one.
+  std::optional<std::size_t> find_retired_pool(std::string_view name) const;
 
   /// How long a removed backend may keep work in flight before it leaves its pool anyway.
   void set_drain_timeout(core::Milliseconds timeout) { drain_timeout_ = timeout; }
@@ -184,6 +200,7 @@ class PoolManager {
     std::unordered_set<std::uint64_t> unchecked;
     std::uint64_t membership_version = 0;
     std::shared_ptr<const upstream::PoolSnapshot> published;
+    bool retired = false;
   };
 
   /// The member of `state` whose name or address is `key`.

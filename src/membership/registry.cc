@@ -161,6 +161,7 @@ bool Registry::guarded(std::size_t index) const { return index < guarded_.size()
 
 void Registry::tick(core::TimePoint now) {
   if (leases_.empty() && std::none_of(guarded_.begin(), guarded_.end(), [](bool held) { return held; })) return;
+  guarded_.resize(manager_.pool_count(), false);  // a reload may have added pools
   forget_orphans();
   std::vector<std::size_t> registered(manager_.pool_count(), 0), silent(manager_.pool_count(), 0);
   std::vector<std::vector<std::string>> overdue(manager_.pool_count());

@@ -118,8 +118,11 @@ Status Balancer::Impl::build_pools() {
 }
 
 std::vector<std::string> Balancer::Impl::pool_names() const {
+  // By index; a retired pool has no name for routes to find it by.
   std::vector<std::string> names;
-  for (const auto& pool : pools) names.push_back(pool->name());
+  for (std::size_t i = 0; i < pools.size(); ++i) {
+    names.push_back(pool_manager->retired(i) ? std::string() : pools[i]->name());
+  }
   return names;
 }
 

@@ -93,14 +93,23 @@ BackendResult Balancer::remove_backend(const std::string& pool, const std::strin
 }
 
 std::vector<BackendInfo> Balancer::backends(const std::string& pool) const {
-  std::vector<BackendInfo> infos;
-  if (!impl_->running) return infos;
-  for (const auto& candidate : impl_->pools) {
-    if (candidate->name() != pool) continue;
-    // The published snapshot: readable from any thread (what the workers read).
-    const auto snapshot = candidate->snapshot();
-    for (std::size_t i = 0; snapshot && i < snapshot->backends.size(); ++i) infos.push_back(describe(*snapshot, i));
+  if (!impl_->running || !impl_->control) return {};
+  // The pool list is the control thread's (a reload adds to it); the snapshot itself may be read
+  // from any thread.
+  auto find = [this, &pool]() -> std::shared_ptr<const upstream::PoolSnapshot> {
+    const auto index = impl_->pool_manager->find_pool(pool);
+    return index ? impl_->pools[*index]->snapshot() : nullptr;
+  };
+  std::shared_ptr<const upstream::PoolSnapshot> snapshot;
+  if (impl_->control->on_control_thread()) {
+    snapshot = find();
+  } else {
+    std::promise<std::shared_ptr<const upstream::PoolSnapshot>> found;
+    impl_->control->loop().post([&] { found.set_value(find()); });
+    snapshot = found.get_future().get();
   }
+  std::vector<BackendInfo> infos;
+  for (std::size_t i = 0; snapshot && i < snapshot->backends.size(); ++i) infos.push_back(describe(*snapshot, i));
   return infos;
 }
 

@@ -34,6 +34,8 @@ struct Balancer::Impl {
   std::unique_ptr<events::LocalEventBus> events;
   /// Off (null) unless `access_log:` is configured; outlives the workers that log to it.
   std::unique_ptr<events::AccessLog> access_log;
+  /// By index; a reload appends (never removes: a removed pool is retired in the manager). Control
+  /// thread after start.
   std::vector<std::unique_ptr<upstream::Pool>> pools;
   /// The one writer of the pools' snapshots; built with the pools.
   std::unique_ptr<membership::PoolManager> pool_manager;
@@ -85,6 +87,9 @@ struct Balancer::Impl {
   /// Carries out a reload of `candidate` (control thread only): plans, then applies or changes
   /// nothing (balancer_reload.cc).
   ReloadResult apply_reload(Config candidate);
+  /// Creates (or revives) the pools `plan` adds, with their backends, and gives each worker a
+  /// selector for the new ones.
+  void add_pools(const runtime::ReloadPlan& plan);
   /// Binds the listeners `plan` adds and checks what the workers cannot take; the errors, or none
   /// and `opened` in the plan's order of additions.
   std::vector<std::string> prepare_listeners(const runtime::ReloadPlan& plan, std::vector<OpenedListener>& opened);

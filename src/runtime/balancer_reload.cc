@@ -28,14 +28,14 @@ const BackendConfig* find_backend(const PoolConfig& pool, const net::Address& ad
   return nullptr;
 }
 
-/// Makes pool `change.index` follow its new configuration. Backends of the file are matched by
+/// Makes pool `index` follow its new configuration. Backends of the file are matched by
 /// address with the members from the file: a match keeps its Backend object (health verdicts,
 /// counters, idle connections, sticky sessions, admin state); a newcomer joins (through its first
 /// check when the pool has checks); a backend no longer named drains and leaves like one removed
 /// through the API. Members added through the API or by registration stay, unless the file now
 /// names their address (the file wins: theirs drains).
-void apply_pool(membership::PoolManager& manager, const PoolConfig& running, const runtime::PoolChange& change) {
-  const std::size_t index = change.index;
+void apply_pool(membership::PoolManager& manager, std::size_t index, const PoolConfig& running,
+                const runtime::PoolChange& change) {
   const auto members = manager.members(index);
   std::vector<bool> taken(members.size(), false);
   std::vector<std::shared_ptr<upstream::Backend>> backends;
@@ -108,8 +108,15 @@ ReloadResult Balancer::Impl::apply_reload(Config candidate) {
   std::vector<OpenedListener> opened;
   if (auto errors = prepare_listeners(plan, opened); !errors.empty()) return reload_failed(std::move(errors));
 
-  for (const auto& change : plan.pools) apply_pool(*pool_manager, config.pools[change.index], change);
+  add_pools(plan);
+  for (const auto& change : plan.pools) {
+    apply_pool(*pool_manager, *pool_manager->find_pool(change.name), *config.find_pool(change.name), change);
+  }
   apply_listeners(plan, opened);
+  // After the listeners: no new request routes to a removed pool any more.
+  for (const auto& name : plan.removed_pools) {
+    if (auto index = pool_manager->find_pool(name)) pool_manager->retire_pool(*index);
+  }
   pool_manager->set_drain_timeout(std::chrono::duration_cast<core::Milliseconds>(plan.next.drain_timeout));
   drain_timeout_ms.store(plan.next.drain_timeout.count(), std::memory_order_relaxed);
   config = std::move(plan.next);
@@ -132,6 +139,39 @@ ReloadResult Balancer::Impl::apply_reload(Config candidate) {
   result.restart_required = std::move(plan.restart_required);
   result.generation = generation;
   return result;
+}
+
+void Balancer::Impl::add_pools(const runtime::ReloadPlan& plan) {
+  for (const PoolConfig& pool_config : plan.added_pools) {
+    // A pool the file names again after a reload removed it comes back under its old index (and
+    // its counters), unless its client-IP sticky table would have to change.
+    if (auto retired = pool_manager->find_retired_pool(pool_config.name)) {
+      const PoolConfig& before = pool_manager->snapshot(*retired)->config;
+      if (runtime::same_sticky_table(before, pool_config)) {
+        pool_manager->revive_pool(*retired);
+        apply_pool(*pool_manager, *retired, before, runtime::PoolChange{pool_config.name, pool_config, true, true});
+        continue;
+      }
+    }
+    std::shared_ptr<balance::StickyTable> sticky;
+    if (pool_config.sticky && pool_config.sticky->cookie.empty()) {
+      sticky = std::make_shared<balance::StickyTable>(pool_config.sticky->session_expiry);
+    }
+    pools.push_back(std::make_unique<upstream::Pool>(pool_config.name, sticky));
+    upstream::Pool& pool = *pools.back();
+    const std::size_t index = pool_manager->add_pool(pool);
+    std::vector<std::shared_ptr<upstream::Backend>> backends;
+    for (const auto& backend : pool_config.backends) {
+      if (auto address = net::Address::parse_numeric(backend.address)) {
+        backends.push_back(pool_manager->make_backend(backend.address, *address, backend.weight, backend.name));
+      }
+    }
+    pool_manager->set_members(index, pool_config, std::move(backends));
+    // Before any listener's new settings route to it (each worker's queue runs in order).
+    for (auto& worker : workers) {
+      worker->loop().post([worker = worker.get(), &pool] { worker->add_pool(pool); });
+    }
+  }
 }
 
 std::vector<std::string> Balancer::Impl::prepare_listeners(const runtime::ReloadPlan& plan,

@@ -46,15 +46,6 @@ std::vector<BackendConfig> numeric_backends(const PoolConfig& pool) {
   return result;
 }
 
-/// A sticky table by client IP is built once per pool, with its expiry: only a restart makes or
-/// unmakes one. Cookie stickiness lives in the snapshot's config and may change.
-bool same_sticky_table(const PoolConfig& a, const PoolConfig& b) {
-  const bool table_a = a.sticky && a.sticky->cookie.empty();
-  const bool table_b = b.sticky && b.sticky->cookie.empty();
-  if (table_a != table_b) return false;
-  return !table_a || a.sticky->session_expiry == b.sticky->session_expiry;
-}
-
 std::string join(const std::vector<std::string>& items) {
   std::string text;
   for (const auto& item : items) {
@@ -137,6 +128,15 @@ void plan_listeners(const Config& current, const Config& candidate, ReloadPlan& 
 
 }  // namespace
 
+/// A sticky table by client IP is built once per pool, with its expiry: only a restart makes or
+/// unmakes one. Cookie stickiness lives in the snapshot's config and may change.
+bool same_sticky_table(const PoolConfig& a, const PoolConfig& b) {
+  const bool table_a = a.sticky && a.sticky->cookie.empty();
+  const bool table_b = b.sticky && b.sticky->cookie.empty();
+  if (table_a != table_b) return false;
+  return !table_a || a.sticky->session_expiry == b.sticky->session_expiry;
+}
+
 std::vector<BackendConfig> host_name_backends(const PoolConfig& pool) {
   std::vector<BackendConfig> result;
   for (const auto& backend : pool.backends) {
@@ -171,18 +171,19 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
 
   plan_listeners(current, candidate, plan);
 
-  // Pools, matched by name; kept in the running order.
-  constexpr const char* kPools = "adding or removing pools by reload is not supported yet (restart Fulcrum to apply it)";
-  std::vector<PoolConfig> ordered;
-  for (std::size_t i = 0; i < current.pools.size(); ++i) {
-    const PoolConfig& running = current.pools[i];
+  // Pools, matched by name.
+  for (const PoolConfig& running : current.pools) {
     const PoolConfig* next = candidate.find_pool(running.name);
+    const std::string where = "pools." + running.name;
     if (!next) {
-      plan.errors.push_back("pools." + running.name + ": removed: " + kPools);
+      if (!host_name_backends(running).empty()) {
+        plan.errors.push_back(where + ": removing a pool with backends given by host name takes a restart");
+        continue;
+      }
+      plan.removed_pools.push_back(running.name);
+      plan.changes.push_back("pool '" + running.name + "': removed (its backends drain)");
       continue;
     }
-    ordered.push_back(*next);
-    const std::string where = "pools." + running.name;
     if (!same_sticky_table(running, *next)) {
       plan.errors.push_back(where + ".sticky: stickiness by client IP (its table and session_expiry) " + kRestart);
     }
@@ -190,7 +191,7 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
       plan.errors.push_back(where + ".backends: backends given by host name cannot change by reload yet "
                                     "(restart Fulcrum to apply it)");
     }
-    PoolChange change{i, *next, false, false};
+    PoolChange change{running.name, *next, false, false};
     const auto settings = changed_settings(running, *next);
     change.settings_changed = !settings.empty();
     change.backends_changed = numeric_backends(running) != numeric_backends(*next);
@@ -220,12 +221,20 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
     if (change.settings_changed || change.backends_changed) plan.pools.push_back(std::move(change));
   }
   for (const auto& pool : candidate.pools) {
-    if (!current.find_pool(pool.name)) plan.errors.push_back("pools." + pool.name + ": new pool: " + kPools);
+    if (current.find_pool(pool.name)) continue;
+    if (!host_name_backends(pool).empty()) {
+      plan.errors.push_back("pools." + pool.name + ": a new pool with backends given by host name takes a restart");
+      continue;
+    }
+    plan.added_pools.push_back(pool);
+    plan.changes.push_back("pool '" + pool.name + "': added (" + pool.strategy + ", " +
+                           std::to_string(pool.backends.size()) + " backends)");
   }
-  plan.next.pools = std::move(ordered);
   if (!plan.errors.empty()) {
     plan.changes.clear();
     plan.pools.clear();
+    plan.added_pools.clear();
+    plan.removed_pools.clear();
     plan.listeners.clear();
   }
   return plan;

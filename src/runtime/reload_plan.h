@@ -12,9 +12,9 @@
 
 namespace fulcrum::runtime {
 
-/// One pool whose configuration changed: its index in the running pool list and its new config.
+/// One pool whose configuration changed: its name and its new config.
 struct PoolChange {
-  std::size_t index = 0;
+  std::string name;
   PoolConfig config;
   /// The backends given by numeric address changed (added, removed, weight or name).
   bool backends_changed = false;
@@ -42,16 +42,23 @@ struct ReloadPlan {
   /// Settings that changed in the file but take effect only after a restart (`workers`).
   std::vector<std::string> restart_required;
   std::vector<PoolChange> pools;
+  /// Pools the file adds (their backends given by address) and the names of those it removes.
+  std::vector<PoolConfig> added_pools;
+  std::vector<std::string> removed_pools;
   /// In the order to carry them out: additions (whose binding may still fail the reload) first.
   std::vector<ListenerChange> listeners;
   /// What the balancer runs with once the plan is carried out: the new configuration, with the
-  /// settings reported in restart_required kept as they run, and pools in the running order (pool
-  /// indices are what the workers' routes and selectors use).
+  /// settings reported in restart_required kept as they run. (Pools are found by name: the
+  /// balancer's pool indices follow the order pools were created in, not the file's.)
   Config next;
 };
 
 /// Compares the running configuration `current` with `candidate` (valid per validate_config()).
 ReloadPlan plan_reload(const Config& current, const Config& candidate);
+
+/// True when `a` and `b` need the same client-IP sticky table (none, or one with the same expiry):
+/// a pool builds it once.
+bool same_sticky_table(const PoolConfig& a, const PoolConfig& b);
 
 /// The backends of `pool` given by host name (DNS follows them), in order.
 std::vector<BackendConfig> host_name_backends(const PoolConfig& pool);

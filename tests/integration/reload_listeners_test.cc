@@ -164,3 +164,75 @@ TEST(ReloadListeners, AMovedListenerServesOnItsNewAddressOnly) {
 
 }  // namespace
 }  // namespace fulcrum::test
+
+namespace fulcrum::test {
+namespace {
+
+std::string pools_config(const Backends& b, bool with_extra, const std::string& extra_strategy = "round_robin") {
+  std::string yaml = "workers: 2\ndrain_timeout: 1s\n";
+  yaml += std::string("admin: { listen: 127.0.0.1:0, token: ") + kToken + " }\n";
+  yaml += "listeners:\n  - name: front\n    listen: 127.0.0.1:0\n    mode: http\n    routes:\n";
+  if (with_extra) yaml += "      - { match: { path: /api/* }, pool: extra }\n";
+  yaml += "      - { pool: app }\n";
+  yaml += "pools:\n";
+  yaml += "  app: { backends: [{ address: \"" + b.app.address() + "\" }] }\n";
+  if (with_extra) {
+    yaml += "  extra: { strategy: " + extra_strategy + ", backends: [{ address: \"" + b.api.address() + "\" }] }\n";
+  }
+  return yaml;
+}
+
+bool pool_listed(const std::string& admin, const std::string& name) {
+  const AdminReply reply = admin_call(admin, "GET", "/api/pools", "", kToken);
+  for (const auto& pool : reply.json) {
+    if (pool.value("name", "") == name) return true;
+  }
+  return false;
+}
+
+TEST(ReloadPools, APoolAddedServesItsRoutesAndARemovedOneDrainsAndComesBackByName) {
+  Backends b;
+  FulcrumProcess fulcrum(pools_config(b, false), 2);
+  const std::string admin = fulcrum.address("admin");
+  auto held = HttpConnection::connect(fulcrum.address("front"));
+  ASSERT_EQ(held.get("/api/x")->backend(), "app");
+  EXPECT_FALSE(pool_listed(admin, "extra"));
+
+  rewrite(fulcrum.config_path(), pools_config(b, true));
+  AdminReply reply = reload(admin);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_NE(reply.body.find("pool 'extra': added (round_robin, 1 backends)"), std::string::npos) << reply.body;
+  for (int i = 0; i < 3; ++i) {
+    auto response = held.get("/api/x");
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->backend(), "api") << "the new pool's route does not reach its backend";
+  }
+  EXPECT_TRUE(pool_listed(admin, "extra"));
+
+  // Removed: its routes go, the pool leaves the API, its backend gets nothing more.
+  rewrite(fulcrum.config_path(), pools_config(b, false));
+  reply = reload(admin);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_NE(reply.body.find("pool 'extra': removed"), std::string::npos) << reply.body;
+  const std::uint64_t api_before = b.api.requests();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(held.get("/api/x")->backend(), "app");
+  EXPECT_EQ(b.api.requests(), api_before);
+  EXPECT_FALSE(pool_listed(admin, "extra"));
+  reply = admin_call(admin, "POST", "/api/pools/extra/backends", R"({"address":"127.0.0.1:9"})", kToken);
+  EXPECT_EQ(reply.status, 404) << "a removed pool still takes backends: " << reply.body;
+
+  // Named again (with another strategy): back, serving.
+  rewrite(fulcrum.config_path(), pools_config(b, true, "random"));
+  reply = reload(admin);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  auto response = held.get("/api/x");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->backend(), "api");
+  EXPECT_TRUE(pool_listed(admin, "extra"));
+  const AdminReply metrics = admin_call(admin, "GET", "/metrics", "", kToken);
+  EXPECT_NE(metrics.body.find("fulcrum_pool_requests_total{pool=\"extra\"} 4"), std::string::npos)
+      << "the pool that came back lost its counts, or counts twice";
+}
+
+}  // namespace
+}  // namespace fulcrum::test

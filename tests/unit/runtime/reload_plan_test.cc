@@ -48,7 +48,7 @@ TEST(ReloadPlan, AStrategyAndBackendChangeOfOnePoolIsPlannedForThatPoolOnly) {
   const ReloadPlan plan = plan_reload(base(), next);
   ASSERT_TRUE(plan.errors.empty());
   ASSERT_EQ(plan.pools.size(), 1u);
-  EXPECT_EQ(plan.pools[0].index, 0u);
+  EXPECT_EQ(plan.pools[0].name, "app");
   EXPECT_TRUE(plan.pools[0].settings_changed);
   EXPECT_TRUE(plan.pools[0].backends_changed);
   EXPECT_TRUE(mentions(plan.changes, "strategy round_robin -> random")) << plan.changes.size();
@@ -57,17 +57,16 @@ TEST(ReloadPlan, AStrategyAndBackendChangeOfOnePoolIsPlannedForThatPoolOnly) {
   EXPECT_TRUE(mentions(plan.changes, "backend 127.0.0.1:9001 changed"));
 }
 
-TEST(ReloadPlan, PoolsKeepTheRunningOrderWhateverTheFileSays) {
+TEST(ReloadPlan, PoolsAreMatchedByNameWhateverTheirOrderInTheFile) {
   Config next = base();
   std::swap(next.pools[0], next.pools[1]);
   next.pools[1].retries = 0;  // app, now second in the file
   const ReloadPlan plan = plan_reload(base(), next);
   ASSERT_TRUE(plan.errors.empty());
-  ASSERT_EQ(plan.next.pools.size(), 2u);
-  EXPECT_EQ(plan.next.pools[0].name, "app");
-  EXPECT_EQ(plan.next.pools[1].name, "web");
-  ASSERT_EQ(plan.pools.size(), 1u);
-  EXPECT_EQ(plan.pools[0].index, 0u);
+  EXPECT_TRUE(plan.added_pools.empty());
+  EXPECT_TRUE(plan.removed_pools.empty());
+  ASSERT_EQ(plan.pools.size(), 1u) << "moving web up changes nothing";
+  EXPECT_EQ(plan.pools[0].name, "app");
 }
 
 TEST(ReloadPlan, WorkersIsReportedAsNeedingARestartAndKeepsItsRunningValue) {
@@ -93,9 +92,9 @@ TEST(ReloadPlan, WhatThisVersionCannotReloadIsRefusedAndNothingIsPlanned) {
   EXPECT_TRUE(plan.listeners.empty());
 
   Config new_pool = base();
-  new_pool.pools.push_back(PoolConfig{.name = "extra"});
+  new_pool.pools.push_back(PoolConfig{.name = "extra", .backends = {{"db.example.com:5432", 1, ""}}});
   plan = plan_reload(base(), new_pool);
-  EXPECT_TRUE(mentions(plan.errors, "pools.extra: new pool"));
+  EXPECT_TRUE(mentions(plan.errors, "pools.extra: a new pool with backends given by host name takes a restart"));
 
   Config sticky = base();
   sticky.pools[0].sticky = StickyConfig{};
@@ -147,6 +146,20 @@ TEST(ReloadPlan, ListenersAreMatchedByNameAddedChangedMovedAndRemoved) {
   EXPECT_TRUE(mentions(plan.restart_required, "listeners.front.backlog"));
   EXPECT_EQ(plan.next.listeners[0].backlog, current.listeners[0].backlog);
   EXPECT_EQ(plan.next.listeners[0].max_connections, 10u);
+}
+
+TEST(ReloadPlan, PoolsAreAddedAndRemovedByName) {
+  Config next = base();
+  next.pools.erase(next.pools.begin() + 1);  // web
+  next.pools.push_back(PoolConfig{.name = "extra", .strategy = "random", .backends = {{"127.0.0.1:9201", 1, ""}}});
+  const ReloadPlan plan = plan_reload(base(), next);
+  ASSERT_TRUE(plan.errors.empty()) << plan.errors.front();
+  ASSERT_EQ(plan.added_pools.size(), 1u);
+  EXPECT_EQ(plan.added_pools[0].name, "extra");
+  EXPECT_EQ(plan.removed_pools, std::vector<std::string>{"web"});
+  EXPECT_TRUE(plan.pools.empty()) << "app did not change";
+  EXPECT_TRUE(mentions(plan.changes, "pool 'extra': added (random, 1 backends)"));
+  EXPECT_TRUE(mentions(plan.changes, "pool 'web': removed"));
 }
 
 TEST(ReloadPlan, CookieStickinessMayChange) {
