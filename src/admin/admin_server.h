@@ -91,6 +91,8 @@ class AdminServer final : private HttpEndpoint::Handler {
   /// Closes the listening socket and every connection, unsubscribes from the bus (loop thread;
   /// also done by the destructor).
   void stop();
+  /// Accepts on `socket` from now on; connections open on the old address carry on.
+  void listen_on(net::UniqueFd socket) { endpoint_.listen_on(std::move(socket)); }
   /// Where the pools' JSON takes each backend's last check and state change from (admin/
   /// health_details.h); null (the default) leaves them out. Outlives the server.
   void set_health(const health::HealthMonitor* monitor) { health_ = monitor; }

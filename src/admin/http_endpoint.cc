@@ -278,6 +278,19 @@ void HttpEndpoint::stop() {
   for (Connection* connection : open) close(*connection);
 }
 
+void HttpEndpoint::listen_on(net::UniqueFd socket) {
+  if (stopped_) return;
+  if (socket_) {
+    loop_.remove(socket_.get());
+    socket_.reset();
+  }
+  socket_ = std::move(socket);
+  accept_paused_ = false;
+  if (!loop_.add(socket_.get(), EPOLLIN, &acceptor_)) {
+    log::error(options_.name + ": cannot watch the listening socket", {{"error", std::strerror(errno)}});
+  }
+}
+
 void HttpEndpoint::accept_all() {
   for (;;) {
     const int fd = accept4(socket_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);

@@ -150,6 +150,9 @@ class HttpEndpoint {
   void start();
   /// Closes the listening socket and every connection (also done by the destructor).
   void stop();
+  /// Accepts on `socket` from now on (a reload moved the listener): the old listening socket
+  /// closes, the connections it accepted carry on (loop thread).
+  void listen_on(net::UniqueFd socket);
 
   /// Makes `connection` a stream: out of the request budget and its timeouts, its input to
   /// Handler::stream_input(), its output bounded by max_stream_backlog.

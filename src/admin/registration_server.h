@@ -36,6 +36,8 @@ class RegistrationServer final : private HttpEndpoint::Handler {
   /// Closes the listening socket and every connection (also done by the destructor). Leases are
   /// not expired: their backends stay until the process ends.
   void stop();
+  /// Accepts on `socket` from now on; connections open on the old address carry on.
+  void listen_on(net::UniqueFd socket) { endpoint_.listen_on(std::move(socket)); }
 
  private:
   using Connection = HttpEndpoint::Connection;

@@ -443,10 +443,12 @@ std::vector<BoundListener> Balancer::listeners() const {
 }
 
 std::string Balancer::registration_address() const {
+  std::lock_guard lock(impl_->bound_mutex);
   return impl_->has_registration ? impl_->registration_bound.to_string() : std::string();
 }
 
 std::string Balancer::admin_address() const {
+  std::lock_guard lock(impl_->bound_mutex);
   return impl_->has_admin ? impl_->admin_bound.to_string() : std::string();
 }
 

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "events/access_log.h"
@@ -55,6 +56,9 @@ struct Balancer::Impl {
   /// The JSON-lines event log (`events.file`); its flush timer runs on the control loop.
   std::unique_ptr<events::EventLog> event_log;
   std::unique_ptr<runtime::RuntimeContext> context;
+  /// Where the admin and registration listeners are bound; a reload may move them (guarded by
+  /// bound_mutex, since admin_address() may be asked from any thread).
+  mutable std::mutex bound_mutex;
   net::Address admin_bound;
   bool has_admin = false;
   net::Address registration_bound;
@@ -90,11 +94,22 @@ struct Balancer::Impl {
   /// Creates (or revives) the pools `plan` adds, with their backends, and gives each worker a
   /// selector for the new ones.
   void add_pools(const runtime::ReloadPlan& plan);
-  /// Binds the listeners `plan` adds and checks what the workers cannot take; the errors, or none
-  /// and `opened` in the plan's order of additions.
-  std::vector<std::string> prepare_listeners(const runtime::ReloadPlan& plan, std::vector<OpenedListener>& opened);
+  /// What a reload binds before it changes anything (a bind that fails fails the whole reload).
+  struct BoundForReload {
+    /// The listeners the plan adds, in its order.
+    std::vector<OpenedListener> listeners;
+    net::UniqueFd admin;
+    net::Address admin_bound;
+    net::UniqueFd registration;
+    net::Address registration_bound;
+  };
+  /// Binds what `plan` adds or moves and checks what the workers cannot take; the errors, or none
+  /// and `bound` filled.
+  std::vector<std::string> prepare_listeners(const runtime::ReloadPlan& plan, BoundForReload& bound);
   /// Hands the workers the listeners added, changed and removed (control thread).
   void apply_listeners(const runtime::ReloadPlan& plan, std::vector<OpenedListener>& opened);
+  /// Moves the admin and registration listeners to the sockets bound for them (control thread).
+  void move_control_listeners(BoundForReload& bound);
   /// Waits (up to 1 s) until every worker has run what was posted to it so far.
   void wait_for_workers();
   /// Counts, logs and reports (`reload_failed`) a reload refused for `errors`. Any thread.

@@ -9,6 +9,7 @@
 #include <thread>
 #include <nlohmann/json.hpp>
 
+#include "admin/admin_server.h"
 #include "core/log.h"
 #include "runtime/balancer_impl.h"
 #include "runtime/reload_plan.h"
@@ -105,14 +106,15 @@ ReloadResult Balancer::Impl::apply_reload(Config candidate) {
   runtime::ReloadPlan plan = runtime::plan_reload(config, candidate);
   if (!plan.errors.empty()) return reload_failed(std::move(plan.errors));
   // Everything that may still fail comes first: then nothing has changed yet.
-  std::vector<OpenedListener> opened;
-  if (auto errors = prepare_listeners(plan, opened); !errors.empty()) return reload_failed(std::move(errors));
+  BoundForReload bound;
+  if (auto errors = prepare_listeners(plan, bound); !errors.empty()) return reload_failed(std::move(errors));
 
   add_pools(plan);
   for (const auto& change : plan.pools) {
     apply_pool(*pool_manager, *pool_manager->find_pool(change.name), *config.find_pool(change.name), change);
   }
-  apply_listeners(plan, opened);
+  apply_listeners(plan, bound.listeners);
+  move_control_listeners(bound);
   // After the listeners: no new request routes to a removed pool any more.
   for (const auto& name : plan.removed_pools) {
     if (auto index = pool_manager->find_pool(name)) pool_manager->retire_pool(*index);
@@ -174,9 +176,9 @@ void Balancer::Impl::add_pools(const runtime::ReloadPlan& plan) {
   }
 }
 
-std::vector<std::string> Balancer::Impl::prepare_listeners(const runtime::ReloadPlan& plan,
-                                                           std::vector<OpenedListener>& opened) {
+std::vector<std::string> Balancer::Impl::prepare_listeners(const runtime::ReloadPlan& plan, BoundForReload& bound) {
   std::vector<std::string> errors;
+  std::vector<OpenedListener>& opened = bound.listeners;
   for (const auto& change : plan.listeners) {
     if (change.kind == runtime::ListenerChange::Kind::Removed) continue;
     const auto& listener = change.config;
@@ -196,8 +198,35 @@ std::vector<std::string> Balancer::Impl::prepare_listeners(const runtime::Reload
     }
     opened.push_back(std::move(listener));
   }
-  if (!errors.empty()) opened.clear();  // closes what was bound
+  if (errors.empty() && !plan.admin_listen.empty()) {
+    std::string error;
+    bound.admin = admin::bind_admin_socket(*plan.next.admin, bound.admin_bound, error);
+    if (!bound.admin) errors.push_back(error);
+  }
+  if (errors.empty() && !plan.registration_listen.empty()) {
+    std::string error;
+    bound.registration = admin::bind_control_socket("registration", plan.registration_listen,
+                                                    bound.registration_bound, error);
+    if (!bound.registration) errors.push_back(error);
+  }
+  if (!errors.empty()) bound = BoundForReload{};  // closes what was bound
   return errors;
+}
+
+void Balancer::Impl::move_control_listeners(BoundForReload& bound) {
+  if (bound.admin && has_admin) {
+    log::info("listening", {{"listener", "admin"}, {"address", bound.admin_bound.to_string()}, {"mode", "admin"}});
+    control->move_admin(std::move(bound.admin));
+    std::lock_guard lock(bound_mutex);
+    admin_bound = bound.admin_bound;
+  }
+  if (bound.registration && has_registration) {
+    log::info("listening",
+              {{"listener", "registration"}, {"address", bound.registration_bound.to_string()}, {"mode", "registration"}});
+    control->move_registration(std::move(bound.registration));
+    std::lock_guard lock(bound_mutex);
+    registration_bound = bound.registration_bound;
+  }
 }
 
 void Balancer::Impl::apply_listeners(const runtime::ReloadPlan& plan, std::vector<OpenedListener>& opened) {

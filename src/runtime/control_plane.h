@@ -44,6 +44,15 @@ class ControlPlane {
     admin_context_ = &context;
     admin_socket_ = std::move(socket);
   }
+  /// A reload moved the admin (or registration) listener: accept on `socket` from now on; the
+  /// connections open on the old address (the one that asked for the reload, say) carry on.
+  /// Loop thread.
+  void move_admin(net::UniqueFd socket) {
+    if (admin_) admin_->listen_on(std::move(socket));
+  }
+  void move_registration(net::UniqueFd socket) {
+    if (registration_) registration_->listen_on(std::move(socket));
+  }
   /// Serves registrations on `socket` (bound by Balancer::start()) from start() on. Call before
   /// start(); `context` outlives the control plane.
   void serve_registration(const RuntimeContext& context, net::UniqueFd socket) {

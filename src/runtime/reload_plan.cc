@@ -159,8 +159,33 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
   keep(current.workers == candidate.workers, "workers", plan.next.workers, current.workers);
   keep(current.watchdog == candidate.watchdog, "watchdog", plan.next.watchdog, current.watchdog);
   keep(current.io_uring == candidate.io_uring, "io_uring", plan.next.io_uring, current.io_uring);
-  keep(current.admin == candidate.admin, "admin", plan.next.admin, current.admin);
-  keep(current.registration == candidate.registration, "registration", plan.next.registration, current.registration);
+  // The admin and registration listeners: a new address moves them and a new token applies at
+  // once (both servers read it per request); adding or removing the section, or the admin
+  // limits and state file, take a restart.
+  if (current.admin.has_value() != candidate.admin.has_value()) {
+    keep(false, "admin", plan.next.admin, current.admin);
+  } else if (current.admin && candidate.admin) {
+    AdminConfig& next = *plan.next.admin;
+    if (current.admin->listen != next.listen) {
+      plan.admin_listen = next.listen;
+      plan.changes.push_back("admin: moved from " + current.admin->listen + " to " + next.listen);
+    }
+    if (current.admin->token != next.token) plan.changes.push_back("admin: token changed");
+    AdminConfig rest = *current.admin;
+    rest.listen = next.listen;
+    rest.token = next.token;
+    keep(rest == next, "admin (limits, state_file)", next, rest);
+  }
+  if (current.registration.has_value() != candidate.registration.has_value()) {
+    keep(false, "registration", plan.next.registration, current.registration);
+  } else if (current.registration && candidate.registration) {
+    const RegistrationConfig& next = *plan.next.registration;
+    if (current.registration->listen != next.listen) {
+      plan.registration_listen = next.listen;
+      plan.changes.push_back("registration: moved from " + current.registration->listen + " to " + next.listen);
+    }
+    if (current.registration->token != next.token) plan.changes.push_back("registration: token changed");
+  }
   keep(current.events == candidate.events, "events", plan.next.events, current.events);
   keep(current.access_log == candidate.access_log, "access_log", plan.next.access_log, current.access_log);
   keep(current.resolver == candidate.resolver, "resolver", plan.next.resolver, current.resolver);
@@ -236,6 +261,8 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
     plan.added_pools.clear();
     plan.removed_pools.clear();
     plan.listeners.clear();
+    plan.admin_listen.clear();
+    plan.registration_listen.clear();
   }
   return plan;
 }

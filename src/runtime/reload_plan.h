@@ -45,6 +45,9 @@ struct ReloadPlan {
   /// Pools the file adds (their backends given by address) and the names of those it removes.
   std::vector<PoolConfig> added_pools;
   std::vector<std::string> removed_pools;
+  /// The new address of the admin or registration listener when it moves (else empty).
+  std::string admin_listen;
+  std::string registration_listen;
   /// In the order to carry them out: additions (whose binding may still fail the reload) first.
   std::vector<ListenerChange> listeners;
   /// What the balancer runs with once the plan is carried out: the new configuration, with the

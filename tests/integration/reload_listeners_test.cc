@@ -236,3 +236,66 @@ TEST(ReloadPools, APoolAddedServesItsRoutesAndARemovedOneDrainsAndComesBackByNam
 
 }  // namespace
 }  // namespace fulcrum::test
+
+namespace fulcrum::test {
+namespace {
+
+TEST(ReloadControlListeners, TheAdminAndRegistrationListenersMoveAndANewTokenAppliesAtOnce) {
+  Backends b;
+  auto control = [&](const std::string& admin, const std::string& registration, const std::string& token) {
+    std::string yaml = "workers: 1\n";
+    yaml += "admin: { listen: \"" + admin + "\", token: " + token + " }\n";
+    yaml += "registration: { listen: \"" + registration + "\", token: reg-token }\n";
+    yaml += "listeners:\n  - { name: front, listen: 127.0.0.1:0, mode: http, pool: app }\n";
+    yaml += "pools:\n  app: { registration: { ttl: 10s }, backends: [{ address: \"" + b.app.address() + "\" }] }\n";
+    return yaml;
+  };
+  FulcrumProcess fulcrum(control("127.0.0.1:0", "127.0.0.1:0", kToken), 3);
+  const std::string old_admin = fulcrum.address("admin");
+  const std::string old_registration = fulcrum.address("registration");
+  const std::string new_admin = reserve_loopback_address(), new_registration = reserve_loopback_address();
+
+  rewrite(fulcrum.config_path(), control(new_admin, new_registration, "new-admin-token"));
+  // Asked on the old address, answered there: the connection that asked is not cut.
+  const AdminReply reply = reload(old_admin);
+  ASSERT_EQ(reply.status, 200) << reply.body << reply.failure;
+  EXPECT_NE(reply.body.find("admin: moved from 127.0.0.1:0 to " + new_admin), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find("registration: moved"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find("admin: token changed"), std::string::npos) << reply.body;
+
+  EXPECT_EQ(admin_call(new_admin, "GET", "/api/status", "", "new-admin-token").status, 200);
+  EXPECT_EQ(admin_call(new_admin, "GET", "/api/status", "", kToken).status, 401) << "the old token still works";
+  EXPECT_TRUE(eventually([&] { return !Client::connect(old_admin, 300ms).valid(); }, 2s))
+      << "the old admin address still accepts";
+  const AdminReply registered = admin_call(new_registration, "POST", "/register",
+                                           R"({"pool":"app","address":")" + b.api.address() + R"(","ttl":"10s"})",
+                                           "reg-token");
+  EXPECT_EQ(registered.status, 201) << registered.body << registered.failure;
+  EXPECT_FALSE(Client::connect(old_registration, 300ms).valid()) << "the old registration address still accepts";
+}
+
+TEST(ReloadControlListeners, AnAdminAddressThatCannotBeBoundFailsTheWholeReload) {
+  Backends b;
+  HttpBackend squatter("squatter");
+  std::string yaml = "workers: 1\n";
+  yaml += std::string("admin: { listen: 127.0.0.1:0, token: ") + kToken + " }\n";
+  yaml += "listeners:\n  - { name: front, listen: 127.0.0.1:0, mode: http, pool: app }\n";
+  yaml += "pools:\n  app: { backends: [{ address: \"" + b.app.address() + "\" }] }\n";
+  FulcrumProcess fulcrum(yaml, 2);
+  const std::string admin = fulcrum.address("admin");
+  std::string moved = yaml;
+  moved.replace(moved.find("127.0.0.1:0, token"), 11, "\"" + squatter.address() + "\"");
+  moved.replace(moved.find(b.app.address()), b.app.address().size(), b.api.address());
+  rewrite(fulcrum.config_path(), moved);
+  const AdminReply reply = reload(admin);
+  ASSERT_EQ(reply.status, 400) << reply.body;
+  EXPECT_NE(reply.body.find("cannot bind " + squatter.address()), std::string::npos) << reply.body;
+  // Nothing changed: the admin API where it was, the pool as it was.
+  auto response = HttpConnection::connect(fulcrum.address("front")).get("/");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->backend(), "app");
+  EXPECT_EQ(admin_call(admin, "GET", "/api/status", "", kToken).status, 200);
+}
+
+}  // namespace
+}  // namespace fulcrum::test

@@ -162,6 +162,29 @@ TEST(ReloadPlan, PoolsAreAddedAndRemovedByName) {
   EXPECT_TRUE(mentions(plan.changes, "pool 'web': removed"));
 }
 
+TEST(ReloadPlan, TheAdminListenerMovesItsTokenChangesAndItsLimitsWaitForARestart) {
+  Config current = base();
+  current.admin = AdminConfig{.listen = "127.0.0.1:9900", .token = "old"};
+  Config next = current;
+  next.admin->listen = "127.0.0.1:9901";
+  next.admin->token = "new";
+  next.admin->max_connections = 7;
+  const ReloadPlan plan = plan_reload(current, next);
+  ASSERT_TRUE(plan.errors.empty());
+  EXPECT_EQ(plan.admin_listen, "127.0.0.1:9901");
+  EXPECT_TRUE(mentions(plan.changes, "admin: moved from 127.0.0.1:9900 to 127.0.0.1:9901"));
+  EXPECT_TRUE(mentions(plan.changes, "admin: token changed"));
+  EXPECT_TRUE(mentions(plan.restart_required, "admin (limits, state_file)"));
+  EXPECT_EQ(plan.next.admin->max_connections, current.admin->max_connections);
+  EXPECT_EQ(plan.next.admin->token, "new");
+
+  Config without = current;
+  without.admin.reset();
+  const ReloadPlan dropped = plan_reload(current, without);
+  EXPECT_TRUE(mentions(dropped.restart_required, "admin"));
+  EXPECT_TRUE(dropped.next.admin.has_value()) << "the admin API stays until a restart";
+}
+
 TEST(ReloadPlan, CookieStickinessMayChange) {
   Config next = base();
   next.pools[0].sticky = StickyConfig{.cookie = "srv"};
