@@ -34,6 +34,7 @@
 #
 # Usage: bench/reload.sh [ROUNDS]   (ROUNDS x (steady, reload) per proxy, order alternating; 1)
 #   env: DURATION=30 RATE=10 CONNECTIONS=50 WRK_THREADS=2 VIA=both DIFF=pool TARGETS="fulcrum haproxy"
+#        CLOSE=0 (1: every request on a new connection, `Connection: close`: reloads racing accepts)
 #        FULCRUM=build/fulcrum THREADS=2 BASE_PORT=19480 PIN=0 KEEP_TMP=0
 #   quick check: DURATION=5 bench/reload.sh
 # Bounded: ROUNDS x 2 x |TARGETS| rounds of DURATION s (wrk under `timeout`, the reloader stops
@@ -54,6 +55,9 @@ VIA=${VIA:-both}
 DIFF=${DIFF:-pool}
 TARGETS=${TARGETS:-fulcrum haproxy}
 BASE=${BASE_PORT:-19480}
+CLOSE=${CLOSE:-0}
+CLOSE_HEADER=()
+[[ $CLOSE == 1 ]] && CLOSE_HEADER=(-H "Connection: close")
 TOKEN=reload-bench-token
 P_B1=$((BASE + 1)) P_B2=$((BASE + 2)) P_B3=$((BASE + 3))
 P_FUL=$((BASE + 10)) P_ADMIN=$((BASE + 11)) P_HAP=$((BASE + 12))
@@ -63,6 +67,7 @@ for t in $TARGETS; do [[ $t == fulcrum || $t == haproxy ]] || { echo "unknown ta
 awk -v r="$RATE" -v d="$DURATION" 'BEGIN { exit !(r > 0 && d >= 1) }' || { echo "RATE must be > 0 and DURATION >= 1" >&2; exit 2; }
 
 require haproxy nginx wrk curl python3
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- backends -----------------------------------------------------------------------------------------
 nginx_backend b1 "$P_B1" || exit 1
@@ -177,7 +182,7 @@ run_wrk() {
   local t=$1 d=$2 c0 c1 out
   c0=$(session_ticks "${sid[$t]}")
   out=$(pinned "$CLIENT_CPUS" timeout $((d + 15)) wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${d}s" --latency \
-        -s "$BENCH_TMP/failures.lua" "http://127.0.0.1:${port[$t]}/" 2>&1)
+        "${CLOSE_HEADER[@]}" -s "$BENCH_TMP/failures.lua" "http://127.0.0.1:${port[$t]}/" 2>&1)
   c1=$(session_ticks "${sid[$t]}")
   awk -v c0="$c0" -v c1="$c1" -v tck="$TCK" '/^WRK / {
       n++
@@ -268,8 +273,12 @@ if [[ $TARGETS == *fulcrum* ]] && kill -0 "$PID_fulcrum" 2>/dev/null; then
 fi
 
 # --- table --------------------------------------------------------------------------------------------
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src include 2>/dev/null || echo ' (src/ modified)')"
+echo "- machine: $(nproc) CPU ($(lscpu 2>/dev/null | awk -F': *' '/^Model name/ { print $2; exit }')), Linux $(uname -r);" \
+  "haproxy $(haproxy -v 2>/dev/null | awk 'NR == 1 { print $3 }'), nginx $(nginx -v 2>&1 | sed 's|.*/||'), wrk $(wrk -v 2>&1 | awk 'NR == 1 { print $2 }')"
+echo "- load average (1, 5, 15 min): $LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 echo
-echo "HTTP/1.1 keep-alive, wrk -t$WRK_THREADS -c$CONNECTIONS --latency, $ROUNDS x (steady, reload) x ${DURATION}s per proxy, $THREADS"
+echo "HTTP/1.1 $([[ $CLOSE == 1 ]] && echo "Connection: close (a new connection per request)" || echo keep-alive), wrk -t$WRK_THREADS -c$CONNECTIONS --latency, $ROUNDS x (steady, reload) x ${DURATION}s per proxy, $THREADS"
 echo "threads per proxy (Fulcrum workers, HAProxy nbthread); reload = $RATE reloads a second alternating two"
 echo "configurations that differ in $(case $DIFF in pool) echo "a pool's backends and strategy" ;; routes) echo "the listener's routes" ;; both) echo "the routes and a pool's backends and strategy" ;; esac)"
 echo "(DIFF=$DIFF); Fulcrum reloaded by $(case $VIA in sighup) echo SIGHUP ;; api) echo "POST /api/reload" ;; both) echo "SIGHUP and POST /api/reload in turn" ;; esac),"
