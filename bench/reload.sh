@@ -22,6 +22,8 @@
 # DIFF, what the two files differ in (the same in Fulcrum's and HAProxy's configuration):
 #   pool    (default) pool `web`: A = round_robin over b1 b2, B = least_connections over b2 b3
 #           (HAProxy: balance roundrobin / leastconn, the same servers)
+#   strategy  pool `web`'s strategy only (round_robin / least_connections over b1 b2): every
+#           backend stays, so what a reload costs apart from connections to new backends
 #   routes  the listener's routes: A = everything to pool `web`, B = GET to pool `alt`
 #           (least_connections over b2 b3), the rest to `web` (HAProxy: use_backend alt if METH_GET).
 #           Listener and route changes are refused by this version's reload: with DIFF=routes each
@@ -62,7 +64,7 @@ TOKEN=reload-bench-token
 P_B1=$((BASE + 1)) P_B2=$((BASE + 2)) P_B3=$((BASE + 3))
 P_FUL=$((BASE + 10)) P_ADMIN=$((BASE + 11)) P_HAP=$((BASE + 12))
 [[ $VIA == sighup || $VIA == api || $VIA == both ]] || { echo "VIA must be sighup, api or both" >&2; exit 2; }
-[[ $DIFF == pool || $DIFF == routes || $DIFF == both ]] || { echo "DIFF must be pool, routes or both" >&2; exit 2; }
+[[ $DIFF =~ ^(pool|strategy|routes|both)$ ]] || { echo "DIFF must be pool, strategy, routes or both" >&2; exit 2; }
 for t in $TARGETS; do [[ $t == fulcrum || $t == haproxy ]] || { echo "unknown target $t" >&2; exit 2; }; done
 awk -v r="$RATE" -v d="$DURATION" 'BEGIN { exit !(r > 0 && d >= 1) }' || { echo "RATE must be > 0 and DURATION >= 1" >&2; exit 2; }
 
@@ -82,6 +84,7 @@ route_diff() { [[ $DIFF == routes || $DIFF == both ]]; }
 fulcrum_config() {  # VARIANT(a|b)
   local strategy=round_robin backends="$B1, $B2"
   if [[ $1 == b ]] && pool_diff; then strategy=least_connections backends="$B2, $B3"; fi
+  [[ $1 == b && $DIFF == strategy ]] && strategy=least_connections
   echo "workers: $THREADS"
   echo "admin: { listen: 127.0.0.1:$P_ADMIN, token: $TOKEN }"
   echo "listeners:"
@@ -104,6 +107,7 @@ fulcrum_config() {  # VARIANT(a|b)
 haproxy_config() {  # VARIANT(a|b)
   local balance=roundrobin servers="b1 $B1,b2 $B2" s
   if [[ $1 == b ]] && pool_diff; then balance=leastconn servers="b2 $B2,b3 $B3"; fi
+  [[ $1 == b && $DIFF == strategy ]] && balance=leastconn
   cat <<CFG
 global
     nbthread $THREADS
@@ -280,7 +284,7 @@ echo "- load average (1, 5, 15 min): $LOAD_START at the start, $(cut -d' ' -f1-3
 echo
 echo "HTTP/1.1 $([[ $CLOSE == 1 ]] && echo "Connection: close (a new connection per request)" || echo keep-alive), wrk -t$WRK_THREADS -c$CONNECTIONS --latency, $ROUNDS x (steady, reload) x ${DURATION}s per proxy, $THREADS"
 echo "threads per proxy (Fulcrum workers, HAProxy nbthread); reload = $RATE reloads a second alternating two"
-echo "configurations that differ in $(case $DIFF in pool) echo "a pool's backends and strategy" ;; routes) echo "the listener's routes" ;; both) echo "the routes and a pool's backends and strategy" ;; esac)"
+echo "configurations that differ in $(case $DIFF in pool) echo "a pool's backends and strategy" ;; strategy) echo "a pool's strategy" ;; routes) echo "the listener's routes" ;; both) echo "the routes and a pool's backends and strategy" ;; esac)"
 echo "(DIFF=$DIFF); Fulcrum reloaded by $(case $VIA in sighup) echo SIGHUP ;; api) echo "POST /api/reload" ;; both) echo "SIGHUP and POST /api/reload in turn" ;; esac),"
 echo "HAProxy 'haproxy -W' by SIGUSR2 to its master. req/s and p99 are medians over rounds; errors are summed."
 echo
