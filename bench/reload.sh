@@ -24,6 +24,7 @@
 #           (HAProxy: balance roundrobin / leastconn, the same servers)
 #   strategy  pool `web`'s strategy only (round_robin / least_connections over b1 b2): every
 #           backend stays, so what a reload costs apart from connections to new backends
+#   replace no backend in common: A = round_robin over b1, B = least_connections over b2 b3
 #   routes  the listener's routes: A = everything to pool `web`, B = GET to pool `alt`
 #           (least_connections over b2 b3), the rest to `web` (HAProxy: use_backend alt if METH_GET).
 #           Listener and route changes are refused by this version's reload: with DIFF=routes each
@@ -37,6 +38,7 @@
 # Usage: bench/reload.sh [ROUNDS]   (ROUNDS x (steady, reload) per proxy, order alternating; 1)
 #   env: DURATION=30 RATE=10 CONNECTIONS=50 WRK_THREADS=2 VIA=both DIFF=pool TARGETS="fulcrum haproxy"
 #        CLOSE=0 (1: every request on a new connection, `Connection: close`: reloads racing accepts)
+#        HEALTH=0 (1: HTTP health checks of every backend every second, in both proxies)
 #        FULCRUM=build/fulcrum THREADS=2 BASE_PORT=19480 PIN=0 KEEP_TMP=0
 #   quick check: DURATION=5 bench/reload.sh
 # Bounded: ROUNDS x 2 x |TARGETS| rounds of DURATION s (wrk under `timeout`, the reloader stops
@@ -58,13 +60,15 @@ DIFF=${DIFF:-pool}
 TARGETS=${TARGETS:-fulcrum haproxy}
 BASE=${BASE_PORT:-19480}
 CLOSE=${CLOSE:-0}
+HEALTH=${HEALTH:-0}
 CLOSE_HEADER=()
 [[ $CLOSE == 1 ]] && CLOSE_HEADER=(-H "Connection: close")
 TOKEN=reload-bench-token
 P_B1=$((BASE + 1)) P_B2=$((BASE + 2)) P_B3=$((BASE + 3))
 P_FUL=$((BASE + 10)) P_ADMIN=$((BASE + 11)) P_HAP=$((BASE + 12))
 [[ $VIA == sighup || $VIA == api || $VIA == both ]] || { echo "VIA must be sighup, api or both" >&2; exit 2; }
-[[ $DIFF =~ ^(pool|strategy|routes|both)$ ]] || { echo "DIFF must be pool, strategy, routes or both" >&2; exit 2; }
+[[ $DIFF =~ ^(pool|strategy|replace|routes|both)$ ]] || { echo "DIFF must be pool, strategy, replace, routes or both" >&2; exit 2; }
+[[ $HEALTH == 0 || $HEALTH == 1 ]] || { echo "HEALTH must be 0 or 1" >&2; exit 2; }
 for t in $TARGETS; do [[ $t == fulcrum || $t == haproxy ]] || { echo "unknown target $t" >&2; exit 2; }; done
 awk -v r="$RATE" -v d="$DURATION" 'BEGIN { exit !(r > 0 && d >= 1) }' || { echo "RATE must be > 0 and DURATION >= 1" >&2; exit 2; }
 
@@ -82,9 +86,12 @@ pool_diff() { [[ $DIFF == pool || $DIFF == both ]]; }
 route_diff() { [[ $DIFF == routes || $DIFF == both ]]; }
 
 fulcrum_config() {  # VARIANT(a|b)
-  local strategy=round_robin backends="$B1, $B2"
+  local strategy=round_robin backends="$B1, $B2" health=""
   if [[ $1 == b ]] && pool_diff; then strategy=least_connections backends="$B2, $B3"; fi
   [[ $1 == b && $DIFF == strategy ]] && strategy=least_connections
+  [[ $DIFF == replace ]] && backends=$B1
+  [[ $1 == b && $DIFF == replace ]] && strategy=least_connections backends="$B2, $B3"
+  [[ $HEALTH == 1 ]] && health=", health: { http: { path: / }, interval: 1s, timeout: 500ms }"
   echo "workers: $THREADS"
   echo "admin: { listen: 127.0.0.1:$P_ADMIN, token: $TOKEN }"
   echo "listeners:"
@@ -99,15 +106,18 @@ fulcrum_config() {  # VARIANT(a|b)
     echo "    routes: [ { match: { method: GET }, pool: alt }, { pool: web } ]"
   fi
   echo "pools:"
-  echo "  web: { strategy: $strategy, backends: [ $backends ] }"
-  route_diff && echo "  alt: { strategy: least_connections, backends: [ $B2, $B3 ] }"
+  echo "  web: { strategy: $strategy, backends: [ $backends ]$health }"
+  route_diff && echo "  alt: { strategy: least_connections, backends: [ $B2, $B3 ]$health }"
   return 0
 }
 
 haproxy_config() {  # VARIANT(a|b)
-  local balance=roundrobin servers="b1 $B1,b2 $B2" s
+  local balance=roundrobin servers="b1 $B1,b2 $B2" s check=""
   if [[ $1 == b ]] && pool_diff; then balance=leastconn servers="b2 $B2,b3 $B3"; fi
   [[ $1 == b && $DIFF == strategy ]] && balance=leastconn
+  [[ $DIFF == replace ]] && servers="b1 $B1"
+  [[ $1 == b && $DIFF == replace ]] && balance=leastconn servers="b2 $B2,b3 $B3"
+  [[ $HEALTH == 1 ]] && check=" check inter 1s"
   cat <<CFG
 global
     nbthread $THREADS
@@ -126,11 +136,15 @@ CFG
   echo "    default_backend web"
   echo "backend web"
   echo "    balance $balance"
+  [[ $HEALTH == 1 ]] && echo "    option httpchk GET /"
   IFS=, read -r -a list <<<"$servers"
-  for s in "${list[@]}"; do echo "    server $s"; done
+  for s in "${list[@]}"; do echo "    server $s$check"; done
   if route_diff; then
-    printf 'backend alt\n    balance leastconn\n    server b2 %s\n    server b3 %s\n' "$B2" "$B3"
+    printf 'backend alt\n    balance leastconn\n'
+    [[ $HEALTH == 1 ]] && echo "    option httpchk GET /"
+    printf '    server b2 %s%s\n    server b3 %s%s\n' "$B2" "$check" "$B3" "$check"
   fi
+  return 0
 }
 
 for v in a b; do
@@ -284,8 +298,8 @@ echo "- load average (1, 5, 15 min): $LOAD_START at the start, $(cut -d' ' -f1-3
 echo
 echo "HTTP/1.1 $([[ $CLOSE == 1 ]] && echo "Connection: close (a new connection per request)" || echo keep-alive), wrk -t$WRK_THREADS -c$CONNECTIONS --latency, $ROUNDS x (steady, reload) x ${DURATION}s per proxy, $THREADS"
 echo "threads per proxy (Fulcrum workers, HAProxy nbthread); reload = $RATE reloads a second alternating two"
-echo "configurations that differ in $(case $DIFF in pool) echo "a pool's backends and strategy" ;; strategy) echo "a pool's strategy" ;; routes) echo "the listener's routes" ;; both) echo "the routes and a pool's backends and strategy" ;; esac)"
-echo "(DIFF=$DIFF); Fulcrum reloaded by $(case $VIA in sighup) echo SIGHUP ;; api) echo "POST /api/reload" ;; both) echo "SIGHUP and POST /api/reload in turn" ;; esac),"
+echo "configurations that differ in $(case $DIFF in pool) echo "a pool's backends and strategy" ;; strategy) echo "a pool's strategy" ;; replace) echo "a pool's strategy and every backend" ;; routes) echo "the listener's routes" ;; both) echo "the routes and a pool's backends and strategy" ;; esac)"
+echo "(DIFF=$DIFF$([[ $HEALTH == 1 ]] && echo ", health checks every 1 s")); Fulcrum reloaded by $(case $VIA in sighup) echo SIGHUP ;; api) echo "POST /api/reload" ;; both) echo "SIGHUP and POST /api/reload in turn" ;; esac),"
 echo "HAProxy 'haproxy -W' by SIGUSR2 to its master. req/s and p99 are medians over rounds; errors are summed."
 echo
 echo "| proxy | mode | req/s | x steady | p99 ms | p99 x steady | socket errors | non-2xx | reloads asked / done | cpu µs/req |"
