@@ -113,7 +113,10 @@ void HealthMonitor::rebuild(PoolHealth& state) {
         kept.rise_fall.set_thresholds(rise, fall);
       }
     } else {
-      const bool joining = state.built && state.health.has_value();
+      // Joining (no traffic until a check passes) only when the manager made it wait: a reload
+      // that replaced every serving backend lets the newcomers serve as the members at start do.
+      const bool joining =
+          state.built && state.health.has_value() && manager_.awaiting_first_check(state.index, backend->id());
       state.backends.push_back(std::make_unique<BackendHealth>(*this, state, backend, RiseFall(rise, fall, joining)));
     }
     BackendHealth& health = *state.backends.back();

@@ -116,7 +116,8 @@ void PoolManager::CounterSlots::release(std::uint32_t slot) {
 }
 
 void PoolManager::set_members(std::size_t index, PoolConfig config,
-                              std::vector<std::shared_ptr<upstream::Backend>> backends) {
+                              std::vector<std::shared_ptr<upstream::Backend>> backends,
+                              const std::vector<std::uint64_t>& leaving) {
   PoolState& state = *states_[index];
   state.config = std::move(config);
   // The sources `backends` speaks for: members of other sources are not its to remove.
@@ -127,15 +128,31 @@ void PoolManager::set_members(std::size_t index, PoolConfig config,
     }
   }
   if (sources.empty()) sources.push_back(upstream::BackendSource::Config);
+  // A newcomer after the first publication (a reload) waits for its first check, as one added
+  // through the API, while a member that stays serves meanwhile. When none would (the file replaced
+  // every backend, or kept only ones that are down or drained), waiting would leave the pool with
+  // no backend and fail every request until a check passes: the newcomers then take traffic at
+  // once, as the members at start do, until their checks say otherwise.
+  bool staying_member_up = false;
+  for (const Member& member : state.members) {
+    const bool named = std::any_of(backends.begin(), backends.end(),
+                                   [&](const auto& backend) { return backend->id() == member.backend->id(); });
+    const bool ours = std::find(sources.begin(), sources.end(), member.backend->source()) != sources.end();
+    const bool removed_next = std::find(leaving.begin(), leaving.end(), member.backend->id()) != leaving.end();
+    if ((!named && ours) || removed_next) continue;  // leaving
+    const auto verdict = state.verdicts.find(member.backend->id());
+    const std::uint8_t down = (verdict != state.verdicts.end() ? verdict->second.down_reasons : 0) |
+                              admin_bits(member.admin, member.remove_by.has_value());
+    staying_member_up = staying_member_up || down == 0;
+  }
+  const bool newcomers_wait = state.published && staying_member_up;
   // The given backends in the given order (those already members keep their admin state), then
   // the members of other sources in theirs.
   std::vector<Member> next;
   for (auto& backend : backends) {
     auto known = std::find_if(state.members.begin(), state.members.end(),
                               [&](const Member& member) { return member.backend && member.backend->id() == backend->id(); });
-    // A newcomer after the first publication (a DNS answer, a reload) waits for its first check;
-    // the members at start take traffic until their checks say otherwise, as before.
-    if (known == state.members.end() && state.published) await_first_check(state, backend->id());
+    if (known == state.members.end() && newcomers_wait) await_first_check(state, backend->id());
     next.push_back(known != state.members.end() ? std::move(*known) : Member{std::move(backend)});
   }
   std::vector<std::shared_ptr<upstream::Backend>> left;
@@ -329,6 +346,10 @@ void PoolManager::await_first_check(PoolState& state, std::uint64_t id) {
   if (!state.config.health) return;
   state.unchecked.insert(id);
   state.verdicts[id] = {id, upstream::kDownJoining, 0};
+}
+
+bool PoolManager::awaiting_first_check(std::size_t index, std::uint64_t id) const {
+  return states_[index]->unchecked.contains(id);
 }
 
 void PoolManager::retire(const std::shared_ptr<upstream::Backend>& backend) {

@@ -142,7 +142,11 @@ class PoolManager {
   /// Makes `backends` the members of pool `index` that come from `backends`' sources, under
   /// `config`, and publishes. Members of other sources (added by the API, registrations) stay.
   /// Verdicts and admin states of the backends that stay are kept; those that left are retired.
-  void set_members(std::size_t index, PoolConfig config, std::vector<std::shared_ptr<upstream::Backend>> backends);
+  /// After the first publication, a newcomer to a checked pool waits for its first check while a
+  /// member that stays serves; `leaving` names the members the caller removes next (a reload's),
+  /// which do not count as staying.
+  void set_members(std::size_t index, PoolConfig config, std::vector<std::shared_ptr<upstream::Backend>> backends,
+                   const std::vector<std::uint64_t>& leaving = {});
 
   /// Adds a backend to pool `pool` (201), or says why not.
   ChangeResult add_backend(std::string_view pool, const NewBackend& backend);
@@ -170,6 +174,10 @@ class PoolManager {
   /// Member `id` of pool `index`, or nullopt (no copy of the others: the registry asks at every
   /// renewal).
   std::optional<MemberView> member(std::size_t index, std::uint64_t id) const;
+  /// Whether backend `id` joined checked pool `index` at run time and has no verdict of the
+  /// health monitor yet: the monitor starts its checks of it as `joining` (no traffic until one
+  /// passes) rather than as a member at start (traffic until they fail).
+  bool awaiting_first_check(std::size_t index, std::uint64_t id) const;
   /// The admin state of backend `id` of pool `index` (Ready when unknown).
   AdminState admin_state(std::size_t index, std::uint64_t id) const;
 

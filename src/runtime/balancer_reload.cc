@@ -70,7 +70,11 @@ void apply_pool(membership::PoolManager& manager, std::size_t index, const PoolC
     backends.push_back(member.backend);
     if (!member.removing) leaving.push_back(member.backend->id());
   }
-  manager.set_members(index, change.config, std::move(backends));
+  // The members removed next do not serve the newcomers' wait for their first check: a file that
+  // replaced every backend must not leave the pool with none in between.
+  std::vector<std::uint64_t> removed_next = leaving;
+  removed_next.insert(removed_next.end(), displaced.begin(), displaced.end());
+  manager.set_members(index, change.config, std::move(backends), removed_next);
   for (const std::uint64_t id : leaving) manager.remove_backend_id(index, id);
   for (const std::uint64_t id : displaced) manager.remove_backend_id(index, id);
 }

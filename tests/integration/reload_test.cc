@@ -2,7 +2,8 @@
 // again; pools change (strategy, backends) 50 times under wrk -c50 load with no failed request and
 // no socket error; backends named by the file keep their identity (id, weight set at run time); a bad file
 // or a change this version cannot reload changes nothing and says why (400, `reload_failed`,
-// fulcrum_reloads_total{result="failed"}).
+// fulcrum_reloads_total{result="failed"}); a file that replaces every backend of a checked pool
+// fails no request (its new backends serve before their first check, as at start).
 //
 // Bounded: each wrk run lasts a few seconds (killed 20 s later at most); every wait is an
 // eventually() with a timeout; the reload loop has a fixed count.
@@ -268,6 +269,40 @@ TEST(Reload, TheHealthMonitorFollowsThePoolsNewChecks) {
   ASSERT_EQ(reload(admin).status, 200);
   ASSERT_TRUE(eventually([&] { return state_of_b() == "unhealthy"; }, 3s)) << state_of_b();
   EXPECT_EQ(answers_from_b(10), 0);
+}
+
+TEST(Reload, ANewFileWithNoBackendOfTheOldOneFailsNoRequestInACheckedPool) {
+  // The checks pass for a only, 10 s apart: b and c, new, would stay `joining` for the whole test
+  // if they had to wait for a check to pass.
+  HttpBackend a("a"), b("b"), c("c");
+  const std::string checks =
+      "    health: { http: { path: /health, body_contains: \"backend=a\" }, interval: 10s, timeout: 1s, fall: 3 }\n";
+  FulcrumProcess fulcrum(reload_config({{address_entry(a)}, "round_robin", checks}), 2);
+  const std::string admin = fulcrum.address("admin");
+  auto connection = HttpConnection::connect(fulcrum.address("front"));
+  ASSERT_TRUE(connection.valid());
+  ASSERT_EQ(connection.get("/before")->backend(), "a");
+
+  // Every backend replaced: b serves at once, as a backend at start does, until its checks fail.
+  rewrite(fulcrum.config_path(), reload_config({{address_entry(b)}, "round_robin", checks}));
+  ASSERT_EQ(reload(admin).status, 200);
+  for (int i = 0; i < 10; ++i) {
+    const auto response = connection.get("/replaced-" + std::to_string(i));
+    ASSERT_TRUE(response) << "request " << i;
+    EXPECT_EQ(response->status, 200) << "request " << i << " after the reload that replaced every backend";
+    EXPECT_EQ(response->backend(), "b");
+  }
+
+  // With a member left that serves (b), a newcomer waits for its first check as before.
+  rewrite(fulcrum.config_path(), reload_config({{address_entry(b), address_entry(c)}, "round_robin", checks}));
+  ASSERT_EQ(reload(admin).status, 200);
+  const AdminReply c_now = admin_call(admin, "GET", "/api/pools/app/backends/" + c.address(), "", kToken);
+  EXPECT_EQ(c_now.json.is_object() ? c_now.json.value("state", "") : "", "joining") << c_now.body;
+  for (int i = 0; i < 10; ++i) {
+    const auto response = connection.get("/joined-" + std::to_string(i));
+    ASSERT_TRUE(response) << "request " << i;
+    EXPECT_EQ(response->backend(), "b") << "c took traffic before a check passed";
+  }
 }
 
 // Under AddressSanitizer freed memory waits in a quarantine (256 MiB) before reuse, so RSS grows

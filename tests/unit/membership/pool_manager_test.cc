@@ -113,6 +113,32 @@ TEST_F(PoolManagerTest, SlowStartWeightsOnlyWhenEveryMemberHasOne) {
   EXPECT_TRUE(published()->effective_weights.empty());
 }
 
+TEST_F(PoolManagerTest, NewcomersOfANewMembershipServeAtOnceWhenNoMemberThatStaysServes) {
+  PoolConfig checked = config("api");
+  checked.health = HealthCheckConfig{};
+  auto a = backend(1), b = backend(2);
+  manager_->set_members(0, checked, {a});
+  // A reload that replaces every backend: were b to wait for its first check, the pool would have
+  // no backend until then. It serves at once, as the members at start do.
+  manager_->set_members(0, checked, {b});
+  EXPECT_TRUE(published()->down_reasons.empty());
+  EXPECT_FALSE(manager_->awaiting_first_check(0, b->id()));
+
+  // While a member that stays serves, a newcomer waits for its check.
+  auto c = backend(3);
+  manager_->set_members(0, checked, {b, c});
+  EXPECT_EQ(published()->down_reasons, (std::vector<std::uint8_t>{0, upstream::kDownJoining}));
+  EXPECT_TRUE(manager_->awaiting_first_check(0, c->id()));
+
+  // Members that stay but are down, or drained, serve nobody: the newcomer does not wait.
+  manager_->set_health(0, {{b->id(), upstream::kDownUnhealthy, 0}, {c->id(), upstream::kDownUnhealthy, 0}});
+  auto d = backend(4);
+  manager_->set_members(0, checked, {b, c, d});
+  EXPECT_EQ(published()->down_reasons,
+            (std::vector<std::uint8_t>{upstream::kDownUnhealthy, upstream::kDownUnhealthy, 0}));
+  EXPECT_FALSE(manager_->awaiting_first_check(0, d->id()));
+}
+
 TEST_F(PoolManagerTest, ABackendJoiningACheckedPoolAtRunTimeIsJoiningUntilTheMonitorChecksIt) {
   PoolConfig checked = config("api");
   checked.health = HealthCheckConfig{};
