@@ -27,9 +27,10 @@
 #   replace no backend in common: A = round_robin over b1, B = least_connections over b2 b3
 #   routes  the listener's routes: A = everything to pool `web`, B = GET to pool `alt`
 #           (least_connections over b2 b3), the rest to `web` (HAProxy: use_backend alt if METH_GET).
-#           Listener and route changes are refused by this version's reload: with DIFF=routes each
-#           reload fails and the script says so and exits 1
-#   both    routes and pool together
+#           A reload that refuses route changes (before listener reload) fails every other reload
+#           here: the script says so and exits 1
+#   both    routes and pool together (the issue's own mix; pool stays the default so that figures
+#           taken before listener reload compare)
 #
 # Each round line ends with a witness of the machine's own load (churn_driver.py stallwatch): how
 # late a 10 ms sleep woke at worst and the runnable tasks on average; on a shared machine a round
