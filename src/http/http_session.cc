@@ -15,8 +15,8 @@
 #include "http/request_parser.h"
 #include "http/response_parser.h"
 #include "http/session_events.h"
-#include "runtime/listener_state.h"
-#include "runtime/worker.h"
+#include "net/listener_state.h"
+#include "upstream/session_services.h"
 
 namespace fulcrum::http {
 
@@ -29,9 +29,9 @@ constexpr std::uint32_t kDefaultHttpRetries = 2;
 
 }  // namespace
 
-HttpSession::HttpSession(runtime::Worker& worker, runtime::ListenerState& listener, HttpWorkerContext& context,
+HttpSession::HttpSession(upstream::SessionServices& services, net::ListenerState& listener, HttpWorkerContext& context,
                          net::UniqueFd client, const net::Address& client_address)
-    : worker_(worker),
+    : services_(services),
       listener_(listener),
       context_(&context),
       client_(std::move(client)),
@@ -42,7 +42,7 @@ HttpSession::HttpSession(runtime::Worker& worker, runtime::ListenerState& listen
   context_->acquire();
   client_endpoint_.session = this;
   client_send_.session = upstream_send_.session = this;
-  listener_stats_ = &worker.metrics().listener(listener.slot);
+  listener_stats_ = &services.metrics().listener(listener.slot);
 }
 
 void HttpSession::count_response(int status, bool from_backend) {
@@ -375,25 +375,25 @@ void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_lengt
   exchange_started_ = context_->loop().now();
   listener_stats_->requests.increment();
   const RequestId request_id = generate_request_id(context_->random());
-  if (worker_.events().sample(Event::Request)) {
-    emit_request(worker_.events(), head, client_address_.to_string(), listener_, request_id.view());
+  if (services_.events().sample(Event::Request)) {
+    emit_request(services_.events(), head, client_address_.to_string(), listener_, request_id.view());
   }
-  if (worker_.access_log() != nullptr) open_exchange_record(head.method, head.target, request_id.view(), head_length);
+  if (services_.access_log() != nullptr) open_exchange_record(head.method, head.target, request_id.view(), head_length);
 
   const Route* route = context_->shared().route(head);
   if (!route) {
     answer_error(404, "no route");
     return;
   }
-  route_stats_ = &worker_.metrics().route(context_->shared().route_slot(route->index()));
+  route_stats_ = &services_.metrics().route(context_->shared().route_slot(route->index()));
   route_stats_->requests.increment();
-  pool_stats_ = &worker_.metrics().pool(route->pool_index());
+  pool_stats_ = &services_.metrics().pool(route->pool_index());
   pool_stats_->requests.increment();
   if (config.max_body && head.framing.kind == BodyKind::ContentLength && head.framing.content_length > config.max_body) {
     answer_error(413, "request body larger than max_body");
     return;
   }
-  selector_ = &worker_.selector(route->pool_index());
+  selector_ = &services_.selector(route->pool_index());
   const PoolConfig& pool = selector_->snapshot().config;
   selection_ = selector_->begin(client_address_.ip_bytes());
   selection_.max_attempts = 1 + pool.retries.value_or(kDefaultHttpRetries);
@@ -500,9 +500,9 @@ void HttpSession::dispatch() {
   }
   backend->add_active(1);  // in-flight requests: what least_connections counts in http pools
   backend_counted_ = true;
-  backend_stats_ = &worker_.metrics().backend(backend->counter_slot(), backend->id());
-  if (worker_.events().sample(Event::SelectingServer)) {
-    emit_selecting_server(worker_.events(), listener_, selector_->pool().name(), backend->address_text(),
+  backend_stats_ = &services_.metrics().backend(backend->counter_slot(), backend->id());
+  if (services_.events().sample(Event::SelectingServer)) {
+    emit_selecting_server(services_.events(), listener_, selector_->pool().name(), backend->address_text(),
                           selection_.attempts, selector_->snapshot().strategy, client_address_.to_string());
   }
   if (exchange_record_) exchange_record_->backend = backend->address_text();
@@ -562,8 +562,8 @@ void HttpSession::connect_failed_locally(int error) {
                      {"pool", selector_->pool().name()},
                      {"backend", backend.address_text()},
                      {"error", std::strerror(error)}});
-  worker_.metrics().local_resource_errors.increment();
-  events::emit_error(worker_.events(), kWhat,
+  services_.metrics().local_resource_errors.increment();
+  events::emit_error(services_.events(), kWhat,
                      events::JsonObject()
                          .add("phase", "connect")
                          .add("listener", context_->config().name)

@@ -22,14 +22,10 @@
 #include "http/session_events.h"
 #include "metrics/worker_metrics.h"
 #include "net/socket.h"
-#include "runtime/session.h"
+#include "net/session.h"
 #include "upstream/selector.h"
+#include "upstream/session_services.h"
 #include "upstream/upstream_connection.h"
-
-namespace fulcrum::runtime {
-class Worker;
-struct ListenerState;
-}  // namespace fulcrum::runtime
 
 namespace fulcrum::http {
 
@@ -37,11 +33,11 @@ class HttpWorkerContext;
 class RequestParser;
 class ResponseParser;
 
-class HttpSession final : public runtime::Session, private upstream::UpstreamConnection::Owner {
+class HttpSession final : public net::Session, private upstream::UpstreamConnection::Owner {
  public:
   /// `context`: the worker's newest context for the listener (the session holds it until its first
   /// request ends).
-  HttpSession(runtime::Worker& worker, runtime::ListenerState& listener, HttpWorkerContext& context,
+  HttpSession(upstream::SessionServices& services, net::ListenerState& listener, HttpWorkerContext& context,
               net::UniqueFd client, const net::Address& client_address);
   ~HttpSession() override;
 
@@ -170,8 +166,8 @@ class HttpSession final : public runtime::Session, private upstream::UpstreamCon
   /// Writes the exchange's access-log line (exchange_record_ set) and forgets the record.
   void log_access();
 
-  runtime::Worker& worker_;
-  runtime::ListenerState& listener_;
+  upstream::SessionServices& services_;
+  net::ListenerState& listener_;
   /// The worker's context for the generation of the listener's settings this session's current
   /// request started under (held: acquire()d); the next request takes the newest generation.
   HttpWorkerContext* context_;

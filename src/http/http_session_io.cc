@@ -9,8 +9,8 @@
 #include "core/log.h"
 #include "http/http_context.h"
 #include "http/http_session.h"
-#include "runtime/listener_state.h"
-#include "runtime/worker.h"
+#include "net/listener_state.h"
+#include "upstream/session_services.h"
 
 namespace fulcrum::http {
 

@@ -13,8 +13,8 @@
 #include "http/http_session.h"
 #include "http/response_parser.h"
 #include "http/session_events.h"
-#include "runtime/listener_state.h"
-#include "runtime/worker.h"
+#include "net/listener_state.h"
+#include "upstream/session_services.h"
 
 namespace fulcrum::http {
 
@@ -150,13 +150,13 @@ bool HttpSession::on_response_head(const ResponseHead& head, std::size_t head_le
   const bool tunnel = head.switching_protocols;
   count_response(head.status_code, /*from_backend=*/true);
   if (exchange_record_) exchange_record_->status = head.status_code;
-  if (worker_.events().sample(Event::Response)) {
-    emit_response(worker_.events(), head.status_code, upstream_->backend().address_text(), now - exchange_started_,
+  if (services_.events().sample(Event::Response)) {
+    emit_response(services_.events(), head.status_code, upstream_->backend().address_text(), now - exchange_started_,
                   exchange_record_ ? std::string_view(exchange_record_->request_id) : std::string_view());
   }
   set_sticky_cookie(upstream_->backend());
   close_after_response_ = close_after_response_ || !client_keep_alive_ || client_eof_ ||
-                          head.framing.kind == BodyKind::UntilClose || worker_.draining();
+                          head.framing.kind == BodyKind::UntilClose || services_.draining();
   std::string& head_out = context_->scratch();
   head_out.clear();
   ResponseForwarding forwarding;
@@ -233,7 +233,7 @@ void HttpSession::release_upstream(bool reusable) {
 
 void HttpSession::log_access() {
   exchange_record_->bytes_in += request_body_sent_;
-  log_exchange(*worker_.access_log(), worker_.index(), *exchange_record_, client_address_.to_string(), listener_,
+  log_exchange(*services_.access_log(), services_.index(), *exchange_record_, client_address_.to_string(), listener_,
                context_->loop().now());
   exchange_record_.reset();
 }
@@ -316,8 +316,8 @@ void HttpSession::answer_error(int status, std::string_view reason) {
   release_upstream(false);
   count_response(status, /*from_backend=*/false);
   if (exchange_record_) exchange_record_->status = status;
-  if (worker_.events().sample(Event::Response)) {
-    emit_response(worker_.events(), status, {}, context_->loop().now() - exchange_started_,
+  if (services_.events().sample(Event::Response)) {
+    emit_response(services_.events(), status, {}, context_->loop().now() - exchange_started_,
                   exchange_record_ ? std::string_view(exchange_record_->request_id) : std::string_view());
   }
   log::debug("answering", {{"status", status}, {"reason", reason}});
@@ -341,14 +341,14 @@ void HttpSession::refuse_request(int status, std::string_view reason) {
   listener_stats_->requests.increment();
   exchange_started_ = request_started_;  // the head's first byte: durations count from there
   request_body_sent_ = 0;
-  const bool wants_request = worker_.events().sample(Event::Request);
-  if (wants_request || worker_.access_log() != nullptr) {
+  const bool wants_request = services_.events().sample(Event::Request);
+  if (wants_request || services_.access_log() != nullptr) {
     const RefusedRequestLine line = read_refused_request_line(client_in_.view());
     const RequestId request_id = generate_request_id(context_->random());
     if (wants_request) {
-      emit_refused_request(worker_.events(), line, client_address_.to_string(), listener_, request_id.view());
+      emit_refused_request(services_.events(), line, client_address_.to_string(), listener_, request_id.view());
     }
-    if (worker_.access_log() != nullptr) {
+    if (services_.access_log() != nullptr) {
       open_exchange_record(line.method, line.target, request_id.view(), client_in_.size());
     }
   }
@@ -392,7 +392,7 @@ void HttpSession::finish(Ending ending) {
   context_->buffers().detach(request_out_, true);
   if (exchange_record_) log_access();
   context_->release();  // before session_ended(), which may free a replaced generation
-  worker_.session_ended(*this, listener_);
+  services_.session_ended(*this, listener_);
 }
 
 void HttpSession::take_newest_settings() {

@@ -15,12 +15,12 @@ double to_millis(core::Clock::duration duration) {
 
 }  // namespace
 
-std::string listener_label(const runtime::ListenerState& listener) {
+std::string listener_label(const net::ListenerState& listener) {
   return listener.name.empty() ? listener.bound.to_string() : listener.name;
 }
 
 void emit_request(events::EventBus& bus, const RequestHead& head, std::string_view client,
-                  const runtime::ListenerState& listener, std::string_view request_id) {
+                  const net::ListenerState& listener, std::string_view request_id) {
   bus.emit(Event::Request, events::JsonObject()
                                .add("method", head.method)
                                .add("path", head.target)
@@ -49,7 +49,7 @@ RefusedRequestLine read_refused_request_line(std::string_view received) {
 }
 
 void emit_refused_request(events::EventBus& bus, const RefusedRequestLine& line, std::string_view client,
-                          const runtime::ListenerState& listener, std::string_view request_id) {
+                          const net::ListenerState& listener, std::string_view request_id) {
   bus.emit(Event::Request, events::JsonObject()
                                .add("method", line.method.empty() ? std::string_view("-") : line.method)
                                .add("path", line.target.empty() ? std::string_view("-") : line.target)
@@ -60,7 +60,7 @@ void emit_refused_request(events::EventBus& bus, const RefusedRequestLine& line,
                                .finish());
 }
 
-void emit_selecting_server(events::EventBus& bus, const runtime::ListenerState& listener,
+void emit_selecting_server(events::EventBus& bus, const net::ListenerState& listener,
                            std::string_view pool, std::string_view backend, std::uint32_t attempt,
                            std::string_view strategy, std::string_view client) {
   bus.emit(Event::SelectingServer, events::JsonObject()
@@ -84,7 +84,7 @@ void emit_response(events::EventBus& bus, int status, std::string_view backend,
 }
 
 void log_exchange(events::AccessLog& log, unsigned shard, const ExchangeRecord& record,
-                  std::string_view client, const runtime::ListenerState& listener,
+                  std::string_view client, const net::ListenerState& listener,
                   core::TimePoint now) {
   const std::string label = listener_label(listener);
   events::AccessRecord line;

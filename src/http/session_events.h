@@ -13,7 +13,7 @@
 #include "core/clock.h"
 #include "events/access_log.h"
 #include "events/event_bus.h"
-#include "runtime/listener_state.h"
+#include "net/listener_state.h"
 
 namespace fulcrum::http {
 
@@ -33,11 +33,11 @@ struct ExchangeRecord {
 };
 
 /// The listener as events and logs name it: its name, or its bound address when unnamed.
-std::string listener_label(const runtime::ListenerState& listener);
+std::string listener_label(const net::ListenerState& listener);
 
 /// `request`: {method, path, host, client, listener, request_id}.
 void emit_request(events::EventBus& bus, const RequestHead& head, std::string_view client,
-                  const runtime::ListenerState& listener, std::string_view request_id);
+                  const net::ListenerState& listener, std::string_view request_id);
 
 /// What the bytes of a request refused before its head was complete (malformed, too large, cut at
 /// header_timeout) say about it: views into those bytes, empty when they do not say.
@@ -59,9 +59,9 @@ RefusedRequestLine read_refused_request_line(std::string_view received);
 
 /// `request` for a refused request: as emit_request, with `-` for what is unknown (host always).
 void emit_refused_request(events::EventBus& bus, const RefusedRequestLine& line, std::string_view client,
-                          const runtime::ListenerState& listener, std::string_view request_id);
+                          const net::ListenerState& listener, std::string_view request_id);
 /// `selecting_server`: {listener, pool, backend, attempt, strategy, client}.
-void emit_selecting_server(events::EventBus& bus, const runtime::ListenerState& listener,
+void emit_selecting_server(events::EventBus& bus, const net::ListenerState& listener,
                            std::string_view pool, std::string_view backend, std::uint32_t attempt,
                            std::string_view strategy, std::string_view client);
 /// `response`: {status, backend, time_to_first_byte_ms, request_id}; `backend` empty when
@@ -71,7 +71,7 @@ void emit_response(events::EventBus& bus, int status, std::string_view backend,
 
 /// Writes `record` to the access log as ending `now`.
 void log_exchange(events::AccessLog& log, unsigned shard, const ExchangeRecord& record,
-                  std::string_view client, const runtime::ListenerState& listener,
+                  std::string_view client, const net::ListenerState& listener,
                   core::TimePoint now);
 
 }  // namespace fulcrum::http

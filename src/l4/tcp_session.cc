@@ -13,8 +13,8 @@
 #include "events/access_log.h"
 #include "events/error_event.h"
 #include "events/json_text.h"
-#include "runtime/listener_state.h"
-#include "runtime/worker.h"
+#include "net/listener_state.h"
+#include "upstream/session_services.h"
 
 namespace fulcrum::l4 {
 
@@ -26,13 +26,13 @@ constexpr auto kLingerLimit = std::chrono::seconds(2);
 constexpr std::uint32_t kRelayEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 }  // namespace
 
-TcpSession::TcpSession(runtime::Worker& worker, runtime::ListenerState& listener,
-                       std::shared_ptr<const runtime::ListenerSettings> settings, net::UniqueFd client,
+TcpSession::TcpSession(upstream::SessionServices& services, net::ListenerState& listener,
+                       std::shared_ptr<const net::ListenerSettings> settings, net::UniqueFd client,
                        const net::Address& client_address)
-    : worker_(worker),
+    : services_(services),
       listener_(listener),
       settings_(std::move(settings)),
-      selector_(worker.selector(settings_->pool_index)),
+      selector_(services.selector(settings_->pool_index)),
       client_(std::move(client)),
       client_address_(client_address),
       timer_([this] { on_timer(); }) {
@@ -52,18 +52,18 @@ std::string TcpSession::listener_label() const {
 }
 
 void TcpSession::start() {
-  auto& metrics = worker_.metrics();
+  auto& metrics = services_.metrics();
   listener_stats_ = &metrics.listener(listener_.slot);
   pool_stats_ = &metrics.pool(settings_->pool_index);
   listener_stats_->requests.increment();
   pool_stats_->requests.increment();
-  connect_started_ = worker_.loop().now();
+  connect_started_ = services_.loop().now();
   selection_ = selector_.begin(client_address_.ip_bytes());
   connect_next();
 }
 
 void TcpSession::connect_next() {
-  auto& loop = worker_.loop();
+  auto& loop = services_.loop();
   backend_ = selector_.next(selection_, loop.now());
   if (!backend_) {
     refuse_unavailable();
@@ -71,8 +71,8 @@ void TcpSession::connect_next() {
   }
   backend_->add_active(1);
   backend_counted_ = true;
-  if (worker_.events().sample(Event::SelectingServer)) {
-    worker_.events().emit(Event::SelectingServer,
+  if (services_.events().sample(Event::SelectingServer)) {
+    services_.events().emit(Event::SelectingServer,
                           events::JsonObject()
                               .add("listener", listener_label())
                               .add("pool", selector_.pool().name())
@@ -87,7 +87,7 @@ void TcpSession::connect_next() {
     backend_stats_->traffic.retries.increment();
     pool_stats_->retries.increment();
   }
-  backend_stats_ = &worker_.metrics().backend(backend_->counter_slot(), backend_->id());
+  backend_stats_ = &services_.metrics().backend(backend_->counter_slot(), backend_->id());
   upstream_ = net::make_tcp_socket(backend_->address().family());
   if (!upstream_) {
     on_connect_failed(errno);
@@ -141,7 +141,7 @@ void TcpSession::on_connect_failed(int error) {
     on_local_failure("cannot connect to backend: out of local resources", error);
     return;
   }
-  auto& loop = worker_.loop();
+  auto& loop = services_.loop();
   log::warn("backend connect failed", {{"listener", listener_.name},
                                        {"pool", selector_.pool().name()},
                                        {"backend", backend_->address_text()},
@@ -172,8 +172,8 @@ void TcpSession::on_local_failure(const char* what, int error) {
                     {"pool", selector_.pool().name()},
                     {"backend", backend_ ? backend_->address_text() : std::string("-")},
                     {"error", std::strerror(error)}});
-  worker_.metrics().local_resource_errors.increment();
-  events::emit_error(worker_.events(), what,
+  services_.metrics().local_resource_errors.increment();
+  events::emit_error(services_.events(), what,
                      events::JsonObject()
                          .add("phase", connected_ ? "relay" : "connect")
                          .add("listener", listener_label())
@@ -189,7 +189,7 @@ void TcpSession::on_local_failure(const char* what, int error) {
 }
 
 void TcpSession::on_connected(std::uint32_t backend_events) {
-  auto& loop = worker_.loop();
+  auto& loop = services_.loop();
   connected_ = true;
   backend_->count_connection();
   backend_->record_success();  // passive health: a tcp pool's success is an established connection
@@ -197,8 +197,8 @@ void TcpSession::on_connected(std::uint32_t backend_events) {
   backend_stats_->latency.observe(loop.now() - connect_started_);  // tcp: time to connect
   if (auto* sticky = selector_.pool().sticky()) sticky->on_open(selection_.client, backend_->id(), loop.now());
 
-  upstream_bound_.pipe = worker_.pipes().acquire();
-  downstream_bound_.pipe = worker_.pipes().acquire();
+  upstream_bound_.pipe = services_.pipes().acquire();
+  downstream_bound_.pipe = services_.pipes().acquire();
   if (!upstream_bound_.pipe.valid() || !downstream_bound_.pipe.valid()) {
     on_local_failure("cannot relay: out of local resources", errno);
     return;
@@ -250,7 +250,7 @@ void TcpSession::relay() {
     finish(Outcome::Aborted);
     return;
   }
-  auto& loop = worker_.loop();
+  auto& loop = services_.loop();
   if (upstream_bound_.bytes + downstream_bound_.bytes != before) {
     loop.timers().schedule(timer_, loop.now() + settings_->config.idle_timeout);
   }
@@ -335,9 +335,9 @@ bool TcpSession::park_unsent(Flow& flow, const char* message, std::size_t size, 
 TcpSession::PumpResult TcpSession::queue_small_message(Flow& flow, core::SendBatch& batch) {
   // As the direct path in pump(), but the bytes must outlive this call: read into a pooled block
   // the flow keeps until the send's result, not the worker's scratch buffer.
-  auto& buffers = worker_.buffers();
+  auto& buffers = services_.buffers();
   buffers.attach(flow.staging);
-  const std::size_t room = std::min(flow.staging.tail_room(), worker_.scratch().size());
+  const std::size_t room = std::min(flow.staging.tail_room(), services_.scratch().size());
   const ssize_t n = read_message(flow, flow.staging.tail(), room);
   if (n <= 0) {
     buffers.detach(flow.staging, /*force=*/true);
@@ -354,35 +354,35 @@ TcpSession::PumpResult TcpSession::queue_small_message(Flow& flow, core::SendBat
 void TcpSession::on_flow_sent(Flow& flow, int sent_or_error) {
   flow.in_flight = false;
   if (state_ != State::Relaying) {
-    worker_.buffers().detach(flow.staging, /*force=*/true);
+    services_.buffers().detach(flow.staging, /*force=*/true);
     return;
   }
   const std::size_t got = flow.staging.size();
   if (sent_or_error < 0 && sent_or_error != -EAGAIN && sent_or_error != -EINTR) {
     note_error(flow.to, -sent_or_error);
-    worker_.buffers().detach(flow.staging, /*force=*/true);
+    services_.buffers().detach(flow.staging, /*force=*/true);
     finish(Outcome::Aborted);
     return;
   }
   const std::size_t sent = sent_or_error > 0 ? static_cast<std::size_t>(sent_or_error) : 0;
   if (sent < got) flow.writable = false;
   const bool parked = park_unsent(flow, flow.staging.data(), got, sent);
-  worker_.buffers().detach(flow.staging, /*force=*/true);
+  services_.buffers().detach(flow.staging, /*force=*/true);
   if (!parked) {
     finish(Outcome::Aborted);
     return;
   }
   flow.bytes += sent;
   count_relayed(flow, sent);
-  auto& loop = worker_.loop();
+  auto& loop = services_.loop();
   loop.timers().schedule(timer_, loop.now() + settings_->config.idle_timeout);
   relay();
 }
 
 void TcpSession::drop_queued_send(Flow& flow) {
-  if (flow.in_flight) worker_.loop().send_batch()->cancel(flow.ticket);
+  if (flow.in_flight) services_.loop().send_batch()->cancel(flow.ticket);
   flow.in_flight = false;
-  worker_.buffers().detach(flow.staging, /*force=*/true);
+  services_.buffers().detach(flow.staging, /*force=*/true);
 }
 
 TcpSession::PumpResult TcpSession::pump(Flow& flow, int& budget) {
@@ -393,7 +393,7 @@ TcpSession::PumpResult TcpSession::pump(Flow& flow, int& budget) {
     if (flow.in_flight) return PumpResult::Ok;  // on_flow_sent() resumes it
     if (budget-- <= 0) return PumpResult::Yield;
     if (!flow.read_done && flow.readable && flow.buffered == 0 && !flow.bulk && flow.writable) {
-      if (auto* batch = worker_.loop().send_batch()) {
+      if (auto* batch = services_.loop().send_batch()) {
         const PumpResult queued = queue_small_message(flow, *batch);
         if (queued != PumpResult::Ok || flow.in_flight) return queued;
         progress = true;  // nothing read (EAGAIN, FIN): go on to what follows
@@ -403,7 +403,7 @@ TcpSession::PumpResult TcpSession::pump(Flow& flow, int& budget) {
     if (!flow.read_done && flow.readable && flow.buffered == 0 && !flow.bulk) {
       // Small messages: recv into the worker's scratch buffer and send on at once. Cheaper than
       // two splices through a pipe. What the receiver cannot take yet waits in the pipe.
-      auto& scratch = worker_.scratch();
+      auto& scratch = services_.scratch();
       const ssize_t n = read_message(flow, scratch.data(), scratch.size());
       if (n < 0) return PumpResult::Error;
       if (n > 0) {
@@ -502,7 +502,7 @@ void TcpSession::send_unavailable() {
   shutdown(client_.get(), SHUT_WR);
   // Closing now with unread client bytes would send RST and could destroy the text in flight;
   // read and drop the client's bytes until its FIN or a short limit (NGINX's lingering close).
-  auto& loop = worker_.loop();
+  auto& loop = services_.loop();
   state_ = State::Lingering;
   if (!loop.add(client_.get(), EPOLLIN | EPOLLRDHUP | EPOLLET, &client_endpoint_)) {
     finish(Outcome::Done);
@@ -527,7 +527,7 @@ void TcpSession::linger() {
 void TcpSession::finish(Outcome outcome) {
   if (state_ == State::Ended) return;
   state_ = State::Ended;
-  auto& loop = worker_.loop();
+  auto& loop = services_.loop();
   loop.timers().cancel(timer_);
   const auto now = loop.now();
   // Before the sockets close: a reused fd number must never receive a queued send.
@@ -543,8 +543,8 @@ void TcpSession::finish(Outcome outcome) {
     if (outcome == Outcome::Aborted) net::set_abortive_close(upstream_.get());
     upstream_.reset();
   }
-  worker_.pipes().release(upstream_bound_.pipe, upstream_bound_.buffered == 0);
-  worker_.pipes().release(downstream_bound_.pipe, downstream_bound_.buffered == 0);
+  services_.pipes().release(upstream_bound_.pipe, upstream_bound_.buffered == 0);
+  services_.pipes().release(downstream_bound_.pipe, downstream_bound_.buffered == 0);
   if (backend_counted_) {
     backend_->add_active(-1);
     backend_counted_ = false;
@@ -552,7 +552,7 @@ void TcpSession::finish(Outcome outcome) {
   if (connected_) {
     if (auto* sticky = selector_.pool().sticky()) sticky->on_close(selection_.client, backend_->id(), now);
   }
-  if (auto* access_log = worker_.access_log()) {
+  if (auto* access_log = services_.access_log()) {
     const std::string client = client_address_.to_string();
     const std::string label = listener_label();
     events::AccessRecord record;
@@ -563,9 +563,9 @@ void TcpSession::finish(Outcome outcome) {
     record.bytes_in = upstream_bound_.bytes;
     record.bytes_out = downstream_bound_.bytes;
     record.duration_ms = std::chrono::duration<double, std::milli>(now - connect_started_).count();
-    access_log->log(worker_.index(), record);
+    access_log->log(services_.index(), record);
   }
-  worker_.session_ended(*this, listener_);
+  services_.session_ended(*this, listener_);
 }
 
 }  // namespace fulcrum::l4

@@ -15,25 +15,20 @@
 #include "core/event_loop.h"
 #include "core/send_batch.h"
 #include "core/timer_wheel.h"
-#include "l4/pipe_pool.h"
+#include "net/pipe_pool.h"
 #include "metrics/worker_metrics.h"
 #include "net/socket.h"
-#include "runtime/session.h"
+#include "net/session.h"
 #include "upstream/selector.h"
-
-namespace fulcrum::runtime {
-class Worker;
-struct ListenerState;
-struct ListenerSettings;
-}  // namespace fulcrum::runtime
+#include "upstream/session_services.h"
 
 namespace fulcrum::l4 {
 
-class TcpSession final : public runtime::Session {
+class TcpSession final : public net::Session {
  public:
   /// `settings`: the listener's settings when the connection was accepted; it keeps them to its end.
-  TcpSession(runtime::Worker& worker, runtime::ListenerState& listener,
-             std::shared_ptr<const runtime::ListenerSettings> settings, net::UniqueFd client,
+  TcpSession(upstream::SessionServices& services, net::ListenerState& listener,
+             std::shared_ptr<const net::ListenerSettings> settings, net::UniqueFd client,
              const net::Address& client_address);
   ~TcpSession() override;
 
@@ -63,7 +58,7 @@ class TcpSession final : public runtime::Session {
     void on_sent(int sent_or_error) override { session->on_flow_sent(*this, sent_or_error); }
     int from = -1;
     int to = -1;
-    Pipe pipe;
+    net::Pipe pipe;
     std::size_t buffered = 0;  // bytes in the pipe
     bool read_done = false;    // `from` sent its FIN
     bool write_shut = false;   // the FIN was passed on to `to`
@@ -116,9 +111,9 @@ class TcpSession final : public runtime::Session {
   void linger();
   void finish(Outcome outcome);
 
-  runtime::Worker& worker_;
-  runtime::ListenerState& listener_;
-  const std::shared_ptr<const runtime::ListenerSettings> settings_;
+  upstream::SessionServices& services_;
+  net::ListenerState& listener_;
+  const std::shared_ptr<const net::ListenerSettings> settings_;
   upstream::Selector& selector_;
   net::UniqueFd client_;
   net::UniqueFd upstream_;

@@ -128,7 +128,7 @@ std::vector<std::string> Balancer::Impl::pool_names() const {
 
 Status Balancer::Impl::open_listener(const ListenerConfig& listener_config, unsigned worker_total,
                                      OpenedListener& opened) {
-  auto state = std::make_shared<runtime::ListenerState>();
+  auto state = std::make_shared<net::ListenerState>();
   state->name = listener_config.name;
   state->mode = listener_config.mode;
   state->slot = counter_slots.next_listener++;

@@ -16,7 +16,7 @@
 #include "net/address.h"
 #include "runtime/control_plane.h"
 #include "runtime/listener_settings.h"
-#include "runtime/listener_state.h"
+#include "net/listener_state.h"
 #include "runtime/reload_plan.h"
 #include "runtime/reload_state.h"
 #include "runtime/runtime_context.h"
@@ -45,7 +45,7 @@ struct Balancer::Impl {
   std::unique_ptr<membership::DnsSource> dns;
   /// Control thread after start (a reload adds and removes listeners); workers hold their own
   /// references to the listeners they serve.
-  std::vector<std::shared_ptr<runtime::ListenerState>> listeners;
+  std::vector<std::shared_ptr<net::ListenerState>> listeners;
   runtime::CounterSlots counter_slots;
   /// The size of the workers' HTTP buffers, fixed at start.
   std::size_t buffer_size = 0;
@@ -74,7 +74,7 @@ struct Balancer::Impl {
   Status build_pools();
   /// A listener bound on one SO_REUSEPORT socket per worker, with its state and first settings.
   struct OpenedListener {
-    std::shared_ptr<runtime::ListenerState> state;
+    std::shared_ptr<net::ListenerState> state;
     std::vector<net::UniqueFd> sockets;
   };
   std::vector<std::string> pool_names() const;

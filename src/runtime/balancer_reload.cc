@@ -235,14 +235,14 @@ void Balancer::Impl::move_control_listeners(BoundForReload& bound) {
 
 void Balancer::Impl::apply_listeners(const runtime::ReloadPlan& plan, std::vector<OpenedListener>& opened) {
   using Kind = runtime::ListenerChange::Kind;
-  auto find = [this](const std::string& name) -> std::shared_ptr<runtime::ListenerState> {
+  auto find = [this](const std::string& name) -> std::shared_ptr<net::ListenerState> {
     for (const auto& state : listeners) {
       if (state->name == name) return state;
     }
     return nullptr;
   };
   const auto deadline = core::Clock::now() + plan.next.drain_timeout;
-  std::vector<std::shared_ptr<runtime::ListenerState>> added;
+  std::vector<std::shared_ptr<net::ListenerState>> added;
   std::size_t next_opened = 0;
   for (const auto& change : plan.listeners) {
     if (change.kind == Kind::Added) {
@@ -283,7 +283,7 @@ void Balancer::Impl::apply_listeners(const runtime::ReloadPlan& plan, std::vecto
     }
   }
   // The listener list follows the file's order (the admin API and /metrics list them so).
-  std::vector<std::shared_ptr<runtime::ListenerState>> ordered;
+  std::vector<std::shared_ptr<net::ListenerState>> ordered;
   for (const auto& listener : plan.next.listeners) {
     for (auto* list : {&added, &listeners}) {
       auto it = std::find_if(list->begin(), list->end(), [&](const auto& state) { return state->name == listener.name; });

@@ -21,10 +21,10 @@ std::string route_key(const RouteConfig& route) {
   return key;
 }
 
-std::shared_ptr<const ListenerSettings> build_listener_settings(ListenerState& state, const ListenerConfig& config,
+std::shared_ptr<const net::ListenerSettings> build_listener_settings(net::ListenerState& state, const ListenerConfig& config,
                                                                 const std::vector<std::string>& pool_names,
                                                                 CounterSlots& slots) {
-  auto settings = std::make_shared<ListenerSettings>();
+  auto settings = std::make_shared<net::ListenerSettings>();
   settings->config = config;
   for (std::size_t i = 0; i < pool_names.size(); ++i) {
     if (pool_names[i] == config.pool) settings->pool_index = i;

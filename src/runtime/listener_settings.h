@@ -1,4 +1,4 @@
-// Builds a generation of a listener's settings (runtime/listener_state.h) from its configuration:
+// Builds a generation of a listener's settings (net/listener_state.h) from its configuration:
 // at start, and on every reload that changes the listener. Control thread (or the starting thread).
 #pragma once
 
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "fulcrum/config.h"
-#include "runtime/listener_state.h"
+#include "net/listener_state.h"
 
 namespace fulcrum::runtime {
 
@@ -21,7 +21,7 @@ struct CounterSlots {
 /// The settings `config` gives `state` (whose name, mode and address they must keep), with
 /// `pool_names` the balancer's pools by index. A route keeps the counter slot it had under the
 /// same match and pool in an earlier generation of this listener; a new route gets a new one.
-std::shared_ptr<const ListenerSettings> build_listener_settings(ListenerState& state, const ListenerConfig& config,
+std::shared_ptr<const net::ListenerSettings> build_listener_settings(net::ListenerState& state, const ListenerConfig& config,
                                                                 const std::vector<std::string>& pool_names,
                                                                 CounterSlots& slots);
 

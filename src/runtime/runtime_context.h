@@ -7,7 +7,7 @@
 
 #include "events/event_bus.h"
 #include "fulcrum/config.h"
-#include "runtime/listener_state.h"
+#include "net/listener_state.h"
 #include "runtime/reload_state.h"
 #include "upstream/pool.h"
 #include "membership/pool_manager.h"
@@ -22,7 +22,7 @@ struct RuntimeContext {
   /// The one writer of the pools' snapshots (control thread).
   membership::PoolManager& pool_manager;
   /// The listeners in configuration order (control thread: a reload adds and removes them).
-  const std::vector<std::shared_ptr<ListenerState>>& listeners;
+  const std::vector<std::shared_ptr<net::ListenerState>>& listeners;
   /// Workers, for their per-worker figures (read with relaxed atomics; never call into them).
   const std::vector<std::unique_ptr<Worker>>& workers;
   events::EventBus& events;

@@ -24,8 +24,8 @@ constexpr int kAcceptBatch = 64;  // accepts per event before other work gets a 
 /// A listener as this worker serves it: its socket, its newest settings, the HTTP contexts of
 /// the generations still in use, and how many of its connections this worker holds.
 struct Worker::ListenerSlot {
-  std::shared_ptr<ListenerState> listener;
-  std::shared_ptr<const ListenerSettings> settings;
+  std::shared_ptr<net::ListenerState> listener;
+  std::shared_ptr<const net::ListenerSettings> settings;
   /// mode http: the newest generation's context (also in `contexts`, the last one).
   http::HttpWorkerContext* http = nullptr;
   std::vector<std::unique_ptr<http::HttpWorkerContext>> contexts;
@@ -34,7 +34,7 @@ struct Worker::ListenerSlot {
   bool removed = false;
   core::Timer drain_timer;
 
-  ListenerSlot(Worker& worker, std::shared_ptr<ListenerState> state)
+  ListenerSlot(Worker& worker, std::shared_ptr<net::ListenerState> state)
       : listener(std::move(state)), drain_timer([this, &worker] { worker.close_sessions_of(*listener); }) {}
 };
 
@@ -59,7 +59,7 @@ class Worker::AcceptSocket final : public core::IoHandler {
     fd_.reset();
   }
   bool paused() const { return paused_; }
-  ListenerState& listener() { return listener_; }
+  net::ListenerState& listener() { return listener_; }
 
   /// Resumes accepting if the listener dropped below max_connections (and no shortage holds it).
   void maybe_resume() {
@@ -133,14 +133,14 @@ class Worker::AcceptSocket final : public core::IoHandler {
       const bool resources = net::is_local_resource_error(error);
       const char* what = resources ? "accept paused: out of resources" : "accept paused: listener failed";
       log::error(what, {{"listener", listener_.name},
-                        {"worker", worker_.index_},
+                        {"worker", worker_.index()},
                         {"error", std::strerror(error)},
                         {"retry_ms", static_cast<std::int64_t>(backoff_delay_.count())}});
-      events::emit_error(worker_.events_, what,
+      events::emit_error(worker_.events(), what,
                          events::JsonObject()
                              .add("phase", "accept")
                              .add("listener", listener_.name)
-                             .add("worker", worker_.index_)
+                             .add("worker", worker_.index())
                              .add("reason", std::strerror(error)));
     } else {
       backoff_delay_ = std::min(backoff_delay_ * 2, kMaxBackoff);
@@ -164,14 +164,14 @@ class Worker::AcceptSocket final : public core::IoHandler {
     worker_.loop_.timers().cancel(backoff_timer_);
     const auto paused_for = std::chrono::duration_cast<std::chrono::milliseconds>(worker_.loop_.now() - shortage_started_);
     log::info("accept resumed", {{"listener", listener_.name},
-                                 {"worker", worker_.index_},
+                                 {"worker", worker_.index()},
                                  {"deferred_accepts", failed_accepts_},
                                  {"paused_ms", static_cast<std::int64_t>(paused_for.count())}});
   }
 
   Worker& worker_;
   ListenerSlot& slot_;
-  ListenerState& listener_;
+  net::ListenerState& listener_;
   net::UniqueFd fd_;
   bool paused_ = false;  // at max_connections
   bool backoff_ = false;  // in a shortage episode: accept() failed and the socket is not watched
@@ -183,9 +183,8 @@ class Worker::AcceptSocket final : public core::IoHandler {
 
 Worker::Worker(unsigned index, const std::vector<std::unique_ptr<upstream::Pool>>& pools, std::size_t buffer_size,
                events::EventBus& events, events::AccessLog* access_log, bool batch_sends)
-    : index_(index),
-      events_(events),
-      access_log_(access_log),
+    // The base keeps references to members constructed just after it; nothing uses them before.
+    : SessionServices(index, loop_, events, access_log, pipes_, scratch_, buffers_, metrics_),
       random_(0x66756c6372756dULL + index),
       buffers_(buffer_size),
       connections_(loop_, buffers_),
@@ -200,7 +199,7 @@ Worker::Worker(unsigned index, const std::vector<std::unique_ptr<upstream::Pool>
 
 void Worker::add_pool(upstream::Pool& pool) { selectors_.push_back(std::make_unique<upstream::Selector>(pool, random_)); }
 
-void Worker::add_listener(std::shared_ptr<ListenerState> listener, std::shared_ptr<const ListenerSettings> settings,
+void Worker::add_listener(std::shared_ptr<net::ListenerState> listener, std::shared_ptr<const net::ListenerSettings> settings,
                           net::UniqueFd socket) {
   auto slot = std::make_unique<ListenerSlot>(*this, std::move(listener));
   ListenerSlot* raw = slot.get();
@@ -210,7 +209,7 @@ void Worker::add_listener(std::shared_ptr<ListenerState> listener, std::shared_p
   if (started_ && !draining_) raw->accept->watch();
 }
 
-void Worker::update_listener(const ListenerState& listener, std::shared_ptr<const ListenerSettings> settings) {
+void Worker::update_listener(const net::ListenerState& listener, std::shared_ptr<const net::ListenerSettings> settings) {
   ListenerSlot* slot = find_listener(listener);
   if (!slot) return;
   if (settings->http) {
@@ -223,16 +222,16 @@ void Worker::update_listener(const ListenerState& listener, std::shared_ptr<cons
   release_unused(*slot);
 }
 
-void Worker::remove_listener(const ListenerState& listener, core::TimePoint deadline) {
+void Worker::remove_listener(const net::ListenerState& listener, core::TimePoint deadline) {
   ListenerSlot* slot = find_listener(listener);
   if (!slot || slot->removed) return;
   slot->removed = true;
   if (slot->accept) slot->accept->close();
-  std::vector<Session*> open;
-  for (Session* s = sessions_.front(); s; s = SessionList::next(*s)) {
+  std::vector<net::Session*> open;
+  for (net::Session* s = sessions_.front(); s; s = net::SessionList::next(*s)) {
     if (s->accepted_on() == &listener) open.push_back(s);
   }
-  for (Session* s : open) s->drain();
+  for (net::Session* s : open) s->drain();
   if (slot->sessions > 0) {
     loop_.timers().schedule(slot->drain_timer, deadline);
   } else {
@@ -240,15 +239,15 @@ void Worker::remove_listener(const ListenerState& listener, core::TimePoint dead
   }
 }
 
-void Worker::close_sessions_of(const ListenerState& listener) {
-  std::vector<Session*> left;
-  for (Session* s = sessions_.front(); s; s = SessionList::next(*s)) {
+void Worker::close_sessions_of(const net::ListenerState& listener) {
+  std::vector<net::Session*> left;
+  for (net::Session* s = sessions_.front(); s; s = net::SessionList::next(*s)) {
     if (s->accepted_on() == &listener) left.push_back(s);
   }
-  for (Session* s : left) s->close_now();
+  for (net::Session* s : left) s->close_now();
 }
 
-Worker::ListenerSlot* Worker::find_listener(const ListenerState& listener) {
+Worker::ListenerSlot* Worker::find_listener(const net::ListenerState& listener) {
   for (auto& slot : listeners_) {
     if (slot->listener.get() == &listener) return slot.get();
   }
@@ -313,9 +312,9 @@ void Worker::begin_drain(core::TimePoint deadline) {
   for (auto& slot : listeners_) slot->accept->close();
   loop_.timers().cancel(resume_timer_);
   // Sessions may end inside drain(): walk a copy of the list.
-  std::vector<Session*> open;
-  for (Session* s = sessions_.front(); s; s = SessionList::next(*s)) open.push_back(s);
-  for (Session* s : open) s->drain();
+  std::vector<net::Session*> open;
+  for (net::Session* s = sessions_.front(); s; s = net::SessionList::next(*s)) open.push_back(s);
+  for (net::Session* s : open) s->drain();
   loop_.timers().schedule(drain_timer_, deadline);
   maybe_finish_drain();
 }
@@ -327,7 +326,7 @@ void Worker::maybe_finish_drain() {
   }
 }
 
-void Worker::session_ended(Session& session, ListenerState& listener) {
+void Worker::session_ended(net::Session& session, net::ListenerState& listener) {
   sessions_.erase(session);
   metrics_.connections.set(static_cast<std::int64_t>(sessions_.size()));
   listener.active.fetch_sub(1, std::memory_order_relaxed);

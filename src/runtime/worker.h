@@ -3,7 +3,7 @@
 //
 // Listeners and pools come and go with reloads: the control thread posts add_listener(),
 // update_listener(), remove_listener() and add_pool() to the worker's loop. A listener's settings
-// are versioned (runtime/listener_state.h): new connections and new requests take the newest,
+// are versioned (net/listener_state.h): new connections and new requests take the newest,
 // connections and requests under way keep theirs, and the worker frees a generation once nothing
 // uses it.
 #pragma once
@@ -19,14 +19,15 @@
 #include "core/event_loop.h"
 #include "events/access_log.h"
 #include "events/event_bus.h"
-#include "l4/pipe_pool.h"
+#include "net/pipe_pool.h"
 #include "metrics/worker_metrics.h"
 #include "net/socket.h"
-#include "runtime/listener_state.h"
-#include "runtime/session.h"
+#include "net/listener_state.h"
+#include "net/session.h"
 #include "upstream/connection_pool.h"
 #include "upstream/pool.h"
 #include "upstream/selector.h"
+#include "upstream/session_services.h"
 
 namespace fulcrum::http {
 class HttpWorkerContext;
@@ -34,7 +35,7 @@ class HttpWorkerContext;
 
 namespace fulcrum::runtime {
 
-class Worker {
+class Worker final : public upstream::SessionServices {
  public:
   /// Selectors for `pools`; HTTP buffers of `buffer_size` bytes (at least the largest
   /// max_header_size a listener may have). `events` (and `access_log`, null when off) outlive the
@@ -48,13 +49,13 @@ class Worker {
 
   // Before start() from the starting thread; afterwards on the loop thread (post them).
   /// Serves `listener` on `socket` (this worker's bound socket for it) with `settings`.
-  void add_listener(std::shared_ptr<ListenerState> listener, std::shared_ptr<const ListenerSettings> settings,
+  void add_listener(std::shared_ptr<net::ListenerState> listener, std::shared_ptr<const net::ListenerSettings> settings,
                     net::UniqueFd socket);
   /// New connections and requests on `listener` take `settings` from now on.
-  void update_listener(const ListenerState& listener, std::shared_ptr<const ListenerSettings> settings);
+  void update_listener(const net::ListenerState& listener, std::shared_ptr<const net::ListenerSettings> settings);
   /// Stops accepting on `listener` (its socket closes); its connections finish what is in flight
   /// and are closed at `deadline`.
-  void remove_listener(const ListenerState& listener, core::TimePoint deadline);
+  void remove_listener(const net::ListenerState& listener, core::TimePoint deadline);
   /// A pool added by a reload: its index is the next one.
   void add_pool(upstream::Pool& pool);
   /// Listeners this worker still serves or drains (loop thread; for tests and stats).
@@ -68,51 +69,42 @@ class Worker {
   /// Waits for the thread to end (after drain()).
   void join();
 
-  unsigned index() const { return index_; }
-  core::EventLoop& loop() { return loop_; }
-  /// The balancer's event bus. Sessions ask events().sample(Event::X) (one relaxed load while
-  /// nobody listens) before building a per-request event's details.
-  events::EventBus& events() { return events_; }
-  /// The access log, or null when it is off. log() with index() as the shard.
-  events::AccessLog* access_log() { return access_log_; }
-  l4::PipePool& pipes() { return pipes_; }
-  /// A buffer for data passed straight through within one call (never kept across calls).
-  std::array<char, 16 * 1024>& scratch() { return scratch_; }
-  /// The worker's buffer blocks (HTTP sessions' buffers; TCP sessions' batched sends).
-  core::BufferPool& buffers() { return buffers_; }
-  upstream::Selector& selector(std::size_t pool_index) { return *selectors_[pool_index]; }
+  // The loop, buffers, pipes, events, access log and metrics: through SessionServices.
+  using SessionServices::buffers;
+  using SessionServices::index;
+  using SessionServices::loop;
+  using SessionServices::metrics;
+  const metrics::WorkerMetrics& metrics() const { return metrics_; }
+  upstream::Selector& selector(std::size_t pool_index) override { return *selectors_[pool_index]; }
   /// Connections open on this worker (loop thread).
   std::size_t sessions() const { return sessions_.size(); }
   /// True once drain() began: sessions finish what is in flight and take nothing new.
-  bool draining() const { return draining_; }
+  bool draining() const override { return draining_; }
   /// Backend `backend_id` left its pool: its idle upstream connections on this worker are closed
   /// (soon, on the worker's thread). Any thread.
   void retire_backend(std::uint64_t backend_id) {
     loop_.post([this, backend_id] { connections_.close_idle(backend_id); });
   }
-  /// This worker's statistics: written by its sessions (loop thread), read by the control thread.
-  metrics::WorkerMetrics& metrics() { return metrics_; }
-  const metrics::WorkerMetrics& metrics() const { return metrics_; }
   /// Loop turns and time spent outside epoll_wait, for metrics. Any thread.
   std::uint64_t loop_iterations() const { return loop_.iterations(); }
   std::chrono::nanoseconds loop_busy_time() const { return loop_.busy_time(); }
 
   /// Session bookkeeping, loop thread only: a session registers when accepted and reports its
   /// end once; the worker destroys it after the current loop turn.
-  void add_session(Session& session, const ListenerState& listener) {
+  void add_session(net::Session& session, const net::ListenerState& listener) {
     session.set_accepted_on(&listener);
     sessions_.push(session);
     metrics_.connections.set(static_cast<std::int64_t>(sessions_.size()));
   }
-  void session_ended(Session& session, ListenerState& listener);
+  void session_ended(net::Session& session, net::ListenerState& listener) override;
 
  private:
   class AcceptSocket;
   struct ListenerSlot;
 
-  ListenerSlot* find_listener(const ListenerState& listener);
+  ListenerSlot* find_listener(const net::ListenerState& listener);
   /// A removed listener's drain ran out of time: closes its connections.
-  void close_sessions_of(const ListenerState& listener);
+  void close_sessions_of(const net::ListenerState& listener);
   /// Frees what a reload left behind once unused: replaced HTTP contexts, removed listeners whose
   /// connections all ended.
   void release_unused(ListenerSlot& slot);
@@ -120,13 +112,11 @@ class Worker {
   void check_paused();
   void maybe_finish_drain();
 
-  const unsigned index_;
-  events::EventBus& events_;
-  events::AccessLog* const access_log_;
+  // Declared before their users below; SessionServices holds references to the first four.
   core::EventLoop loop_;
   metrics::WorkerMetrics metrics_;
   balance::Random random_;
-  l4::PipePool pipes_;
+  net::PipePool pipes_;
   std::array<char, 16 * 1024> scratch_;
   core::BufferPool buffers_;
   upstream::ConnectionPool connections_;
@@ -134,7 +124,7 @@ class Worker {
   std::vector<std::unique_ptr<ListenerSlot>> listeners_;
   /// Removed listeners whose last connection ended this turn (freed after it).
   std::vector<std::unique_ptr<ListenerSlot>> retired_listeners_;
-  SessionList sessions_;
+  net::SessionList sessions_;
   bool started_ = false;  // start() ran: a listener added later is watched at once
   bool draining_ = false;
   core::Timer drain_timer_;

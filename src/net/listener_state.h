@@ -19,7 +19,7 @@ namespace fulcrum::http {
 class HttpListenerShared;
 }
 
-namespace fulcrum::runtime {
+namespace fulcrum::net {
 
 /// One generation of a listener's settings. Immutable once built; shared by the workers (each
 /// holds the current one and keeps older ones while connections or requests still use them).
@@ -57,4 +57,4 @@ struct ListenerState {
   }
 };
 
-}  // namespace fulcrum::runtime
+}  // namespace fulcrum::net

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <vector>
 
-namespace fulcrum::l4 {
+namespace fulcrum::net {
 
 /// The two ends of a kernel pipe.
 struct Pipe {
@@ -32,4 +32,4 @@ class PipePool {
   std::vector<Pipe> idle_;
 };
 
-}  // namespace fulcrum::l4
+}  // namespace fulcrum::net

@@ -2,7 +2,7 @@
 // list them and to close them all when a drain runs out of time.
 #pragma once
 
-namespace fulcrum::runtime {
+namespace fulcrum::net {
 
 struct ListenerState;
 
@@ -52,4 +52,4 @@ class SessionList {
   std::size_t size_ = 0;
 };
 
-}  // namespace fulcrum::runtime
+}  // namespace fulcrum::net

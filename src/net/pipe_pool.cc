@@ -1,9 +1,9 @@
-#include "l4/pipe_pool.h"
+#include "net/pipe_pool.h"
 
 #include <fcntl.h>
 #include <unistd.h>
 
-namespace fulcrum::l4 {
+namespace fulcrum::net {
 
 PipePool::~PipePool() {
   for (auto& pipe : idle_) {
@@ -34,4 +34,4 @@ void PipePool::release(Pipe& pipe, bool empty) {
   pipe = {};
 }
 
-}  // namespace fulcrum::l4
+}  // namespace fulcrum::net
