@@ -37,9 +37,28 @@ void DnsSource::watch(std::size_t index, const BackendConfig& backend, std::stri
   name->weight = backend.weight;
   name->interval = interval;
   name->next_in = std::min(interval, kRetryFailed);
+  name->address = backend.address;
   Name* raw = name.get();
   name->timer = std::make_unique<core::Timer>([this, raw] { resolve(*raw); });
   names_.push_back(std::move(name));
+  if (loop_) loop_->timers().schedule(*raw->timer, loop_->now());  // a reload added it: look it up now
+}
+
+void DnsSource::unwatch(std::size_t index, const BackendConfig& backend) {
+  std::vector<const Name*> gone;
+  for (auto& name : names_) {
+    if (name->pool != index || name->address != backend.address || name->dropped) continue;
+    name->dropped = true;
+    if (loop_) loop_->timers().cancel(*name->timer);
+    for (const auto& [address, id] : name->records) manager_.remove_backend_id(index, id);  // drain, then leave
+    name->records.clear();
+    if (!name->resolving) gone.push_back(name.get());
+  }
+  for (const Name* name : gone) erase(*name);
+}
+
+void DnsSource::erase(const Name& name) {
+  std::erase_if(names_, [&](const std::unique_ptr<Name>& held) { return held.get() == &name; });
 }
 
 void DnsSource::resolve_at_start(core::TimePoint deadline) {
@@ -98,7 +117,13 @@ void DnsSource::start(core::EventLoop& loop) {
 
 void DnsSource::resolve(Name& name) {
   Name* raw = &name;
+  raw->resolving = true;
   resolver_->resolve(name.host, name.port, [this, raw](net::Resolution answer) {
+    raw->resolving = false;
+    if (raw->dropped) {  // unwatched while the lookup ran
+      erase(*raw);
+      return;
+    }
     apply(*raw, answer);
     loop_->timers().schedule(*raw->timer, loop_->now() + raw->next_in);
   });

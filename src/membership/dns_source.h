@@ -44,9 +44,13 @@ class DnsSource {
   DnsSource& operator=(const DnsSource&) = delete;
 
   /// Follows `backend` of pool `index`, whose address is `host`:`port` (a host name), resolving
-  /// it every `interval`. Before resolve_at_start().
+  /// it every `interval`. Before resolve_at_start(), or after start() (a reload): then its first
+  /// lookup runs at once and its records join as they are answered.
   void watch(std::size_t index, const BackendConfig& backend, std::string host, std::uint16_t port,
              Duration interval);
+  /// Stops following `backend` of pool `index` (a reload dropped it, or its pool): its records
+  /// drain and leave. After start().
+  void unwatch(std::size_t index, const BackendConfig& backend);
   bool empty() const { return names_.empty(); }
 
   /// Looks every name up once, on the calling thread, until all are answered or `deadline`.
@@ -79,10 +83,18 @@ class DnsSource {
     Duration next_in{};
     /// Failing since the last report (to report a new failure at once, a lasting one once a minute).
     bool failing = false;
+    /// The configured backend this name stands for (what unwatch() is given).
+    std::string address;
+    /// A lookup is under way (its answer calls back into this Name), and whether unwatch() asked
+    /// for the Name to go (it goes when the answer comes).
+    bool resolving = false;
+    bool dropped = false;
     core::TimePoint reported{};
     std::unique_ptr<core::Timer> timer;
   };
 
+  /// Forgets `name` (unwatched, no lookup under way).
+  void erase(const Name& name);
   /// Looks `name` up again (its timer fired).
   void resolve(Name& name);
   /// Makes the pool follow `answer` for `name` and sets when to look again.

@@ -91,6 +91,10 @@ struct Balancer::Impl {
   /// Carries out a reload of `candidate` (control thread only): plans, then applies or changes
   /// nothing (balancer_reload.cc).
   ReloadResult apply_reload(Config candidate);
+  /// Makes the DNS source stop following `dropped` and start following `added` (backends of
+  /// pool `index`, given by host name).
+  void follow_host_names(std::size_t index, const PoolConfig& pool, const std::vector<BackendConfig>& dropped,
+                         const std::vector<BackendConfig>& added);
   /// Creates (or revives) the pools `plan` adds, with their backends, and gives each worker a
   /// selector for the new ones.
   void add_pools(const runtime::ReloadPlan& plan);
@@ -102,6 +106,8 @@ struct Balancer::Impl {
     net::Address admin_bound;
     net::UniqueFd registration;
     net::Address registration_bound;
+    /// For the first backends given by host name, when none were before.
+    std::unique_ptr<net::DnsResolver> resolver;
   };
   /// Binds what `plan` adds or moves and checks what the workers cannot take; the errors, or none
   /// and `bound` filled.

@@ -113,15 +113,23 @@ ReloadResult Balancer::Impl::apply_reload(Config candidate) {
   BoundForReload bound;
   if (auto errors = prepare_listeners(plan, bound); !errors.empty()) return reload_failed(std::move(errors));
 
+  if (bound.resolver) {
+    control->follow_dns_now(std::make_unique<membership::DnsSource>(*pool_manager, std::move(bound.resolver), events.get()));
+  }
   add_pools(plan);
   for (const auto& change : plan.pools) {
-    apply_pool(*pool_manager, *pool_manager->find_pool(change.name), *config.find_pool(change.name), change);
+    const std::size_t index = *pool_manager->find_pool(change.name);
+    apply_pool(*pool_manager, index, *config.find_pool(change.name), change);
+    follow_host_names(index, change.config, change.host_names_dropped, change.host_names_added);
   }
   apply_listeners(plan, bound.listeners);
   move_control_listeners(bound);
   // After the listeners: no new request routes to a removed pool any more.
   for (const auto& name : plan.removed_pools) {
-    if (auto index = pool_manager->find_pool(name)) pool_manager->retire_pool(*index);
+    const auto index = pool_manager->find_pool(name);
+    if (!index) continue;
+    follow_host_names(*index, *config.find_pool(name), runtime::host_name_backends(*config.find_pool(name)), {});
+    pool_manager->retire_pool(*index);
   }
   pool_manager->set_drain_timeout(std::chrono::duration_cast<core::Milliseconds>(plan.next.drain_timeout));
   drain_timeout_ms.store(plan.next.drain_timeout.count(), std::memory_order_relaxed);
@@ -147,6 +155,18 @@ ReloadResult Balancer::Impl::apply_reload(Config candidate) {
   return result;
 }
 
+void Balancer::Impl::follow_host_names(std::size_t index, const PoolConfig& pool,
+                                       const std::vector<BackendConfig>& dropped,
+                                       const std::vector<BackendConfig>& added) {
+  membership::DnsSource* dns = control->dns();
+  if (!dns) return;  // prepare_listeners() made one when a host name comes
+  for (const auto& backend : dropped) dns->unwatch(index, backend);
+  for (const auto& backend : added) {
+    auto parts = parse_host_port(backend.address, nullptr);
+    if (parts) dns->watch(index, backend, parts->host, parts->port, pool.resolve_interval);  // validated before
+  }
+}
+
 void Balancer::Impl::add_pools(const runtime::ReloadPlan& plan) {
   for (const PoolConfig& pool_config : plan.added_pools) {
     // A pool the file names again after a reload removed it comes back under its old index (and
@@ -155,7 +175,8 @@ void Balancer::Impl::add_pools(const runtime::ReloadPlan& plan) {
       const PoolConfig& before = pool_manager->snapshot(*retired)->config;
       if (runtime::same_sticky_table(before, pool_config)) {
         pool_manager->revive_pool(*retired);
-        apply_pool(*pool_manager, *retired, before, runtime::PoolChange{pool_config.name, pool_config, true, true});
+        apply_pool(*pool_manager, *retired, before, runtime::PoolChange{pool_config.name, pool_config, true, true, {}, {}});
+        follow_host_names(*retired, pool_config, {}, runtime::host_name_backends(pool_config));
         continue;
       }
     }
@@ -173,6 +194,7 @@ void Balancer::Impl::add_pools(const runtime::ReloadPlan& plan) {
       }
     }
     pool_manager->set_members(index, pool_config, std::move(backends));
+    follow_host_names(index, pool_config, {}, runtime::host_name_backends(pool_config));
     // Before any listener's new settings route to it (each worker's queue runs in order).
     for (auto& worker : workers) {
       worker->loop().post([worker = worker.get(), &pool] { worker->add_pool(pool); });
@@ -201,6 +223,15 @@ std::vector<std::string> Balancer::Impl::prepare_listeners(const runtime::Reload
       break;
     }
     opened.push_back(std::move(listener));
+  }
+  // The first backend given by host name needs a resolver: made now, since making one may fail.
+  bool host_names = false;
+  for (const auto& change : plan.pools) host_names = host_names || !change.host_names_added.empty();
+  for (const auto& pool : plan.added_pools) host_names = host_names || !runtime::host_name_backends(pool).empty();
+  if (errors.empty() && host_names && !control->dns()) {
+    std::string error;
+    bound.resolver = net::DnsResolver::create({.servers = plan.next.resolver.servers}, &error);
+    if (!bound.resolver) errors.push_back("resolver: " + error);
   }
   if (errors.empty() && !plan.admin_listen.empty()) {
     std::string error;

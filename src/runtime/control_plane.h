@@ -63,6 +63,14 @@ class ControlPlane {
   /// Drives `dns` (backends given by host name) on the control loop from start() on, and destroys
   /// it in stop(). Call before start().
   void follow_dns(std::unique_ptr<membership::DnsSource> dns) { dns_ = std::move(dns); }
+  /// The DNS source, or null when no backend is given by host name (control thread).
+  membership::DnsSource* dns() { return dns_.get(); }
+  /// A reload gave the first backend by host name: `dns` follows it from now on (control thread,
+  /// after start()).
+  void follow_dns_now(std::unique_ptr<membership::DnsSource> dns) {
+    dns_ = std::move(dns);
+    dns_->start(loop_);
+  }
 
  private:
   void sweep_sessions();

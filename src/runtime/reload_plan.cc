@@ -201,10 +201,6 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
     const PoolConfig* next = candidate.find_pool(running.name);
     const std::string where = "pools." + running.name;
     if (!next) {
-      if (!host_name_backends(running).empty()) {
-        plan.errors.push_back(where + ": removing a pool with backends given by host name takes a restart");
-        continue;
-      }
       plan.removed_pools.push_back(running.name);
       plan.changes.push_back("pool '" + running.name + "': removed (its backends drain)");
       continue;
@@ -212,11 +208,20 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
     if (!same_sticky_table(running, *next)) {
       plan.errors.push_back(where + ".sticky: stickiness by client IP (its table and session_expiry) " + kRestart);
     }
-    if (host_name_backends(running) != host_name_backends(*next)) {
-      plan.errors.push_back(where + ".backends: backends given by host name cannot change by reload yet "
-                                    "(restart Fulcrum to apply it)");
+    PoolChange change{running.name, *next, false, false, {}, {}};
+    const auto names_before = host_name_backends(running), names_after = host_name_backends(*next);
+    for (const auto& backend : names_before) {
+      if (std::find(names_after.begin(), names_after.end(), backend) == names_after.end()) {
+        change.host_names_dropped.push_back(backend);
+        plan.changes.push_back("pool '" + running.name + "': backend " + backend.address + " (DNS) removed");
+      }
     }
-    PoolChange change{running.name, *next, false, false};
+    for (const auto& backend : names_after) {
+      if (std::find(names_before.begin(), names_before.end(), backend) == names_before.end()) {
+        change.host_names_added.push_back(backend);
+        plan.changes.push_back("pool '" + running.name + "': backend " + backend.address + " (DNS) added");
+      }
+    }
     const auto settings = changed_settings(running, *next);
     change.settings_changed = !settings.empty();
     change.backends_changed = numeric_backends(running) != numeric_backends(*next);
@@ -243,14 +248,11 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
         }
       }
     }
-    if (change.settings_changed || change.backends_changed) plan.pools.push_back(std::move(change));
+    const bool host_names_changed = !change.host_names_dropped.empty() || !change.host_names_added.empty();
+    if (change.settings_changed || change.backends_changed || host_names_changed) plan.pools.push_back(std::move(change));
   }
   for (const auto& pool : candidate.pools) {
     if (current.find_pool(pool.name)) continue;
-    if (!host_name_backends(pool).empty()) {
-      plan.errors.push_back("pools." + pool.name + ": a new pool with backends given by host name takes a restart");
-      continue;
-    }
     plan.added_pools.push_back(pool);
     plan.changes.push_back("pool '" + pool.name + "': added (" + pool.strategy + ", " +
                            std::to_string(pool.backends.size()) + " backends)");

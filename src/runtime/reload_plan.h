@@ -20,6 +20,10 @@ struct PoolChange {
   bool backends_changed = false;
   /// Anything but the backends changed (strategy, timeouts, retries, health settings...).
   bool settings_changed = false;
+  /// Backends given by host name that DNS stops following, and starts following (one whose
+  /// weight or name changed is in both: its records leave and come back under the new ones).
+  std::vector<BackendConfig> host_names_dropped;
+  std::vector<BackendConfig> host_names_added;
 };
 
 /// A listener the reload adds, removes or changes, matched by name. A listener whose address or

@@ -330,3 +330,45 @@ TEST(DnsMembership, CheckWarnsAboutAnUnresolvableNameAndPasses) {
 
 }  // namespace
 }  // namespace fulcrum::test
+
+namespace fulcrum::test {
+namespace {
+
+// A reload follows host names too: one the file adds is looked up and its records serve (the
+// first host name of a balancer that had none makes its resolver then); one the file drops has
+// its records drained out.
+TEST(DnsMembership, AReloadStartsAndStopsFollowingHostNames) {
+  DnsServer dns;
+  HttpBackend one("one");
+  HttpBackend two("two", "127.0.0.2:0");
+  const std::string port = port_of(two.address());
+  dns.set("app.fulcrum.test", {"127.0.0.2"});
+
+  Config by_address = dns_config(dns, one.address());
+  Balancer balancer(by_address);
+  ASSERT_TRUE(balancer.start().ok());
+  const std::string front = balancer.listeners()[0].address;
+  ASSERT_EQ(answering(front), (std::set<std::string>{"one"}));
+
+  Config by_name = dns_config(dns, "app.fulcrum.test:" + port, "app");
+  ReloadResult result = balancer.reload(by_name);
+  ASSERT_TRUE(result.reloaded) << (result.errors.empty() ? "" : result.errors.front());
+  EXPECT_TRUE(eventually([&] { return answering(front) == std::set<std::string>{"two"}; }, 3s))
+      << "the host name a reload added never served";
+  EXPECT_EQ(members(balancer.admin_address()).count("127.0.0.2:" + port), 1u);
+
+  result = balancer.reload(by_address);
+  ASSERT_TRUE(result.reloaded);
+  EXPECT_TRUE(eventually([&] { return answering(front) == std::set<std::string>{"one"}; }, 3s));
+  EXPECT_TRUE(eventually([&] { return members(balancer.admin_address()).count("127.0.0.2:" + port) == 0; }, 3s))
+      << "the records of a host name the file dropped stayed";
+  // Not followed any more: a new record of the name does not come back.
+  const std::uint64_t asked = dns.questions("app.fulcrum.test");
+  dns.set("app.fulcrum.test", {"127.0.0.2", "127.0.0.3"});
+  std::this_thread::sleep_for(400ms);  // four resolve intervals of the pool
+  EXPECT_EQ(dns.questions("app.fulcrum.test"), asked) << "the dropped name is still looked up";
+  balancer.stop();
+}
+
+}  // namespace
+}  // namespace fulcrum::test

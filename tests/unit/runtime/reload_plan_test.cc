@@ -91,20 +91,31 @@ TEST(ReloadPlan, WhatThisVersionCannotReloadIsRefusedAndNothingIsPlanned) {
   EXPECT_TRUE(plan.pools.empty());
   EXPECT_TRUE(plan.listeners.empty());
 
-  Config new_pool = base();
-  new_pool.pools.push_back(PoolConfig{.name = "extra", .backends = {{"db.example.com:5432", 1, ""}}});
-  plan = plan_reload(base(), new_pool);
-  EXPECT_TRUE(mentions(plan.errors, "pools.extra: a new pool with backends given by host name takes a restart"));
 
   Config sticky = base();
   sticky.pools[0].sticky = StickyConfig{};
   plan = plan_reload(base(), sticky);
   EXPECT_TRUE(mentions(plan.errors, "pools.app.sticky"));
 
-  Config host_name = base();
-  host_name.pools[0].backends.push_back({"app.example.com:80", 1, ""});
-  plan = plan_reload(base(), host_name);
-  EXPECT_TRUE(mentions(plan.errors, "host name"));
+}
+
+TEST(ReloadPlan, BackendsGivenByHostNameAreFollowedOrDropped) {
+  Config current = base();
+  current.pools[0].backends.push_back({"old.example.com:80", 1, ""});
+  current.pools[0].backends.push_back({"kept.example.com:80", 1, ""});
+  Config next = current;
+  next.pools[0].backends.erase(next.pools[0].backends.begin() + 2);  // old.example.com
+  next.pools[0].backends.push_back({"new.example.com:80", 2, ""});
+  const ReloadPlan plan = plan_reload(current, next);
+  ASSERT_TRUE(plan.errors.empty()) << plan.errors.front();
+  ASSERT_EQ(plan.pools.size(), 1u);
+  const PoolChange& change = plan.pools[0];
+  ASSERT_EQ(change.host_names_dropped.size(), 1u);
+  EXPECT_EQ(change.host_names_dropped[0].address, "old.example.com:80");
+  ASSERT_EQ(change.host_names_added.size(), 1u);
+  EXPECT_EQ(change.host_names_added[0].address, "new.example.com:80");
+  EXPECT_FALSE(change.backends_changed) << "the backends given by address did not change";
+  EXPECT_TRUE(mentions(plan.changes, "pool 'app': backend new.example.com:80 (DNS) added"));
 }
 
 TEST(ReloadPlan, ListenersAreMatchedByNameAddedChangedMovedAndRemoved) {
