@@ -195,7 +195,10 @@ void TcpSession::on_connected(std::uint32_t backend_events) {
   backend_->record_success();  // passive health: a tcp pool's success is an established connection
   backend_stats_->traffic.requests.increment();
   backend_stats_->latency.observe(loop.now() - connect_started_);  // tcp: time to connect
-  if (auto* sticky = selector_.pool().sticky()) sticky->on_open(selection_.client, backend_->id(), loop.now());
+  // The table of the snapshot the backend was chosen from: the close is counted in the same one,
+  // even if a reload has started a new table by then.
+  sticky_ = selector_.snapshot().sticky;
+  if (sticky_) sticky_->on_open(selection_.client, backend_->id(), loop.now());
 
   upstream_bound_.pipe = services_.pipes().acquire();
   downstream_bound_.pipe = services_.pipes().acquire();
@@ -550,7 +553,7 @@ void TcpSession::finish(Outcome outcome) {
     backend_counted_ = false;
   }
   if (connected_) {
-    if (auto* sticky = selector_.pool().sticky()) sticky->on_close(selection_.client, backend_->id(), now);
+    if (sticky_) sticky_->on_close(selection_.client, backend_->id(), now);
   }
   if (auto* access_log = services_.access_log()) {
     const std::string client = client_address_.to_string();

@@ -114,6 +114,8 @@ class TcpSession final : public net::Session {
   upstream::SessionServices& services_;
   net::ListenerState& listener_;
   const std::shared_ptr<const net::ListenerSettings> settings_;
+  /// The client-IP sticky table the connection was counted in (null when the pool has none).
+  std::shared_ptr<balance::StickyTable> sticky_;
   upstream::Selector& selector_;
   net::UniqueFd client_;
   net::UniqueFd upstream_;

@@ -120,6 +120,13 @@ void PoolManager::set_members(std::size_t index, PoolConfig config,
                               const std::vector<std::uint64_t>& leaving) {
   PoolState& state = *states_[index];
   state.config = std::move(config);
+  // Stickiness by client IP: the table carries on while its expiry stays (its sessions with it).
+  const auto& sticky = state.config.sticky;
+  if (!sticky || !sticky->cookie.empty()) {
+    state.sticky.reset();
+  } else if (!state.sticky || state.sticky->session_expiry() != sticky->session_expiry) {
+    state.sticky = std::make_shared<balance::StickyTable>(sticky->session_expiry);
+  }
   // The sources `backends` speaks for: members of other sources are not its to remove.
   std::vector<upstream::BackendSource> sources;
   for (const auto& backend : backends) {
@@ -425,6 +432,7 @@ void PoolManager::publish(PoolState& state, bool force) {
     return;  // nothing the workers see would change: no rebuild of their strategies
   }
   auto next = std::make_shared<upstream::PoolSnapshot>();
+  next->sticky = state.sticky;
   next->name = state.pool.name();
   next->strategy = state.config.strategy;
   next->connect_timeout = state.config.connect_timeout;

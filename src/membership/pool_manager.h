@@ -209,6 +209,8 @@ class PoolManager {
     std::uint64_t membership_version = 0;
     std::shared_ptr<const upstream::PoolSnapshot> published;
     bool retired = false;
+    /// The client-IP sticky table, while the configuration asks for one (PoolSnapshot::sticky).
+    std::shared_ptr<balance::StickyTable> sticky;
   };
 
   /// The member of `state` whose name or address is `key`.

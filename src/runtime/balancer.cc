@@ -66,11 +66,7 @@ constexpr auto kStartResolveBudget = std::chrono::seconds(5);
 
 Status Balancer::Impl::build_pools() {
   for (const auto& pool_config : config.pools) {
-    std::shared_ptr<balance::StickyTable> sticky;
-    if (pool_config.sticky && pool_config.sticky->cookie.empty()) {
-      sticky = std::make_shared<balance::StickyTable>(pool_config.sticky->session_expiry);
-    }
-    pools.push_back(std::make_unique<upstream::Pool>(pool_config.name, sticky));
+    pools.push_back(std::make_unique<upstream::Pool>(pool_config.name));
   }
   pool_manager = std::make_unique<membership::PoolManager>(pools, events.get());
   pool_manager->set_drain_timeout(std::chrono::duration_cast<core::Milliseconds>(config.drain_timeout));

@@ -170,21 +170,15 @@ void Balancer::Impl::follow_host_names(std::size_t index, const PoolConfig& pool
 void Balancer::Impl::add_pools(const runtime::ReloadPlan& plan) {
   for (const PoolConfig& pool_config : plan.added_pools) {
     // A pool the file names again after a reload removed it comes back under its old index (and
-    // its counters), unless its client-IP sticky table would have to change.
+    // its counters).
     if (auto retired = pool_manager->find_retired_pool(pool_config.name)) {
-      const PoolConfig& before = pool_manager->snapshot(*retired)->config;
-      if (runtime::same_sticky_table(before, pool_config)) {
-        pool_manager->revive_pool(*retired);
-        apply_pool(*pool_manager, *retired, before, runtime::PoolChange{pool_config.name, pool_config, true, true, {}, {}});
-        follow_host_names(*retired, pool_config, {}, runtime::host_name_backends(pool_config));
-        continue;
-      }
+      const PoolConfig before = pool_manager->snapshot(*retired)->config;
+      pool_manager->revive_pool(*retired);
+      apply_pool(*pool_manager, *retired, before, runtime::PoolChange{pool_config.name, pool_config, true, true, {}, {}});
+      follow_host_names(*retired, pool_config, {}, runtime::host_name_backends(pool_config));
+      continue;
     }
-    std::shared_ptr<balance::StickyTable> sticky;
-    if (pool_config.sticky && pool_config.sticky->cookie.empty()) {
-      sticky = std::make_shared<balance::StickyTable>(pool_config.sticky->session_expiry);
-    }
-    pools.push_back(std::make_unique<upstream::Pool>(pool_config.name, sticky));
+    pools.push_back(std::make_unique<upstream::Pool>(pool_config.name));
     upstream::Pool& pool = *pools.back();
     const std::size_t index = pool_manager->add_pool(pool);
     std::vector<std::shared_ptr<upstream::Backend>> backends;

@@ -58,7 +58,7 @@ void ControlPlane::stop() {
 void ControlPlane::sweep_sessions() {
   const auto now = loop_.now();
   for (const auto& pool : context_.pools) {
-    if (auto* sticky = pool->sticky()) sticky->sweep(now);
+    if (const auto snapshot = pool->snapshot(); snapshot && snapshot->sticky) snapshot->sticky->sweep(now);
   }
   log::flush_suppressed();  // the summary of log floods that ended
   loop_.timers().schedule(sweep_timer_, now + kSweepEvery);

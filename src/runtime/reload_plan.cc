@@ -206,7 +206,7 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
       continue;
     }
     if (!same_sticky_table(running, *next)) {
-      plan.errors.push_back(where + ".sticky: stickiness by client IP (its table and session_expiry) " + kRestart);
+      plan.changes.push_back("pool '" + running.name + "': client-IP sessions start over (a new sticky table)");
     }
     PoolChange change{running.name, *next, false, false, {}, {}};
     const auto names_before = host_name_backends(running), names_after = host_name_backends(*next);

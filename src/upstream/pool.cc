@@ -2,8 +2,7 @@
 
 namespace fulcrum::upstream {
 
-Pool::Pool(std::string name, std::shared_ptr<balance::StickyTable> sticky)
-    : name_(std::move(name)), sticky_(std::move(sticky)) {}
+Pool::Pool(std::string name) : name_(std::move(name)) {}
 
 void Pool::publish(std::shared_ptr<const PoolSnapshot> snapshot) {
   snapshot_.store(std::move(snapshot));

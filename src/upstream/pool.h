@@ -58,15 +58,17 @@ struct PoolSnapshot {
   bool panic = false;
   /// The pool's configuration as loaded (http settings, hash key, sticky cookie).
   PoolConfig config;
+  /// Stickiness by client IP: the table shared by every worker, null when the pool has none. The
+  /// same table passes from snapshot to snapshot while `sticky.session_expiry` stays; a reload that
+  /// changes it starts a new one.
+  std::shared_ptr<balance::StickyTable> sticky;
 };
 
 class Pool {
  public:
-  /// `sticky` is shared by every worker and outlives snapshots; null when the pool is not sticky.
-  Pool(std::string name, std::shared_ptr<balance::StickyTable> sticky);
+  explicit Pool(std::string name);
 
   const std::string& name() const { return name_; }
-  balance::StickyTable* sticky() const { return sticky_.get(); }
 
   /// The current snapshot (takes libstdc++'s internal lock of atomic<shared_ptr>: call it only
   /// when version() changed).
@@ -80,7 +82,6 @@ class Pool {
   void publish(std::shared_ptr<const PoolSnapshot> snapshot);
 
   std::string name_;
-  std::shared_ptr<balance::StickyTable> sticky_;
   std::atomic<std::shared_ptr<const PoolSnapshot>> snapshot_;
   std::atomic<std::uint64_t> version_{0};
 };

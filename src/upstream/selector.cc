@@ -67,7 +67,7 @@ std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint no
     auto index = index_of(*selection.preferred);
     if (index && usable(*index, now)) chosen = index;
   }
-  if (auto* sticky = pool_.sticky(); !chosen && sticky && selection.attempts == 0) {
+  if (auto* sticky = snapshot_->sticky.get(); !chosen && sticky && selection.attempts == 0) {
     if (auto id = sticky->find(selection.client, now)) {
       auto index = index_of(*id);
       if (index && usable(*index, now)) chosen = index;

@@ -86,7 +86,7 @@ std::function<bool(const Recorded&)> is(Event event, const std::string& backend 
 class MonitorRig {
  public:
   MonitorRig(PoolConfig config, const std::vector<std::string>& addresses) {
-    pools_.push_back(std::make_unique<upstream::Pool>(config.name, nullptr));
+    pools_.push_back(std::make_unique<upstream::Pool>(config.name));
     manager_ = std::make_unique<membership::PoolManager>(pools_);
     std::vector<std::shared_ptr<upstream::Backend>> backends;
     for (const auto& address : addresses) {

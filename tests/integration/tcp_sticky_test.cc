@@ -1,6 +1,7 @@
 // Client-IP stickiness with expiry, and source hashing that every worker and instance agree on.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -52,6 +53,35 @@ TEST(TcpSticky, MovesTheSessionWhenItsBackendFails) {
   a.start();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   for (int i = 0; i < 4; ++i) EXPECT_EQ(backend_of(front), "b\n") << "the session now lives on b";
+}
+
+// A reload that keeps the pool's session_expiry keeps its sessions; one that turns stickiness by
+// client IP on or changes the expiry starts a new table (no restart needed).
+TEST(TcpSticky, AReloadKeepsTheSessionsOrStartsANewTableWhenAskedTo) {
+  TestBackend a("a"), b("b"), c("c");
+  const std::string admin_top = "admin: { listen: 127.0.0.1:0, token: sticky-token }\n";
+  TcpSetup setup{.backends = {a.address(), b.address()}, .workers = 1, .top_extra = admin_top};
+  FulcrumProcess fulcrum(tcp_config(setup), 2);
+  const auto front = fulcrum.address("front");
+  const auto admin = fulcrum.address("admin");
+  auto reload = [&](const TcpSetup& next) {
+    std::ofstream(fulcrum.config_path(), std::ios::trunc) << tcp_config(next);
+    auto connection = Client::connect(admin);
+    connection.send_all("POST /api/reload HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer sticky-token\r\n"
+                        "Content-Length: 0\r\n\r\n");
+    const std::string answer = connection.read_until("\r\n");
+    return answer.substr(0, answer.find("\r\n"));
+  };
+  // Stickiness turned on by a reload: 127.0.0.3 stays on its backend from then on.
+  setup.pool_extra = "    sticky: { session_expiry: 30s }\n";
+  ASSERT_EQ(reload(setup), "HTTP/1.1 200 OK");
+  const std::string first = backend_of(front, "127.0.0.3");
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(backend_of(front, "127.0.0.3"), first) << "not sticky after the reload";
+  // Another reload (a backend added, the strategy changed, the same expiry): the session stays.
+  setup.backends.push_back(c.address());
+  setup.strategy = "random";
+  ASSERT_EQ(reload(setup), "HTTP/1.1 200 OK");
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(backend_of(front, "127.0.0.3"), first) << "the reload lost the session";
 }
 
 TEST(TcpSourceHash, SameClientSameBackendOnEveryWorkerAndInstance) {

@@ -29,7 +29,7 @@ const core::TimePoint now = core::TimePoint{} + std::chrono::hours(1);
 // PoolManager publishes, as in the balancer: health reaches the selector only as verdicts.
 struct ManagedPool {
   explicit ManagedPool(std::size_t count, const std::string& strategy = "round_robin") {
-    pools.push_back(std::make_unique<Pool>("api", nullptr));
+    pools.push_back(std::make_unique<Pool>("api"));
     manager.emplace(pools);
     PoolConfig config;
     config.name = "api";

@@ -15,8 +15,8 @@ namespace {
 class PoolManagerTest : public ::testing::Test {
  protected:
   PoolManagerTest() {
-    pools_.push_back(std::make_unique<Pool>("api", nullptr));
-    pools_.push_back(std::make_unique<Pool>("web", nullptr));
+    pools_.push_back(std::make_unique<Pool>("api"));
+    pools_.push_back(std::make_unique<Pool>("web"));
     manager_.emplace(pools_);
   }
 
@@ -203,7 +203,7 @@ namespace {
 class RuntimeChangesTest : public ::testing::Test {
  protected:
   RuntimeChangesTest() {
-    pools_.push_back(std::make_unique<upstream::Pool>("api", nullptr));
+    pools_.push_back(std::make_unique<upstream::Pool>("api"));
     manager_.emplace(pools_);
     PoolConfig config;
     config.name = "api";

@@ -41,8 +41,8 @@ class RegistryTest : public ::testing::Test {
     fixed.strategy = "round_robin";
     fixed.backends.push_back({.address = "10.0.0.1:80"});
     configs_ = {api, fixed};
-    pools_.push_back(std::make_unique<Pool>("api", nullptr));
-    pools_.push_back(std::make_unique<Pool>("fixed", nullptr));
+    pools_.push_back(std::make_unique<Pool>("api"));
+    pools_.push_back(std::make_unique<Pool>("fixed"));
     manager_.emplace(pools_, &bus_);
     manager_->set_members(0, configs_[0], {});
     manager_->set_members(1, configs_[1], {});
