@@ -12,6 +12,8 @@
 #include <future>
 #include <thread>
 
+#include <unistd.h>
+
 #include "admin/admin_server.h"
 #include "core/log.h"
 #include "events/access_log.h"
@@ -21,6 +23,8 @@
 #include "http/http_context.h"
 #include "net/socket.h"
 #include "membership/state_file.h"
+#include "process/identity.h"
+#include "process/sd_notify.h"
 #include "runtime/balancer_impl.h"
 #include "runtime/listener_settings.h"
 
@@ -187,6 +191,59 @@ Status Balancer::Impl::start_failed(Status status) {
   return status;
 }
 
+void Balancer::Impl::abandon_start() {
+  listeners.clear();
+  access_log.reset();
+  event_log.reset();
+  dns.reset();
+  pool_manager.reset();
+  pools.clear();
+  if (pid_file) {
+    pid_file->remove();
+    pid_file.reset();
+  }
+}
+
+Status Balancer::Impl::write_pid_file() {
+  const std::string& path = pid_file_override.empty() ? config.pid_file : pid_file_override;
+  if (path.empty()) return {};
+  auto file = std::make_unique<process::PidFile>(path);
+  if (auto error = file->write(::getpid()); !error.empty()) return {"pid_file: " + error};
+  pid_file = std::move(file);
+  return {};
+}
+
+Status Balancer::Impl::drop_privileges() {
+  std::string error;
+  auto identity = process::resolve_identity(config.user, config.group, &error);
+  if (!identity) return {error};  // empty: neither key is set
+  if (error = process::drop_privileges(*identity); !error.empty()) return {"cannot drop privileges: " + error};
+  log::write_unlimited(log::Level::Info, "privileges dropped",
+                       {{"user", identity->change_user ? identity->user : std::string("(unchanged)")},
+                        {"uid", static_cast<std::int64_t>(::getuid())},
+                        {"group", identity->group},
+                        {"gid", static_cast<std::int64_t>(::getgid())}});
+  // The state file is replaced by a rename after each change: its directory must be writable now,
+  // or every runtime change would be lost at the next start.
+  const std::string state_file = config.admin ? config.admin->state_file : std::string();
+  if (!state_file.empty()) {
+    const auto slash = state_file.rfind('/');
+    const std::string directory = slash == std::string::npos ? "." : slash == 0 ? "/" : state_file.substr(0, slash);
+    if (::access(directory.c_str(), W_OK | X_OK) != 0) {
+      return {"admin.state_file: " + directory + " is not writable by user '" + identity->user +
+              "' (the file is rewritten by a rename in its directory): give it that user, or move the file"};
+    }
+  }
+  return {};
+}
+
+void Balancer::Impl::notify(const std::string& state) {
+  if (!notify_service_manager.load(std::memory_order_relaxed)) return;
+  if (auto error = process::notify_service_manager(state); !error.empty()) {
+    log::warn("cannot notify the service manager", {{"error", error}});
+  }
+}
+
 void Balancer::Impl::reopen_logs() {
   if (access_log) access_log->request_reopen();
   // The event log belongs to the control thread, which writes it.
@@ -223,25 +280,17 @@ Status Balancer::start() {
   impl.pools.clear();
   impl.listeners.clear();
   if (auto status = impl.build_pools(); !status.ok()) {
-    impl.dns.reset();
-    impl.pool_manager.reset();
-    impl.pools.clear();
+    impl.abandon_start();
     return impl.start_failed(status);
   }
   const unsigned worker_total = worker_count(impl.config);
   std::vector<Impl::OpenedListener> opened;
   if (auto status = impl.bind_listeners(worker_total, opened); !status.ok()) {
-    impl.listeners.clear();
-    impl.dns.reset();
-    impl.pool_manager.reset();
-    impl.pools.clear();
+    impl.abandon_start();
     return impl.start_failed(status);
   }
   if (auto status = impl.open_logs(worker_total); !status.ok()) {
-    impl.listeners.clear();
-    impl.dns.reset();
-    impl.pool_manager.reset();
-    impl.pools.clear();
+    impl.abandon_start();
     return impl.start_failed(status);
   }
 
@@ -251,10 +300,7 @@ Status Balancer::start() {
     std::string error;
     admin_socket = admin::bind_admin_socket(*impl.config.admin, impl.admin_bound, error);
     if (!admin_socket) {
-      impl.listeners.clear();
-      impl.dns.reset();
-      impl.pool_manager.reset();
-      impl.pools.clear();
+      impl.abandon_start();
       return {error};
     }
     impl.has_admin = true;
@@ -266,12 +312,20 @@ Status Balancer::start() {
     registration_socket =
         admin::bind_control_socket("registration", impl.config.registration->listen, impl.registration_bound, error);
     if (!registration_socket) {
-      impl.listeners.clear();
-      impl.pool_manager.reset();
-      impl.pools.clear();
+      impl.abandon_start();
       return {error};
     }
     impl.has_registration = true;
+  }
+  // Everything is bound: only now may the pid file name this process. Then root is given up,
+  // before any thread accepts a connection.
+  if (auto status = impl.write_pid_file(); !status.ok()) {
+    impl.abandon_start();
+    return impl.start_failed(status);
+  }
+  if (auto status = impl.drop_privileges(); !status.ok()) {
+    impl.abandon_start();
+    return impl.start_failed(status);
   }
 
   // HTTP buffers hold a whole head, plus room for what forwarding adds to it (a reload may not
@@ -390,8 +444,14 @@ void Balancer::stop() {
   if (impl.control) impl.control->stop();  // delivers `stop`
   impl.event_log.reset();  // before the control loop its flush timer uses
   impl.control.reset();
+  if (impl.pid_file) {
+    if (auto error = impl.pid_file->remove(); !error.empty()) log::warn("cannot remove the pid file", {{"error", error}});
+    impl.pid_file.reset();
+  }
   log::info("stopped");
 }
+
+void Balancer::set_pid_file(std::string path) { impl_->pid_file_override = std::move(path); }
 
 void Balancer::request_stop() { impl_->stop_requested.store(true); }
 
@@ -410,6 +470,8 @@ int Balancer::run() {
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     return 1;
   }
+  impl_->notify_service_manager.store(true);
+  impl_->notify("READY=1\nMAINPID=" + std::to_string(::getpid()) + "\nSTATUS=" + impl_->serving_status());
   timespec poll_interval{0, 100'000'000};
   while (!impl_->stop_requested.load()) {
     siginfo_t info;
@@ -429,7 +491,9 @@ int Balancer::run() {
       break;
     }
   }
+  impl_->notify("STOPPING=1\nSTATUS=stopping: draining connections");
   stop();
+  impl_->notify_service_manager.store(false);
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return 0;
 }

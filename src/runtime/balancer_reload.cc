@@ -11,6 +11,7 @@
 
 #include "admin/admin_server.h"
 #include "core/log.h"
+#include "process/sd_notify.h"
 #include "runtime/balancer_impl.h"
 #include "runtime/reload_plan.h"
 
@@ -350,19 +351,36 @@ ReloadResult Balancer::reload(Config config) {
   return on_control(*impl.control, [&impl, &config] { return impl.apply_reload(std::move(config)); });
 }
 
+std::string Balancer::Impl::serving_status() const {
+  std::string text = "serving " + std::to_string(listeners.size()) + (listeners.size() == 1 ? " listener" : " listeners") +
+                     ", configuration generation " +
+                     std::to_string(reload_state.generation.load(std::memory_order_relaxed));
+  if (reload_state.last_reload_unix.load(std::memory_order_relaxed) > 0 &&
+      !reload_state.last_reload_ok.load(std::memory_order_relaxed)) {
+    text += " (the last reload failed; see the log)";
+  }
+  return text;
+}
+
 ReloadResult Balancer::reload_from(const std::string& path) {
   auto& impl = *impl_;
-  if (path.empty()) {
-    return impl.reload_failed({"no configuration file to reload (the balancer was given a Config, not a file)"});
-  }
-  ConfigLoadResult loaded = load_config_file(path);
-  if (!loaded.ok()) {
-    std::vector<std::string> errors;
-    for (const auto& error : loaded.errors) errors.push_back(error.to_string());
-    if (errors.empty()) errors.push_back(path + ": cannot be loaded");
-    return impl.reload_failed(std::move(errors));
-  }
-  return reload(std::move(*loaded.config));
+  // systemd shows the unit `reloading` from here until READY=1 (SIGHUP and POST /api/reload alike).
+  impl.notify("RELOADING=1\n" + process::monotonic_usec_assignment() + "\nSTATUS=reloading " + path);
+  ReloadResult result = [&] {
+    if (path.empty()) {
+      return impl.reload_failed({"no configuration file to reload (the balancer was given a Config, not a file)"});
+    }
+    ConfigLoadResult loaded = load_config_file(path);
+    if (!loaded.ok()) {
+      std::vector<std::string> errors;
+      for (const auto& error : loaded.errors) errors.push_back(error.to_string());
+      if (errors.empty()) errors.push_back(path + ": cannot be loaded");
+      return impl.reload_failed(std::move(errors));
+    }
+    return reload(std::move(*loaded.config));
+  }();
+  impl.notify("READY=1\nSTATUS=" + impl.serving_status());
+  return result;
 }
 
 void Balancer::set_config_path(std::string path) { impl_->config_path = std::move(path); }
