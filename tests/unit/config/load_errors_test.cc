@@ -41,6 +41,17 @@ pools: {chat: {backends: [127.0.0.1:7001]}}
 )",
      {"bad.yaml:1: io_uring: expected true or false (got 'sometimes')"}},
 
+    {"user, group and pid_file that cannot be what they name",
+     R"(user: "web server"
+group: -wheel
+pid_file: /run/
+listeners: [{listen: "127.0.0.1:7000", pool: chat}]
+pools: {chat: {backends: [127.0.0.1:7001]}}
+)",
+     {"bad.yaml:1: user: invalid name 'web server': a user or group name (letters, digits, '.', '_', '-') or a numeric id",
+      "bad.yaml:2: group: invalid name '-wheel': a user or group name (letters, digits, '.', '_', '-') or a numeric id",
+      "bad.yaml:3: pid_file: must be a file's path (got '/run/')"}},
+
     {"misspelt nested key",
      R"(listeners: [{listen: "127.0.0.1:7000", pool: chat}]
 pools:
