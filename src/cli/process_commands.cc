@@ -155,7 +155,8 @@ int ProcessCommands::reload_through_admin() {
     return kExitFailure;
   }
   const auto changes = document.value("changes", nlohmann::json::array());
-  std::cout << "reloaded: generation " << document.value("generation", 0) << ", " << changes.size()
+  const auto generation = document.value("generation", nlohmann::json());
+  std::cout << "reloaded: generation " << (generation.is_number() ? generation.dump() : "?") << ", " << changes.size()
             << (changes.size() == 1 ? " change" : " changes") << '\n';
   for (const auto& change : changes) std::cout << "  " << (change.is_string() ? change.get<std::string>() : change.dump()) << '\n';
   for (const auto& note : document.value("restart_required", nlohmann::json::array())) {

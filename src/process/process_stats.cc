@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -60,7 +61,7 @@ ProcessStats read_process_stats() {
   // proc(5), 1-based: utime 14, stime 15, starttime 22, vsize 23, rss 24; values[0] is field 3.
   auto field = [&](int number) -> unsigned long long {
     const std::size_t index = static_cast<std::size_t>(number - 3);
-    return index < values.size() ? std::stoull(values[index]) : 0;
+    return index < values.size() ? std::strtoull(values[index].c_str(), nullptr, 10) : 0;  // never throws
   };
   if (values.size() < 22) return stats;
   const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
