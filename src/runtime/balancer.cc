@@ -244,6 +244,19 @@ void Balancer::Impl::notify(const std::string& state) {
   }
 }
 
+void Balancer::Impl::notify_from_control(std::function<std::string()> state) {
+  if (!notify_service_manager.load(std::memory_order_relaxed)) return;
+  if (control && !control->on_control_thread()) {
+    control->loop().post([this, state = std::move(state)] { notify(state()); });
+    return;
+  }
+  notify(state());
+}
+
+void Balancer::Impl::notify_ready(const std::string& extra) {
+  notify_from_control([this, extra] { return "READY=1\n" + extra + "STATUS=" + serving_status(); });
+}
+
 void Balancer::Impl::reopen_logs() {
   if (access_log) access_log->request_reopen();
   // The event log belongs to the control thread, which writes it.
@@ -471,7 +484,7 @@ int Balancer::run() {
     return 1;
   }
   impl_->notify_service_manager.store(true);
-  impl_->notify("READY=1\nMAINPID=" + std::to_string(::getpid()) + "\nSTATUS=" + impl_->serving_status());
+  impl_->notify_ready("MAINPID=" + std::to_string(::getpid()) + "\n");
   timespec poll_interval{0, 100'000'000};
   while (!impl_->stop_requested.load()) {
     siginfo_t info;
@@ -491,7 +504,7 @@ int Balancer::run() {
       break;
     }
   }
-  impl_->notify("STOPPING=1\nSTATUS=stopping: draining connections");
+  impl_->notify_from_control([] { return std::string("STOPPING=1\nSTATUS=stopping: draining connections"); });
   stop();
   impl_->notify_service_manager.store(false);
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);

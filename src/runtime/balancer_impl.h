@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -102,8 +103,15 @@ struct Balancer::Impl {
   Status drop_privileges();
   /// Sends `state` to systemd when run() runs under it (process/sd_notify.h); logs a failure once.
   void notify(const std::string& state);
-  /// The `STATUS=` text while serving: listeners, configuration generation, last reload.
+  /// The `STATUS=` text while serving: listeners, configuration generation, last reload. Control
+  /// thread only (it counts the listeners, which a reload changes there).
   std::string serving_status() const;
+  /// Sends what `state` returns from the control thread (posted there when called from another
+  /// thread), so that every notification leaves in the order of the work queued there: a reload's
+  /// READY=1 never overtakes its RELOADING=1, nor a STOPPING=1 a READY=1.
+  void notify_from_control(std::function<std::string()> state);
+  /// `READY=1`, `extra` (assignments, each ending in a newline) and the serving status.
+  void notify_ready(const std::string& extra = "");
   /// SIGUSR1: the access log and the event log reopen their files (after logrotate renamed them).
   void reopen_logs();
   /// Carries out a reload of `candidate` (control thread only): plans, then applies or changes

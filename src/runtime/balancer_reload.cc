@@ -365,7 +365,9 @@ std::string Balancer::Impl::serving_status() const {
 ReloadResult Balancer::reload_from(const std::string& path) {
   auto& impl = *impl_;
   // systemd shows the unit `reloading` from here until READY=1 (SIGHUP and POST /api/reload alike).
-  impl.notify("RELOADING=1\n" + process::monotonic_usec_assignment() + "\nSTATUS=reloading " + path);
+  impl.notify_from_control([path] {
+    return "RELOADING=1\n" + process::monotonic_usec_assignment() + "\nSTATUS=reloading " + path;
+  });
   ReloadResult result = [&] {
     if (path.empty()) {
       return impl.reload_failed({"no configuration file to reload (the balancer was given a Config, not a file)"});
@@ -379,7 +381,7 @@ ReloadResult Balancer::reload_from(const std::string& path) {
     }
     return reload(std::move(*loaded.config));
   }();
-  impl.notify("READY=1\nSTATUS=" + impl.serving_status());
+  impl.notify_ready();
   return result;
 }
 
