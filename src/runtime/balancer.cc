@@ -23,8 +23,6 @@
 #include "http/http_context.h"
 #include "net/socket.h"
 #include "membership/state_file.h"
-#include "process/identity.h"
-#include "process/sd_notify.h"
 #include "runtime/balancer_impl.h"
 #include "runtime/listener_settings.h"
 
@@ -202,59 +200,6 @@ void Balancer::Impl::abandon_start() {
     pid_file->remove();
     pid_file.reset();
   }
-}
-
-Status Balancer::Impl::write_pid_file() {
-  const std::string& path = pid_file_override.empty() ? config.pid_file : pid_file_override;
-  if (path.empty()) return {};
-  auto file = std::make_unique<process::PidFile>(path);
-  if (auto error = file->write(::getpid()); !error.empty()) return {"pid_file: " + error};
-  pid_file = std::move(file);
-  return {};
-}
-
-Status Balancer::Impl::drop_privileges() {
-  std::string error;
-  auto identity = process::resolve_identity(config.user, config.group, &error);
-  if (!identity) return {error};  // empty: neither key is set
-  if (error = process::drop_privileges(*identity); !error.empty()) return {"cannot drop privileges: " + error};
-  log::write_unlimited(log::Level::Info, "privileges dropped",
-                       {{"user", identity->change_user ? identity->user : std::string("(unchanged)")},
-                        {"uid", static_cast<std::int64_t>(::getuid())},
-                        {"group", identity->group},
-                        {"gid", static_cast<std::int64_t>(::getgid())}});
-  // The state file is replaced by a rename after each change: its directory must be writable now,
-  // or every runtime change would be lost at the next start.
-  const std::string state_file = config.admin ? config.admin->state_file : std::string();
-  if (!state_file.empty()) {
-    const auto slash = state_file.rfind('/');
-    const std::string directory = slash == std::string::npos ? "." : slash == 0 ? "/" : state_file.substr(0, slash);
-    if (::access(directory.c_str(), W_OK | X_OK) != 0) {
-      return {"admin.state_file: " + directory + " is not writable by user '" + identity->user +
-              "' (the file is rewritten by a rename in its directory): give it that user, or move the file"};
-    }
-  }
-  return {};
-}
-
-void Balancer::Impl::notify(const std::string& state) {
-  if (!notify_service_manager.load(std::memory_order_relaxed)) return;
-  if (auto error = process::notify_service_manager(state); !error.empty()) {
-    log::warn("cannot notify the service manager", {{"error", error}});
-  }
-}
-
-void Balancer::Impl::notify_from_control(std::function<std::string()> state) {
-  if (!notify_service_manager.load(std::memory_order_relaxed)) return;
-  if (control && !control->on_control_thread()) {
-    control->loop().post([this, state = std::move(state)] { notify(state()); });
-    return;
-  }
-  notify(state());
-}
-
-void Balancer::Impl::notify_ready(const std::string& extra) {
-  notify_from_control([this, extra] { return "READY=1\n" + extra + "STATUS=" + serving_status(); });
 }
 
 void Balancer::Impl::reopen_logs() {

@@ -351,17 +351,6 @@ ReloadResult Balancer::reload(Config config) {
   return on_control(*impl.control, [&impl, &config] { return impl.apply_reload(std::move(config)); });
 }
 
-std::string Balancer::Impl::serving_status() const {
-  std::string text = "serving " + std::to_string(listeners.size()) + (listeners.size() == 1 ? " listener" : " listeners") +
-                     ", configuration generation " +
-                     std::to_string(reload_state.generation.load(std::memory_order_relaxed));
-  if (reload_state.last_reload_unix.load(std::memory_order_relaxed) > 0 &&
-      !reload_state.last_reload_ok.load(std::memory_order_relaxed)) {
-    text += " (the last reload failed; see the log)";
-  }
-  return text;
-}
-
 ReloadResult Balancer::reload_from(const std::string& path) {
   auto& impl = *impl_;
   // systemd shows the unit `reloading` from here until READY=1 (SIGHUP and POST /api/reload alike).

@@ -3,7 +3,8 @@
 // and filesystem ids; no supplementary groups), says so in the log, serves, reloads by SIGHUP and
 // POST /api/reload, saves runtime changes to its state file, and removes its pid file at exit.
 // An unknown user is an error of `fulcrum check` (file:line: user: ...) and of `run`; a state file
-// the user could not rewrite stops the start. Skipped when the tests do not run as root.
+// the user could not rewrite stops the start; a reload that would bind another port below 1024
+// after the drop is refused and changes nothing. Skipped when the tests do not run as root.
 //
 // Bounded: every wait is an eventually() or wait_exit() with a timeout; FulcrumProcess reaps.
 #include <arpa/inet.h>
@@ -171,6 +172,34 @@ TEST_F(PrivilegeDrop, BindsBelow1024ThenServesAndReloadsAsNobody) {
   fulcrum.process().signal(SIGTERM);
   EXPECT_EQ(fulcrum.process().wait_exit(10s), 0);
   EXPECT_FALSE(std::filesystem::exists(directory + "/fulcrum.pid"));
+}
+
+TEST_F(PrivilegeDrop, AReloadCannotBindAPrivilegedPortAfterTheDropAndChangesNothing) {
+  const int port = free_privileged_port();
+  ASSERT_NE(port, 0) << "no free port in 600..999";
+  HttpBackend a("a");
+  const std::string directory = directory_for(account_);
+  const std::string yaml = drop_config(port, "\"" + a.address() + "\"", directory);
+  FulcrumProcess fulcrum(yaml, 2);
+  const std::string front = fulcrum.address("front");
+  ASSERT_FALSE(front.empty());
+
+  // A second listener on another port below 1024 (Fulcrum holds the first one now): nobody may
+  // not bind it.
+  const int other = free_privileged_port();
+  ASSERT_NE(other, 0);
+  ASSERT_NE(other, port);
+  const std::string more = "  - { name: extra, listen: 127.0.0.1:" + std::to_string(other) + ", mode: http, pool: app }\n";
+  std::string with_extra = yaml;
+  with_extra.insert(with_extra.find("pools:"), more);
+  std::ofstream(fulcrum.config_path(), std::ios::trunc) << with_extra;
+  const AdminReply refused = admin_call(fulcrum.address("admin"), "POST", "/api/reload", "", kToken);
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("Permission denied"), std::string::npos) << refused.body;
+  // Nothing changed: the first listener still serves, the generation did not move.
+  EXPECT_TRUE(answered_by(front, "a"));
+  const AdminReply metrics = admin_call(fulcrum.address("admin"), "GET", "/metrics", "", kToken);
+  EXPECT_NE(metrics.body.find("fulcrum_config_generation 1\n"), std::string::npos);
 }
 
 TEST_F(PrivilegeDrop, UnknownUserIsAConfigErrorOfCheckAndRun) {
