@@ -5,12 +5,16 @@
 #include "cli/backend_command.h"
 #include "cli/daemon_commands.h"
 #include "cli/exit_codes.h"
+#include "cli/process_commands.h"
 #include "cli/register_command.h"
 #include "core/log.h"
+#include "fulcrum/balancer.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Fulcrum: a TCP and HTTP load balancer and reverse proxy"};
   app.require_subcommand(1);
+  // `fulcrum --version` prints what `fulcrum version` does (CLI11 prints it and exits 0).
+  app.set_version_flag("--version", std::string("fulcrum ") + fulcrum::version(), "Print the version and exit");
   std::string log_format = "text";
   std::string log_level = "info";
   app.add_option("--log-format", log_format, "Log format on stderr")
@@ -23,6 +27,7 @@ int main(int argc, char** argv) {
   fulcrum::cli::DaemonCommands daemon(app);
   fulcrum::cli::BackendCommand backend(app);
   fulcrum::cli::RegisterCommand registration(app);
+  fulcrum::cli::ProcessCommands process(app);
 
   try {
     app.parse(argc, argv);
@@ -39,5 +44,6 @@ int main(int argc, char** argv) {
   if (daemon.selected()) return daemon.run();
   if (backend.selected()) return backend.run();
   if (registration.selected()) return registration.run();
+  if (process.selected()) return process.run();
   return fulcrum::cli::kExitUsage;
 }

@@ -155,6 +155,9 @@ class Balancer {
   ReloadResult reload_from(const std::string& path);
   /// The file that SIGHUP and `POST /api/reload` read again; without one they fail with a message.
   void set_config_path(std::string path);
+  /// The pid file start() writes once everything is bound (and stop() removes), instead of the
+  /// configuration's `pid_file` (what `fulcrum run --pid-file` sets). Call before start().
+  void set_pid_file(std::string path);
   /// 1 from start(), +1 per successful reload.
   std::uint64_t config_generation() const;
 

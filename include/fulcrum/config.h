@@ -294,6 +294,15 @@ struct Config {
   /// into one io_uring submission (fewer syscalls and context switches). Where the kernel refuses
   /// io_uring, workers fall back to one send per syscall whatever this says.
   bool io_uring = true;
+  /// A file Fulcrum writes its process id to once every listener is bound (`fulcrum run`'s
+  /// `--pid-file` overrides it) and removes at a clean exit; empty: none.
+  std::string pid_file;
+  /// After binding every listener and opening every file it writes, Fulcrum drops root to this
+  /// user (a name or a numeric id), with no supplementary groups, before it accepts anything;
+  /// empty: it keeps the user it was started as.
+  std::string user;
+  /// The group to drop to (a name or a numeric id); empty: the user's primary group.
+  std::string group;
   std::vector<ListenerConfig> listeners;
   std::vector<PoolConfig> pools;
   std::optional<AdminConfig> admin;

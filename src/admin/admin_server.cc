@@ -282,7 +282,10 @@ void AdminServer::handle(Connection& connection, const http::RequestHead& reques
     return error(405, "method not allowed", "Allow: GET, HEAD\r\n");
   }
 
-  if (path == "/metrics") return reply(200, kPrometheusContentType, render_prometheus(stats()));
+  if (path == "/metrics") {
+    return reply(200, kPrometheusContentType,
+                 render_prometheus(stats()) + render_process_metrics(process::read_process_stats()));
+  }
   if (path == "/api/status") {
     // `writable` tells the dashboard whether to show its write controls, so that it need not probe
     // with a write: what the credentials of this very request would be allowed to do.

@@ -67,6 +67,13 @@ class Writer {
   void sample(std::string_view name, const Labels& labels, std::int64_t value) {
     sample(name, labels, static_cast<double>(value));
   }
+  /// A sample without labels whose value is already written out.
+  void sample_text(std::string_view name, std::string_view value) {
+    out_ += name;
+    out_ += ' ';
+    out_ += value;
+    out_ += '\n';
+  }
   std::string take() { return std::move(out_); }
 
  private:
@@ -119,6 +126,29 @@ std::string escape_label_value(std::string_view value) {
     else out += c;
   }
   return out;
+}
+
+std::string render_process_metrics(const process::ProcessStats& stats) {
+  if (!stats.ok) return {};
+  // Names, types and help texts as client_golang's process collector writes them, so that
+  // dashboards made for any Prometheus-instrumented process work unchanged.
+  Writer w;
+  w.family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+  w.sample("process_cpu_seconds_total", {}, stats.cpu_seconds);
+  w.family("process_open_fds", "gauge", "Number of open file descriptors.");
+  w.sample("process_open_fds", {}, stats.open_fds);
+  w.family("process_max_fds", "gauge", "Maximum number of open file descriptors.");
+  w.sample("process_max_fds", {}, stats.max_fds);
+  w.family("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+  w.sample("process_virtual_memory_bytes", {}, stats.virtual_memory_bytes);
+  w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+  w.sample("process_resident_memory_bytes", {}, stats.resident_memory_bytes);
+  w.family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+  // Ten digits of seconds since 1970: %.9g would round them to tens of seconds.
+  char start[32];
+  std::snprintf(start, sizeof start, "%.2f", stats.start_time_seconds);
+  w.sample_text("process_start_time_seconds", start);
+  return w.take();
 }
 
 std::string render_prometheus(const StatsSnapshot& stats) {

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "admin/stats.h"
+#include "process/process_stats.h"
 
 namespace fulcrum::admin {
 
@@ -14,6 +15,10 @@ inline constexpr std::string_view kPrometheusContentType = "text/plain; version=
 
 /// Renders every metric of `stats`.
 std::string render_prometheus(const StatsSnapshot& stats);
+
+/// The `process_*` families as the Prometheus client libraries name and describe them (nothing
+/// when `stats.ok` is false).
+std::string render_process_metrics(const process::ProcessStats& stats);
 
 /// A label value escaped for the exposition (backslash, double quote, newline).
 std::string escape_label_value(std::string_view value);

@@ -9,6 +9,7 @@
 #include "fulcrum/balancer.h"
 #include "fulcrum/config.h"
 #include "net/socket.h"
+#include "process/identity.h"
 
 namespace fulcrum::cli {
 namespace {
@@ -19,17 +20,23 @@ int print_config_errors(const ConfigLoadResult& loaded) {
   return kExitUsage;
 }
 
-int command_run(const std::string& path) {
+int command_run(const std::string& path, const std::string& pid_file) {
   auto loaded = load_config_file(path);
   if (!loaded.ok()) return print_config_errors(loaded);
   Balancer balancer(std::move(*loaded.config));
   balancer.set_config_path(path);  // SIGHUP and POST /api/reload read it again
+  if (!pid_file.empty()) balancer.set_pid_file(pid_file);
   return balancer.run();
 }
 
 int command_check(const std::string& path) {
   auto loaded = load_config_file(path);
   if (!loaded.ok()) return print_config_errors(loaded);
+  // The user and group to drop to must exist here, where the file is checked to run.
+  if (auto errors = process::check_accounts(*loaded.config, path); !errors.empty()) {
+    loaded.errors = std::move(errors);
+    return print_config_errors(loaded);
+  }
   // A name that does not resolve here may where Fulcrum runs: a warning, not an error.
   for (const auto& warning : check_host_names(*loaded.config, path)) {
     std::cerr << "warning: " << warning.to_string() << '\n';
@@ -59,9 +66,10 @@ int command_demo_backend(const std::string& listen, const std::string& name) {
 
 DaemonCommands::DaemonCommands(CLI::App& app) {
   run_ = app.add_subcommand("run", "Run the balancer in the foreground until SIGTERM/SIGINT");
-  run_->add_option("-c,--config", config_path_, "YAML configuration file")->required();
+  run_->add_option("-c,--config", config_path_, "YAML configuration file")->capture_default_str();
+  run_->add_option("--pid-file", pid_file_, "Write the process id here once listening (instead of pid_file:)");
   check_ = app.add_subcommand("check", "Validate a configuration file (exit 0 if valid, 2 if not)");
-  check_->add_option("-c,--config", config_path_, "YAML configuration file")->required();
+  check_->add_option("-c,--config", config_path_, "YAML configuration file")->capture_default_str();
   version_ = app.add_subcommand("version", "Print the version");
 
   demo_ = app.add_subcommand("demo", "Balance HTTP on 127.0.0.1:8080 and TCP on :8081 over demo backends Fulcrum starts");
@@ -79,7 +87,7 @@ DaemonCommands::DaemonCommands(CLI::App& app) {
 bool DaemonCommands::selected() const { return *run_ || *check_ || *version_ || *demo_ || *demo_backend_; }
 
 int DaemonCommands::run() {
-  if (*run_) return command_run(config_path_);
+  if (*run_) return command_run(config_path_, pid_file_);
   if (*check_) return command_check(config_path_);
   if (*version_) {
     std::printf("fulcrum %s\n", version());

@@ -9,6 +9,9 @@
 
 namespace fulcrum::cli {
 
+/// The configuration `run` and `check` read when no `-c` is given.
+inline constexpr const char* kDefaultConfigPath = "/etc/fulcrum/fulcrum.yaml";
+
 /// Adds the subcommands to `app` on construction; run() runs the one the command line chose.
 /// Holds the parsed values, so it must stay where it was constructed until run().
 class DaemonCommands {
@@ -28,7 +31,8 @@ class DaemonCommands {
   CLI::App* version_ = nullptr;
   CLI::App* demo_ = nullptr;
   CLI::App* demo_backend_ = nullptr;
-  std::string config_path_;
+  std::string config_path_ = kDefaultConfigPath;
+  std::string pid_file_;
   demo::DemoOptions demo_options_;
   std::string backend_listen_;
   std::string backend_name_ = "demo";

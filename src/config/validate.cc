@@ -714,6 +714,33 @@ void check_resolver(Violations& out, const Config& config) {
   }
 }
 
+/// A user or group as `getpwnam`/`getgrnam` take it (POSIX portable names: letters, digits, `.`,
+/// `_`, `-`, not starting with `-`; Samba's trailing `$`), or a numeric id. Whether it exists on
+/// this machine is not a rule of the file: `fulcrum check` and the start ask the system
+/// (src/process/identity.cc).
+void check_account_name(Violations& out, const char* key, const std::string& name) {
+  if (name.empty()) return;
+  bool plain = name.size() <= 32 && name.front() != '-';
+  for (std::size_t i = 0; i < name.size() && plain; ++i) {
+    const char c = name[i];
+    plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+            c == '-' || (c == '$' && i + 1 == name.size());
+  }
+  if (!plain) {
+    out.push_back({key, "invalid name '" + name + "': a user or group name (letters, digits, '.', '_', '-') or a numeric id"});
+  }
+}
+
+/// The process-level keys: the pid file, and the user and group to drop to.
+void check_process(Violations& out, const Config& config) {
+  const std::string& pid_file = config.pid_file;
+  if (!pid_file.empty() && (pid_file.back() == '/' || pid_file.find('\0') != std::string::npos)) {
+    out.push_back({"pid_file", "must be a file's path (got '" + pid_file + "')"});
+  }
+  check_account_name(out, "user", config.user);
+  check_account_name(out, "group", config.group);
+}
+
 }  // namespace
 
 std::vector<RuleViolation> check_rules(const Config& config) {
@@ -726,6 +753,7 @@ std::vector<RuleViolation> check_rules(const Config& config) {
     // of timers); below a second the watchdog would kill healthy processes.
     out.push_back({"watchdog", "must be 0s (off) or at least 1s (got " + format_duration(config.watchdog) + ")"});
   }
+  check_process(out, config);
   check_listeners(out, config);
   check_pools(out, config);
   check_admin(out, config);

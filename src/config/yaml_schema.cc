@@ -449,11 +449,14 @@ void read_resolver(YamlReader& reader, const YAML::Node& value, const std::strin
   reader.read_fields<ResolverConfig>(value, path, kResolverFields, into.resolver);
 }
 
-constexpr std::array<Field<Config>, 11> kRootFields{{
+constexpr std::array<Field<Config>, 14> kRootFields{{
     {"workers", read_count<&Config::workers, kWorkersRange>},
     {"drain_timeout", read_duration<&Config::drain_timeout>},
     {"watchdog", read_duration<&Config::watchdog>},
     {"io_uring", read_flag<&Config::io_uring>},
+    {"pid_file", read_string<&Config::pid_file>},
+    {"user", read_string<&Config::user>},
+    {"group", read_string<&Config::group>},
     {"listeners", read_listeners},
     {"pools", read_pools},
     {"admin", read_section<&Config::admin, kAdminFields>},

@@ -12,6 +12,8 @@
 #include <future>
 #include <thread>
 
+#include <unistd.h>
+
 #include "admin/admin_server.h"
 #include "core/log.h"
 #include "events/access_log.h"
@@ -183,6 +185,19 @@ Status Balancer::Impl::start_failed(Status status) {
   return status;
 }
 
+void Balancer::Impl::abandon_start() {
+  listeners.clear();
+  access_log.reset();
+  event_log.reset();
+  dns.reset();
+  pool_manager.reset();
+  pools.clear();
+  if (pid_file) {
+    pid_file->remove();
+    pid_file.reset();
+  }
+}
+
 void Balancer::Impl::reopen_logs() {
   if (access_log) access_log->request_reopen();
   // The event log belongs to the control thread, which writes it.
@@ -219,25 +234,17 @@ Status Balancer::start() {
   impl.pools.clear();
   impl.listeners.clear();
   if (auto status = impl.build_pools(); !status.ok()) {
-    impl.dns.reset();
-    impl.pool_manager.reset();
-    impl.pools.clear();
+    impl.abandon_start();
     return impl.start_failed(status);
   }
   const unsigned worker_total = worker_count(impl.config);
   std::vector<Impl::OpenedListener> opened;
   if (auto status = impl.bind_listeners(worker_total, opened); !status.ok()) {
-    impl.listeners.clear();
-    impl.dns.reset();
-    impl.pool_manager.reset();
-    impl.pools.clear();
+    impl.abandon_start();
     return impl.start_failed(status);
   }
   if (auto status = impl.open_logs(worker_total); !status.ok()) {
-    impl.listeners.clear();
-    impl.dns.reset();
-    impl.pool_manager.reset();
-    impl.pools.clear();
+    impl.abandon_start();
     return impl.start_failed(status);
   }
 
@@ -247,10 +254,7 @@ Status Balancer::start() {
     std::string error;
     admin_socket = admin::bind_admin_socket(*impl.config.admin, impl.admin_bound, error);
     if (!admin_socket) {
-      impl.listeners.clear();
-      impl.dns.reset();
-      impl.pool_manager.reset();
-      impl.pools.clear();
+      impl.abandon_start();
       return {error};
     }
     impl.has_admin = true;
@@ -262,12 +266,20 @@ Status Balancer::start() {
     registration_socket =
         admin::bind_control_socket("registration", impl.config.registration->listen, impl.registration_bound, error);
     if (!registration_socket) {
-      impl.listeners.clear();
-      impl.pool_manager.reset();
-      impl.pools.clear();
+      impl.abandon_start();
       return {error};
     }
     impl.has_registration = true;
+  }
+  // Everything is bound: only now may the pid file name this process. Then root is given up,
+  // before any thread accepts a connection.
+  if (auto status = impl.write_pid_file(); !status.ok()) {
+    impl.abandon_start();
+    return impl.start_failed(status);
+  }
+  if (auto status = impl.drop_privileges(); !status.ok()) {
+    impl.abandon_start();
+    return impl.start_failed(status);
   }
 
   // HTTP buffers hold a whole head, plus room for what forwarding adds to it (a reload may not
@@ -386,8 +398,14 @@ void Balancer::stop() {
   if (impl.control) impl.control->stop();  // delivers `stop`
   impl.event_log.reset();  // before the control loop its flush timer uses
   impl.control.reset();
+  if (impl.pid_file) {
+    if (auto error = impl.pid_file->remove(); !error.empty()) log::warn("cannot remove the pid file", {{"error", error}});
+    impl.pid_file.reset();
+  }
   log::info("stopped");
 }
+
+void Balancer::set_pid_file(std::string path) { impl_->pid_file_override = std::move(path); }
 
 void Balancer::request_stop() { impl_->stop_requested.store(true); }
 
@@ -406,6 +424,8 @@ int Balancer::run() {
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     return 1;
   }
+  impl_->notify_service_manager.store(true);
+  impl_->notify_ready("MAINPID=" + std::to_string(::getpid()) + "\n");
   timespec poll_interval{0, 100'000'000};
   while (!impl_->stop_requested.load()) {
     siginfo_t info;
@@ -425,7 +445,9 @@ int Balancer::run() {
       break;
     }
   }
+  impl_->notify_from_control([] { return std::string("STOPPING=1\nSTATUS=stopping: draining connections"); });
   stop();
+  impl_->notify_service_manager.store(false);
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return 0;
 }

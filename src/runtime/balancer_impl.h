@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "membership/dns_source.h"
 #include "membership/pool_manager.h"
 #include "net/address.h"
+#include "process/pid_file.h"
 #include "runtime/control_plane.h"
 #include "runtime/listener_settings.h"
 #include "net/listener_state.h"
@@ -68,6 +70,12 @@ struct Balancer::Impl {
   /// The file SIGHUP and POST /api/reload read again (set_config_path()); empty: none.
   std::string config_path;
   runtime::ReloadState reload_state;
+  /// `fulcrum run --pid-file` (set_pid_file()): wins over config.pid_file; empty: none given.
+  std::string pid_file_override;
+  /// The pid file written by start() once everything is bound; removed by stop(). Null: none.
+  std::unique_ptr<process::PidFile> pid_file;
+  /// Set by run(): it speaks systemd's notify protocol (when NOTIFY_SOCKET is set), reloads too.
+  std::atomic<bool> notify_service_manager{false};
   /// config.drain_timeout, readable by stop() while a reload (control thread) may change config.
   std::atomic<std::int64_t> drain_timeout_ms{30'000};
 
@@ -86,6 +94,24 @@ struct Balancer::Impl {
   /// Reports a failed start() as an `error` event, delivered on the calling thread (no control
   /// thread runs yet), and returns `status`.
   Status start_failed(Status status);
+  /// Undoes a start() that failed half-way: closes what it bound and opened, drops the pools.
+  void abandon_start();
+  /// Writes the pid file (pid_file_override, else config.pid_file), if there is one.
+  Status write_pid_file();
+  /// Becomes config.user/config.group (no-op when neither is set), logs it, and checks that what
+  /// Fulcrum must still write afterwards (the state file's directory) is writable.
+  Status drop_privileges();
+  /// Sends `state` to systemd when run() runs under it (process/sd_notify.h); logs a failure once.
+  void notify(const std::string& state);
+  /// The `STATUS=` text while serving: listeners, configuration generation, last reload. Control
+  /// thread only (it counts the listeners, which a reload changes there).
+  std::string serving_status() const;
+  /// Sends what `state` returns from the control thread (posted there when called from another
+  /// thread), so that every notification leaves in the order of the work queued there: a reload's
+  /// READY=1 never overtakes its RELOADING=1, nor a STOPPING=1 a READY=1.
+  void notify_from_control(std::function<std::string()> state);
+  /// `READY=1`, `extra` (assignments, each ending in a newline) and the serving status.
+  void notify_ready(const std::string& extra = "");
   /// SIGUSR1: the access log and the event log reopen their files (after logrotate renamed them).
   void reopen_logs();
   /// Carries out a reload of `candidate` (control thread only): plans, then applies or changes

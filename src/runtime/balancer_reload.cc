@@ -11,6 +11,7 @@
 
 #include "admin/admin_server.h"
 #include "core/log.h"
+#include "process/sd_notify.h"
 #include "runtime/balancer_impl.h"
 #include "runtime/reload_plan.h"
 
@@ -346,17 +347,25 @@ ReloadResult Balancer::reload(Config config) {
 
 ReloadResult Balancer::reload_from(const std::string& path) {
   auto& impl = *impl_;
-  if (path.empty()) {
-    return impl.reload_failed({"no configuration file to reload (the balancer was given a Config, not a file)"});
-  }
-  ConfigLoadResult loaded = load_config_file(path);
-  if (!loaded.ok()) {
-    std::vector<std::string> errors;
-    for (const auto& error : loaded.errors) errors.push_back(error.to_string());
-    if (errors.empty()) errors.push_back(path + ": cannot be loaded");
-    return impl.reload_failed(std::move(errors));
-  }
-  return reload(std::move(*loaded.config));
+  // systemd shows the unit `reloading` from here until READY=1 (SIGHUP and POST /api/reload alike).
+  impl.notify_from_control([path] {
+    return "RELOADING=1\n" + process::monotonic_usec_assignment() + "\nSTATUS=reloading " + path;
+  });
+  ReloadResult result = [&] {
+    if (path.empty()) {
+      return impl.reload_failed({"no configuration file to reload (the balancer was given a Config, not a file)"});
+    }
+    ConfigLoadResult loaded = load_config_file(path);
+    if (!loaded.ok()) {
+      std::vector<std::string> errors;
+      for (const auto& error : loaded.errors) errors.push_back(error.to_string());
+      if (errors.empty()) errors.push_back(path + ": cannot be loaded");
+      return impl.reload_failed(std::move(errors));
+    }
+    return reload(std::move(*loaded.config));
+  }();
+  impl.notify_ready();
+  return result;
 }
 
 void Balancer::set_config_path(std::string path) { impl_->config_path = std::move(path); }

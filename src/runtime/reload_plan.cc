@@ -189,6 +189,10 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
   keep(current.events == candidate.events, "events", plan.next.events, current.events);
   keep(current.access_log == candidate.access_log, "access_log", plan.next.access_log, current.access_log);
   keep(current.resolver == candidate.resolver, "resolver", plan.next.resolver, current.resolver);
+  // The pid file is written and the privileges dropped once, at start.
+  keep(current.pid_file == candidate.pid_file, "pid_file", plan.next.pid_file, current.pid_file);
+  keep(current.user == candidate.user, "user", plan.next.user, current.user);
+  keep(current.group == candidate.group, "group", plan.next.group, current.group);
   if (current.drain_timeout != candidate.drain_timeout) {
     plan.changes.push_back("drain_timeout: " + std::to_string(current.drain_timeout.count()) + "ms -> " +
                            std::to_string(candidate.drain_timeout.count()) + "ms");

@@ -145,3 +145,41 @@ TEST(Prometheus, HistogramBucketsAreCumulative) {
 
 }  // namespace
 }  // namespace fulcrum::admin
+
+namespace fulcrum::admin {
+namespace {
+
+TEST(PrometheusProcess, FamiliesAsTheClientLibrariesWriteThem) {
+  process::ProcessStats stats;
+  stats.ok = true;
+  stats.start_time_seconds = 1796636123.456;
+  stats.cpu_seconds = 1.25;
+  stats.resident_memory_bytes = 10485760;
+  stats.virtual_memory_bytes = 209715200;
+  stats.open_fds = 42;
+  stats.max_fds = 1048576;
+  EXPECT_EQ(render_process_metrics(stats),
+            "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+            "# TYPE process_cpu_seconds_total counter\n"
+            "process_cpu_seconds_total 1.25\n"
+            "# HELP process_open_fds Number of open file descriptors.\n"
+            "# TYPE process_open_fds gauge\n"
+            "process_open_fds 42\n"
+            "# HELP process_max_fds Maximum number of open file descriptors.\n"
+            "# TYPE process_max_fds gauge\n"
+            "process_max_fds 1048576\n"
+            "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+            "# TYPE process_virtual_memory_bytes gauge\n"
+            "process_virtual_memory_bytes 209715200\n"
+            "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+            "# TYPE process_resident_memory_bytes gauge\n"
+            "process_resident_memory_bytes 10485760\n"
+            "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
+            "# TYPE process_start_time_seconds gauge\n"
+            "process_start_time_seconds 1796636123.46\n");
+}
+
+TEST(PrometheusProcess, NothingWithoutProc) { EXPECT_EQ(render_process_metrics(process::ProcessStats{}), ""); }
+
+}  // namespace
+}  // namespace fulcrum::admin

@@ -31,7 +31,7 @@ colour: blue
 listeners: [{listen: "127.0.0.1:7000", pool: chat}]
 pools: {chat: {backends: [127.0.0.1:7001]}}
 )",
-     {"bad.yaml:2: colour: unknown key 'colour' (expected one of: workers, drain_timeout, watchdog, io_uring, "
+     {"bad.yaml:2: colour: unknown key 'colour' (expected one of: workers, drain_timeout, watchdog, io_uring, pid_file, user, group, "
       "listeners, pools, admin, registration, events, access_log, resolver)"}},
 
     {"io_uring that is not true or false",
@@ -40,6 +40,17 @@ listeners: [{listen: "127.0.0.1:7000", pool: chat}]
 pools: {chat: {backends: [127.0.0.1:7001]}}
 )",
      {"bad.yaml:1: io_uring: expected true or false (got 'sometimes')"}},
+
+    {"user, group and pid_file that cannot be what they name",
+     R"(user: "web server"
+group: -wheel
+pid_file: /run/
+listeners: [{listen: "127.0.0.1:7000", pool: chat}]
+pools: {chat: {backends: [127.0.0.1:7001]}}
+)",
+     {"bad.yaml:1: user: invalid name 'web server': a user or group name (letters, digits, '.', '_', '-') or a numeric id",
+      "bad.yaml:2: group: invalid name '-wheel': a user or group name (letters, digits, '.', '_', '-') or a numeric id",
+      "bad.yaml:3: pid_file: must be a file's path (got '/run/')"}},
 
     {"misspelt nested key",
      R"(listeners: [{listen: "127.0.0.1:7000", pool: chat}]

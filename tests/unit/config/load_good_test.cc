@@ -363,3 +363,31 @@ TEST(LoadConfigFile, UnreadableFileIsOneErrorNamingIt) {
 
 }  // namespace
 }  // namespace fulcrum
+
+namespace fulcrum {
+namespace {
+
+TEST(LoadConfig, ProcessKeysBecomeModelValues) {
+  const ConfigLoadResult result = load_config_string(R"(pid_file: /run/fulcrum/fulcrum.pid
+user: fulcrum
+group: "65534"
+listeners: [{listen: "127.0.0.1:7000", pool: chat}]
+pools: {chat: {backends: [127.0.0.1:7001]}}
+)",
+                                                     "good.yaml");
+  ASSERT_TRUE(result.ok()) << (result.errors.empty() ? "" : result.errors.front().to_string());
+  EXPECT_EQ(result.config->pid_file, "/run/fulcrum/fulcrum.pid");
+  EXPECT_EQ(result.config->user, "fulcrum");
+  EXPECT_EQ(result.config->group, "65534");
+  // Absent: none of them.
+  const ConfigLoadResult plain = load_config_string(R"(listeners: [{listen: "127.0.0.1:7000", pool: chat}]
+pools: {chat: {backends: [127.0.0.1:7001]}}
+)");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain.config->pid_file, "");
+  EXPECT_EQ(plain.config->user, "");
+  EXPECT_EQ(plain.config->group, "");
+}
+
+}  // namespace
+}  // namespace fulcrum

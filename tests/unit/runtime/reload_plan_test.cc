@@ -80,6 +80,24 @@ TEST(ReloadPlan, WorkersIsReportedAsNeedingARestartAndKeepsItsRunningValue) {
   EXPECT_EQ(plan.pools.size(), 1u);  // the rest applies
 }
 
+TEST(ReloadPlan, PidFileUserAndGroupNeedARestartAndKeepTheirRunningValues) {
+  Config running = base();
+  running.pid_file = "/run/fulcrum/fulcrum.pid";
+  running.user = "fulcrum";
+  Config next = running;
+  next.pid_file = "/run/other.pid";
+  next.user = "nobody";
+  next.group = "nogroup";
+  const ReloadPlan plan = plan_reload(running, next);
+  ASSERT_TRUE(plan.errors.empty());
+  EXPECT_TRUE(mentions(plan.restart_required, "pid_file"));
+  EXPECT_TRUE(mentions(plan.restart_required, "user"));
+  EXPECT_TRUE(mentions(plan.restart_required, "group"));
+  EXPECT_EQ(plan.next.pid_file, "/run/fulcrum/fulcrum.pid");
+  EXPECT_EQ(plan.next.user, "fulcrum");
+  EXPECT_EQ(plan.next.group, "");
+}
+
 TEST(ReloadPlan, WhatThisVersionCannotReloadIsRefusedAndNothingIsPlanned) {
   Config mode_in_place = base();
   mode_in_place.listeners[0].mode = ListenerMode::Tcp;
