@@ -8,7 +8,6 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME fulcrum)
 set(CPACK_PACKAGE_VENDOR "Fulcrum")
 set(CPACK_PACKAGE_CONTACT "Fulcrum maintainers <fulcrum@localhost>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "TCP and HTTP load balancer and reverse proxy")
 set(CPACK_RESOURCE_FILE_LICENSE ${PROJECT_SOURCE_DIR}/LICENSE)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_PACKAGE_DIRECTORY ${PROJECT_BINARY_DIR}/packages)
@@ -22,14 +21,15 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME fulcrum)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SHLIBDEPS ON)  # dpkg-shlibdeps (dpkg-dev) names the shared libraries
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS "adduser")
+# Each package's description: its summary line, then the long text (CPACK_PACKAGE_DESCRIPTION_SUMMARY
+# is left unset: CPack would put it first in both).
 set(CPACK_DEBIAN_RUNTIME_DESCRIPTION
-    "TCP and HTTP load balancer and reverse proxy\n Fulcrum balances TCP connections and HTTP/1.1 requests over pools of backends,\n with health checks, live pools, config reload and an admin API and dashboard.")
+    "TCP and HTTP load balancer and reverse proxy\nFulcrum balances TCP connections and HTTP/1.1 requests over pools of backends,\nwith health checks, live pools, config reload, an admin API and a dashboard.")
 # Maintainer scripts and the conffile list, with the modes dpkg expects.
 set(FULCRUM_DEBIAN_CONTROL_DIR ${PROJECT_BINARY_DIR}/debian-control)
-file(MAKE_DIRECTORY ${FULCRUM_DEBIAN_CONTROL_DIR})
-foreach(script postinst prerm postrm)
-  file(COPY ${PROJECT_SOURCE_DIR}/dist/debian/${script} DESTINATION ${FULCRUM_DEBIAN_CONTROL_DIR}
-       FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+foreach(script postinst prerm postrm)  # configure_file: an edited script reconfigures the build
+  configure_file(${PROJECT_SOURCE_DIR}/dist/debian/${script} ${FULCRUM_DEBIAN_CONTROL_DIR}/${script} COPYONLY
+                 FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
 endforeach()
 file(WRITE ${FULCRUM_DEBIAN_CONTROL_DIR}/conffiles "/etc/fulcrum/fulcrum.yaml\n")
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_CONTROL_EXTRA
@@ -42,6 +42,6 @@ set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
     "libyaml-cpp-dev, libspdlog-dev, libcurl4-openssl-dev | libcurl-dev, liburing-dev, libc-ares-dev, libxxhash-dev, pkg-config")
 set(CPACK_DEBIAN_DEV_DESCRIPTION
-    "Fulcrum as a C++20 library (headers, static library, CMake package, pkg-config)\n For programs that embed a Fulcrum balancer: find_package(fulcrum) gives fulcrum::fulcrum.")
+    "Fulcrum load balancer as a C++20 library\nHeaders, static library, CMake package and pkg-config file for programs that\nembed a Fulcrum balancer: find_package(fulcrum) gives the target fulcrum::fulcrum.")
 
 include(CPack)
