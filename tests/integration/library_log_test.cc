@@ -1,14 +1,21 @@
 // The library's logging API (include/fulcrum/log.h) as an embedding program uses it: a sink that
-// receives a running Balancer's lines instead of stderr, the format and the level.
+// receives a running Balancer's lines instead of stderr, one call at a time from its workers; the
+// format and the level.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fulcrum/balancer.h"
 #include "fulcrum/log.h"
+#include "support/eventually.h"
+#include "support/sockets.h"
 #include "support/test_backend.h"
 
 namespace fulcrum::test {
@@ -93,11 +100,16 @@ TEST_F(LogSinkTest, WritesJsonWhenAsked) {
 }
 
 TEST_F(LogSinkTest, LevelFiltersBeforeTheSink) {
-  set_log_level(LogLevel::Warn);
   TestBackend backend("a");
+  set_log_level(LogLevel::Warn);
   ASSERT_FALSE(run_balancer(backend).empty());
   EXPECT_TRUE(lines_with("listening").empty());
   for (const auto& l : lines()) EXPECT_GE(l.level, LogLevel::Warn) << l.text;
+
+  // The same balancer at info: its listening line does reach the sink.
+  set_log_level(LogLevel::Info);
+  const auto address = run_balancer(backend);
+  EXPECT_EQ(lines_with(" listening listener=app address=" + address).size(), 1u);
 }
 
 TEST_F(LogSinkTest, AnEmptySinkSendsLinesBackToStderr) {
@@ -108,6 +120,45 @@ TEST_F(LogSinkTest, AnEmptySinkSendsLinesBackToStderr) {
   const auto on_stderr = ::testing::internal::GetCapturedStderr();
   EXPECT_TRUE(lines().empty());
   EXPECT_NE(on_stderr.find(" listening listener=app address=" + address), std::string::npos) << on_stderr;
+}
+
+// Workers' lines reach the sink on the workers' threads, one call at a time: the sink needs no lock.
+TEST(LogSinkThreads, WorkersCallTheSinkOneAtATime) {
+  std::atomic<int> inside{0};
+  std::atomic<int> most_inside{0};
+  std::atomic<int> failed_connects{0};
+  std::mutex threads_mutex;
+  std::set<std::thread::id> threads;
+  set_log_sink([&](LogLevel, std::string_view line) {
+    const int now = ++inside;
+    if (now > most_inside) most_inside = now;
+    if (line.find("backend connect failed") != std::string_view::npos) ++failed_connects;
+    {
+      std::lock_guard lock(threads_mutex);
+      threads.insert(std::this_thread::get_id());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // widens any overlap
+    --inside;
+  });
+
+  Config config;
+  config.workers = 2;
+  config.listeners.push_back({.name = "app", .listen = "127.0.0.1:0", .pool = "app"});
+  // A backend that refuses: each client connection makes a worker log `backend connect failed`.
+  config.pools.push_back({.name = "app", .backends = {{.address = reserve_loopback_address()}}});
+  Balancer balancer(config);
+  ASSERT_TRUE(balancer.start().ok());
+  const auto front = balancer.listeners()[0].address;
+  std::vector<Client> clients;
+  for (int i = 0; i < 8; ++i) clients.push_back(Client::connect(front));
+  const bool logged = eventually([&] { return failed_connects.load() >= 4; }, std::chrono::seconds(5));
+  balancer.stop();
+  set_log_sink({});
+
+  EXPECT_TRUE(logged) << failed_connects.load() << " backend connect failed lines";
+  EXPECT_EQ(most_inside.load(), 1);
+  std::lock_guard lock(threads_mutex);
+  EXPECT_GT(threads.size(), 1u) << "lines came from the test's thread only";
 }
 
 }  // namespace
