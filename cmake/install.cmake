@@ -2,22 +2,23 @@
 # that embed Fulcrum (component `dev`): headers, libfulcrum.a, the CMake package
 # (find_package(fulcrum) -> fulcrum::fulcrum) and fulcrum.pc. Included from CMakeLists.txt.
 #
-#   runtime  bin/fulcrum, share/man/man1/fulcrum.1, lib/systemd/system/fulcrum.service,
-#            share/doc/fulcrum/ (LICENSE, README.md), and the sample config fulcrum.yaml in
-#            /etc/fulcrum/ when the prefix is /usr (as in the Debian package), PREFIX/etc/fulcrum/
-#            otherwise; an existing config there is kept.
+#   runtime  bin/fulcrum, share/man/man1/fulcrum.1, lib/systemd/system/fulcrum.service (with this
+#            prefix's paths), share/doc/fulcrum/ (LICENSE, README.md), and the sample config
+#            fulcrum.yaml in /etc/fulcrum/ when the prefix is /usr (as in the Debian package),
+#            PREFIX/etc/fulcrum/ otherwise; an existing config there is kept.
 #   dev      include/fulcrum/*.h, lib/libfulcrum.a, lib/cmake/fulcrum/, lib/pkgconfig/fulcrum.pc
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 install(TARGETS fulcrum RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
 install(FILES ${PROJECT_SOURCE_DIR}/docs/fulcrum.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT runtime)
-# lib/, not the multiarch libdir: systemd reads /usr/lib/systemd/system and /lib/systemd/system.
-install(FILES ${PROJECT_SOURCE_DIR}/dist/fulcrum.service DESTINATION lib/systemd/system COMPONENT runtime)
 install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/README.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime)
-# The sample config: its directory is decided at install time, from the prefix then in force
-# (`cmake --install --prefix`, or /usr under cpack), by GNUInstallDirs' rule for sysconfdir.
+# The sample config and the systemd unit. The config's directory is decided at install time, from
+# the prefix then in force (`cmake --install --prefix`, or /usr under cpack), by GNUInstallDirs'
+# rule for sysconfdir. The unit names /usr/bin/fulcrum and /etc/fulcrum/: under another prefix it
+# is installed with that prefix's paths instead. lib/, not the multiarch libdir: systemd reads
+# PREFIX/lib/systemd/system for /usr and /usr/local.
 install(CODE "
   if(CMAKE_INSTALL_PREFIX STREQUAL \"/usr\")
     set(fulcrum_confdir /etc/fulcrum)
@@ -31,6 +32,13 @@ install(CODE "
   else()
     file(INSTALL DESTINATION \"\${fulcrum_confdir}\" TYPE FILE FILES \"${PROJECT_SOURCE_DIR}/fulcrum.yaml\")
   endif()
+
+  file(READ \"${PROJECT_SOURCE_DIR}/dist/fulcrum.service\" fulcrum_unit)
+  string(REPLACE \"/usr/bin/fulcrum\" \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/fulcrum\" fulcrum_unit \"\${fulcrum_unit}\")
+  string(REPLACE \"/etc/fulcrum/\" \"\${fulcrum_confdir}/\" fulcrum_unit \"\${fulcrum_unit}\")
+  file(WRITE \"${PROJECT_BINARY_DIR}/unit/fulcrum.service\" \"\${fulcrum_unit}\")
+  file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/lib/systemd/system\" TYPE FILE
+       FILES \"${PROJECT_BINARY_DIR}/unit/fulcrum.service\")
 " COMPONENT runtime)
 
 install(TARGETS fulcrum_lib EXPORT fulcrum-targets

@@ -79,18 +79,24 @@ group=$(unit_value Group)
 
 step "the unit's command line with the installed config: $exec_start"
 config=/etc/fulcrum/fulcrum.yaml
-[[ $exec_start == *"$config"* ]] || fail "ExecStart does not name $config"
-# Every `listen:` of the installed config on a free loopback port; the new addresses in $work/ports.
-listens=$(grep -cE '^[[:space:]]*(-[[:space:]]*)?listen:' "$config" || true)
-((listens > 0)) || fail "$config has no listen address"
-free_ports "$listens" >"$work/ports"
-python3 - "$config" "$work/ports" <<'PY'
-import re, sys
-path, ports = sys.argv[1], open(sys.argv[2]).read().split()
+# (An ExecStart without -c reads the same file: it is fulcrum's default.)
+# Every `listen:` of the installed config (block or flow style) moved to a free loopback port; the
+# ports in $work/ports.
+python3 - "$config" "$work/ports" <<'PY' || fail "could not move the listen addresses of $config"
+import re, socket, sys
+path, ports_path = sys.argv[1], sys.argv[2]
 text = open(path).read()
-it = iter(ports)
-text = re.sub(r'^(\s*(?:-\s*)?listen:\s*)("[^"]*"|\S+)', lambda m: m.group(1) + "127.0.0.1:" + next(it), text, flags=re.M)
+pattern = re.compile(r'((?:^[ \t]*(?:-[ \t]*)?|[{,][ \t]*)listen:[ \t]*)("[^"]*"|[^\s,}#]+)', re.M)
+count = len(pattern.findall(text))
+if count == 0:
+    sys.exit(path + ": no listen address")
+socks = [socket.socket() for _ in range(count)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+ports = iter(str(s.getsockname()[1]) for s in socks)
+text = pattern.sub(lambda m: m.group(1) + "127.0.0.1:" + next(ports), text)
 open(path, "w").write(text)
+open(ports_path, "w").write("".join(str(s.getsockname()[1]) + "\n" for s in socks))
 PY
 # What systemd would create for the service before starting it.
 for kind in RuntimeDirectory:/run StateDirectory:/var/lib LogsDirectory:/var/log; do
@@ -109,7 +115,7 @@ while read -r port; do
   wait_for 10 port_open "$port" || { cat "$work/fulcrum.err" >&2; fail "nothing accepts on 127.0.0.1:$port (a listen address of $config)"; }
 done <"$work/ports"
 kill -0 "$pid" 2>/dev/null || { cat "$work/fulcrum.err" >&2; fail "fulcrum exited"; }
-grep -q ' listening ' "$work/fulcrum.err" || fail "no listening line in the log"
+wait_for 10 grep -q ' listening ' "$work/fulcrum.err" || fail "no listening line in the log"
 # An http listener answers HTTP (a 502 from the sample's absent backend is an answer).
 if grep -qE '^[[:space:]]*mode:[[:space:]]*http' "$config"; then
   answered=0

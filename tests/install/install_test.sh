@@ -30,6 +30,13 @@ config=$(find "$prefix" -name fulcrum-config.cmake)
 pc=$(find "$prefix" -name fulcrum.pc)
 [[ -n $libfulcrum && -n $config && -n $pc ]] || fail "libfulcrum.a, fulcrum-config.cmake or fulcrum.pc not installed"
 "$prefix/bin/fulcrum" check -c "$prefix/etc/fulcrum/fulcrum.yaml" || fail "the installed sample config does not pass fulcrum check"
+# The unit runs what this prefix installed.
+unit_exec=$(sed -n 's/^ExecStart=//p' "$prefix/lib/systemd/system/fulcrum.service")
+[[ $unit_exec == *"$prefix/bin/fulcrum "* ]] || fail "the installed unit runs '$unit_exec', not $prefix/bin/fulcrum"
+if grep -q '/etc/fulcrum/' "$src/dist/fulcrum.service"; then
+  [[ $(cat "$prefix/lib/systemd/system/fulcrum.service") == *"$prefix/etc/fulcrum/"* ]] \
+    || fail "the installed unit does not name the config under $prefix/etc/fulcrum/"
+fi
 
 start_backend backend_port
 
