@@ -3,9 +3,9 @@
 # (find_package(fulcrum) -> fulcrum::fulcrum) and fulcrum.pc. Included from CMakeLists.txt.
 #
 #   runtime  bin/fulcrum, share/man/man1/fulcrum.1, lib/systemd/system/fulcrum.service (with this
-#            prefix's paths), share/doc/fulcrum/ (LICENSE, README.md), and the sample config
-#            fulcrum.yaml in /etc/fulcrum/ when the prefix is /usr (as in the Debian package),
-#            PREFIX/etc/fulcrum/ otherwise; an existing config there is kept.
+#            prefix's paths), share/doc/fulcrum/ (LICENSE, the same as copyright, README.md), and
+#            the sample config fulcrum.yaml in /etc/fulcrum/ when the prefix is /usr (as in the
+#            Debian package), PREFIX/etc/fulcrum/ otherwise; an existing config there is kept.
 #   dev      include/fulcrum/*.h, lib/libfulcrum.a, lib/cmake/fulcrum/, lib/pkgconfig/fulcrum.pc
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
@@ -14,6 +14,8 @@ install(TARGETS fulcrum RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT ru
 install(FILES ${PROJECT_SOURCE_DIR}/docs/fulcrum.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT runtime)
 install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/README.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime)
+# Where Debian looks for a package's licence.
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME copyright COMPONENT runtime)
 # The sample config and the systemd unit. The config's directory is decided at install time, from
 # the prefix then in force (`cmake --install --prefix`, or /usr under cpack), by GNUInstallDirs'
 # rule for sysconfdir. The unit names /usr/bin/fulcrum and /etc/fulcrum/: under another prefix it

@@ -30,6 +30,11 @@ config=$(find "$prefix" -name fulcrum-config.cmake)
 pc=$(find "$prefix" -name fulcrum.pc)
 [[ -n $libfulcrum && -n $config && -n $pc ]] || fail "libfulcrum.a, fulcrum-config.cmake or fulcrum.pc not installed"
 "$prefix/bin/fulcrum" check -c "$prefix/etc/fulcrum/fulcrum.yaml" || fail "the installed sample config does not pass fulcrum check"
+# Installing again keeps a config that is there (the admin's, by now).
+echo "# edited" >>"$prefix/etc/fulcrum/fulcrum.yaml"
+cmake --install "$build" --prefix "$prefix" >"$work/install.log" || { cat "$work/install.log"; fail "cmake --install, again"; }
+[[ $(tail -1 "$prefix/etc/fulcrum/fulcrum.yaml") == "# edited" ]] || fail "installing again replaced the config"
+
 # The unit runs what this prefix installed.
 unit_exec=$(sed -n 's/^ExecStart=//p' "$prefix/lib/systemd/system/fulcrum.service")
 [[ $unit_exec == *"$prefix/bin/fulcrum "* ]] || fail "the installed unit runs '$unit_exec', not $prefix/bin/fulcrum"
