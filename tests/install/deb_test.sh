@@ -107,6 +107,15 @@ for kind in RuntimeDirectory:/run StateDirectory:/var/lib LogsDirectory:/var/log
 done
 run_as=()
 [[ -z $user ]] || run_as=(setpriv --reuid="$user" --regid="${group:-$user}" --init-groups)
+# ExecStartPre= lines first, as systemd runs them (one that fails stops the start, unless it has -).
+while IFS= read -r pre; do
+  [[ -n $pre ]] || continue
+  # shellcheck disable=SC2086 # the unit's command line is words, as systemd splits it
+  if ! "${run_as[@]}" ${pre#[-@:+!]} >"$work/pre.log" 2>&1 && [[ $pre != -* ]]; then
+    cat "$work/pre.log" >&2
+    fail "ExecStartPre failed: $pre"
+  fi
+done < <(sed -n 's/^[[:space:]]*ExecStartPre=//p' "$unit")
 # shellcheck disable=SC2086 # the unit's command line is words, as systemd splits it
 "${run_as[@]}" $exec_start 2>"$work/fulcrum.err" &
 pid=$!
