@@ -83,20 +83,35 @@ config=/etc/fulcrum/fulcrum.yaml
 # Every `listen:` of the installed config (block or flow style) moved to a free loopback port; the
 # ports in $work/ports.
 python3 - "$config" "$work/ports" <<'PY' || fail "could not move the listen addresses of $config"
-import re, socket, sys
+import random, re, socket, sys
 path, ports_path = sys.argv[1], sys.argv[2]
 text = open(path).read()
 pattern = re.compile(r'((?:^[ \t]*(?:-[ \t]*)?|[{,][ \t]*)listen:[ \t]*)("[^"]*"|[^\s,}#]+)', re.M)
 count = len(pattern.findall(text))
 if count == 0:
     sys.exit(path + ": no listen address")
-socks = [socket.socket() for _ in range(count)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-ports = iter(str(s.getsockname()[1]) for s in socks)
-text = pattern.sub(lambda m: m.group(1) + "127.0.0.1:" + next(ports), text)
+# Free ports below the kernel's ephemeral range, which port-0 binds and the other tests' reserved
+# addresses come from: a port picked here cannot be one another test is about to use.
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+candidates = random.sample(range(max(1024, low - 10000), low), 200)
+ports = []
+for port in candidates:
+    probe = socket.socket()
+    try:
+        probe.bind(("127.0.0.1", port))
+        ports.append(port)
+    except OSError:
+        pass
+    finally:
+        probe.close()
+    if len(ports) == count:
+        break
+if len(ports) < count:
+    sys.exit("no free port below the ephemeral range")
+it = iter(ports)
+text = pattern.sub(lambda m: m.group(1) + "127.0.0.1:" + str(next(it)), text)
 open(path, "w").write(text)
-open(ports_path, "w").write("".join(str(s.getsockname()[1]) + "\n" for s in socks))
+open(ports_path, "w").write("".join(str(p) + "\n" for p in ports))
 PY
 # What systemd would create for the service before starting it.
 for kind in RuntimeDirectory:/run StateDirectory:/var/lib LogsDirectory:/var/log; do
