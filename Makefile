@@ -1,11 +1,12 @@
 # The two commands of the README, and a few more for developers.
 #   make run    build a release binary and run the demo (Fulcrum on 127.0.0.1:8080 over 3 backends)
 #   make test   build and run every test through ctest
+#   make deb    build the Debian packages (fulcrum, fulcrum-dev) into $(BUILD)/packages
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: run test build deps test-sanitize fuzz bench clean
+.PHONY: run test build deps test-sanitize fuzz bench deb clean
 
 deps:
 	@scripts/install-deps.sh
@@ -19,6 +20,11 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# cpack -G DEB: the daemon's package (binary, man page, systemd unit, /etc/fulcrum/fulcrum.yaml,
+# the fulcrum user) and the library's (cmake/package.cmake).
+deb: build
+	cd $(BUILD) && cpack -G DEB
 
 # The same tests built with AddressSanitizer and UndefinedBehaviorSanitizer.
 test-sanitize: deps

@@ -7,8 +7,8 @@
 #include "cli/exit_codes.h"
 #include "cli/process_commands.h"
 #include "cli/register_command.h"
-#include "core/log.h"
 #include "fulcrum/balancer.h"
+#include "fulcrum/log.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Fulcrum: a TCP and HTTP load balancer and reverse proxy"};
@@ -35,11 +35,12 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? fulcrum::cli::kExitOk : fulcrum::cli::kExitUsage;
   }
 
-  fulcrum::log::configure(log_format == "json" ? fulcrum::log::Format::Json : fulcrum::log::Format::Text,
-                          log_level == "debug"   ? fulcrum::log::Level::Debug
-                          : log_level == "warn"  ? fulcrum::log::Level::Warn
-                          : log_level == "error" ? fulcrum::log::Level::Error
-                                                 : fulcrum::log::Level::Info);
+  // The library's public logging API, as any embedding program would use it: stderr, no sink.
+  fulcrum::set_log_format(log_format == "json" ? fulcrum::LogFormat::Json : fulcrum::LogFormat::Text);
+  fulcrum::set_log_level(log_level == "debug"   ? fulcrum::LogLevel::Debug
+                         : log_level == "warn"  ? fulcrum::LogLevel::Warn
+                         : log_level == "error" ? fulcrum::LogLevel::Error
+                                                : fulcrum::LogLevel::Info);
 
   if (daemon.selected()) return daemon.run();
   if (backend.selected()) return backend.run();

@@ -1,10 +1,12 @@
 #include "core/log.h"
 
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <cstdio>
+#include <mutex>
+#include <utility>
 
 #include "core/rate_limiter.h"
 
@@ -14,16 +16,65 @@ namespace {
 
 std::atomic<Format> g_format{Format::Text};
 
+constexpr const char* kTextPattern = "%Y-%m-%dT%H:%M:%S.%eZ %l %v";
+constexpr const char* kJsonPattern = R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})";
+
 core::RateLimiter& limiter() {
   static core::RateLimiter instance;
+  return instance;
+}
+
+Level from_spdlog(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::trace:
+    case spdlog::level::debug: return Level::Debug;
+    case spdlog::level::info: return Level::Info;
+    case spdlog::level::warn: return Level::Warn;
+    default: return Level::Error;
+  }
+}
+
+// The one sink of the logger: stderr, or the embedding program's callback (set_log_sink). Its
+// mutex (base_sink's) serializes the lines, which is what lets the callback be lock-free, and
+// guards the callback itself, so that a callback replaced is never called again.
+class LineSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  // Returns the previous callback, to be destroyed by the caller outside the lock.
+  LogSink exchange(LogSink callback) {
+    std::lock_guard lock(mutex_);
+    return std::exchange(callback_, std::move(callback));
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    if (!callback_) {
+      std::fwrite(formatted.data(), 1, formatted.size(), stderr);
+      return;
+    }
+    std::string_view line(formatted.data(), formatted.size());
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+    callback_(from_spdlog(msg.level), line);
+  }
+  void flush_() override {
+    if (!callback_) std::fflush(stderr);
+  }
+
+ private:
+  LogSink callback_;
+};
+
+const std::shared_ptr<LineSink>& line_sink() {
+  static const std::shared_ptr<LineSink> instance = std::make_shared<LineSink>();
   return instance;
 }
 
 spdlog::logger& logger() {
   // Built on first use so that a program embedding the library logs sensibly without set-up.
   static std::shared_ptr<spdlog::logger> instance = [] {
-    auto l = std::make_shared<spdlog::logger>("fulcrum", std::make_shared<spdlog::sinks::stderr_sink_mt>());
-    l->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+    auto l = std::make_shared<spdlog::logger>("fulcrum", line_sink());
+    l->set_pattern(kTextPattern, spdlog::pattern_time_type::utc);
     l->set_level(spdlog::level::info);
     l->flush_on(spdlog::level::debug);
     return l;
@@ -71,17 +122,6 @@ void append_json_escaped(std::string& out, std::string_view text) {
         }
     }
   }
-}
-
-void configure(Format format, Level level) {
-  g_format.store(format);
-  auto& l = logger();
-  if (format == Format::Json) {
-    l.set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})", spdlog::pattern_time_type::utc);
-  } else {
-    l.set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
-  }
-  l.set_level(to_spdlog(level));
 }
 
 bool enabled(Level level) { return logger().should_log(to_spdlog(level)); }
@@ -144,3 +184,20 @@ void write_line(Level level, std::string_view message, std::initializer_list<Fie
 }  // namespace
 
 }  // namespace fulcrum::log
+
+namespace fulcrum {
+
+void set_log_level(LogLevel level) { log::logger().set_level(log::to_spdlog(level)); }
+
+void set_log_format(LogFormat format) {
+  log::g_format.store(format);
+  log::logger().set_pattern(format == LogFormat::Json ? log::kJsonPattern : log::kTextPattern,
+                            spdlog::pattern_time_type::utc);
+}
+
+void set_log_sink(LogSink sink) {
+  auto previous = log::line_sink()->exchange(std::move(sink));
+  // `previous` is destroyed here, after the sink's lock is released: its destructor may log.
+}
+
+}  // namespace fulcrum

@@ -1,6 +1,8 @@
-// Structured logging to stderr for the daemon and the library: a message and key=value fields,
-// printed as text (`2026-06-16T07:06:59.969Z info listening listener=chat address=...`) or as one
-// JSON object per line. spdlog does the thread-safe writing and level filtering.
+// Structured logging for the daemon and the library: a message and key=value fields, printed as
+// text (`2026-06-16T07:06:59.969Z info listening listener=chat address=...`) or as one JSON object
+// per line, to stderr or to the embedding program's sink. The level, the format and the sink are
+// set through the public API (include/fulcrum/log.h); spdlog does the level filtering and
+// serializes the writing.
 //
 // Repeated lines are rate-limited per message text (core/rate_limiter.h: 10 a second, bursts of
 // 20): a flood of one failure (descriptors exhausted, a client sending garbage) prints a few lines,
@@ -12,10 +14,13 @@
 #include <string>
 #include <string_view>
 
+#include "fulcrum/log.h"
+
 namespace fulcrum::log {
 
-enum class Format { Text, Json };
-enum class Level { Debug, Info, Warn, Error, Off };
+// The public enums under the short names the library's code uses.
+using Format = ::fulcrum::LogFormat;
+using Level = ::fulcrum::LogLevel;
 
 /// One key=value pair of a log line. Numbers stay numbers in JSON.
 struct Field {
@@ -31,8 +36,6 @@ struct Field {
   bool quoted;
 };
 
-/// Sets the format and the lowest level printed. Call once at start; default: text, info.
-void configure(Format format, Level level);
 bool enabled(Level level);
 
 /// Prints one line, unless `message` is flooding (see above). Any thread.
