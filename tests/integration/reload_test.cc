@@ -65,15 +65,6 @@ nlohmann::json member(const std::string& admin, const std::string& address) {
   return nullptr;
 }
 
-void expect_clean(BackgroundWrk& wrk) {
-  const CommandResult& result = wrk.finish();
-  const WrkRun run = parse_wrk(result.out);
-  ASSERT_TRUE(run.parsed) << result.out << result.err;
-  EXPECT_GT(run.requests, 0u);
-  EXPECT_EQ(run.socket_errors, 0u) << result.out;
-  EXPECT_EQ(run.non_2xx_3xx, 0u) << result.out;
-}
-
 TEST(Reload, PoolChangesUnderLoadFailNoRequestAndTakeEffect) {
   ASSERT_TRUE(executable_exists(kWrkBinary)) << "wrk is not installed (scripts/install-deps.sh)";
   HttpBackend a("a"), b("b"), c("c");
@@ -121,7 +112,7 @@ TEST(Reload, PoolChangesUnderLoadFailNoRequestAndTakeEffect) {
   std::this_thread::sleep_for(500ms);
   EXPECT_EQ(b.heads(), b_settled) << "b still gets requests after the file dropped it";
   EXPECT_GT(a.requests(), a_settled) << "no load ran after the last reload: the check above proves nothing";
-  expect_clean(wrk);
+  EXPECT_TRUE(clean_run(wrk));
   EXPECT_TRUE(eventually([&] { return member(admin, b.address()).is_null(); }, 3s)) << "b never left the pool";
   // (Not the log lines: the logger rate-limits a message repeated this fast.)
   const AdminReply metrics = admin_call(admin, "GET", "/metrics", "", kToken);

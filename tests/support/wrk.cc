@@ -59,4 +59,18 @@ const CommandResult& BackgroundWrk::finish() {
   return result_;
 }
 
+::testing::AssertionResult clean_run(BackgroundWrk& wrk, std::uint64_t min_requests) {
+  const CommandResult& result = wrk.finish();
+  const WrkRun run = parse_wrk(result.out);
+  if (!run.parsed) return ::testing::AssertionFailure() << "wrk's output did not parse:\n" << result.out << result.err;
+  if (run.requests < min_requests) {
+    return ::testing::AssertionFailure() << run.requests << " requests, fewer than " << min_requests << ":\n" << result.out;
+  }
+  if (run.socket_errors != 0 || run.non_2xx_3xx != 0) {
+    return ::testing::AssertionFailure() << run.socket_errors << " socket errors, " << run.non_2xx_3xx
+                                         << " non-2xx/3xx answers:\n" << result.out;
+  }
+  return ::testing::AssertionSuccess();
+}
+
 }  // namespace fulcrum::test

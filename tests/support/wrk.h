@@ -3,6 +3,8 @@
 // kill timeout on top of it.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -47,5 +49,9 @@ class BackgroundWrk {
   std::atomic<bool> done_{false};
   std::thread thread_;
 };
+
+/// A finished wrk run that ran at least `min_requests` requests and saw no error of any kind (no
+/// socket error, no non-2xx/3xx answer); the failure says which, with wrk's output.
+::testing::AssertionResult clean_run(BackgroundWrk& wrk, std::uint64_t min_requests = 1);
 
 }  // namespace fulcrum::test
