@@ -270,9 +270,17 @@ void Worker::release_unused(ListenerSlot& slot) {
   }
   auto& contexts = slot.contexts;
   if (contexts.size() < 2) return;
-  contexts.erase(std::remove_if(contexts.begin(), contexts.end() - 1,
-                                [](const std::unique_ptr<http::HttpWorkerContext>& context) { return context->users() == 0; }),
-                 contexts.end() - 1);
+  // The session that released the last hold on a generation may still be on the stack (it
+  // reported its end from inside its own handler): free the generation after this turn.
+  for (auto it = contexts.begin(); it != contexts.end() - 1;) {
+    if ((*it)->users() != 0) {
+      ++it;
+      continue;
+    }
+    if (retired_contexts_.empty()) loop_.defer([this] { retired_contexts_.clear(); });
+    retired_contexts_.push_back(std::move(*it));
+    it = contexts.erase(it);
+  }
 }
 
 Worker::~Worker() {

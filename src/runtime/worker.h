@@ -122,8 +122,10 @@ class Worker final : public upstream::SessionServices {
   upstream::ConnectionPool connections_;
   std::vector<std::unique_ptr<upstream::Selector>> selectors_;
   std::vector<std::unique_ptr<ListenerSlot>> listeners_;
-  /// Removed listeners whose last connection ended this turn (freed after it).
+  /// Removed listeners whose last connection ended this turn, and HTTP contexts of generations
+  /// nothing holds any more (freed after the turn).
   std::vector<std::unique_ptr<ListenerSlot>> retired_listeners_;
+  std::vector<std::unique_ptr<http::HttpWorkerContext>> retired_contexts_;
   net::SessionList sessions_;
   bool started_ = false;  // start() ran: a listener added later is watched at once
   bool draining_ = false;
