@@ -94,7 +94,8 @@ TEST(ReloadUnderLoad, FiftyReloadsOfRoutesPoolsAndBackendsFailNothingAndEachTake
   ASSERT_FALSE(HasFailure());
   ASSERT_TRUE(all_alive(tunnels, relays, 0));
 
-  BackgroundWrk wrk("http://" + front + "/api/items", 8, 50);
+  // Long enough for the reloads on any host (sanitizers included); stopped once they are done.
+  BackgroundWrk wrk("http://" + front + "/api/items", 120, 50);
   ASSERT_TRUE(eventually([&] { return k.b.requests() >= 100; }, 5s)) << "wrk's load did not arrive";
 
   // A kept-alive probe: after each reload its next request follows the file just loaded.
@@ -132,6 +133,7 @@ TEST(ReloadUnderLoad, FiftyReloadsOfRoutesPoolsAndBackendsFailNothingAndEachTake
   EXPECT_TRUE(eventually([&] { return k.c.requests() > 0; }, 2s)) << "the backend only file two names got nothing";
   ASSERT_FALSE(wrk.done()) << "wrk ended before the reloads did: raise its duration";
   EXPECT_TRUE(all_alive(tunnels, relays, kReloads + 1));
+  wrk.stop();
 
   EXPECT_TRUE(clean_run(wrk, 1000));
   const AdminReply metrics = admin_call(admin, "GET", "/metrics", "", kToken);

@@ -17,7 +17,7 @@ bool executable_exists(const std::string& path) { return access(path.c_str(), X_
 
 CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                           const std::function<void(std::string_view)>& stdout_sink,
-                          const std::string& stdin_path) {
+                          const std::string& stdin_path, const std::function<void(pid_t)>& on_started) {
   CommandResult result;
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0) return result;
@@ -46,6 +46,7 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
     result.err = "cannot spawn " + argv[0];
     return result;
   }
+  if (on_started) on_started(pid);
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   int fds[2] = {out_pipe[0], err_pipe[0]};

@@ -21,9 +21,11 @@ struct CommandResult {
 
 /// Runs argv (argv[0] found on PATH) with stdin from `stdin_path` ("" = /dev/null), for at most
 /// `timeout`. With `stdout_sink`, stdout goes there as it arrives instead of into `out`.
+/// `on_started` is told the child's pid once it runs (to signal it from another thread).
 CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                           const std::function<void(std::string_view)>& stdout_sink = {},
-                          const std::string& stdin_path = "");
+                          const std::string& stdin_path = "",
+                          const std::function<void(pid_t)>& on_started = {});
 
 /// True when `path` is an executable file (tests skip when a third-party tool is missing).
 bool executable_exists(const std::string& path);

@@ -1,5 +1,7 @@
 #include "support/wrk.h"
 
+#include <signal.h>
+
 namespace fulcrum::test {
 
 namespace {
@@ -45,9 +47,14 @@ BackgroundWrk::BackgroundWrk(const std::string& url, int seconds, int connection
                                    "5s",
                                    url};
   thread_ = std::thread([this, argv = std::move(argv), seconds] {
-    result_ = run_command(argv, std::chrono::seconds(seconds + 20));
+    result_ = run_command(argv, std::chrono::seconds(seconds + 20), {}, "", [this](pid_t pid) { pid_.store(pid); });
     done_.store(true);
   });
+}
+
+void BackgroundWrk::stop() {
+  // Until the thread has seen the exit, the pid is wrk's (not reaped, so not reused).
+  if (const pid_t pid = pid_.load(); pid > 0 && !done_.load()) ::kill(pid, SIGINT);
 }
 
 BackgroundWrk::~BackgroundWrk() {

@@ -43,10 +43,13 @@ class BackgroundWrk {
   WrkRun summary() { return parse_wrk(finish().out); }
   /// True once wrk has ended (finish() then returns at once).
   bool done() const { return done_.load(); }
+  /// Ends the run now (SIGINT: wrk stops and prints its summary of the run so far).
+  void stop();
 
  private:
   CommandResult result_;
   std::atomic<bool> done_{false};
+  std::atomic<pid_t> pid_{-1};
   std::thread thread_;
 };
 
