@@ -76,10 +76,12 @@ std::optional<std::vector<HandedSocket>> parse_inherited(std::string_view text, 
     if (error) *error = "bad item '" + std::string(item) + "': " + why;
     return std::nullopt;
   };
-  while (!text.empty()) {
+  if (text.empty()) return sockets;
+  for (bool more = true; more;) {
     const auto comma = text.find(',');
     const std::string_view item = text.substr(0, comma);
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    more = comma != std::string_view::npos;
+    text = more ? text.substr(comma + 1) : std::string_view();
     std::string_view parts[4];
     std::string_view rest = item;
     for (int i = 0; i < 3; ++i) {
