@@ -144,10 +144,14 @@ InheritedSockets InheritedSockets::adopt(std::vector<HandedSocket> sockets) {
 
 std::vector<net::UniqueFd> InheritedSockets::take_listener(const std::string& name, const net::Address& configured) {
   std::vector<HandedSocket*> found;
-  for (auto& socket : sockets_) {
-    if (socket.fd < 0 || socket.kind != SocketKind::Listener || socket.name != name) continue;
-    if (!address_matches(configured, net::Address::local_of(socket.fd))) continue;
-    found.push_back(&socket);
+  for (const bool same_name : {true, false}) {
+    if (!same_name && configured.port() == 0) break;  // port 0 names no particular socket
+    for (auto& socket : sockets_) {
+      if (socket.fd < 0 || socket.kind != SocketKind::Listener || (same_name && socket.name != name)) continue;
+      if (!address_matches(configured, net::Address::local_of(socket.fd))) continue;
+      found.push_back(&socket);
+    }
+    if (!found.empty()) break;
   }
   std::sort(found.begin(), found.end(), [](auto* a, auto* b) { return a->index < b->index; });
   std::vector<net::UniqueFd> taken;

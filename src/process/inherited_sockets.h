@@ -61,7 +61,9 @@ class InheritedSockets {
 
   bool empty() const { return sockets_.empty(); }
   /// The handed sockets of listener `name` whose address matches `configured`, by worker index;
-  /// they are this caller's now. Empty when none was handed.
+  /// they are this caller's now. Failing that, when `configured` names a port, those of another
+  /// listener on that address (a listener renamed: its socket is still the one to use, and binding
+  /// it again would fail while the old process holds it). Empty when none was handed.
   std::vector<net::UniqueFd> take_listener(const std::string& name, const net::Address& configured);
   /// The admin (or registration) socket if one was handed with a matching address.
   net::UniqueFd take_single(SocketKind kind, const net::Address& configured);

@@ -164,7 +164,12 @@ void Balancer::Impl::poll_upgrade() {
   // included. Connections open here finish; an idle keep-alive one closes after its next response
   // or at the deadline, never while its client may be writing a request.
   const auto deadline = core::Clock::now() + drain_timeout;
-  if (control) control->stop_accepting();
+  if (control) {
+    control->stop_accepting();
+    // admin.state_file is the new process's now: a change here (a lease expiring unrenewed, its
+    // renewals going to the new process) must not overwrite what the new one saves.
+    if (pool_manager) control->loop().post([this] { pool_manager->set_change_hook(nullptr); });
+  }
   for (auto& worker : workers) worker->drain(deadline, runtime::Worker::DrainMode::KeepIdle);
 }
 

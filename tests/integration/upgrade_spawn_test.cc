@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -102,6 +103,54 @@ TEST(UpgradeSpawn, AProgramMovedAwayRunsTheRunningBinaryInstead) {
   EXPECT_EQ(wait_outcome(*child, 10s), ChildUpgrade::State::Failed);
   EXPECT_NE(child->reason().find("exited with status 0"), std::string::npos)
       << child->reason() << " (127 would mean nothing was executed)";
+}
+
+net::UniqueFd bound_socket(const std::string& address) {
+  std::string error;
+  auto fd = net::bind_listener(*net::Address::parse_numeric(address), 16, &error);
+  EXPECT_TRUE(fd) << error;
+  return fd;
+}
+
+TEST(InheritedSocketsTaken, ByNameAndAddressThenByAddressAlone) {
+  auto web0 = bound_socket("127.0.0.1:0");
+  const auto web_address = net::Address::local_of(web0.get());
+  auto web1 = bound_socket(web_address.to_string());  // SO_REUSEPORT: worker 1's socket
+  auto api = bound_socket("127.0.0.1:0");
+  auto admin = bound_socket("127.0.0.1:0");
+  auto unused = bound_socket("127.0.0.1:0");
+  const int unused_fd = unused.get();
+  auto handed = InheritedSockets::adopt({{SocketKind::Listener, "web", 1, web1.release()},
+                                         {SocketKind::Listener, "web", 0, web0.release()},
+                                         {SocketKind::Listener, "api", 0, api.release()},
+                                         {SocketKind::Admin, "", 0, admin.release()},
+                                         {SocketKind::Listener, "old", 0, unused.release()}});
+  // Configured with port 0: the port already bound is kept; sorted by worker.
+  auto taken = handed.take_listener("web", *net::Address::parse_numeric("127.0.0.1:0"));
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(net::Address::local_of(taken[0].get()), web_address);
+  // Another address for the same name: not that listener's socket.
+  EXPECT_TRUE(handed.take_listener("api", *net::Address::parse_numeric("127.0.0.2:0")).empty());
+  auto admin_taken = handed.take_single(SocketKind::Admin, *net::Address::parse_numeric("127.0.0.1:0"));
+  ASSERT_TRUE(admin_taken);
+  auto api_taken = handed.take_listener("api", *net::Address::parse_numeric("127.0.0.1:0"));
+  ASSERT_EQ(api_taken.size(), 1u);
+  // A renamed listener on a handed address takes that socket.
+  const auto old_address = net::Address::local_of(unused_fd);
+  auto renamed = handed.take_listener("renamed", old_address);
+  ASSERT_EQ(renamed.size(), 1u);
+  EXPECT_EQ(renamed[0].get(), unused_fd);
+  EXPECT_EQ(handed.close_unused(), 0u);
+}
+
+TEST(InheritedSocketsTaken, UnusedOnesAreClosed) {
+  auto socket = bound_socket("127.0.0.1:0");
+  const int fd = socket.get();
+  auto handed = InheritedSockets::adopt({{SocketKind::Listener, "gone", 0, socket.release()}});
+  EXPECT_TRUE(handed.take_listener("other", *net::Address::parse_numeric("127.0.0.1:0")).empty())
+      << "port 0 names no particular socket: another listener's is not taken";
+  EXPECT_EQ(handed.close_unused(), 1u);
+  EXPECT_EQ(fcntl(fd, F_GETFD), -1) << "the unused socket is still open";
 }
 
 TEST(UpgradeSpawn, StartedPathIsAbsoluteWithoutResolvingLinks) {

@@ -1,6 +1,7 @@
 // Binary upgrade (issue 12 §2, docs/upgrade.md) against the real binary, started from a copy in a
 // temporary directory so that a test can put another program where it runs from: five upgrades in
-// a row under wrk -c50 keep-alive load fail no request; a TCP connection opened before an upgrade
+// a row under wrk -c50 keep-alive load fail no request (each new process with another number of
+// workers); a TCP connection opened before an upgrade
 // finishes on the old process, which then exits 0; the pidfile names the new process and
 // PIDFILE.oldbin the draining one; an upgrade to a program that exits at once, or one asked for
 // while another is in progress or an old process still drains, changes nothing.
@@ -92,7 +93,8 @@ class Upgradable {
     fs::copy_file(fulcrum_binary(), binary_);
     pid_file_ = (dir_ / "fulcrum.pid").string();
     events_ = (dir_ / "events.jsonl").string();
-    std::ofstream(config) << "events: { file: \"" + events_ + "\" }\n" + body;
+    config_ = config;
+    write_config(body);
     process_ = std::make_unique<Process>(
         std::vector<std::string>{binary_, "--log-format", "json", "run", "-c", config, "--pid-file", pid_file_});
     // front, relay and admin.
@@ -116,6 +118,10 @@ class Upgradable {
     return it == addresses_.end() ? std::string() : it->second;
   }
   Process& process() { return *process_; }
+  /// The next process started (by an upgrade) reads this.
+  void write_config(const std::string& body) {
+    std::ofstream(config_, std::ios::trunc) << "events: { file: \"" + events_ + "\" }\n" + body;
+  }
   const std::string& pid_file() const { return pid_file_; }
   /// Puts `script` (a shell script) where the balancer runs from, as a package upgrade would:
   /// written beside it, then renamed over it (the running binary cannot be written in place).
@@ -156,18 +162,20 @@ class Upgradable {
  private:
   fs::path dir_;
   std::string binary_;
+  std::string config_;
   std::string pid_file_;
   std::string events_;
   std::unique_ptr<Process> process_;
   std::map<std::string, std::string> addresses_;
 };
 
-std::string upgrade_config(const HttpBackend& web, const TestBackend& echo) {
-  return "workers: 2\n"
+std::string upgrade_config(const HttpBackend& web, const TestBackend& echo, int workers = 2,
+                           const std::string& front_extra = "") {
+  return "workers: " + std::to_string(workers) + "\n"
          "drain_timeout: 5s\n"
          "admin: { listen: 127.0.0.1:0 }\n"
          "listeners:\n"
-         "  - { name: front, listen: 127.0.0.1:0, mode: http, pool: web }\n"
+         "  - { name: front, listen: 127.0.0.1:0, mode: http, pool: web" + front_extra + " }\n"
          "  - { name: relay, listen: 127.0.0.1:0, mode: tcp, pool: echo }\n"
          "pools:\n"
          "  web:\n    backends:\n      - { address: \"" + web.address() + "\" }\n"
@@ -200,7 +208,12 @@ TEST(Upgrade, FiveUpgradesUnderLoadFailNoRequest) {
   BackgroundWrk wrk("http://" + front + "/", 5, 50);
   ASSERT_TRUE(eventually([&] { return web.requests() >= 200; }, 3s)) << "wrk's load did not arrive";
 
+  // Each new process has another number of workers than the one it replaces: a worker beyond the
+  // sockets handed shares one; sockets beyond the workers are accepted on too (else the clients
+  // the kernel queues in them would wait until wrk's timeout).
+  const int workers[] = {3, 1, 2, 4, 2};
   for (int i = 0; i < 5; ++i) {
+    fulcrum.write_config(upgrade_config(web, echo, workers[i]));
     const pid_t old_pid = read_pid(fulcrum.pid_file());
     const CommandResult upgrade = fulcrum_upgrade(fulcrum.pid_file());
     ASSERT_EQ(upgrade.exit_code, 0) << "upgrade " << i << ": " << upgrade.out << upgrade.err
@@ -330,6 +343,49 @@ TEST(Upgrade, ASecondUpgradeWhileOneIsInProgressIsRefused) {
   auto connection = HttpConnection::connect(fulcrum.address("front"));
   ASSERT_TRUE(connection.valid());
   EXPECT_EQ(connection.get("/new")->status, 200);
+}
+
+TEST(Upgrade, ClientsWaitingInTheAcceptQueuesAreServedByTheNewProcess) {
+  Adopted adopted;
+  HttpBackend web("web");
+  TestBackend echo("echo");
+  // At max_connections the old process leaves further clients in the kernel's accept queues: of
+  // its two workers' sockets, by the kernel's hash of each connection.
+  Upgradable fulcrum(upgrade_config(web, echo, 2, ", max_connections: 1"));
+  const std::string front = fulcrum.address("front");
+  auto held = HttpConnection::connect(front);
+  ASSERT_TRUE(held.valid());
+  ASSERT_EQ(held.get("/held")->status, 200);
+  std::vector<HttpConnection> waiting;
+  for (int i = 0; i < 12; ++i) {
+    waiting.push_back(HttpConnection::connect(front));
+    ASSERT_TRUE(waiting.back().valid());
+    ASSERT_TRUE(waiting.back().send("GET /queued-" + std::to_string(i) + " HTTP/1.1\r\nHost: example.test\r\n\r\n"));
+  }
+  std::this_thread::sleep_for(100ms);
+  ASSERT_EQ(web.heads_containing("/queued-"), 0u) << "the limit let clients in: nothing waits in a queue";
+
+  // The new process has one worker for two handed sockets: it accepts on both, so the clients
+  // queued in either are answered, none reset when the old process lets go of its descriptors.
+  fulcrum.write_config(upgrade_config(web, echo, 1, ", max_connections: 100"));
+  const pid_t old_pid = fulcrum.process().pid();
+  const CommandResult upgrade = fulcrum_upgrade(fulcrum.pid_file());
+  ASSERT_EQ(upgrade.exit_code, 0) << upgrade.out << upgrade.err << fulcrum.process().all_output();
+  const pid_t new_pid = read_pid(fulcrum.pid_file());
+  adopted.add(new_pid);
+  ASSERT_NE(new_pid, old_pid);
+  for (std::size_t i = 0; i < waiting.size(); ++i) {
+    const auto response = waiting[i].read_response(3s);
+    ASSERT_TRUE(response) << "queued client " << i << " was not answered";
+    EXPECT_EQ(response->status, 200);
+  }
+  // The held connection is the old process's: answered once more (with Connection: close).
+  const auto last = held.get("/held-again");
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->status, 200);
+  EXPECT_EQ(last->field("Connection").value_or(""), "close");
+  held.client().close();  // (else the old process lingers on the close, waiting for the client's FIN)
+  EXPECT_EQ(fulcrum.process().wait_exit(5s), 0) << fulcrum.process().all_output();
 }
 
 }  // namespace
