@@ -39,7 +39,10 @@ std::string started_path(const std::string& argv0) {
     if (argv0.front() == '/') return argv0;
     char cwd[PATH_MAX];
     if (getcwd(cwd, sizeof cwd) == nullptr) return {};
-    return std::string(cwd) + "/" + argv0;
+    // Not normalized beyond a leading `./`: `dir/../x` through a symbolic link `dir` is not `x`.
+    std::string_view relative = argv0;
+    while (relative.substr(0, 2) == "./") relative.remove_prefix(2);
+    return std::string(cwd) + "/" + std::string(relative);
   }
   const char* path = std::getenv("PATH");
   std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";

@@ -480,10 +480,6 @@ int Balancer::run() {
                              info.si_code == SI_QUEUE && info.si_value.sival_int == process::kUpgradeRequestValue);
       continue;
     }
-    if (signal_number == SIGHUP && impl_->upgraded) {
-      log::warn("reload refused: this process is draining after an upgrade; reload the new one");
-      continue;
-    }
     if (signal_number == SIGUSR1) {
       log::info("signal received, reopening logs", {{"signal", strsignal(signal_number)}});
       impl_->reopen_logs();

@@ -95,6 +95,9 @@ struct Balancer::Impl {
   pid_t upgrade_requester = -1;
   /// The new process is ready: this one drains until its workers end, then run() returns 0.
   bool upgraded = false;
+  /// `upgraded`, for other threads: a reload (POST /api/reload on an admin connection still open
+  /// here) is refused, the new process being the one to reload.
+  std::atomic<bool> handed_over{false};
 
   /// start()'s first step: the sockets and the readiness pipe an upgrade handed over.
   void take_inheritance();

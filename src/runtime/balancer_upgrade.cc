@@ -141,6 +141,7 @@ void Balancer::Impl::poll_upgrade() {
   }
   const pid_t new_pid = upgrade_child->pid();
   upgraded = true;
+  handed_over.store(true, std::memory_order_release);
   if (pid_file) {
     // PIDFILE.oldbin names this process (its PidFile follows the file there, and removes it at
     // exit); PIDFILE the new one, which takes it over (write_pid_file()).

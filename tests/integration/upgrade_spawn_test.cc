@@ -158,6 +158,7 @@ TEST(UpgradeSpawn, StartedPathIsAbsoluteWithoutResolvingLinks) {
   char cwd[4096];
   ASSERT_NE(getcwd(cwd, sizeof cwd), nullptr);
   EXPECT_EQ(started_path("bin/fulcrum"), std::string(cwd) + "/bin/fulcrum");
+  EXPECT_EQ(started_path("./fulcrum"), std::string(cwd) + "/fulcrum");
   EXPECT_EQ(started_path("sh").front(), '/') << "found on PATH";
   EXPECT_EQ(started_path("no-such-program-here"), "");
 }
