@@ -91,7 +91,8 @@ struct Balancer::Impl {
   std::unique_ptr<process::UpgradeParent> upgrade_parent;
   /// The new process being started; kept after it is ready (its pipe tells it this one lives).
   std::unique_ptr<process::ChildUpgrade> upgrade_child;
-  /// Who asked (`fulcrum upgrade` queues SIGUSR2 with kUpgradeRequestValue): told the outcome.
+  /// Who asked for the upgrade in progress (`fulcrum upgrade` queues SIGUSR2 with
+  /// kUpgradeRequestValue): told the outcome. -1: nobody waits.
   pid_t upgrade_requester = -1;
   /// The new process is ready: this one drains until its workers end, then run() returns 0.
   bool upgraded = false;
@@ -112,8 +113,9 @@ struct Balancer::Impl {
   void request_upgrade(pid_t sender, bool queued);
   /// While an upgrade starts: moves it on (ready → drain; failure → keep serving).
   void poll_upgrade();
-  /// Reports a failed or refused upgrade: log line, `upgrade_failed`, answer to the requester.
-  void upgrade_failed(const std::string& reason, bool refused);
+  /// Reports a failed or refused upgrade: log line, `upgrade_failed`, answer to `requester` (-1:
+  /// nobody waits).
+  void upgrade_failed(const std::string& reason, bool refused, pid_t requester);
   /// After an upgrade: every worker has drained (run() may stop and return 0).
   bool upgrade_drained() const;
 

@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <utility>
+
 #include "admin/admin_server.h"
 #include "core/log.h"
 #include "events/json_text.h"
@@ -57,36 +59,34 @@ void Balancer::Impl::finish_start() {
   }
 }
 
-void Balancer::Impl::upgrade_failed(const std::string& reason, bool refused) {
+void Balancer::Impl::upgrade_failed(const std::string& reason, bool refused, pid_t requester) {
   log::error(refused ? "upgrade refused" : "upgrade failed, still serving", {{"reason", reason}});
-  events->emit(Event::UpgradeFailed, events::JsonObject().add("reason", reason).add_raw("refused", refused ? "true" : "false").finish());
-  answer(upgrade_requester, refused ? process::kUpgradeAnswerRefused : process::kUpgradeAnswerFailed);
-  upgrade_requester = -1;
+  events->emit(Event::UpgradeFailed,
+               events::JsonObject().add("reason", reason).add_raw("refused", refused ? "true" : "false").finish());
+  answer(requester, refused ? process::kUpgradeAnswerRefused : process::kUpgradeAnswerFailed);
 }
 
 void Balancer::Impl::request_upgrade(pid_t sender, bool queued) {
-  const pid_t previous_requester = upgrade_requester;
-  upgrade_requester = queued ? sender : -1;
+  const pid_t requester = queued ? sender : -1;
   if (!upgrade_options) {
-    upgrade_failed("binary upgrade is not enabled in this program", true);
-    upgrade_requester = previous_requester;
+    upgrade_failed("binary upgrade is not enabled in this program", true, requester);
     return;
   }
   if (upgraded) {
     upgrade_failed("this process is draining after an upgrade to pid " + std::to_string(upgrade_child->pid()) +
                        ": upgrade that one once this one has exited",
-                   true);
+                   true, requester);
     return;
   }
   if (upgrade_child) {
-    upgrade_failed("an upgrade is in progress (new process pid " + std::to_string(upgrade_child->pid()) + ")", true);
-    upgrade_requester = previous_requester;  // the one in progress still answers its requester
+    upgrade_failed("an upgrade is in progress (new process pid " + std::to_string(upgrade_child->pid()) + ")", true,
+                   requester);
     return;
   }
   if (upgrade_parent && upgrade_parent->draining()) {
     upgrade_failed("the process this one replaced (pid " + std::to_string(upgrade_parent->parent_pid()) +
                        ") is still draining: at most one old process at a time",
-                   true);
+                   true, requester);
     return;
   }
 
@@ -111,9 +111,10 @@ void Balancer::Impl::request_upgrade(pid_t sender, bool queued) {
   std::string error;
   upgrade_child = process::ChildUpgrade::spawn(spawn, error);
   if (!upgrade_child) {
-    upgrade_failed(error, false);
+    upgrade_failed(error, false, requester);
     return;
   }
+  upgrade_requester = requester;
   log::info("upgrading: new process started", {{"pid", static_cast<std::int64_t>(upgrade_child->pid())},
                                                {"program", spawn.program.empty() ? "/proc/self/exe" : spawn.program},
                                                {"sockets", static_cast<std::int64_t>(spawn.sockets.size())}});
@@ -133,7 +134,7 @@ void Balancer::Impl::poll_upgrade() {
     case process::ChildUpgrade::State::Starting:
       return;
     case process::ChildUpgrade::State::Failed:
-      upgrade_failed(upgrade_child->reason(), false);
+      upgrade_failed(upgrade_child->reason(), false, std::exchange(upgrade_requester, -1));
       upgrade_child.reset();
       return;
     case process::ChildUpgrade::State::Ready:
@@ -159,8 +160,7 @@ void Balancer::Impl::poll_upgrade() {
                                    .add("pid", static_cast<std::int64_t>(new_pid))
                                    .add("old_pid", static_cast<std::int64_t>(getpid()))
                                    .finish());
-  answer(upgrade_requester, static_cast<int>(new_pid));
-  upgrade_requester = -1;
+  answer(std::exchange(upgrade_requester, -1), static_cast<int>(new_pid));
   // Stop accepting: the new process accepts from the same sockets, what waits in their queues
   // included. Connections open here finish; an idle keep-alive one closes after its next response
   // or at the deadline, never while its client may be writing a request.

@@ -121,6 +121,17 @@ class Upgradable {
     }
   }
 
+  /// Every process of the chain wrote to the test's pipe: none may have reported a sanitizer
+  /// finding (LeakSanitizer's shows in an exit code too) or a broken send.
+  ~Upgradable() {
+    process_->read_output(std::chrono::milliseconds(10));
+    for (const auto& line : process_->lines()) {
+      EXPECT_EQ(line.find("runtime error:"), std::string::npos) << line;
+      EXPECT_EQ(line.find("Sanitizer"), std::string::npos) << line;
+      EXPECT_EQ(line.find("queued send"), std::string::npos) << line;
+    }
+  }
+
   static bool listening(const std::string& line) {
     auto j = nlohmann::json::parse(line, nullptr, false);
     return j.is_object() && j.value("msg", "") == "listening";
