@@ -27,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/admin_client.h"
 #include "support/eventually.h"
 #include "support/fulcrum_process.h"
 #include "support/http_backend.h"
@@ -300,6 +301,10 @@ TEST(Upgrade, FiveUpgradesUnderLoadFailNoRequest) {
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(fulcrum.events("upgrade").size(), 5u);
+  // The admin listener was handed over too: configured on port 0, it would have another port if
+  // it had been bound again, and every process but the last has exited.
+  const AdminReply status = admin_call(fulcrum.address("admin"), "GET", "/api/status");
+  EXPECT_EQ(status.status, 200) << status.body;
   kill(last, SIGTERM);
   EXPECT_EQ(adopted.wait_exit(last, 10s), 0);
   EXPECT_FALSE(fs::exists(fulcrum.pid_file())) << "the last process left its pidfile behind";
