@@ -34,13 +34,5 @@ pid_t read_pid(const std::string& path) {
   return static_cast<pid_t>(pid);
 }
 
-std::string publish_upgrade(const std::string& path, pid_t old_pid, pid_t new_pid) {
-  if (auto error = write_pid(oldbin_path(path), old_pid); !error.empty()) return error;
-  return write_pid(path, new_pid);
-}
-
-void remove_pid_if_ours(const std::string& path, pid_t pid) {
-  if (read_pid(path) == pid) ::unlink(path.c_str());
-}
 
 }  // namespace fulcrum::process
