@@ -9,6 +9,8 @@
 #include "cli/register_command.h"
 #include "fulcrum/balancer.h"
 #include "fulcrum/log.h"
+#include "cli/upgrade_command.h"
+#include "core/log.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Fulcrum: a TCP and HTTP load balancer and reverse proxy"};
@@ -28,6 +30,9 @@ int main(int argc, char** argv) {
   fulcrum::cli::BackendCommand backend(app);
   fulcrum::cli::RegisterCommand registration(app);
   fulcrum::cli::ProcessCommands process(app);
+  fulcrum::cli::UpgradeCommand upgrade(app);
+  // A binary upgrade starts the program again as it was started: the same path, the same words.
+  daemon.set_command_line(argc, argv);
 
   try {
     app.parse(argc, argv);
@@ -46,5 +51,6 @@ int main(int argc, char** argv) {
   if (backend.selected()) return backend.run();
   if (registration.selected()) return registration.run();
   if (process.selected()) return process.run();
+  if (upgrade.selected()) return upgrade.run();
   return fulcrum::cli::kExitUsage;
 }

@@ -8,6 +8,7 @@
 // or start() / stop() around the program's own work. The `fulcrum` daemon is this and a CLI.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -86,6 +87,17 @@ struct ReloadResult {
   bool ok() const { return reloaded; }
 };
 
+/// A binary upgrade (docs/upgrade.md): what SIGUSR2 starts, and the pidfile it keeps.
+struct UpgradeOptions {
+  /// The program to start: the path this one was started from (a file replaced there is the new
+  /// binary). Empty, or gone from there at upgrade time: /proc/self/exe, the running binary.
+  std::string program;
+  /// Its argv, argv[0] included (the daemon passes its own).
+  std::vector<std::string> arguments;
+  /// How long the new process has to say it is ready before it is killed and the upgrade fails.
+  std::chrono::milliseconds ready_timeout{30'000};
+};
+
 /// A running balancer: worker threads that accept and relay, and a control thread for
 /// housekeeping. Not copyable. Methods are called from one controlling thread.
 class Balancer {
@@ -99,7 +111,10 @@ class Balancer {
   /// Validates the configuration, resolves backends, binds every listener and starts the
   /// workers. On failure nothing is left running and the error says what and where (a port in
   /// use, an unresolvable host). Privileged ports are bound here, so a caller may drop
-  /// privileges after start() returns.
+  /// privileges after start() returns. Started by a binary upgrade (FULCRUM_INHERITED_FDS and
+  /// FULCRUM_UPGRADE_READY_FD in the environment), it takes over the sockets it was handed
+  /// instead of binding them, closes those it does not use, and once started tells the old
+  /// process it is ready (docs/upgrade.md).
   Status start();
 
   /// Stops accepting, lets open connections finish for up to `drain_timeout`, closes the rest and
@@ -110,8 +125,11 @@ class Balancer {
   /// stop() or run() does the waiting.
   void request_stop();
 
-  /// start(), then waits for SIGTERM or SIGINT (or request_stop()), then stop(). Returns the
-  /// process exit code: 0 after a clean stop, 1 when start() failed (the error is logged).
+  /// start(), then waits for SIGTERM or SIGINT (or request_stop()), then stop(). Meanwhile SIGHUP
+  /// reloads the configuration file, SIGUSR1 reopens the logs and SIGUSR2 upgrades the binary
+  /// (enable_upgrade()): once the new process is ready this one drains and run() returns 0.
+  /// Returns the process exit code: 0 after a clean stop, 1 when start() failed (the error is
+  /// logged).
   int run();
 
   /// The listeners as bound, in configuration order (after start()).
@@ -158,6 +176,10 @@ class Balancer {
   /// The pid file start() writes once everything is bound (and stop() removes), instead of the
   /// configuration's `pid_file` (what `fulcrum run --pid-file` sets). Call before start().
   void set_pid_file(std::string path);
+  /// Enables SIGUSR2 in run(): a binary upgrade (docs/upgrade.md). Without it SIGUSR2 is refused
+  /// with a log line. Before run().
+  void enable_upgrade(UpgradeOptions options);
+
   /// 1 from start(), +1 per successful reload.
   std::uint64_t config_generation() const;
 

@@ -35,6 +35,8 @@ enum class Event : std::uint8_t {
   RegistrationGuard,  ///< many registrations lapsed at once: kept, suspecting a network split
   Reload,           ///< a new configuration applies (details: generation, changes)
   ReloadFailed,     ///< a reload was refused and changed nothing (details: errors)
+  Upgrade,          ///< a new binary serves; this process drains and exits (details: pid, old_pid)
+  UpgradeFailed,    ///< a binary upgrade failed or was refused; this process keeps serving (details: reason)
 };
 
 /// `selecting_server`, `unhealthy`, ...: the names used in JSON, the event log and the API.

@@ -291,6 +291,12 @@ void HttpEndpoint::listen_on(net::UniqueFd socket) {
   }
 }
 
+void HttpEndpoint::stop_accepting() {
+  if (!socket_) return;
+  loop_.remove(socket_.get());
+  socket_.reset();
+}
+
 void HttpEndpoint::accept_all() {
   for (;;) {
     const int fd = accept4(socket_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);

@@ -153,6 +153,11 @@ class HttpEndpoint {
   /// Accepts on `socket` from now on (a reload moved the listener): the old listening socket
   /// closes, the connections it accepted carry on (loop thread).
   void listen_on(net::UniqueFd socket);
+  /// Closes the listening socket only: open connections go on (the old process after a binary
+  /// upgrade; the new one accepts from the same socket). Loop thread.
+  void stop_accepting();
+  /// The listening socket (-1 once closed). Loop thread.
+  int listening_fd() const { return socket_.get(); }
 
   /// Makes `connection` a stream: out of the request budget and its timeouts, its input to
   /// Handler::stream_input(), its output bounded by max_stream_backlog.

@@ -38,6 +38,10 @@ class RegistrationServer final : private HttpEndpoint::Handler {
   void stop();
   /// Accepts on `socket` from now on; connections open on the old address carry on.
   void listen_on(net::UniqueFd socket) { endpoint_.listen_on(std::move(socket)); }
+  /// Stops accepting; open connections go on (binary upgrade). Loop thread.
+  void stop_accepting() { endpoint_.stop_accepting(); }
+  /// The listening socket, -1 once closed. Loop thread.
+  int listening_fd() const { return endpoint_.listening_fd(); }
 
  private:
   using Connection = HttpEndpoint::Connection;

@@ -10,6 +10,7 @@
 #include "fulcrum/config.h"
 #include "net/socket.h"
 #include "process/identity.h"
+#include "process/upgrade.h"
 
 namespace fulcrum::cli {
 namespace {
@@ -20,12 +21,13 @@ int print_config_errors(const ConfigLoadResult& loaded) {
   return kExitUsage;
 }
 
-int command_run(const std::string& path, const std::string& pid_file) {
+int command_run(const std::string& path, const std::string& pid_file, UpgradeOptions upgrade) {
   auto loaded = load_config_file(path);
   if (!loaded.ok()) return print_config_errors(loaded);
   Balancer balancer(std::move(*loaded.config));
   balancer.set_config_path(path);  // SIGHUP and POST /api/reload read it again
   if (!pid_file.empty()) balancer.set_pid_file(pid_file);
+  balancer.enable_upgrade(std::move(upgrade));  // SIGUSR2, `fulcrum upgrade`
   return balancer.run();
 }
 
@@ -84,10 +86,17 @@ DaemonCommands::DaemonCommands(CLI::App& app) {
   demo_backend_->add_option("--name", backend_name_, "Name it answers with")->capture_default_str();
 }
 
+void DaemonCommands::set_command_line(int argc, char** argv) {
+  arguments_.assign(argv, argv + argc);
+  program_ = argc > 0 ? process::started_path(argv[0]) : std::string();
+}
+
 bool DaemonCommands::selected() const { return *run_ || *check_ || *version_ || *demo_ || *demo_backend_; }
 
 int DaemonCommands::run() {
-  if (*run_) return command_run(config_path_, pid_file_);
+  if (*run_) {
+    return command_run(config_path_, pid_file_, UpgradeOptions{.program = program_, .arguments = arguments_});
+  }
   if (*check_) return command_check(config_path_);
   if (*version_) {
     std::printf("fulcrum %s\n", version());

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <vector>
 
 #include "demo/demo.h"
 
@@ -24,6 +25,8 @@ class DaemonCommands {
   bool selected() const;
   /// Runs the chosen subcommand; returns the process exit code.
   int run();
+  /// The program's path and arguments, for `run`'s binary upgrade (SIGUSR2). Before any chdir().
+  void set_command_line(int argc, char** argv);
 
  private:
   CLI::App* run_ = nullptr;
@@ -33,6 +36,8 @@ class DaemonCommands {
   CLI::App* demo_backend_ = nullptr;
   std::string config_path_ = kDefaultConfigPath;
   std::string pid_file_;
+  std::string program_;  // the absolute path this process was started from
+  std::vector<std::string> arguments_;
   demo::DemoOptions demo_options_;
   std::string backend_listen_;
   std::string backend_name_ = "demo";

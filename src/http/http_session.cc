@@ -70,8 +70,8 @@ void HttpSession::start() {
   drive();
 }
 
-void HttpSession::drain() {
-  if (phase_ == Phase::Request && client_in_.empty() && !own_request_parser_) {
+void HttpSession::drain(bool close_idle) {
+  if (close_idle && phase_ == Phase::Request && client_in_.empty() && !own_request_parser_) {
     finish(Ending::Graceful);  // idle between requests: nothing is lost by closing now
   } else {
     close_after_response_ = true;  // on_response_head() also asks the worker

@@ -43,7 +43,7 @@ class HttpSession final : public net::Session, private upstream::UpstreamConnect
 
   void start();
   void close_now() override { finish(Ending::Abort); }
-  void drain() override;
+  void drain(bool close_idle) override;
 
  private:
   enum class Phase : std::uint8_t {

@@ -16,9 +16,11 @@ class Session {
   void set_accepted_on(const ListenerState* listener) { accepted_on_ = listener; }
   /// Closes the connection at once (drain deadline, shutdown). Loop thread only.
   virtual void close_now() = 0;
-  /// The worker stopped accepting: finish what is in flight, take nothing new (an idle keep-alive
-  /// connection closes now). Loop thread only.
-  virtual void drain() {}
+  /// The worker stopped accepting: finish what is in flight, take nothing new. `close_idle`: an
+  /// idle keep-alive connection closes now (a stop); otherwise it stays until its next request,
+  /// answered with `Connection: close`, or the drain deadline (after a binary upgrade, when a
+  /// client may be writing on it right now). Loop thread only.
+  virtual void drain(bool close_idle) { (void)close_idle; }
 
  private:
   friend class SessionList;

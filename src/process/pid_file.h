@@ -31,6 +31,10 @@ class PidFile {
   /// removes the new name. Returns an error text, empty on success.
   std::string move_to(const std::string& new_path);
 
+  /// This process is named in path() by another one (the old process after a binary upgrade
+  /// writes the new one's pid): remove() removes the file as if write(pid) had written it.
+  void adopt(pid_t pid) { pid_ = pid; }
+
   const std::string& path() const { return path_; }
   /// The pid written, 0 before write().
   pid_t pid() const { return pid_; }

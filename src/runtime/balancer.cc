@@ -4,11 +4,13 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <future>
 #include <thread>
 
@@ -23,6 +25,7 @@
 #include "http/http_context.h"
 #include "net/socket.h"
 #include "membership/state_file.h"
+#include "process/upgrade_pid_file.h"
 #include "runtime/balancer_impl.h"
 #include "runtime/listener_settings.h"
 
@@ -134,16 +137,41 @@ Status Balancer::Impl::open_listener(const ListenerConfig& listener_config, unsi
   std::string error;
   auto address = net::Address::resolve(listener_config.listen, &error);
   if (!address) return {where + error};
-  if (address->port() != 0) {
-    if (auto busy = probe_port_free(*address); !busy.empty()) return {where + busy};
-  }
   opened.sockets.clear();
-  for (unsigned w = 0; w < worker_total; ++w) {
-    auto fd = net::bind_listener(*address, static_cast<int>(listener_config.backlog), &error);
-    if (!fd) return {where + error};
-    // Port 0: the first socket got a port from the kernel; the other workers join it there.
-    if (w == 0) *address = net::Address::local_of(fd.get());
-    opened.sockets.push_back(std::move(fd));
+  opened.extra.clear();
+  // Handed over by the process this one replaces (binary upgrade): taken, never bound again
+  // (privileges may be gone, and the same sockets keep the clients queued in them).
+  if (auto handed = inherited.take_listener(listener_config.name, *address); !handed.empty()) {
+    const std::size_t count = handed.size();
+    for (unsigned w = 0; w < worker_total; ++w) {
+      if (w < count) {
+        opened.sockets.push_back(std::move(handed[w]));
+        continue;
+      }
+      // More workers than sockets: share one (accept() on one socket from two loops is safe);
+      // binding more could need the privileges this process may no longer have.
+      net::UniqueFd shared(fcntl(opened.sockets[w % count].get(), F_DUPFD_CLOEXEC, 3));
+      if (!shared) return {where + "cannot share a handed socket: " + std::strerror(errno)};
+      opened.sockets.push_back(std::move(shared));
+    }
+    // Fewer workers than sockets: the extra ones are accepted on too, or the clients queued in
+    // them would be reset when the old process lets go of them.
+    for (std::size_t i = worker_total; i < count; ++i) opened.extra.push_back(std::move(handed[i]));
+    *address = net::Address::local_of(opened.sockets.front().get());
+    log::info("listening sockets taken over", {{"listener", listener_config.name},
+                                               {"address", address->to_string()},
+                                               {"sockets", static_cast<std::int64_t>(count)}});
+  } else {
+    if (address->port() != 0) {
+      if (auto busy = probe_port_free(*address); !busy.empty()) return {where + busy};
+    }
+    for (unsigned w = 0; w < worker_total; ++w) {
+      auto fd = net::bind_listener(*address, static_cast<int>(listener_config.backlog), &error);
+      if (!fd) return {where + error};
+      // Port 0: the first socket got a port from the kernel; the other workers join it there.
+      if (w == 0) *address = net::Address::local_of(fd.get());
+      opened.sockets.push_back(std::move(fd));
+    }
   }
   state->bound = *address;
   state->settings = runtime::build_listener_settings(*state, listener_config, pool_names(), counter_slots);
@@ -218,6 +246,7 @@ Status Balancer::start() {
   if (auto errors = validate_config(impl.config); !errors.empty()) {
     return impl.start_failed({join_errors(errors)});
   }
+  impl.take_inheritance();
   if (impl.config.admin) {
     // Without a token the admin API may only listen on loopback: refuse before binding anything.
     if (auto error = admin::check_admin_config(*impl.config.admin); !error.empty()) return {error};
@@ -252,7 +281,10 @@ Status Balancer::start() {
   impl.has_admin = false;
   if (impl.config.admin) {
     std::string error;
-    admin_socket = admin::bind_admin_socket(*impl.config.admin, impl.admin_bound, error);
+    error = admin::check_admin_config(*impl.config.admin);
+    if (error.empty()) {
+      admin_socket = impl.control_socket(process::SocketKind::Admin, impl.config.admin->listen, impl.admin_bound, error);
+    }
     if (!admin_socket) {
       impl.abandon_start();
       return {error};
@@ -263,8 +295,8 @@ Status Balancer::start() {
   impl.has_registration = false;
   if (impl.config.registration) {
     std::string error;
-    registration_socket =
-        admin::bind_control_socket("registration", impl.config.registration->listen, impl.registration_bound, error);
+    registration_socket = impl.control_socket(process::SocketKind::Registration, impl.config.registration->listen,
+                                              impl.registration_bound, error);
     if (!registration_socket) {
       impl.abandon_start();
       return {error};
@@ -295,6 +327,9 @@ Status Balancer::start() {
                                                     impl.access_log.get(), impl.config.io_uring);
     for (auto& listener : opened) {
       worker->add_listener(listener.state, listener.state->settings, std::move(listener.sockets[w]));
+      for (std::size_t i = w; i < listener.extra.size(); i += worker_total) {
+        worker->add_accept_socket(*listener.state, std::move(listener.extra[i]));
+      }
     }
     impl.workers.push_back(std::move(worker));
   }
@@ -367,6 +402,7 @@ Status Balancer::start() {
     if (impl.has_registration) details.add("registration", impl.registration_bound.to_string());
     impl.events->emit(Event::Start, details.finish());
   }
+  impl.finish_start();
   return {};
 }
 
@@ -417,6 +453,7 @@ int Balancer::run() {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGUSR1);  // reopen the access and event logs (rotation)
   sigaddset(&stop_signals, SIGHUP);   // reload the configuration file
+  sigaddset(&stop_signals, SIGUSR2);  // binary upgrade (balancer_upgrade.cc)
   pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
 
   if (auto status = start(); !status.ok()) {
@@ -426,10 +463,23 @@ int Balancer::run() {
   }
   impl_->notify_service_manager.store(true);
   impl_->notify_ready("MAINPID=" + std::to_string(::getpid()) + "\n");
-  timespec poll_interval{0, 100'000'000};
   while (!impl_->stop_requested.load()) {
+    // While a new binary starts, look at it often: this process stops accepting once it is ready.
+    const bool upgrade_starting = impl_->upgrade_child && !impl_->upgraded;
+    const timespec poll_interval{0, upgrade_starting ? 5'000'000 : 100'000'000};
     siginfo_t info;
     const int signal_number = sigtimedwait(&stop_signals, &info, &poll_interval);
+    impl_->poll_upgrade();
+    if (impl_->upgrade_drained()) {
+      log::info("drained after the upgrade, exiting");
+      break;
+    }
+    if (signal_number == SIGUSR2) {
+      log::info("signal received, upgrading", {{"signal", strsignal(signal_number)}});
+      impl_->request_upgrade(info.si_pid,
+                             info.si_code == SI_QUEUE && info.si_value.sival_int == process::kUpgradeRequestValue);
+      continue;
+    }
     if (signal_number == SIGUSR1) {
       log::info("signal received, reopening logs", {{"signal", strsignal(signal_number)}});
       impl_->reopen_logs();
@@ -448,6 +498,8 @@ int Balancer::run() {
   impl_->notify_from_control([] { return std::string("STOPPING=1\nSTATUS=stopping: draining connections"); });
   stop();
   impl_->notify_service_manager.store(false);
+  // The new process is this one's child until this one exits: it lives on (adopted by init).
+  impl_->upgrade_child.reset();
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return 0;
 }

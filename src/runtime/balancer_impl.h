@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "events/access_log.h"
@@ -16,6 +17,8 @@
 #include "membership/pool_manager.h"
 #include "net/address.h"
 #include "process/pid_file.h"
+#include "process/inherited_sockets.h"
+#include "process/upgrade.h"
 #include "runtime/control_plane.h"
 #include "runtime/listener_settings.h"
 #include "net/listener_state.h"
@@ -79,11 +82,51 @@ struct Balancer::Impl {
   /// config.drain_timeout, readable by stop() while a reload (control thread) may change config.
   std::atomic<std::int64_t> drain_timeout_ms{30'000};
 
+  // Binary upgrade (balancer_upgrade.cc); controlling thread only.
+  /// Set by enable_upgrade(); without it SIGUSR2 is refused.
+  std::optional<UpgradeOptions> upgrade_options;
+  /// The sockets handed by the process this one replaces, until start() took what it uses.
+  process::InheritedSockets inherited;
+  /// The process this one replaces, while it drains; null when not started by an upgrade.
+  std::unique_ptr<process::UpgradeParent> upgrade_parent;
+  /// The new process being started; kept after it is ready (its pipe tells it this one lives).
+  std::unique_ptr<process::ChildUpgrade> upgrade_child;
+  /// Who asked for the upgrade in progress (`fulcrum upgrade` queues SIGUSR2 with
+  /// kUpgradeRequestValue): told the outcome. -1: nobody waits.
+  pid_t upgrade_requester = -1;
+  /// The new process is ready: this one drains until its workers end, then run() returns 0.
+  bool upgraded = false;
+  /// `upgraded`, for other threads: a reload (POST /api/reload on an admin connection still open
+  /// here) is refused, the new process being the one to reload.
+  std::atomic<bool> handed_over{false};
+
+  /// start()'s first step: the sockets and the readiness pipe an upgrade handed over.
+  void take_inheritance();
+  /// The listening socket for the admin or registration listener: the one handed over when its
+  /// address matches, else bound.
+  net::UniqueFd control_socket(process::SocketKind kind, const std::string& listen, net::Address& bound,
+                               std::string& error);
+  /// start()'s last step: closes handed sockets left unused, tells the old process this one is
+  /// ready, writes the pidfile when no upgrade started this process.
+  void finish_start();
+  /// SIGUSR2 from `sender` (`queued`: sent by `fulcrum upgrade`, which waits for the answer).
+  void request_upgrade(pid_t sender, bool queued);
+  /// While an upgrade starts: moves it on (ready → drain; failure → keep serving).
+  void poll_upgrade();
+  /// Reports a failed or refused upgrade: log line, `upgrade_failed`, answer to `requester` (-1:
+  /// nobody waits).
+  void upgrade_failed(const std::string& reason, bool refused, pid_t requester);
+  /// After an upgrade: every worker has drained (run() may stop and return 0).
+  bool upgrade_drained() const;
+
   Status build_pools();
   /// A listener bound on one SO_REUSEPORT socket per worker, with its state and first settings.
   struct OpenedListener {
     std::shared_ptr<net::ListenerState> state;
-    std::vector<net::UniqueFd> sockets;
+    std::vector<net::UniqueFd> sockets;  // by worker
+    /// Sockets handed by an upgrade beyond one per worker: worker w accepts on extra[w],
+    /// extra[w + workers], ...
+    std::vector<net::UniqueFd> extra;
   };
   std::vector<std::string> pool_names() const;
   Status open_listener(const ListenerConfig& config, unsigned workers, OpenedListener& opened);

@@ -14,6 +14,13 @@ Status Balancer::Impl::write_pid_file() {
   const std::string& path = pid_file_override.empty() ? config.pid_file : pid_file_override;
   if (path.empty()) return {};
   auto file = std::make_unique<process::PidFile>(path);
+  if (upgrade_parent) {
+    // Started by a binary upgrade: the old process names this one in the file once it is ready
+    // (balancer_upgrade.cc); this one removes it at exit like a file it wrote.
+    file->adopt(::getpid());
+    pid_file = std::move(file);
+    return {};
+  }
   if (auto error = file->write(::getpid()); !error.empty()) return {"pid_file: " + error};
   pid_file = std::move(file);
   return {};

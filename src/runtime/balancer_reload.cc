@@ -342,6 +342,9 @@ void Balancer::Impl::wait_for_workers() {
 ReloadResult Balancer::reload(Config config) {
   auto& impl = *impl_;
   if (!impl.running || !impl.control) return impl.reload_failed({"the balancer is not running"});
+  if (impl.handed_over.load(std::memory_order_acquire)) {
+    return impl.reload_failed({"this process drains after a binary upgrade: reload the new process"});
+  }
   return on_control(*impl.control, [&impl, &config] { return impl.apply_reload(std::move(config)); });
 }
 

@@ -1,5 +1,9 @@
 #include "runtime/control_plane.h"
 
+#include <fcntl.h>
+
+#include <future>
+
 #include "core/log.h"
 
 namespace fulcrum::runtime {
@@ -53,6 +57,37 @@ void ControlPlane::stop() {
   admin_.reset();   // likewise: closes the admin socket and its connections
   dns_.reset();     // likewise: its lookups, sockets and timers
   registration_.reset();
+}
+
+std::vector<std::pair<process::SocketKind, net::UniqueFd>> ControlPlane::copy_listening_sockets() {
+  std::vector<std::pair<process::SocketKind, net::UniqueFd>> copies;
+  if (!thread_.joinable()) return copies;
+  std::promise<void> copied;
+  auto done = copied.get_future();
+  loop_.post([this, &copies, &copied] {
+    auto copy = [&copies](process::SocketKind kind, int fd) {
+      if (fd < 0) return;
+      net::UniqueFd duplicate(fcntl(fd, F_DUPFD_CLOEXEC, 3));
+      if (duplicate) copies.emplace_back(kind, std::move(duplicate));
+    };
+    if (admin_) copy(process::SocketKind::Admin, admin_->listening_fd());
+    if (registration_) copy(process::SocketKind::Registration, registration_->listening_fd());
+    copied.set_value();
+  });
+  done.wait();
+  return copies;
+}
+
+void ControlPlane::stop_accepting() {
+  if (!thread_.joinable()) return;
+  std::promise<void> stopped;
+  auto done = stopped.get_future();
+  loop_.post([this, &stopped] {
+    if (admin_) admin_->stop_accepting();
+    if (registration_) registration_->stop_accepting();
+    stopped.set_value();
+  });
+  done.wait();
 }
 
 void ControlPlane::sweep_sessions() {

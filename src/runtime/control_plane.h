@@ -14,6 +14,7 @@
 #include "health/health_monitor.h"
 #include "membership/dns_source.h"
 #include "net/socket.h"
+#include "process/inherited_sockets.h"
 #include "runtime/runtime_context.h"
 #include "upstream/pool.h"
 
@@ -59,6 +60,13 @@ class ControlPlane {
     registration_context_ = &context;
     registration_socket_ = std::move(socket);
   }
+
+  /// Close-on-exec copies of the admin and registration listening sockets (those that are
+  /// open), for a binary upgrade; waits for the control loop. Any thread but the control thread.
+  std::vector<std::pair<process::SocketKind, net::UniqueFd>> copy_listening_sockets();
+  /// The admin and registration listeners stop accepting; their open connections go on (the old
+  /// process after a binary upgrade). Waits for the control loop. Any thread but the control thread.
+  void stop_accepting();
 
   /// Drives `dns` (backends given by host name) on the control loop from start() on, and destroys
   /// it in stop(). Call before start().

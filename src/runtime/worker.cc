@@ -1,5 +1,6 @@
 #include "runtime/worker.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -29,7 +30,8 @@ struct Worker::ListenerSlot {
   /// mode http: the newest generation's context (also in `contexts`, the last one).
   http::HttpWorkerContext* http = nullptr;
   std::vector<std::unique_ptr<http::HttpWorkerContext>> contexts;
-  std::unique_ptr<AcceptSocket> accept;
+  /// One socket per worker; more after a binary upgrade that handed more sockets than workers.
+  std::vector<std::unique_ptr<AcceptSocket>> accepts;
   std::size_t sessions = 0;
   bool removed = false;
   core::Timer drain_timer;
@@ -60,6 +62,7 @@ class Worker::AcceptSocket final : public core::IoHandler {
   }
   bool paused() const { return paused_; }
   net::ListenerState& listener() { return listener_; }
+  int fd() const { return fd_.get(); }
 
   /// Resumes accepting if the listener dropped below max_connections (and no shortage holds it).
   void maybe_resume() {
@@ -205,8 +208,8 @@ void Worker::add_listener(std::shared_ptr<net::ListenerState> listener, std::sha
   ListenerSlot* raw = slot.get();
   listeners_.push_back(std::move(slot));
   update_listener(*raw->listener, std::move(settings));
-  raw->accept = std::make_unique<AcceptSocket>(*this, *raw, std::move(socket));
-  if (started_ && !draining_) raw->accept->watch();
+  raw->accepts.push_back(std::make_unique<AcceptSocket>(*this, *raw, std::move(socket)));
+  if (started_ && !draining_) raw->accepts.back()->watch();
 }
 
 void Worker::update_listener(const net::ListenerState& listener, std::shared_ptr<const net::ListenerSettings> settings) {
@@ -226,12 +229,12 @@ void Worker::remove_listener(const net::ListenerState& listener, core::TimePoint
   ListenerSlot* slot = find_listener(listener);
   if (!slot || slot->removed) return;
   slot->removed = true;
-  if (slot->accept) slot->accept->close();
+  for (auto& accept : slot->accepts) accept->close();
   std::vector<net::Session*> open;
   for (net::Session* s = sessions_.front(); s; s = net::SessionList::next(*s)) {
     if (s->accepted_on() == &listener) open.push_back(s);
   }
-  for (net::Session* s : open) s->drain();
+  for (net::Session* s : open) s->drain(/*close_idle=*/true);
   if (slot->sessions > 0) {
     loop_.timers().schedule(slot->drain_timer, deadline);
   } else {
@@ -296,15 +299,49 @@ Worker::~Worker() {
 
 void Worker::start() {
   started_ = true;
-  for (auto& slot : listeners_) slot->accept->watch();
-  thread_ = std::thread([this] { loop_.run(); });
+  for (auto& slot : listeners_) {
+    for (auto& accept : slot->accepts) accept->watch();
+  }
+  thread_ = std::thread([this] {
+    loop_.run();
+    finished_.store(true, std::memory_order_release);
+  });
 }
 
-void Worker::drain(core::TimePoint deadline) {
+void Worker::add_accept_socket(const net::ListenerState& listener, net::UniqueFd socket) {
+  ListenerSlot* slot = find_listener(listener);
+  if (!slot) return;
+  slot->accepts.push_back(std::make_unique<AcceptSocket>(*this, *slot, std::move(socket)));
+  if (started_ && !draining_) slot->accepts.back()->watch();
+}
+
+std::vector<std::pair<std::string, net::UniqueFd>> Worker::copy_listening_sockets() {
+  std::vector<std::pair<std::string, net::UniqueFd>> copies;
+  std::promise<void> copied;
+  auto done = copied.get_future();
+  loop_.post([this, &copies, &copied] {
+    for (auto& slot : listeners_) {
+      if (slot->removed) continue;  // a listener a reload removed: its socket is closed
+      for (auto& accept : slot->accepts) {
+        if (accept->fd() < 0) continue;  // closed by a drain
+        net::UniqueFd copy(fcntl(accept->fd(), F_DUPFD_CLOEXEC, 3));
+        if (copy) copies.emplace_back(slot->listener->name, std::move(copy));
+      }
+    }
+    copied.set_value();
+  });
+  done.wait();
+  return copies;
+}
+
+void Worker::drain(core::TimePoint deadline, DrainMode mode) {
+  // A second drain (stop() after an upgrade's drain) must not post to a loop that may have ended.
+  if (drain_requested_) return;
+  drain_requested_ = true;
   std::promise<void> closed;
   auto done = closed.get_future();
-  loop_.post([this, deadline, &closed] {
-    begin_drain(deadline);
+  loop_.post([this, deadline, mode, &closed] {
+    begin_drain(deadline, mode);
     closed.set_value();
   });
   done.wait();
@@ -314,15 +351,17 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Worker::begin_drain(core::TimePoint deadline) {
+void Worker::begin_drain(core::TimePoint deadline, DrainMode mode) {
   if (draining_) return;
   draining_ = true;
-  for (auto& slot : listeners_) slot->accept->close();
+  for (auto& slot : listeners_) {
+    for (auto& accept : slot->accepts) accept->close();
+  }
   loop_.timers().cancel(resume_timer_);
   // Sessions may end inside drain(): walk a copy of the list.
   std::vector<net::Session*> open;
   for (net::Session* s = sessions_.front(); s; s = net::SessionList::next(*s)) open.push_back(s);
-  for (net::Session* s : open) s->drain();
+  for (net::Session* s : open) s->drain(mode == DrainMode::CloseIdle);
   loop_.timers().schedule(drain_timer_, deadline);
   maybe_finish_drain();
 }
@@ -341,7 +380,7 @@ void Worker::session_ended(net::Session& session, net::ListenerState& listener) 
   loop_.defer([&session] { delete &session; });
   if (ListenerSlot* slot = find_listener(listener)) {
     --slot->sessions;
-    slot->accept->maybe_resume();
+    for (auto& accept : slot->accepts) accept->maybe_resume();
     if (slot->removed || slot->contexts.size() > 1) release_unused(*slot);
   }
   maybe_finish_drain();
@@ -350,8 +389,10 @@ void Worker::session_ended(net::Session& session, net::ListenerState& listener) 
 void Worker::check_paused() {
   bool still_paused = false;
   for (auto& slot : listeners_) {
-    slot->accept->maybe_resume();
-    still_paused |= slot->accept->paused();
+    for (auto& accept : slot->accepts) {
+      accept->maybe_resume();
+      still_paused |= accept->paused();
+    }
   }
   if (still_paused) loop_.timers().schedule(resume_timer_, loop_.now() + kResumeCheck);
 }

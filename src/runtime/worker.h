@@ -9,8 +9,11 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <utility>
 #include <thread>
 #include <vector>
 
@@ -63,9 +66,25 @@ class Worker final : public upstream::SessionServices {
 
   /// Starts the worker's thread.
   void start();
-  /// Stops accepting (its listening sockets are closed when this returns); lets open connections
-  /// finish until `deadline`, then closes them and ends the thread. Any thread but the worker's.
-  void drain(core::TimePoint deadline);
+  /// How a drain treats idle keep-alive connections (Session::drain()).
+  enum class DrainMode {
+    CloseIdle,  ///< a stop: idle connections close at once
+    KeepIdle,   ///< after a binary upgrade: they close at their next response or at the deadline
+  };
+  /// Stops accepting (its listening sockets are closed when this returns; another process holding
+  /// the same sockets keeps accepting from their queues); lets open connections finish until
+  /// `deadline`, then closes them and ends the thread. Only the first call counts. Any thread but
+  /// the worker's, one at a time.
+  void drain(core::TimePoint deadline, DrainMode mode = DrainMode::CloseIdle);
+  /// True once the thread's loop ended (drained). Any thread.
+  bool finished() const { return finished_.load(std::memory_order_acquire); }
+  /// One more socket to accept on for `listener` (added before): a socket handed over by the
+  /// process this one replaces, beyond one per worker. Like add_listener(): before start() from
+  /// the starting thread.
+  void add_accept_socket(const net::ListenerState& listener, net::UniqueFd socket);
+  /// Copies (close-on-exec dup()s) of this worker's listening sockets, each with its listener's
+  /// name, for a binary upgrade; waits for the worker's loop. Any thread but the worker's.
+  std::vector<std::pair<std::string, net::UniqueFd>> copy_listening_sockets();
   /// Waits for the thread to end (after drain()).
   void join();
 
@@ -108,7 +127,7 @@ class Worker final : public upstream::SessionServices {
   /// Frees what a reload left behind once unused: replaced HTTP contexts, removed listeners whose
   /// connections all ended.
   void release_unused(ListenerSlot& slot);
-  void begin_drain(core::TimePoint deadline);
+  void begin_drain(core::TimePoint deadline, DrainMode mode);
   void check_paused();
   void maybe_finish_drain();
 
@@ -129,6 +148,8 @@ class Worker final : public upstream::SessionServices {
   net::SessionList sessions_;
   bool started_ = false;  // start() ran: a listener added later is watched at once
   bool draining_ = false;
+  bool drain_requested_ = false;  // drain() was called (controlling thread)
+  std::atomic<bool> finished_{false};
   core::Timer drain_timer_;
   core::Timer resume_timer_;  // re-checks listeners paused at max_connections
   std::thread thread_;
