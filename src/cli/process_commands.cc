@@ -72,20 +72,24 @@ int ProcessCommands::run() {
   return kExitUsage;
 }
 
-std::string ProcessCommands::pid_file_path(const char* command) {
-  if (!pid_file_.empty()) return pid_file_;
-  if (config_path_.empty()) return kDefaultPidFile;
-  const ConfigLoadResult loaded = load_config_file(config_path_);
+std::string pid_file_for(const std::string& pid_file, const std::string& config_path, const char* command) {
+  if (!pid_file.empty()) return pid_file;
+  if (config_path.empty()) return kDefaultPidFile;
+  const ConfigLoadResult loaded = load_config_file(config_path);
   if (!loaded.ok()) {
     for (const auto& error : loaded.errors) std::cerr << error.to_string() << '\n';
-    std::cerr << "fulcrum " << command << ": cannot take pid_file from " << config_path_ << "; give --pid-file\n";
+    std::cerr << "fulcrum " << command << ": cannot take pid_file from " << config_path << "; give --pid-file\n";
     return {};
   }
   if (loaded.config->pid_file.empty()) {
-    std::cerr << "fulcrum " << command << ": " << config_path_ << " sets no pid_file; give --pid-file\n";
+    std::cerr << "fulcrum " << command << ": " << config_path << " sets no pid_file; give --pid-file\n";
     return {};
   }
   return loaded.config->pid_file;
+}
+
+std::string ProcessCommands::pid_file_path(const char* command) {
+  return pid_file_for(pid_file_, config_path_, command);
 }
 
 int ProcessCommands::stop() {

@@ -19,6 +19,11 @@ namespace fulcrum::cli {
 /// The pid file when neither --pid-file nor -c names one.
 inline constexpr const char* kDefaultPidFile = "/run/fulcrum.pid";
 
+/// The pid file `command` (stop, reload, upgrade) acts on: `pid_file` when given, else the
+/// `pid_file:` of the configuration at `config_path` when given, else kDefaultPidFile. Empty (the
+/// reason printed) when the configuration cannot be read or sets none.
+std::string pid_file_for(const std::string& pid_file, const std::string& config_path, const char* command);
+
 /// Adds `stop` and `reload` to `app` on construction; run() runs the one the command line chose.
 /// Holds the parsed values, so it must stay where it was constructed until run().
 class ProcessCommands {

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli/exit_codes.h"
+#include "cli/process_commands.h"
 #include "config/duration.h"
 #include "process/upgrade.h"
 #include "process/upgrade_pid_file.h"
@@ -22,7 +23,9 @@ bool alive(pid_t pid) { return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 
 UpgradeCommand::UpgradeCommand(CLI::App& app) {
   upgrade_ = app.add_subcommand("upgrade", "Start the new binary in place of the running one, without dropping a connection");
-  upgrade_->add_option("--pid-file", pid_file_, "The running balancer's pidfile")->required();
+  upgrade_->add_option("--pid-file", pid_file_,
+                       std::string("The running balancer's pid file (default: -c's pid_file, else ") + kDefaultPidFile + ")");
+  upgrade_->add_option("-c,--config", config_path_, "Take the pid file from this configuration's pid_file");
   upgrade_->add_option("--timeout", timeout_, "How long to wait for the outcome")->capture_default_str();
 }
 
@@ -32,6 +35,8 @@ int UpgradeCommand::run() {
     std::cerr << "upgrade: --timeout: '" << timeout_ << "' is not a positive duration (e.g. 40s)\n";
     return kExitUsage;
   }
+  pid_file_ = pid_file_for(pid_file_, config_path_, "upgrade");
+  if (pid_file_.empty()) return kExitUsage;
   const pid_t old_pid = process::read_pid(pid_file_);
   if (old_pid <= 0) {
     std::cerr << "upgrade: " << pid_file_ << " names no process\n";

@@ -1,4 +1,4 @@
-// `fulcrum upgrade --pid-file F [--timeout 40s]`: asks the running balancer named by the pidfile
+// `fulcrum upgrade [--pid-file F | -c FILE] [--timeout 40s]`: asks the running balancer named by the pidfile
 // for a binary upgrade (docs/upgrade.md) and waits for the outcome: exit 0 once the pidfile names
 // the new process, which is ready; 1 when the upgrade was refused (one is in progress, or an old
 // process still drains) or failed (the old process keeps serving), or no answer came in time.
@@ -25,6 +25,7 @@ class UpgradeCommand {
  private:
   CLI::App* upgrade_ = nullptr;
   std::string pid_file_;
+  std::string config_path_;
   std::string timeout_ = "40s";
 };
 

@@ -12,13 +12,16 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "support/admin_client.h"
 #include "support/eventually.h"
@@ -171,6 +174,41 @@ TEST_F(PrivilegeDrop, BindsBelow1024ThenServesAndReloadsAsNobody) {
 
   fulcrum.process().signal(SIGTERM);
   EXPECT_EQ(fulcrum.process().wait_exit(10s), 0);
+  EXPECT_FALSE(std::filesystem::exists(directory + "/fulcrum.pid"));
+}
+
+// The upgraded binary runs as nobody from its first instruction (it inherits the old process's
+// ids): it cannot bind the port below 1024, so it must take the socket it is handed, and it has
+// nothing to drop.
+TEST_F(PrivilegeDrop, AnUpgradeAfterTheDropServesThePrivilegedPortAsNobody) {
+  const int port = free_privileged_port();
+  ASSERT_NE(port, 0) << "no free port in 600..999";
+  prctl(PR_SET_CHILD_SUBREAPER, 1);  // the new process becomes the test's child when the old exits
+  HttpBackend a("a");
+  const std::string directory = directory_for(account_);
+  FulcrumProcess fulcrum(drop_config(port, "\"" + a.address() + "\"", directory), 2);
+  const std::string front = fulcrum.address("front");
+  const pid_t old_pid = fulcrum.process().pid();
+  ASSERT_TRUE(eventually([&] { return answered_by(front, "a"); }));
+
+  const CommandResult upgraded =
+      run_command({fulcrum_binary(), "upgrade", "-c", fulcrum.config_path(), "--timeout", "15s"}, 20s);  // its pid_file
+  ASSERT_EQ(upgraded.exit_code, 0) << upgraded.out << upgraded.err << fulcrum.process().all_output();
+  pid_t new_pid = 0;
+  std::ifstream(directory + "/fulcrum.pid") >> new_pid;
+  ASSERT_GT(new_pid, 0);
+  ASSERT_NE(new_pid, old_pid);
+  for (const auto& thread : thread_ids(new_pid)) {
+    EXPECT_EQ(thread.at("Uid"), ids(account_.uid)) << thread.at("Name");
+    EXPECT_EQ(thread.at("Groups"), "") << thread.at("Name");
+  }
+  EXPECT_EQ(fulcrum.process().wait_exit(15s), 0) << "the old process did not drain and exit 0";
+  EXPECT_TRUE(answered_by(front, "a")) << "the new process does not serve the privileged port";
+
+  ::kill(new_pid, SIGTERM);
+  int status = -1;
+  for (int i = 0; i < 500 && ::waitpid(new_pid, &status, WNOHANG) != new_pid; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the new process did not stop cleanly";
   EXPECT_FALSE(std::filesystem::exists(directory + "/fulcrum.pid"));
 }
 
