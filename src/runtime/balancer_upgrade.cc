@@ -142,6 +142,9 @@ void Balancer::Impl::poll_upgrade() {
   }
   const pid_t new_pid = upgrade_child->pid();
   upgraded = true;
+  // The new process is the service manager's main process from its READY=1 (with its MAINPID) on:
+  // this one drains without a word to it (a STOPPING=1 from here would stop the service).
+  notify_service_manager.store(false);
   handed_over.store(true, std::memory_order_release);
   if (pid_file) {
     // PIDFILE.oldbin names this process (its PidFile follows the file there, and removes it at

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,14 +17,16 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
-#include <filesystem>
 #include <optional>
+#include <thread>
 
 #include "support/admin_client.h"
 #include "support/fulcrum_process.h"
 #include "support/http_backend.h"
+#include "support/http_command.h"
 #include "support/process.h"
 
 namespace fulcrum::test {
@@ -150,6 +154,41 @@ TEST(SystemdNotify, ReadyReloadingAndStoppingReachTheSocket) {
   EXPECT_EQ(assignments(*stopping)["STOPPING"], "1") << *stopping;
   EXPECT_EQ(fulcrum.process().wait_exit(10s), 0);
   EXPECT_FALSE(socket.receive(100ms)) << "nothing after STOPPING=1";
+}
+
+// After a binary upgrade the new process is the service's main process: its READY=1 names its own
+// pid, and the old one drains and exits without a word (a STOPPING=1 from it would stop the unit).
+TEST(SystemdNotify, AnUpgradedProcessTakesOverAsMainPidAndTheOldOneSaysNothing) {
+  prctl(PR_SET_CHILD_SUBREAPER, 1);  // the new process becomes the test's child when the old exits
+  HttpBackend backend("a");
+  const std::string directory = std::filesystem::path(write_temp_file("placeholder", "")).parent_path().string();
+  NotifySocket socket(directory + "/notify.sock");
+  const std::string pid_file = directory + "/fulcrum.pid";
+  FulcrumProcess fulcrum(config(backend) + "pid_file: " + pid_file + "\n", 2);
+  const pid_t old_pid = fulcrum.process().pid();
+  ASSERT_TRUE(socket.receive()) << "no READY=1 from the first process";
+
+  const CommandResult upgraded = run_command({fulcrum_binary(), "upgrade", "--pid-file", pid_file}, 30s);
+  ASSERT_EQ(upgraded.exit_code, 0) << upgraded.out << upgraded.err;
+  pid_t new_pid = 0;
+  std::ifstream(pid_file) >> new_pid;
+  ASSERT_GT(new_pid, 0);
+  ASSERT_NE(new_pid, old_pid);
+  const auto ready = socket.receive();
+  ASSERT_TRUE(ready) << "no READY=1 from the new process";
+  auto fields = assignments(*ready);
+  EXPECT_EQ(fields["READY"], "1") << *ready;
+  EXPECT_EQ(fields["MAINPID"], std::to_string(new_pid)) << *ready;
+  EXPECT_EQ(fulcrum.process().wait_exit(15s), 0);
+  EXPECT_FALSE(socket.receive(300ms)) << "the old process told the service manager something after the hand-over";
+
+  ::kill(new_pid, SIGTERM);
+  const auto stopping = socket.receive();
+  ASSERT_TRUE(stopping);
+  EXPECT_EQ(assignments(*stopping)["STOPPING"], "1") << *stopping;
+  int status = -1;
+  for (int i = 0; i < 500 && ::waitpid(new_pid, &status, WNOHANG) != new_pid; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 TEST(SystemdNotify, AnAbstractSocketNameWorksToo) {
