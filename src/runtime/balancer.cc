@@ -353,6 +353,26 @@ Status Balancer::start() {
   if (admin_socket) impl.control->serve_admin(*impl.context, std::move(admin_socket));
   if (impl.dns) impl.control->follow_dns(std::move(impl.dns));
   if (registration_socket) impl.control->serve_registration(*impl.context, std::move(registration_socket));
+  // `start` is emitted before the control thread runs: a health verdict (which it emits) can then
+  // never come before it, in the recent-events ring or on the stream.
+  {
+    std::string listeners = "[";
+    for (const auto& state : impl.listeners) {
+      if (listeners.size() > 1) listeners += ',';
+      listeners += events::JsonObject()
+                       .add("name", state->name)
+                       .add("address", state->bound.to_string())
+                       .add("mode", state->mode == ListenerMode::Tcp ? "tcp" : "http")
+                       .add("pool", state->settings->config.pool)
+                       .finish();
+    }
+    listeners += ']';
+    events::JsonObject details;
+    details.add_raw("listeners", listeners).add("workers", worker_total);
+    if (impl.has_admin) details.add("admin", impl.admin_bound.to_string());
+    if (impl.has_registration) details.add("registration", impl.registration_bound.to_string());
+    impl.events->emit(Event::Start, details.finish());
+  }
   impl.control->start();
   for (auto& worker : impl.workers) worker->start();
   if (impl.config.watchdog.count() > 0) {
@@ -383,24 +403,6 @@ Status Balancer::start() {
                          {{"listener", "registration"},
                           {"address", impl.registration_bound.to_string()},
                           {"mode", "registration"}});
-  }
-  {
-    std::string listeners = "[";
-    for (const auto& state : impl.listeners) {
-      if (listeners.size() > 1) listeners += ',';
-      listeners += events::JsonObject()
-                       .add("name", state->name)
-                       .add("address", state->bound.to_string())
-                       .add("mode", state->mode == ListenerMode::Tcp ? "tcp" : "http")
-                       .add("pool", state->settings->config.pool)
-                       .finish();
-    }
-    listeners += ']';
-    events::JsonObject details;
-    details.add_raw("listeners", listeners).add("workers", worker_total);
-    if (impl.has_admin) details.add("admin", impl.admin_bound.to_string());
-    if (impl.has_registration) details.add("registration", impl.registration_bound.to_string());
-    impl.events->emit(Event::Start, details.finish());
   }
   impl.finish_start();
   return {};
