@@ -10,7 +10,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <dirent.h>
 
 #include <fstream>
 #include <sstream>
@@ -21,6 +20,7 @@
 #include "support/fulcrum_process.h"
 #include "support/http_backend.h"
 #include "support/http_client.h"
+#include "support/process_figures.h"
 #include "support/wrk.h"
 
 namespace fulcrum::test {
@@ -297,35 +297,8 @@ TEST(Reload, ANewFileWithNoBackendOfTheOldOneFailsNoRequestInACheckedPool) {
 }
 
 // Under AddressSanitizer freed memory waits in a quarantine (256 MiB) before reuse, so RSS grows
-// with every allocation whether or not anything leaks; LeakSanitizer covers leaks there instead.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
-
-std::size_t resident_bytes(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6)) * 1024;
-  }
-  return 0;
-}
-
-std::size_t open_descriptors(pid_t pid) {
-  std::size_t count = 0;
-  if (DIR* dir = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str())) {
-    while (readdir(dir)) ++count;
-    closedir(dir);
-  }
-  return count;
-}
+// with every allocation whether or not anything leaks; LeakSanitizer covers leaks there instead
+// (kSanitized: support/process_figures.h).
 
 // 1,000 reloads, alternating between two files that add and remove a backend and change the
 // strategy: descriptors come back to no more than they were, memory to within 1 MiB (a leak of a
@@ -352,8 +325,9 @@ TEST(Reload, AThousandReloadsLeaveDescriptorsAndMemoryWhereTheyWere) {
   // Warm up (allocator pools, the admin connection machinery), then measure.
   ASSERT_TRUE(reload_times(50));
   ASSERT_TRUE(eventually([&] { return !member(admin, b.address()).is_null(); }, 2s));
-  const std::size_t fds_before = open_descriptors(pid), rss_before = resident_bytes(pid);
-  ASSERT_GT(fds_before, 0u);
+  const int fds_before = open_descriptors(pid);
+  const std::size_t rss_before = resident_bytes(pid);
+  ASSERT_GT(fds_before, 0);
   ASSERT_GT(rss_before, 0u);
   ASSERT_TRUE(reload_times(1000));
   // No more than before: the count before may include a connection on its way out (an admin

@@ -21,6 +21,7 @@
 #include "tcp_test_config.h"
 #include "support/eventually.h"
 #include "support/fulcrum_process.h"
+#include "support/process_figures.h"
 #include "support/http_backend.h"
 #include "support/http_client.h"
 #include "support/test_backend.h"
@@ -29,16 +30,6 @@ namespace fulcrum::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-/// Descriptors process `pid` has open.
-int open_descriptors(pid_t pid) {
-  int n = 0;
-  if (DIR* dir = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str())) {
-    while (dirent* entry = readdir(dir)) n += entry->d_name[0] != '.';
-    closedir(dir);
-  }
-  return n;
-}
 
 /// Lowers the descriptor limit (soft and hard) of process `pid` so that exactly `spare` more
 /// descriptors can be opened. The limit bounds descriptor numbers, not their count, so it is the
@@ -94,17 +85,7 @@ void watch_for(Process& process, std::chrono::milliseconds period) {
 // Sanitizer builds cannot run a process out of descriptors: UBSan's vptr check reads a vtable
 // only after testing that its memory is readable, by writing it into a pipe, which it cannot create
 // then; every virtual call looks like a call on a bad object and the process dies.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
+// (kSanitized: support/process_figures.h.)
 
 std::optional<HttpResponse> admin_get(const std::string& admin, const std::string& path) {
   auto connection = HttpConnection::connect(admin);
@@ -345,15 +326,6 @@ class StreamingBackend {
   std::atomic<std::size_t> sent_{0};
   std::thread thread_;
 };
-
-/// Resident memory of process `pid` (VmRSS), in bytes.
-std::size_t resident_bytes(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6)) * 1024;
-  }
-  return 0;
-}
 
 TEST(ResourceExhaustion, TcpRelayToAReceiverThatStopsReadingHoldsBackThenResumes) {
   // More than the kernel can hold on the way (socket buffers autotune up to tcp_rmem's maximum,
