@@ -178,8 +178,10 @@ std::optional<int> Process::wait_exit(std::chrono::milliseconds timeout) {
     if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
     if (!read_available(20)) usleep(5000);
   }
-  while (read_available(0)) {
-  }
+  // The exit closed the child's end of the pipe, but the drain thread may not have read the last
+  // of it yet: take everything up to EOF (bounded: a process the child started may hold the pipe).
+  const auto drained_by = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!ended_ && std::chrono::steady_clock::now() < drained_by) read_available(50);
   return exit_code_;
 }
 
