@@ -99,6 +99,14 @@ NGX
   wait_port "$1" && wait_port "${!#}"
 }
 
+# haproxy_http_head THREADS : HAProxy's `global` and `defaults` sections for an HTTP keep-alive
+# comparison (THREADS threads, long timeouts), as bench/http.sh and bench/reload.sh write them.
+haproxy_http_head() {
+  printf 'global\n    nbthread %s\n    maxconn 8000\n' "$1"
+  printf 'defaults\n    mode http\n    option http-keep-alive\n    timeout connect 5s\n    timeout client 60s\n'
+  printf '    timeout server 60s\n    timeout http-keep-alive 60s\n'
+}
+
 # haproxy_web_sections PORT : HAProxy's `frontend web` on 127.0.0.1:PORT and `backend web`,
 # round robin over ${BACKENDS[@]}, as bench/http.sh and bench/idle_memory.sh compare it.
 haproxy_web_sections() {

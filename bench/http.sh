@@ -32,18 +32,7 @@ nginx_backend b2 "$P_B2" || exit 1
 nginx_backend b3 "$P_B3" || exit 1
 BACKENDS=(127.0.0.1:$P_B1 127.0.0.1:$P_B2 127.0.0.1:$P_B3)
 
-cat >"$BENCH_TMP/haproxy.cfg" <<CFG
-global
-    nbthread $THREADS
-    maxconn 8000
-defaults
-    mode http
-    option http-keep-alive
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-    timeout http-keep-alive 60s
-CFG
+haproxy_http_head "$THREADS" >"$BENCH_TMP/haproxy.cfg"
 haproxy_web_sections "$P_HAP" >>"$BENCH_TMP/haproxy.cfg"
 
 nginx_proxy_config "$BENCH_TMP/nginx-proxy" "$P_NGX" "$THREADS" 8192

@@ -119,20 +119,8 @@ haproxy_config() {  # VARIANT(a|b)
   [[ $DIFF == replace ]] && servers="b1 $B1"
   [[ $1 == b && $DIFF == replace ]] && balance=leastconn servers="b2 $B2,b3 $B3"
   [[ $HEALTH == 1 ]] && check=" check inter 1s"
-  cat <<CFG
-global
-    nbthread $THREADS
-    maxconn 8000
-defaults
-    mode http
-    option http-keep-alive
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-    timeout http-keep-alive 60s
-frontend web
-    bind 127.0.0.1:$P_HAP
-CFG
+  haproxy_http_head "$THREADS"
+  printf 'frontend web\n    bind 127.0.0.1:%s\n' "$P_HAP"
   if route_diff && [[ $1 == b ]]; then echo "    use_backend alt if METH_GET"; fi
   echo "    default_backend web"
   echo "backend web"

@@ -5,8 +5,8 @@
 // touches a client connection.
 #include <chrono>
 #include <future>
-#include <latch>
-#include <thread>
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "admin/admin_server.h"
@@ -327,15 +327,22 @@ void Balancer::Impl::wait_for_workers() {
   // POST /api/reload answers once the reload holds: each worker has taken what was posted to it
   // (its queue runs in order), so the next request follows the new file. A worker stuck for a
   // second (the watchdog's business) does not hold the control thread longer.
-  auto done = std::make_shared<std::latch>(static_cast<std::ptrdiff_t>(workers.size()));
-  for (auto& worker : workers) worker->loop().post([done] { done->count_down(); });
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-  while (!done->try_wait()) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      log::warn("reload: a worker has not taken the new settings within 1 s; it will when its loop turns");
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  struct Pending {
+    std::mutex mutex;
+    std::condition_variable taken;
+    std::size_t left = 0;
+  };
+  auto pending = std::make_shared<Pending>();  // outlives a wait that gave up
+  pending->left = workers.size();
+  for (auto& worker : workers) {
+    worker->loop().post([pending] {
+      std::lock_guard lock(pending->mutex);
+      if (--pending->left == 0) pending->taken.notify_one();
+    });
+  }
+  std::unique_lock lock(pending->mutex);
+  if (!pending->taken.wait_for(lock, std::chrono::seconds(1), [&] { return pending->left == 0; })) {
+    log::warn("reload: a worker has not taken the new settings within 1 s; it will when its loop turns");
   }
 }
 

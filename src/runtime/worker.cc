@@ -217,9 +217,10 @@ void Worker::update_listener(const net::ListenerState& listener, std::shared_ptr
   if (!slot) return;
   if (settings->http) {
     slot->contexts.push_back(std::make_unique<http::HttpWorkerContext>(settings->http, loop_, buffers_, connections_, random_));
+    // Every generation looks at the slot's newest (one field, updated here): a session moves on
+    // when its next request begins.
+    slot->contexts.back()->set_newest(&slot->http);
     slot->http = slot->contexts.back().get();
-    // Every generation points at the slot's newest: a session moves on at its next request.
-    for (auto& context : slot->contexts) context->set_newest(&slot->http);
   }
   slot->settings = std::move(settings);
   release_unused(*slot);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "admin_test_config.h"
 #include "fulcrum/balancer.h"
 #include "support/eventually.h"
 #include "support/http_backend.h"
@@ -18,21 +19,6 @@ namespace fulcrum::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-Config checked_config(const std::string& a, const std::string& b) {
-  Config config;
-  config.workers = 1;
-  config.admin = AdminConfig{.listen = "127.0.0.1:0"};
-  config.listeners.push_back({.name = "web", .listen = "127.0.0.1:0", .mode = ListenerMode::Http, .pool = "api"});
-  HealthCheckConfig health;
-  health.kind = HealthCheckConfig::Kind::Tcp;
-  health.interval = 100ms;
-  health.timeout = 80ms;
-  health.rise = 1;
-  health.fall = 1;
-  config.pools.push_back({.name = "api", .health = health, .backends = {{.address = a}, {.address = b}}});
-  return config;
-}
 
 /// GET `path` on the admin listener: the status and the body parsed (null when not JSON).
 std::pair<int, nlohmann::json> admin_json(const std::string& admin, const std::string& path) {
@@ -129,7 +115,7 @@ bool open_sse(Client& client, StreamReader& reader, const std::string& path) {
 
 TEST(AdminRecent, AFailureBeforeAnyClientIsServedAndReplayedToNewStreamClients) {
   HttpBackend a("a"), b("b");
-  Balancer balancer(checked_config(a.address(), b.address()));
+  Balancer balancer(checked_pool_config(a.address(), b.address()));
   ASSERT_TRUE(balancer.start().ok());
   const std::string admin = balancer.admin_address();
   std::this_thread::sleep_for(300ms);  // both checked healthy first
@@ -199,7 +185,7 @@ TEST(AdminRecent, AFailureBeforeAnyClientIsServedAndReplayedToNewStreamClients) 
 
 TEST(AdminRecent, StreamClientsGetThePerRequestKindsTheyAskFor) {
   HttpBackend a("a"), b("b");
-  Balancer balancer(checked_config(a.address(), b.address()));
+  Balancer balancer(checked_pool_config(a.address(), b.address()));
   ASSERT_TRUE(balancer.start().ok());
   const std::string admin = balancer.admin_address();
   auto responses = Client::connect(admin);
@@ -232,7 +218,7 @@ TEST(AdminRecent, StreamClientsGetThePerRequestKindsTheyAskFor) {
 
 TEST(AdminRecent, PoolsShowTheLastCheckAndSinceWhenTheStateHolds) {
   HttpBackend a("a"), b("b");
-  Balancer balancer(checked_config(a.address(), b.address()));
+  Balancer balancer(checked_pool_config(a.address(), b.address()));
   ASSERT_TRUE(balancer.start().ok());
   const std::string admin = balancer.admin_address();
   nlohmann::json pool;

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "admin_test_config.h"
 #include "fulcrum/balancer.h"
 #include "support/http_backend.h"
 #include "support/sockets.h"
@@ -13,21 +14,6 @@ namespace fulcrum::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-Config health_config(const std::string& a, const std::string& b) {
-  Config config;
-  config.workers = 1;
-  config.admin = AdminConfig{.listen = "127.0.0.1:0"};
-  config.listeners.push_back({.name = "web", .listen = "127.0.0.1:0", .mode = ListenerMode::Http, .pool = "api"});
-  HealthCheckConfig health;
-  health.kind = HealthCheckConfig::Kind::Tcp;
-  health.interval = 100ms;
-  health.timeout = 80ms;
-  health.rise = 1;
-  health.fall = 1;
-  config.pools.push_back({.name = "api", .health = health, .backends = {{.address = a}, {.address = b}}});
-  return config;
-}
 
 std::string masked_frame(std::uint8_t first, std::string_view payload) {
   const char mask[4] = {0x11, 0x22, 0x33, 0x44};
@@ -57,7 +43,7 @@ std::pair<int, std::string> read_frame(Client& client, std::chrono::milliseconds
 
 TEST(AdminStream, ServerSentEventsDeliverAHealthChange) {
   HttpBackend a("a"), b("b");
-  Balancer balancer(health_config(a.address(), b.address()));
+  Balancer balancer(checked_pool_config(a.address(), b.address()));
   ASSERT_TRUE(balancer.start().ok());
   auto sse = Client::connect(balancer.admin_address());
   ASSERT_TRUE(sse.valid());
@@ -89,7 +75,7 @@ TEST(AdminStream, ServerSentEventsDeliverAHealthChange) {
 
 TEST(AdminStream, WebSocketDeliversAHealthChange) {
   HttpBackend a("a"), b("b");
-  Balancer balancer(health_config(a.address(), b.address()));
+  Balancer balancer(checked_pool_config(a.address(), b.address()));
   ASSERT_TRUE(balancer.start().ok());
   auto ws = Client::connect(balancer.admin_address());
   ASSERT_TRUE(ws.valid());
@@ -123,7 +109,7 @@ TEST(AdminStream, WebSocketDeliversAHealthChange) {
 
 TEST(AdminStream, BadStreamRequests) {
   HttpBackend a("a"), b("b");
-  Balancer balancer(health_config(a.address(), b.address()));
+  Balancer balancer(checked_pool_config(a.address(), b.address()));
   ASSERT_TRUE(balancer.start().ok());
   auto unknown = Client::connect(balancer.admin_address());
   unknown.send_all("GET /api/events?kinds=nonsense HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n");
