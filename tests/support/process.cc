@@ -154,7 +154,13 @@ void Process::read_output(std::chrono::milliseconds quiet) {
 std::string Process::all_output() const {
   std::string text;
   for (const auto& line : lines_) text += line + "\n";
-  return text + partial_;
+  text += partial_;
+  // And what the drain thread holds that no read took yet: a failure message shows everything.
+  if (output_) {
+    std::lock_guard lock(output_->mutex);
+    text += output_->bytes;
+  }
+  return text;
 }
 
 void Process::signal(int sig) {

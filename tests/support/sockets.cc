@@ -7,7 +7,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <random>
+#include <set>
+#include <stdexcept>
 #include <utility>
 
 #include "net/address.h"
@@ -159,16 +164,49 @@ bool Client::closed_by_peer(std::chrono::milliseconds timeout) {
   }
 }
 
-std::string reserve_loopback_address() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+namespace {
+
+// The first port of the kernel's ephemeral range: ports below it are never chosen for a connect()
+// or a bind() to port 0, so nothing but another reservation can take one between its
+// reservation and its use.
+int first_ephemeral_port() {
+  int low = 32768;
+  if (FILE* file = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    if (std::fscanf(file, "%d", &low) != 1) low = 32768;
+    std::fclose(file);
+  }
+  return low;
+}
+
+bool loopback_port_free(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
   ::close(fd);
-  return "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  return free;
+}
+
+}  // namespace
+
+std::string reserve_loopback_address() {
+  // A port from below the ephemeral range. A port the kernel gave to bind(0) and that was closed
+  // again could be the source port of any test's next outgoing connection (a load test opens
+  // thousands), and the server that was meant to listen on it would then fail to bind.
+  static std::mt19937 random(std::random_device{}());
+  static std::set<int> given;
+  const int high = first_ephemeral_port() - 1;
+  const int low = std::max(1024, high - 12000);
+  std::uniform_int_distribution<int> pick(low, high);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int port = pick(random);
+    if (given.count(port) || !loopback_port_free(port)) continue;
+    given.insert(port);
+    return "127.0.0.1:" + std::to_string(port);
+  }
+  throw std::runtime_error("no free loopback port below the ephemeral range");
 }
 
 }  // namespace fulcrum::test
