@@ -16,6 +16,7 @@
 #include "http/response_parser.h"
 #include "http/session_events.h"
 #include "net/listener_state.h"
+#include "upstream/connector.h"
 #include "upstream/session_services.h"
 
 namespace fulcrum::http {
@@ -38,6 +39,7 @@ HttpSession::HttpSession(upstream::SessionServices& services, net::ListenerState
       client_address_(client_address),
       client_ip_(client_address.ip_string()),
       timer_([this] { on_timer(); }),
+      connector_(services, listener),
       body_rate_(context.config().body_min_rate, context.config().body_min_rate_grace) {
   context_->acquire();
   client_endpoint_.session = this;
@@ -49,7 +51,9 @@ void HttpSession::count_response(int status, bool from_backend) {
   listener_stats_->count_response(status);
   if (route_stats_) route_stats_->count_response(status);
   if (pool_stats_) pool_stats_->count_response(status);
-  if (from_backend && backend_stats_) backend_stats_->traffic.count_response(status);
+  if (auto* backend_stats = connector_.backend_stats(); from_backend && backend_stats) {
+    backend_stats->traffic.count_response(status);
+  }
 }
 
 HttpSession::~HttpSession() {
@@ -395,8 +399,7 @@ void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_lengt
   }
   selector_ = &services_.selector(route->pool_index());
   const PoolConfig& pool = selector_->snapshot().config;
-  selection_ = selector_->begin(client_address_.ip_bytes());
-  selection_.max_attempts = 1 + pool.retries.value_or(kDefaultHttpRetries);
+  connector_.begin(*selector_, client_address_, 1 + pool.retries.value_or(kDefaultHttpRetries), pool_stats_);
   choose_by_request(head, pool);
 
   std::string& head_out = context_->scratch();
@@ -457,7 +460,7 @@ void HttpSession::choose_by_request(const RequestHead& head, const PoolConfig& p
     if (!pool.hash->header.empty()) key = head.headers.find(pool.hash->header);
     else if (!pool.hash->cookie.empty()) key = cookie(pool.hash->cookie);
     else if (pool.hash->path) key = head.path;
-    selection_.hash = balance::request_hash(key, context_->random());
+    connector_.selection().hash = balance::request_hash(key, context_->random());
   }
   sticky_cookie_name_.clear();
   sticky_cookie_sent_.clear();
@@ -465,7 +468,7 @@ void HttpSession::choose_by_request(const RequestHead& head, const PoolConfig& p
     sticky_cookie_name_ = pool.sticky->cookie;
     if (auto value = cookie(sticky_cookie_name_)) {
       sticky_cookie_sent_ = *value;
-      if (auto index = map->find(*value)) selection_.preferred = selector_->backend_id(*index);
+      if (auto index = map->find(*value)) connector_.selection().preferred = selector_->backend_id(*index);
     }
   }
 }
@@ -483,14 +486,14 @@ void HttpSession::set_sticky_cookie(const upstream::Backend& backend) {
 
 void HttpSession::dispatch() {
   auto& loop = context_->loop();
-  auto backend = selector_->next(selection_, loop.now());
+  const auto& backend = connector_.choose(loop.now());
   if (!backend) {
     if (reached_backend_failed_) {
       // Retries spent on backends that took the request and failed it: a bad gateway, not an
       // unavailable service (503 stays for "no backend could be reached").
       log::warn("every backend tried failed", {{"listener", context_->config().name},
                                                {"pool", selector_->pool().name()},
-                                               {"attempts", static_cast<int>(selection_.attempts)}});
+                                               {"attempts", static_cast<int>(connector_.selection().attempts)}});
       answer_error(502, "every backend tried failed");
       return;
     }
@@ -498,16 +501,9 @@ void HttpSession::dispatch() {
     answer_error(503, "no backend available");
     return;
   }
-  backend->add_active(1);  // in-flight requests: what least_connections counts in http pools
-  backend_counted_ = true;
-  backend_stats_ = &services_.metrics().backend(backend->counter_slot(), backend->id());
-  if (services_.events().sample(Event::SelectingServer)) {
-    emit_selecting_server(services_.events(), listener_, selector_->pool().name(), backend->address_text(),
-                          selection_.attempts, selector_->snapshot().strategy, client_address_.to_string());
-  }
   if (exchange_record_) exchange_record_->backend = backend->address_text();
   if (auto pooled = context_->connections().take(*backend)) {
-    backend_stats_->traffic.requests.increment();
+    connector_.connected(/*reused=*/true);
     upstream_ = std::move(pooled);
     upstream_->set_owner(this);
     upstream_readable_ = false;  // an idle pooled connection had nothing to read, or it was dropped
@@ -518,30 +514,25 @@ void HttpSession::dispatch() {
     phase_ = Phase::Exchange;
     return;
   }
-  connect_to(std::move(backend));
+  connect_to_chosen();
 }
 
-void HttpSession::connect_to(std::shared_ptr<upstream::Backend> backend) {
+void HttpSession::connect_to_chosen() {
   auto& loop = context_->loop();
   upstream_activity_ = loop.now();
-  net::UniqueFd fd = net::make_tcp_socket(backend->address().family());
-  const int socket_errno = errno;
-  upstream_ = std::make_unique<upstream::UpstreamConnection>(std::move(fd), std::move(backend));
+  net::ConnectStart started;
+  int error = 0;
+  net::UniqueFd fd = connector_.start_connect(started, error);
+  upstream_ = std::make_unique<upstream::UpstreamConnection>(std::move(fd), connector_.backend());
   upstream_->set_owner(this);
   upstream_eof_ = false;
   upstream_closing_ = false;
   phase_ = Phase::Connecting;
-  if (upstream_->fd() < 0) {
-    // socket() fails only for want of descriptors or memory: never the backend's fault.
-    connect_failed_locally(socket_errno);
-    return;
-  }
-  const auto started = net::start_connect(upstream_->fd(), upstream_->backend().address());
   if (started == net::ConnectStart::Failed) {
-    if (net::is_local_resource_error(errno)) {
-      connect_failed_locally(errno);  // out of ephemeral ports, say
+    if (net::is_local_resource_error(error)) {
+      connect_failed_locally(error);  // out of descriptors or ephemeral ports, say
     } else {
-      upstream_failed(std::strerror(errno), 503);
+      upstream_failed(std::strerror(error), 503);
     }
     return;
   }
@@ -554,29 +545,13 @@ void HttpSession::connect_to(std::shared_ptr<upstream::Backend> backend) {
 }
 
 void HttpSession::connect_failed_locally(int error) {
-  // This process ran short (descriptors, ephemeral ports, memory): the backend is not at fault and
-  // keeps its health, and another backend would fail the same way, so no retry either.
-  static constexpr const char* kWhat = "cannot connect to backend: out of local resources";
-  const auto& backend = upstream_->backend();
-  log::error(kWhat, {{"listener", context_->config().name},
-                     {"pool", selector_->pool().name()},
-                     {"backend", backend.address_text()},
-                     {"error", std::strerror(error)}});
-  services_.metrics().local_resource_errors.increment();
-  events::emit_error(services_.events(), kWhat,
-                     events::JsonObject()
-                         .add("phase", "connect")
-                         .add("listener", context_->config().name)
-                         .add("pool", selector_->pool().name())
-                         .add("backend", backend.address_text())
-                         .add("reason", std::strerror(error)));
+  connector_.failed_locally("cannot connect to backend: out of local resources", error, "connect");
   release_upstream(false);
   answer_error(503, "out of local resources");
 }
 
 void HttpSession::on_connected() {
-  upstream_->backend().count_connection();
-  if (backend_stats_) backend_stats_->traffic.requests.increment();
+  connector_.connected(/*reused=*/false);
   phase_ = Phase::Exchange;
   upstream_writable_ = true;
   upstream_readable_ = true;
@@ -679,39 +654,28 @@ bool HttpSession::counts_5xx() {
 }
 
 void HttpSession::upstream_failed(const char* what, int error_status) {
-  auto& loop = context_->loop();
   const bool connecting = phase_ == Phase::Connecting;
   const bool was_reused = upstream_ && upstream_->reuses > 0;
   std::shared_ptr<upstream::Backend> backend = upstream_ ? upstream_->backend_ptr() : nullptr;
+  // A refused or timed-out connect, or a reset before any answer, is held against the backend; a
+  // kept-alive connection the backend closed as it was reused is not (a benign race).
   if (backend) {
-    log::warn(connecting ? "backend connect failed" : "backend failed before responding",
-              {{"listener", context_->config().name},
-               {"pool", selector_->pool().name()},
-               {"backend", backend->address_text()},
-               {"error", what}});
-    if (connecting) selector_->connect_failed(*backend, loop.now());
-    // Passive health: a refused or timed-out connect, or a reset before any answer, counts; a
-    // kept-alive connection the backend closed as it was reused does not (a benign race).
-    if (connecting || !was_reused) backend->record_failure();
-    if (connecting && backend_stats_) backend_stats_->traffic.connect_errors.increment();
-    if (connecting && pool_stats_) pool_stats_->connect_errors.increment();
+    connector_.failed(connecting    ? upstream::AttemptFailure::Connect
+                      : was_reused ? upstream::AttemptFailure::ReusedConnectionClosed
+                                   : upstream::AttemptFailure::Exchange,
+                      what, context_->loop().now());
   }
-  // A kept-alive connection closed as it was reused says nothing about the backend (see below).
   if (!connecting && !was_reused) reached_backend_failed_ = true;
   release_upstream(false);
   if (!retry_possible()) {
     answer_error(connecting ? 503 : error_status, what);
     return;
   }
-  if (backend_stats_) backend_stats_->traffic.retries.increment();
-  if (pool_stats_) pool_stats_->retries.increment();
   request_head_sent_ = 0;
   if (was_reused && backend) {
-    // A kept-alive connection the backend closed as we reused it: the backend is fine, try a fresh
-    // connection to it without spending an attempt.
-    backend->add_active(1);
-    backend_counted_ = true;
-    connect_to(std::move(backend));
+    // The backend is fine: try a fresh connection to it without spending an attempt.
+    connector_.retake(std::move(backend));
+    connect_to_chosen();
     return;
   }
   dispatch();

@@ -23,6 +23,7 @@
 #include "metrics/worker_metrics.h"
 #include "net/socket.h"
 #include "net/session.h"
+#include "upstream/connector.h"
 #include "upstream/selector.h"
 #include "upstream/session_services.h"
 #include "upstream/upstream_connection.h"
@@ -119,7 +120,8 @@ class HttpSession final : public net::Session, private upstream::UpstreamConnect
   void choose_by_request(const RequestHead& head, const PoolConfig& pool);
   void set_sticky_cookie(const upstream::Backend& backend);
   void dispatch();
-  void connect_to(std::shared_ptr<upstream::Backend> backend);
+  /// Opens a new connection to the backend the connector chose.
+  void connect_to_chosen();
   /// The connect failed for want of a local resource (`error` is its errno): 503, the backend
   /// untouched, an `error` event.
   void connect_failed_locally(int error);
@@ -195,12 +197,12 @@ class HttpSession final : public net::Session, private upstream::UpstreamConnect
 
   // The current exchange.
   upstream::Selector* selector_ = nullptr;
-  upstream::Selection selection_;
+  /// The current exchange's backend: chosen, its slot held, connected, each failure accounted for.
+  upstream::Connector connector_;
   std::unique_ptr<upstream::UpstreamConnection> upstream_;
   bool upstream_readable_ = false;
   bool upstream_writable_ = false;
   bool upstream_eof_ = false;
-  bool backend_counted_ = false;
   core::Buffer request_out_;  // the rewritten request head, kept until the response starts (retries)
   std::size_t request_head_sent_ = 0;
   BodyTracker request_body_{BodyFraming{}};
@@ -241,7 +243,6 @@ class HttpSession final : public net::Session, private upstream::UpstreamConnect
   metrics::TrafficCounters* listener_stats_ = nullptr;
   metrics::TrafficCounters* route_stats_ = nullptr;
   metrics::TrafficCounters* pool_stats_ = nullptr;
-  metrics::BackendCounters* backend_stats_ = nullptr;
   core::TimePoint exchange_started_{};  // the request head was parsed (latency's start)
   /// Counts a response of `status` sent to the client on the listener, route and pool (and on the
   /// backend when it came from the backend).

@@ -81,7 +81,7 @@ HttpSession::Io HttpSession::read_upstream() {
   const Io io = read_socket(upstream_->fd(), upstream_->buffer(), upstream_readable_, upstream_eof_,
                             upstream_closing_, upstream_activity_, got);
   if (got > 0) {
-    if (backend_stats_) backend_stats_->traffic.bytes_in.add(got);
+    if (auto* backend_stats = connector_.backend_stats()) backend_stats->traffic.bytes_in.add(got);
     if (pool_stats_) pool_stats_->bytes_in.add(got);
   }
   return io;
@@ -136,7 +136,7 @@ HttpSession::Io HttpSession::send_parts(SendSite site, std::string_view first, s
       listener_stats_->bytes_out.add(sent);
       if (exchange_record_) exchange_record_->bytes_out += sent;
     } else {
-      if (backend_stats_) backend_stats_->traffic.bytes_out.add(sent);
+      if (auto* backend_stats = connector_.backend_stats()) backend_stats->traffic.bytes_out.add(sent);
       if (pool_stats_) pool_stats_->bytes_out.add(sent);
     }
     if (sent < first.size() + second.size()) writable = false;  // the socket buffer is full: wait for EPOLLOUT

@@ -187,14 +187,13 @@ bool HttpSession::on_response_head(const ResponseHead& head, std::size_t head_le
 }
 
 void HttpSession::response_received() {
-  if (!response_done_ && backend_stats_) backend_stats_->latency.observe(core::Clock::now() - exchange_started_);
+  if (auto* backend_stats = connector_.backend_stats(); !response_done_ && backend_stats) {
+    backend_stats->latency.observe(core::Clock::now() - exchange_started_);
+  }
   response_done_ = true;
   // The backend is done with this request now, before its last bytes reach the client: a client
   // that sends its next request at once (maybe to another worker) must find the count already down.
-  if (backend_counted_ && upstream_) {
-    upstream_->backend().add_active(-1);
-    backend_counted_ = false;
-  }
+  connector_.release();
 }
 
 bool HttpSession::flush_client() {
@@ -215,10 +214,7 @@ bool HttpSession::flush_client() {
 }
 
 void HttpSession::release_upstream(bool reusable) {
-  if (backend_counted_ && upstream_) {
-    upstream_->backend().add_active(-1);
-  }
-  backend_counted_ = false;
+  connector_.release();
   if (!upstream_) return;
   drop_queued_send(upstream_send_);  // it belongs to this connection, not the next one
   upstream_->set_owner(nullptr);
@@ -243,7 +239,7 @@ void HttpSession::finish_exchange() {
   release_upstream(upstream_reusable_ && request_done_);
   request_done_ = true;
   route_stats_ = pool_stats_ = nullptr;
-  backend_stats_ = nullptr;
+  connector_.reset();
   // Between requests a session holds no buffer (client_in_ keeps one only for pipelined bytes).
   context_->buffers().detach(request_out_, /*force=*/true);
   context_->buffers().detach(client_out_);

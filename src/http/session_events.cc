@@ -15,9 +15,7 @@ double to_millis(core::Clock::duration duration) {
 
 }  // namespace
 
-std::string listener_label(const net::ListenerState& listener) {
-  return listener.name.empty() ? listener.bound.to_string() : listener.name;
-}
+std::string listener_label(const net::ListenerState& listener) { return listener.label(); }
 
 void emit_request(events::EventBus& bus, const RequestHead& head, std::string_view client,
                   const net::ListenerState& listener, std::string_view request_id) {
@@ -58,19 +56,6 @@ void emit_refused_request(events::EventBus& bus, const RefusedRequestLine& line,
                                .add("listener", listener_label(listener))
                                .add("request_id", request_id)
                                .finish());
-}
-
-void emit_selecting_server(events::EventBus& bus, const net::ListenerState& listener,
-                           std::string_view pool, std::string_view backend, std::uint32_t attempt,
-                           std::string_view strategy, std::string_view client) {
-  bus.emit(Event::SelectingServer, events::JsonObject()
-                                       .add("listener", listener_label(listener))
-                                       .add("pool", pool)
-                                       .add("backend", backend)
-                                       .add("attempt", attempt)
-                                       .add("strategy", strategy)
-                                       .add("client", client)
-                                       .finish());
 }
 
 void emit_response(events::EventBus& bus, int status, std::string_view backend,

@@ -60,10 +60,6 @@ RefusedRequestLine read_refused_request_line(std::string_view received);
 /// `request` for a refused request: as emit_request, with `-` for what is unknown (host always).
 void emit_refused_request(events::EventBus& bus, const RefusedRequestLine& line, std::string_view client,
                           const net::ListenerState& listener, std::string_view request_id);
-/// `selecting_server`: {listener, pool, backend, attempt, strategy, client}.
-void emit_selecting_server(events::EventBus& bus, const net::ListenerState& listener,
-                           std::string_view pool, std::string_view backend, std::uint32_t attempt,
-                           std::string_view strategy, std::string_view client);
 /// `response`: {status, backend, time_to_first_byte_ms, request_id}; `backend` empty when
 /// Fulcrum answered itself.
 void emit_response(events::EventBus& bus, int status, std::string_view backend,

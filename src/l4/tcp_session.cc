@@ -14,6 +14,7 @@
 #include "events/error_event.h"
 #include "events/json_text.h"
 #include "net/listener_state.h"
+#include "upstream/connector.h"
 #include "upstream/session_services.h"
 
 namespace fulcrum::l4 {
@@ -33,6 +34,7 @@ TcpSession::TcpSession(upstream::SessionServices& services, net::ListenerState& 
       listener_(listener),
       settings_(std::move(settings)),
       selector_(services.selector(settings_->pool_index)),
+      connector_(services, listener),
       client_(std::move(client)),
       client_address_(client_address),
       timer_([this] { on_timer(); }) {
@@ -47,58 +49,32 @@ TcpSession::~TcpSession() {
   drop_queued_send(downstream_bound_);
 }
 
-std::string TcpSession::listener_label() const {
-  return listener_.name.empty() ? listener_.bound.to_string() : listener_.name;
-}
-
 void TcpSession::start() {
   auto& metrics = services_.metrics();
   listener_stats_ = &metrics.listener(listener_.slot);
   pool_stats_ = &metrics.pool(settings_->pool_index);
   listener_stats_->requests.increment();
   pool_stats_->requests.increment();
-  connect_started_ = services_.loop().now();
-  selection_ = selector_.begin(client_address_.ip_bytes());
+  started_ = services_.loop().now();
+  connector_.begin(selector_, client_address_, 0, pool_stats_);
   connect_next();
 }
 
 void TcpSession::connect_next() {
   auto& loop = services_.loop();
-  backend_ = selector_.next(selection_, loop.now());
-  if (!backend_) {
+  if (!connector_.choose(loop.now())) {
     refuse_unavailable();
     return;
   }
-  backend_->add_active(1);
-  backend_counted_ = true;
-  if (services_.events().sample(Event::SelectingServer)) {
-    services_.events().emit(Event::SelectingServer,
-                          events::JsonObject()
-                              .add("listener", listener_label())
-                              .add("pool", selector_.pool().name())
-                              .add("backend", backend_->address_text())
-                              .add("attempt", selection_.attempts)
-                              .add("strategy", selector_.snapshot().strategy)
-                              .add("client", client_address_.to_string())
-                              .finish());
-  }
-  if (backend_stats_) {
-    // The previous backend failed and another is tried.
-    backend_stats_->traffic.retries.increment();
-    pool_stats_->retries.increment();
-  }
-  backend_stats_ = &services_.metrics().backend(backend_->counter_slot(), backend_->id());
-  upstream_ = net::make_tcp_socket(backend_->address().family());
-  if (!upstream_) {
-    on_connect_failed(errno);
-    return;
-  }
-  switch (net::start_connect(upstream_.get(), backend_->address())) {
+  net::ConnectStart started;
+  int error = 0;
+  upstream_ = connector_.start_connect(started, error);
+  switch (started) {
     case net::ConnectStart::Connected:
       on_connected(EPOLLIN | EPOLLOUT);  // what the backend has sent yet is unknown: try to read
       return;
     case net::ConnectStart::Failed:
-      on_connect_failed(errno);
+      on_connect_failed(error);
       return;
     case net::ConnectStart::InProgress:
       break;
@@ -141,64 +117,40 @@ void TcpSession::on_connect_failed(int error) {
     on_local_failure("cannot connect to backend: out of local resources", error);
     return;
   }
-  auto& loop = services_.loop();
-  log::warn("backend connect failed", {{"listener", listener_.name},
-                                       {"pool", selector_.pool().name()},
-                                       {"backend", backend_->address_text()},
-                                       {"error", std::strerror(error)}});
-  selector_.connect_failed(*backend_, loop.now());
-  backend_->record_failure();  // passive health
-  backend_stats_->traffic.connect_errors.increment();
-  pool_stats_->connect_errors.increment();
-  leave_backend(/*abortive=*/true);
+  close_upstream(/*abortive=*/true);
+  connector_.failed(upstream::AttemptFailure::Connect, std::strerror(error), services_.loop().now());
   connect_next();
 }
 
-void TcpSession::leave_backend(bool abortive) {
-  if (upstream_) {
-    if (abortive) net::set_abortive_close(upstream_.get());
-    upstream_.reset();  // close() also ends its epoll registration
-    upstream_registered_ = false;
-  }
-  backend_->add_active(-1);
-  backend_counted_ = false;
-  backend_.reset();
+void TcpSession::close_upstream(bool abortive) {
+  if (!upstream_) return;
+  if (abortive) net::set_abortive_close(upstream_.get());
+  upstream_.reset();  // close() also ends its epoll registration
+  upstream_registered_ = false;
 }
 
 void TcpSession::on_local_failure(const char* what, int error) {
-  // This process ran short (descriptors, ephemeral ports, memory, pipes): the backend is not at
-  // fault and keeps its health, and another backend would fail the same way, so no retry either.
-  log::error(what, {{"listener", listener_.name},
-                    {"pool", selector_.pool().name()},
-                    {"backend", backend_ ? backend_->address_text() : std::string("-")},
-                    {"error", std::strerror(error)}});
-  services_.metrics().local_resource_errors.increment();
-  events::emit_error(services_.events(), what,
-                     events::JsonObject()
-                         .add("phase", connected_ ? "relay" : "connect")
-                         .add("listener", listener_label())
-                         .add("pool", selector_.pool().name())
-                         .add("backend", backend_ ? backend_->address_text() : std::string("-"))
-                         .add("reason", std::strerror(error)));
+  // Nothing is held against the backend, and nothing is retried (see Connector::failed_locally).
+  connector_.failed_locally(what, error, connected_ ? "relay" : "connect");
   if (connected_) {
     finish(Outcome::Aborted);
     return;
   }
-  leave_backend(/*abortive=*/false);
+  close_upstream(/*abortive=*/false);
   send_unavailable();
 }
 
 void TcpSession::on_connected(std::uint32_t backend_events) {
   auto& loop = services_.loop();
   connected_ = true;
-  backend_->count_connection();
-  backend_->record_success();  // passive health: a tcp pool's success is an established connection
-  backend_stats_->traffic.requests.increment();
-  backend_stats_->latency.observe(loop.now() - connect_started_);  // tcp: time to connect
+  connector_.connected(/*reused=*/false);
+  auto& backend = *connector_.backend();
+  backend.record_success();  // passive health: a tcp pool's success is an established connection
+  connector_.backend_stats()->latency.observe(loop.now() - connector_.connect_started());  // tcp: time to connect
   // The table of the snapshot the backend was chosen from: the close is counted in the same one,
   // even if a reload has started a new table by then.
   sticky_ = selector_.snapshot().sticky;
-  if (sticky_) sticky_->on_open(selection_.client, backend_->id(), loop.now());
+  if (sticky_) sticky_->on_open(connector_.selection().client, backend.id(), loop.now());
 
   upstream_bound_.pipe = services_.pipes().acquire();
   downstream_bound_.pipe = services_.pipes().acquire();
@@ -275,10 +227,11 @@ void TcpSession::relay() {
 void TcpSession::note_error(int fd, int error) {
   // Passive health: an error (reset, EPIPE) on the backend's socket counts against the backend; one
   // on the client's does not. Either ends the session with a reset to the other side (finish()).
-  if (backend_ && fd == upstream_.get()) {
-    backend_->record_failure();
+  const auto& backend = connector_.backend();
+  if (backend && fd == upstream_.get()) {
+    backend->record_failure();
     log::warn("backend connection failed during relay", {{"listener", listener_.name},
-                                                         {"backend", backend_->address_text()},
+                                                         {"backend", backend->address_text()},
                                                          {"error", std::strerror(error)}});
   } else {
     log::info("client connection failed during relay", {{"listener", listener_.name},
@@ -289,12 +242,13 @@ void TcpSession::note_error(int fd, int error) {
 
 void TcpSession::count_relayed(const Flow& flow, std::uint64_t bytes) {
   if (bytes == 0) return;
+  auto* backend_stats = connector_.backend_stats();
   if (&flow == &upstream_bound_) {
     listener_stats_->bytes_in.add(bytes);
     pool_stats_->bytes_out.add(bytes);
-    backend_stats_->traffic.bytes_out.add(bytes);
+    backend_stats->traffic.bytes_out.add(bytes);
   } else {
-    backend_stats_->traffic.bytes_in.add(bytes);
+    backend_stats->traffic.bytes_in.add(bytes);
     pool_stats_->bytes_in.add(bytes);
     listener_stats_->bytes_out.add(bytes);
   }
@@ -548,24 +502,19 @@ void TcpSession::finish(Outcome outcome) {
   }
   services_.pipes().release(upstream_bound_.pipe, upstream_bound_.buffered == 0);
   services_.pipes().release(downstream_bound_.pipe, downstream_bound_.buffered == 0);
-  if (backend_counted_) {
-    backend_->add_active(-1);
-    backend_counted_ = false;
-  }
-  if (connected_) {
-    if (sticky_) sticky_->on_close(selection_.client, backend_->id(), now);
-  }
+  connector_.release();
+  if (connected_ && sticky_) sticky_->on_close(connector_.selection().client, connector_.backend()->id(), now);
   if (auto* access_log = services_.access_log()) {
     const std::string client = client_address_.to_string();
-    const std::string label = listener_label();
+    const std::string label = listener_.label();
     events::AccessRecord record;
     record.time = std::chrono::system_clock::now();
     record.client = client;
     record.listener = label;
-    if (connected_) record.backend = backend_->address_text();
+    if (connected_) record.backend = connector_.backend()->address_text();
     record.bytes_in = upstream_bound_.bytes;
     record.bytes_out = downstream_bound_.bytes;
-    record.duration_ms = std::chrono::duration<double, std::milli>(now - connect_started_).count();
+    record.duration_ms = std::chrono::duration<double, std::milli>(now - started_).count();
     access_log->log(services_.index(), record);
   }
   services_.session_ended(*this, listener_);

@@ -19,6 +19,7 @@
 #include "metrics/worker_metrics.h"
 #include "net/socket.h"
 #include "net/session.h"
+#include "upstream/connector.h"
 #include "upstream/selector.h"
 #include "upstream/session_services.h"
 
@@ -74,16 +75,13 @@ class TcpSession final : public net::Session {
 
   void connect_next();
   void on_backend_event(std::uint32_t events);
-  /// The listener as events and the access log name it: its name, or its address.
-  std::string listener_label() const;
   void on_connect_failed(int error);
   /// A connect or relay that failed for want of a local resource (`error` is its errno, `what`
   /// the log message): the backend untouched, an `error` event; the client gets the unavailable
   /// text, or is cut if relaying began.
   void on_local_failure(const char* what, int error);
-  /// Gives up the backend being connected to: closes the socket (with a reset when `abortive`),
-  /// counts the connection out of its active total, forgets it.
-  void leave_backend(bool abortive);
+  /// Closes the socket to the backend being connected to (with a reset when `abortive`).
+  void close_upstream(bool abortive);
   void on_connected(std::uint32_t backend_events);
   /// What an event on the client's (or the backend's) socket says about the two flows.
   void note_events(bool client_side, std::uint32_t events);
@@ -117,12 +115,11 @@ class TcpSession final : public net::Session {
   /// The client-IP sticky table the connection was counted in (null when the pool has none).
   std::shared_ptr<balance::StickyTable> sticky_;
   upstream::Selector& selector_;
+  /// The backend: chosen, its slot held, connected, each failure accounted for.
+  upstream::Connector connector_;
   net::UniqueFd client_;
   net::UniqueFd upstream_;
   net::Address client_address_;
-  upstream::Selection selection_;
-  std::shared_ptr<upstream::Backend> backend_;
-  bool backend_counted_ = false;
   bool connected_ = false;
   bool upstream_registered_ = false;
   bool relay_scheduled_ = false;
@@ -136,8 +133,7 @@ class TcpSession final : public net::Session {
   // Metrics: this worker's blocks (single-writer counters). A tcp "request" is a connection.
   metrics::TrafficCounters* listener_stats_ = nullptr;
   metrics::TrafficCounters* pool_stats_ = nullptr;
-  metrics::BackendCounters* backend_stats_ = nullptr;  // the backend being tried or relayed to
-  core::TimePoint connect_started_{};
+  core::TimePoint started_{};  // accepted
 };
 
 }  // namespace fulcrum::l4

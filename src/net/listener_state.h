@@ -51,6 +51,9 @@ struct ListenerState {
   std::shared_ptr<const ListenerSettings> settings;
   std::map<std::string, std::uint32_t> route_slots;
 
+  /// How events and logs name it: its name, or its address when it has none.
+  std::string label() const { return name.empty() ? bound.to_string() : name; }
+
   bool at_limit() const {
     const std::uint64_t limit = max_connections.load(std::memory_order_relaxed);
     return limit != 0 && active.load(std::memory_order_relaxed) >= static_cast<std::int64_t>(limit);

@@ -1,0 +1,105 @@
+// The upstream half of one client connection (tcp) or request (http), up to a connected backend:
+// choosing a backend with failover, holding its slot (the backend's count of active connections
+// or requests), starting a non-blocking connect, and the bookkeeping of every outcome. Both
+// protocols' sessions use it, so that a failure's side effects (log line, deactivation, passive
+// health, counters, the slot given back, the error event) are written once, here.
+//
+// The session keeps the socket and its events (an HTTP session hands a connected socket to the
+// worker's keep-alive pool; a TCP session splices on it); the connector keeps what is known about
+// the attempt. Confined to its session's worker thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "metrics/worker_metrics.h"
+#include "net/address.h"
+#include "net/listener_state.h"
+#include "net/socket.h"
+#include "upstream/backend.h"
+#include "upstream/selector.h"
+
+namespace fulcrum::upstream {
+
+class SessionServices;
+
+/// How an attempt on a backend ended, which decides what is held against the backend.
+enum class AttemptFailure : std::uint8_t {
+  /// The connect was refused, reset, unreachable or timed out: the backend is left out of
+  /// selections for the pool's `deactivate_for`, passive health counts it, connect_errors too.
+  Connect,
+  /// The backend accepted the connection, then failed it before any answer (reset, closed, a
+  /// send failed): passive health counts it.
+  Exchange,
+  /// A kept-alive connection the backend closed just as it was reused: a benign race that says
+  /// nothing about the backend.
+  ReusedConnectionClosed,
+};
+
+class Connector {
+ public:
+  /// `listener`: the listener the client came through (events and logs name it).
+  Connector(SessionServices& services, const net::ListenerState& listener);
+  ~Connector() { release(); }
+  Connector(const Connector&) = delete;
+  Connector& operator=(const Connector&) = delete;
+
+  /// Starts choosing a backend of `selector`'s pool for the client at `client`. `max_attempts`:
+  /// 0 for the pool's own. `pool_stats`: this worker's counters of the pool (retries, errors).
+  void begin(Selector& selector, const net::Address& client, std::uint32_t max_attempts,
+             metrics::TrafficCounters* pool_stats);
+  Selection& selection() { return selection_; }
+  Selector& selector() { return *selector_; }
+
+  /// Chooses the next backend and takes a slot on it (emits `selecting_server`; counts a retry
+  /// when an attempt failed before). Null when no backend is left to try.
+  const std::shared_ptr<Backend>& choose(core::TimePoint now);
+  /// Takes a slot on `backend` again for a new attempt that spends none (a kept-alive connection
+  /// lost as it was reused: a fresh connection to the same backend).
+  void retake(std::shared_ptr<Backend> backend);
+
+  /// The socket of a new connection to the chosen backend, its connect started. On
+  /// ConnectStart::Failed, `error` says why (a local shortage or the backend's refusal; see
+  /// failed_locally() and failed()).
+  net::UniqueFd start_connect(net::ConnectStart& started, int& error);
+
+  /// The chosen backend took the connection (`reused`: a kept-alive one from the worker's pool, no
+  /// handshake). Counts the connection and the backend's request.
+  void connected(bool reused);
+  /// The attempt on the chosen backend failed as `failure` says (`what`: the reason, for the log
+  /// line). Gives its slot back and forgets it; choose() may follow for the next attempt.
+  void failed(AttemptFailure failure, std::string_view what, core::TimePoint now);
+  /// An attempt failed for want of a local resource (descriptors, ephemeral ports, memory, pipes;
+  /// `error` its errno; `phase` "connect" or "relay"): the backend is not at fault and keeps its
+  /// health. Logs `what`, counts it, emits an `error` event, and gives the slot back.
+  void failed_locally(const char* what, int error, std::string_view phase);
+  /// The backend is done with the request or connection: its slot is given back. Idempotent.
+  void release();
+
+  /// The backend chosen last (kept after release(), for logs and the access log); null before.
+  const std::shared_ptr<Backend>& backend() const { return backend_; }
+  /// This worker's counters of that backend; null before a backend was chosen.
+  metrics::BackendCounters* backend_stats() const { return backend_stats_; }
+  /// When the current attempt's connect started.
+  core::TimePoint connect_started() const { return connect_started_; }
+  /// Forgets the backend and its counters (the session's next request starts afresh).
+  void reset();
+
+ private:
+  SessionServices& services_;
+  const net::ListenerState& listener_;
+  Selector* selector_ = nullptr;
+  Selection selection_;
+  net::Address client_;
+  metrics::TrafficCounters* pool_stats_ = nullptr;
+  std::shared_ptr<Backend> backend_;
+  metrics::BackendCounters* backend_stats_ = nullptr;
+  bool holds_slot_ = false;
+  bool retry_pending_ = false;  // an attempt failed: the next choice is a retry
+  core::TimePoint connect_started_{};
+};
+
+}  // namespace fulcrum::upstream
