@@ -73,6 +73,14 @@ struct BackendResult {
   bool ok() const { return error.empty(); }
 };
 
+/// The outcome of a change to a pool itself (a pause): `status` as the admin API answers (200;
+/// 404 unknown pool, 503 not running), `error` why it failed.
+struct PoolChangeResult {
+  int status = 200;
+  std::string error;
+  bool ok() const { return error.empty(); }
+};
+
 /// The outcome of a reload: `errors` empty and `reloaded` true when the new configuration applies
 /// (`changes` says what changed, `restart_required` what changed in the file but applies only
 /// after a restart, such as `workers`); otherwise nothing changed and `errors` says why, each as
@@ -161,6 +169,10 @@ class Balancer {
   /// Drains `backend` and removes it once nothing is in flight on it (at the latest after
   /// drain_timeout).
   BackendResult remove_backend(const std::string& pool, const std::string& backend);
+  /// Pauses `pool`: every new request (tcp: connection) waits in its queue (`queue:` in the pool's
+  /// configuration) until resumed or until the queue's timeout; what is in flight goes on.
+  /// Resuming serves those waiting in arrival order. Not saved to admin.state_file.
+  PoolChangeResult set_pool_paused(const std::string& pool, bool paused);
   /// The backends of `pool` now; empty for an unknown pool or when not running.
   std::vector<BackendInfo> backends(const std::string& pool) const;
 

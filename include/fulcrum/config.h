@@ -28,6 +28,9 @@ struct BackendConfig {
   /// The operator's name for it (`app1`: letters, digits, `_`, `-`), shown in the API, metrics,
   /// logs, events and the dashboard, and usable instead of the address in the admin API. Optional.
   std::string name;
+  /// At most this many open connections (tcp) or requests in flight (http) at once, counted
+  /// across all workers, like HAProxy's server `maxconn`; 0: the pool's `max_connections`.
+  std::uint32_t max_connections = 0;
 
   bool operator==(const BackendConfig&) const = default;
 };
@@ -40,6 +43,17 @@ struct PoolRegistrationConfig {
   Duration ttl{std::chrono::seconds(10)};
 
   bool operator==(const PoolRegistrationConfig&) const = default;
+};
+
+/// Where requests (http) or connections (tcp) wait when every backend they may use is at its
+/// `max_connections`, or while the pool is paused: in arrival order, each served as soon as a
+/// slot frees. A full queue, or a wait longer than `timeout`, gets the listener's 503/`unavailable`.
+struct QueueConfig {
+  /// Waiting requests or connections across all workers; 0: none wait (503 at once).
+  std::uint32_t size = 1000;
+  Duration timeout{std::chrono::seconds(5)};
+
+  bool operator==(const QueueConfig&) const = default;
 };
 
 /// Stickiness. By client IP (any mode): a client keeps its backend while it has connections open,
@@ -135,6 +149,10 @@ struct PoolConfig {
   /// How often a backend given by host name is resolved again (sooner when the answer's TTL is
   /// shorter, and every 5 s at most while the name does not resolve).
   Duration resolve_interval{std::chrono::seconds(30)};
+  /// The default of each backend's `max_connections`; 0: no limit.
+  std::uint32_t max_connections = 0;
+  /// Where work waits for a free slot (max_connections) or for the pool's pause to end.
+  QueueConfig queue;
   std::vector<BackendConfig> backends;
 
   bool operator==(const PoolConfig&) const = default;

@@ -37,6 +37,7 @@ enum class Event : std::uint8_t {
   ReloadFailed,     ///< a reload was refused and changed nothing (details: errors)
   Upgrade,          ///< a new binary serves; this process drains and exits (details: pid, old_pid)
   UpgradeFailed,    ///< a binary upgrade failed or was refused; this process keeps serving (details: reason)
+  PoolPaused,       ///< an operator paused or resumed a pool (details: pool, paused, waiting)
 };
 
 /// `selecting_server`, `unhealthy`, ...: the names used in JSON, the event log and the API.

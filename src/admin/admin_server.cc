@@ -355,10 +355,11 @@ AdminServer::Answer AdminServer::handle_pool_request(const http::RequestHead& re
 
   const http::Method method = request.method_kind;
   const bool read = method == http::Method::Get || method == http::Method::Head;
-  const char* allow = target == Target::Pool       ? "Allow: GET, HEAD\r\n"
+  const char* allow = target == Target::Pool       ? "Allow: GET, HEAD, PATCH\r\n"
                       : target == Target::Backends ? "Allow: GET, HEAD, POST\r\n"
                                                    : "Allow: GET, HEAD, PATCH, DELETE\r\n";
-  const bool allowed = read || (target == Target::Backends && method == http::Method::Post) ||
+  const bool allowed = read || (target == Target::Pool && method == http::Method::Patch) ||
+                       (target == Target::Backends && method == http::Method::Post) ||
                        (target == Target::Backend && (method == http::Method::Patch || method == http::Method::Delete));
   if (!allowed) return error(405, "method not allowed", allow);
 
@@ -389,6 +390,16 @@ AdminServer::Answer AdminServer::handle_pool_request(const http::RequestHead& re
     return error(403, "the admin API is read-only: set admin.token in the configuration to allow writes");
   }
   if (!pool) return error(404, "no pool named '" + pool_name + "'");
+  if (target == Target::Pool) {
+    auto parsed = parse_pool_update(body);
+    if (auto* bad = std::get_if<BodyError>(&parsed)) return error(bad->status, bad->message);
+    const auto changed = manager.set_paused(pool_name, std::get<PoolUpdate>(parsed).paused, core::Clock::now());
+    if (!changed.ok()) return error(changed.status, changed.error);
+    for (const auto& stats_pool : stats().pools) {
+      if (stats_pool.name == pool_name) return json_answer(200, with_health(pool_json(stats_pool), health_));
+    }
+    return error(404, "no pool named '" + pool_name + "'");
+  }
   membership::ChangeResult result;
   if (target == Target::Backends) {
     auto parsed = parse_new_backend(body);

@@ -19,6 +19,7 @@ json backend_json(const BackendStats& b) {
       {"effective_weight", b.effective_weight},
       {"state", b.state},
       {"active", b.active},
+      {"max_connections", b.max_connections},
       {"requests_total", b.traffic.requests},
       {"responses",
        {{"1xx", b.traffic.responses[0]},
@@ -156,7 +157,17 @@ json status_json(const StatsSnapshot& stats) {
 json pool_json(const PoolStats& pool) {
   json backends = json::array();
   for (const auto& b : pool.backends) backends.push_back(backend_json(b));
-  return {{"name", pool.name}, {"strategy", pool.strategy}, {"panic", pool.panic}, {"backends", backends}};
+  const auto& traffic = pool.traffic;
+  json queue = {{"depth", pool.queue_depth},
+                {"size", pool.queue_size},
+                {"timeout", format_duration(pool.queue_timeout)},
+                {"queued_total", traffic.queued},
+                {"timeouts_total", traffic.queue_timeouts},
+                {"full_total", traffic.queue_full},
+                {"wait_ms", {{"p50", traffic.queue_time.quantile(0.5) * 1000.0},
+                             {"p99", traffic.queue_time.quantile(0.99) * 1000.0}}}};
+  return {{"name", pool.name},       {"strategy", pool.strategy}, {"panic", pool.panic},
+          {"paused", pool.paused},   {"queue", queue},            {"backends", backends}};
 }
 
 json config_json(const Config& config) {

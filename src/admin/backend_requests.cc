@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/duration.h"
+#include "config/limits.h"
 #include "config/suggest.h"
 
 namespace fulcrum::admin {
@@ -44,23 +45,32 @@ std::string quoted(const json& value) {
   return "'" + (value.is_string() ? value.get<std::string>() : value.dump()) + "'";
 }
 
-/// `weight` as the configuration reads it: a whole number, 1..1000000, in the checker's words.
-std::optional<BodyError> read_weight(const json& value, std::uint32_t& into) {
-  if (value.is_number_float()) return BodyError{400, "weight: expected a whole number (got " + quoted(value) + ")"};
-  if (!value.is_number_integer()) return BodyError{400, "weight: expected a number (got " + quoted(value) + ")"};
+/// A count as the configuration reads field `key`: a whole number within `range`, in the
+/// checker's words.
+std::optional<BodyError> read_count(std::string_view key, const json& value, config::Range range, std::uint32_t& into) {
+  const std::string field(key);
+  if (value.is_number_float()) return BodyError{400, field + ": expected a whole number (got " + quoted(value) + ")"};
+  if (!value.is_number_integer()) return BodyError{400, field + ": expected a number (got " + quoted(value) + ")"};
   // Unsigned first: 18446744073709551615 is out of range, not -1.
   const bool in_range = value.is_number_unsigned()
-                            ? value.get<std::uint64_t>() >= 1 && value.get<std::uint64_t>() <= 1000000
-                            : value.get<std::int64_t>() >= 1 && value.get<std::int64_t>() <= 1000000;
+                            ? value.get<std::uint64_t>() <= static_cast<std::uint64_t>(range.max) &&
+                                  range.contains(static_cast<std::int64_t>(value.get<std::uint64_t>()))
+                            : range.contains(value.get<std::int64_t>());
   if (!in_range) {
-    return BodyError{400, "weight: must be between 1 and 1000000 (got " + value.dump() + ")"};
+    return BodyError{400, field + ": must be between " + std::to_string(range.min) + " and " +
+                              std::to_string(range.max) + " (got " + value.dump() + ")"};
   }
   into = static_cast<std::uint32_t>(value.get<std::int64_t>());
   return std::nullopt;
 }
 
-constexpr std::array<std::string_view, 3> kNewBackendFields = {"address", "weight", "name"};
+std::optional<BodyError> read_weight(const json& value, std::uint32_t& into) {
+  return read_count("weight", value, config::kWeightRange, into);
+}
+
+constexpr std::array<std::string_view, 4> kNewBackendFields = {"address", "weight", "name", "max_connections"};
 constexpr std::array<std::string_view, 2> kUpdateFields = {"weight", "state"};
+constexpr std::array<std::string_view, 1> kPoolUpdateFields = {"paused"};
 constexpr std::array<std::string_view, 5> kRegistrationFields = {"pool", "address", "weight", "name", "ttl"};
 constexpr std::array<std::string_view, 2> kRenewalFields = {"weight", "load"};
 
@@ -82,6 +92,11 @@ std::variant<membership::NewBackend, BodyError> parse_new_backend(std::string_vi
   if (const auto name = document.find("name"); name != document.end()) {
     if (!name->is_string()) return BodyError{400, "name: expected a string"};
     backend.name = name->get<std::string>();
+  }
+  if (const auto limit = document.find("max_connections"); limit != document.end()) {
+    if (auto error = read_count("max_connections", *limit, config::kBackendConnectionsRange, backend.max_connections)) {
+      return *error;
+    }
   }
   return backend;
 }
@@ -105,6 +120,17 @@ std::variant<membership::BackendUpdate, BodyError> parse_backend_update(std::str
   }
   if (!update.weight && !update.state) return BodyError{400, "nothing to change: give \"weight\" and/or \"state\""};
   return update;
+}
+
+std::variant<PoolUpdate, BodyError> parse_pool_update(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (auto* error = std::get_if<BodyError>(&parsed)) return *error;
+  const json& document = std::get<json>(parsed);
+  if (auto error = unknown_field(document, kPoolUpdateFields)) return *error;
+  const auto paused = document.find("paused");
+  if (paused == document.end()) return BodyError{400, "nothing to change: give \"paused\""};
+  if (!paused->is_boolean()) return BodyError{400, "paused: expected true or false (got " + quoted(*paused) + ")"};
+  return PoolUpdate{paused->get<bool>()};
 }
 
 std::variant<membership::Registration, BodyError> parse_registration(std::string_view body) {

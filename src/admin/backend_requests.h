@@ -26,6 +26,12 @@ std::variant<membership::NewBackend, BodyError> parse_new_backend(std::string_vi
 /// `{"weight": 5}` and/or `{"state": "ready" | "drain" | "maint"}` (at least one).
 std::variant<membership::BackendUpdate, BodyError> parse_backend_update(std::string_view body);
 
+/// `PATCH /api/pools/{pool}`: `{"paused": true | false}`.
+struct PoolUpdate {
+  bool paused = false;
+};
+std::variant<PoolUpdate, BodyError> parse_pool_update(std::string_view body);
+
 /// `POST /register`: `{"pool": "api", "address": "10.0.0.7:8080", "weight": 1, "name": "app7",
 /// "ttl": "10s"}` (pool and address required; the TTL's range is the registry's to check).
 std::variant<membership::Registration, BodyError> parse_registration(std::string_view body);

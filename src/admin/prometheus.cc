@@ -85,6 +85,45 @@ Labels with(Labels labels, std::string_view key, std::string value) {
   return labels;
 }
 
+/// A histogram family in seconds: `name`_bucket (cumulative, per bound), _sum and _count, per entity.
+template <typename Entity>
+void histogram_family(Writer& w, const std::string& name, std::string_view help, const std::vector<Entity>& entities,
+                      const std::function<Labels(const Entity&)>& labels_of,
+                      const std::function<const metrics::HistogramSnapshot&(const Entity&)>& histogram_of) {
+  w.family(name, "histogram", help);
+  for (const auto& e : entities) {
+    const auto& histogram = histogram_of(e);
+    const Labels labels = labels_of(e);
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < metrics::kLatencyBuckets; ++i) {
+      cumulative += histogram.buckets[i];
+      const std::string le = i < metrics::kLatencyBoundsNs.size()
+                                 ? format_number(static_cast<double>(metrics::kLatencyBoundsNs[i]) / 1e9)
+                                 : std::string("+Inf");
+      w.sample(name + "_bucket", with(labels, "le", le), cumulative);
+    }
+    w.sample(name + "_sum", labels, static_cast<double>(histogram.sum_ns) / 1e9);
+    w.sample(name + "_count", labels, cumulative);
+  }
+}
+
+/// The time families of a listener, route or pool: connects to backends and whole requests.
+template <typename Entity>
+void time_families(Writer& w, std::string_view prefix, const std::vector<Entity>& entities,
+                   const std::function<Labels(const Entity&)>& labels_of,
+                   const std::function<const metrics::TrafficTotals&(const Entity&)>& traffic_of) {
+  const std::string p(prefix);
+  histogram_family<Entity>(w, p + "_connect_seconds", "Time to establish a new connection to a backend.", entities,
+                           labels_of, [&](const Entity& e) -> const metrics::HistogramSnapshot& {
+                             return traffic_of(e).connect_time;
+                           });
+  histogram_family<Entity>(w, p + "_request_duration_seconds",
+                           "Whole requests: head parsed to response sent (tcp: connection open to close).", entities,
+                           labels_of, [&](const Entity& e) -> const metrics::HistogramSnapshot& {
+                             return traffic_of(e).total_time;
+                           });
+}
+
 /// The families every traffic table has: requests, responses by class, bytes, and (for pools and
 /// backends) connect errors and retries.
 template <typename Entity>
@@ -171,6 +210,9 @@ std::string render_prometheus(const StatsSnapshot& stats) {
   for (const auto& l : stats.listeners) w.sample("fulcrum_listener_active_connections", {{"listener", l.name}}, l.active_connections);
   w.family("fulcrum_listener_connections_total", "counter", "Client connections accepted.");
   for (const auto& l : stats.listeners) w.sample("fulcrum_listener_connections_total", {{"listener", l.name}}, l.accepted_total);
+  time_families<ListenerStats>(
+      w, "fulcrum_listener", stats.listeners, [](const ListenerStats& l) { return Labels{{"listener", l.name}}; },
+      [](const ListenerStats& l) -> const metrics::TrafficTotals& { return l.traffic; });
 
   // Routes (http listeners).
   auto route_labels = [](const RouteStats& r) {
@@ -184,6 +226,8 @@ std::string render_prometheus(const StatsSnapshot& stats) {
       w.sample("fulcrum_route_responses_total", with(route_labels(r), "class", kClasses[c]), r.traffic.responses[c]);
     }
   }
+  time_families<RouteStats>(w, "fulcrum_route", stats.routes, route_labels,
+                            [](const RouteStats& r) -> const metrics::TrafficTotals& { return r.traffic; });
 
   // Pools.
   traffic_families<PoolStats>(
@@ -191,6 +235,23 @@ std::string render_prometheus(const StatsSnapshot& stats) {
       [](const PoolStats& p) -> const metrics::TrafficTotals& { return p.traffic; }, true);
   w.family("fulcrum_pool_panic", "gauge", "1 when every backend of the pool is down and all are tried anyway.");
   for (const auto& p : stats.pools) w.sample("fulcrum_pool_panic", {{"pool", p.name}}, std::int64_t{p.panic ? 1 : 0});
+  auto pool_labels = [](const PoolStats& p) { return Labels{{"pool", p.name}}; };
+  w.family("fulcrum_pool_paused", "gauge", "1 while the pool is paused: new requests wait in its queue.");
+  for (const auto& p : stats.pools) w.sample("fulcrum_pool_paused", pool_labels(p), std::int64_t{p.paused ? 1 : 0});
+  w.family("fulcrum_pool_queue_depth", "gauge", "Requests (tcp: connections) waiting in the pool's queue now.");
+  for (const auto& p : stats.pools) w.sample("fulcrum_pool_queue_depth", pool_labels(p), std::uint64_t{p.queue_depth});
+  w.family("fulcrum_pool_queued_total", "counter", "Requests (tcp: connections) that waited in the queue.");
+  for (const auto& p : stats.pools) w.sample("fulcrum_pool_queued_total", pool_labels(p), p.traffic.queued);
+  w.family("fulcrum_pool_queue_timeouts_total", "counter", "Waits that reached the queue's timeout (answered 503).");
+  for (const auto& p : stats.pools) w.sample("fulcrum_pool_queue_timeouts_total", pool_labels(p), p.traffic.queue_timeouts);
+  w.family("fulcrum_pool_queue_full_total", "counter", "Requests (tcp: connections) refused because the queue was full.");
+  for (const auto& p : stats.pools) w.sample("fulcrum_pool_queue_full_total", pool_labels(p), p.traffic.queue_full);
+  histogram_family<PoolStats>(w, "fulcrum_pool_queue_wait_seconds", "Time spent waiting in the queue.", stats.pools,
+                              pool_labels, [](const PoolStats& p) -> const metrics::HistogramSnapshot& {
+                                return p.traffic.queue_time;
+                              });
+  time_families<PoolStats>(w, "fulcrum_pool", stats.pools, pool_labels,
+                           [](const PoolStats& p) -> const metrics::TrafficTotals& { return p.traffic; });
 
   // Backends.
   struct Entry {
@@ -240,21 +301,14 @@ std::string render_prometheus(const StatsSnapshot& stats) {
   for (const auto& e : backends) {
     w.sample("fulcrum_backend_effective_weight", backend_labels(e), e.backend->effective_weight);
   }
-  w.family("fulcrum_backend_response_latency_seconds", "histogram",
-           "Request latency: head parsed to response complete (http); time to connect (tcp).");
+  w.family("fulcrum_backend_max_connections", "gauge", "The backend's slots (max_connections); 0: no limit.");
   for (const auto& e : backends) {
-    const auto& latency = e.backend->latency;
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < metrics::kLatencyBuckets; ++i) {
-      cumulative += latency.buckets[i];
-      const std::string le = i < metrics::kLatencyBoundsNs.size()
-                                 ? format_number(static_cast<double>(metrics::kLatencyBoundsNs[i]) / 1e9)
-                                 : std::string("+Inf");
-      w.sample("fulcrum_backend_response_latency_seconds_bucket", with(backend_labels(e), "le", le), cumulative);
-    }
-    w.sample("fulcrum_backend_response_latency_seconds_sum", backend_labels(e), static_cast<double>(latency.sum_ns) / 1e9);
-    w.sample("fulcrum_backend_response_latency_seconds_count", backend_labels(e), cumulative);
+    w.sample("fulcrum_backend_max_connections", backend_labels(e), std::uint64_t{e.backend->max_connections});
   }
+  histogram_family<Entry>(w, "fulcrum_backend_response_latency_seconds",
+                          "Request latency: head parsed to response complete (http); time to connect (tcp).", backends,
+                          backend_labels,
+                          [](const Entry& e) -> const metrics::HistogramSnapshot& { return e.backend->latency; });
 
   // Workers.
   auto worker_labels = [](const WorkerStats& s) { return Labels{{"worker", std::to_string(s.index)}}; };

@@ -85,6 +85,10 @@ StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePo
     }
     pool.strategy = snapshot->strategy;
     pool.panic = pool_panic(*snapshot);
+    pool.paused = context.pools[p]->queue().paused();
+    pool.queue_depth = context.pools[p]->queue().depth();
+    pool.queue_size = snapshot->config.queue.size;
+    pool.queue_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(snapshot->config.queue.timeout);
     for (const auto& worker : context.workers) {
       if (const auto* counters = worker->metrics().find_pool(p)) pool.traffic.add(*counters);
     }
@@ -103,6 +107,7 @@ StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePo
       entry.effective_weight = effective_weight(*snapshot, b);
       entry.state = backend_state(*snapshot, b, now);
       entry.active = backend.active();
+      entry.max_connections = backend.max_connections();
       entry.ejections = backend.ejections();
       for (const auto& worker : context.workers) {
         if (const auto* counters = worker->metrics().find_backend(backend.counter_slot(), backend.id())) {

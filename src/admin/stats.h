@@ -54,6 +54,8 @@ struct BackendStats {
   /// `healthy`, `unhealthy`, `ejected`, `joining` or `deactivated` (see backend_state()).
   std::string state;
   std::int64_t active = 0;
+  /// Its slots: `active` may not exceed it (0: no limit).
+  std::uint32_t max_connections = 0;
   /// Times outlier detection ejected it since the start (monotonic: upstream::Backend::ejections).
   std::uint64_t ejections = 0;
   metrics::TrafficTotals traffic;
@@ -69,6 +71,12 @@ struct PoolStats {
   std::string name;
   std::string strategy;
   bool panic = false;
+  /// New requests or connections wait in the queue (PATCH /api/pools/{pool} {"paused": true}).
+  bool paused = false;
+  /// Waiting in the queue now, and the queue's size and timeout.
+  std::size_t queue_depth = 0;
+  std::uint32_t queue_size = 0;
+  std::chrono::milliseconds queue_timeout{0};
   metrics::TrafficTotals traffic;
   std::vector<BackendStats> backends;
 };

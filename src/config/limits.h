@@ -41,6 +41,11 @@ inline constexpr std::size_t kMaxUnavailableBytes = 4096;
 /// `pools.<name>.max_idle`: idle upstream connections kept per worker and backend; each holds a
 /// socket, so a bound far above any sensible pool catches a typo before it exhausts descriptors.
 inline constexpr Range kMaxIdleRange{0, 100000};
+/// `max_connections` of a pool or backend: 0 is no limit; a million in flight to one backend is
+/// past what one balancer process holds.
+inline constexpr Range kBackendConnectionsRange{0, 1000000};
+/// `pools.<name>.queue.size`: each waiting request holds its client connection and its buffers.
+inline constexpr Range kQueueSizeRange{0, 1000000};
 /// `listeners[].max_headers`: fields per request head; the parser allocates a table this large
 /// per connection.
 inline constexpr Range kMaxHeadersRange{1, 1000};

@@ -325,6 +325,7 @@ bool check_backend_fields(Violations& out, const std::string& item, const Backen
     }
   }
   check_range(out, child_path(item, "weight"), backend.weight, kWeightRange, occurrence);
+  check_range(out, child_path(item, "max_connections"), backend.max_connections, kBackendConnectionsRange, occurrence);
   if (!backend.name.empty() && !is_plain_name(backend.name)) {
     out.push_back({child_path(item, "name"), plain_name_message("backend name", backend.name), occurrence});
   }
@@ -579,6 +580,10 @@ void check_pools(Violations& out, const Config& config) {
       check_duration(out, child_path(path, "resolve_interval"), pool.resolve_interval, ZeroDuration::kRefused,
                      occurrence);
     }
+    check_range(out, child_path(path, "max_connections"), pool.max_connections, kBackendConnectionsRange, occurrence);
+    check_range(out, child_path(child_path(path, "queue"), "size"), pool.queue.size, kQueueSizeRange, occurrence);
+    check_duration(out, child_path(child_path(path, "queue"), "timeout"), pool.queue.timeout, ZeroDuration::kRefused,
+                   occurrence);
     check_backends(out, path, pool, occurrence);
   }
 }

@@ -127,11 +127,22 @@ void read_hash(YamlReader& reader, const YAML::Node& value, const std::string& p
   into.hash = hash;
 }
 
-constexpr std::array<Field<BackendConfig>, 3> kBackendFields{{
+constexpr std::array<Field<BackendConfig>, 4> kBackendFields{{
     {"address", read_string<&BackendConfig::address>},
     {"weight", read_count<&BackendConfig::weight, kWeightRange>},
     {"name", read_string<&BackendConfig::name>},
+    {"max_connections", read_count<&BackendConfig::max_connections, kBackendConnectionsRange>},
 }};
+
+constexpr std::array<Field<QueueConfig>, 2> kQueueFields{{
+    {"size", read_count<&QueueConfig::size, kQueueSizeRange>},
+    {"timeout", read_duration<&QueueConfig::timeout>},
+}};
+
+void read_queue(YamlReader& reader, const YAML::Node& value, const std::string& path, PoolConfig& into) {
+  if (!reader.expect_mapping(value, path, "a mapping with size and timeout")) return;
+  reader.read_fields<QueueConfig>(value, path, kQueueFields, into.queue);
+}
 
 constexpr std::array<Field<PoolRegistrationConfig>, 1> kPoolRegistrationFields{{
     {"ttl", read_duration<&PoolRegistrationConfig::ttl>},
@@ -266,7 +277,7 @@ void read_outlier_detection(YamlReader& reader, const YAML::Node& value, const s
   into.outlier_detection = outlier;
 }
 
-constexpr std::array<Field<PoolConfig>, 15> kPoolFields{{
+constexpr std::array<Field<PoolConfig>, 17> kPoolFields{{
     {"strategy", read_string<&PoolConfig::strategy>},
     {"hash", read_hash},
     {"sticky", read_sticky},
@@ -281,6 +292,8 @@ constexpr std::array<Field<PoolConfig>, 15> kPoolFields{{
     {"slow_start", read_duration<&PoolConfig::slow_start>},
     {"registration", read_section<&PoolConfig::registration, kPoolRegistrationFields>},
     {"resolve_interval", read_duration<&PoolConfig::resolve_interval>},
+    {"max_connections", read_count<&PoolConfig::max_connections, kBackendConnectionsRange>},
+    {"queue", read_queue},
     {"backends", read_backends},
 }};
 

@@ -39,7 +39,7 @@ HttpSession::HttpSession(upstream::SessionServices& services, net::ListenerState
       client_address_(client_address),
       client_ip_(client_address.ip_string()),
       timer_([this] { on_timer(); }),
-      connector_(services, listener),
+      connector_(services, listener, *this),
       body_rate_(context.config().body_min_rate, context.config().body_min_rate_grace) {
   context_->acquire();
   client_endpoint_.session = this;
@@ -150,6 +150,12 @@ bool HttpSession::step() {
   switch (phase_) {
     case Phase::Request:
       return parse_request();
+    case Phase::Queued:
+      if (client_closing_) {
+        finish(Ending::Abort);  // the client left while it waited: its place in the queue goes
+        return true;
+      }
+      return false;
     case Phase::Connecting:
       return false;
     case Phase::Exchange: {
@@ -201,6 +207,11 @@ void HttpSession::rearm_timer() {
         }
       }
       break;
+    case Phase::Queued:
+      // The connector's queue timer ends the wait; the client's silence is not held against it.
+      body_rate_.pause(context_->loop().now());
+      context_->loop().timers().cancel(timer_);
+      return;
     case Phase::Connecting:
       body_rate_.pause(context_->loop().now());  // the backend is what we wait for
       deadline = upstream_activity_ + selector_->snapshot().connect_timeout;
@@ -241,6 +252,8 @@ void HttpSession::on_timer() {
         log::info("request head timeout", {{"listener", context_->config().name}, {"client", client_address_.to_string()}});
         refuse_request(408, "request head not received in time");
       }
+      break;
+    case Phase::Queued:
       break;
     case Phase::Connecting:
       upstream_failed("connect timeout", 503);
@@ -486,8 +499,17 @@ void HttpSession::set_sticky_cookie(const upstream::Backend& backend) {
 
 void HttpSession::dispatch() {
   auto& loop = context_->loop();
-  const auto& backend = connector_.choose(loop.now());
-  if (!backend) {
+  const upstream::Choice choice = connector_.choose(loop.now());
+  if (choice == upstream::Choice::Queued) {
+    phase_ = Phase::Queued;  // backend_ready() or queue_timed_out() comes on
+    return;
+  }
+  if (choice == upstream::Choice::QueueFull) {
+    log::warn("queue full", {{"listener", context_->config().name}, {"pool", selector_->pool().name()}});
+    answer_error(503, "queue full");
+    return;
+  }
+  if (choice == upstream::Choice::None) {
     if (reached_backend_failed_) {
       // Retries spent on backends that took the request and failed it: a bad gateway, not an
       // unavailable service (503 stays for "no backend could be reached").
@@ -501,6 +523,25 @@ void HttpSession::dispatch() {
     answer_error(503, "no backend available");
     return;
   }
+  use_chosen_backend();
+}
+
+void HttpSession::backend_ready() {
+  if (phase_ != Phase::Queued) return;  // ended meanwhile: the connector gives the slot back
+  use_chosen_backend();
+  drive();
+}
+
+void HttpSession::queue_timed_out() {
+  if (phase_ != Phase::Queued) return;
+  log::warn("queue timeout", {{"listener", context_->config().name}, {"pool", selector_->pool().name()}});
+  answer_error(503, "queue timeout");
+  drive();
+}
+
+void HttpSession::use_chosen_backend() {
+  auto& loop = context_->loop();
+  const auto& backend = connector_.backend();
   if (exchange_record_) exchange_record_->backend = backend->address_text();
   if (auto pooled = context_->connections().take(*backend)) {
     connector_.connected(/*reused=*/true);
@@ -552,6 +593,10 @@ void HttpSession::connect_failed_locally(int error) {
 
 void HttpSession::on_connected() {
   connector_.connected(/*reused=*/false);
+  const auto connect_time = context_->loop().now() - connector_.connect_started();
+  listener_stats_->connect_time.observe(connect_time);
+  if (route_stats_) route_stats_->connect_time.observe(connect_time);
+  if (pool_stats_) pool_stats_->connect_time.observe(connect_time);
   phase_ = Phase::Exchange;
   upstream_writable_ = true;
   upstream_readable_ = true;
@@ -656,25 +701,25 @@ bool HttpSession::counts_5xx() {
 void HttpSession::upstream_failed(const char* what, int error_status) {
   const bool connecting = phase_ == Phase::Connecting;
   const bool was_reused = upstream_ && upstream_->reuses > 0;
-  std::shared_ptr<upstream::Backend> backend = upstream_ ? upstream_->backend_ptr() : nullptr;
+  const bool had_backend = upstream_ != nullptr;
   // A refused or timed-out connect, or a reset before any answer, is held against the backend; a
   // kept-alive connection the backend closed as it was reused is not (a benign race).
-  if (backend) {
+  if (had_backend) {
     connector_.failed(connecting    ? upstream::AttemptFailure::Connect
                       : was_reused ? upstream::AttemptFailure::ReusedConnectionClosed
                                    : upstream::AttemptFailure::Exchange,
                       what, context_->loop().now());
   }
   if (!connecting && !was_reused) reached_backend_failed_ = true;
-  release_upstream(false);
+  close_upstream_connection(false);
   if (!retry_possible()) {
     answer_error(connecting ? 503 : error_status, what);
     return;
   }
   request_head_sent_ = 0;
-  if (was_reused && backend) {
+  if (was_reused && had_backend) {
     // The backend is fine: try a fresh connection to it without spending an attempt.
-    connector_.retake(std::move(backend));
+    connector_.retry_same_backend();
     connect_to_chosen();
     return;
   }

@@ -34,7 +34,9 @@ class HttpWorkerContext;
 class RequestParser;
 class ResponseParser;
 
-class HttpSession final : public net::Session, private upstream::UpstreamConnection::Owner {
+class HttpSession final : public net::Session,
+                          private upstream::UpstreamConnection::Owner,
+                          private upstream::Connector::Owner {
  public:
   /// `context`: the worker's newest context for the listener (the session holds it until its first
   /// request ends).
@@ -49,6 +51,7 @@ class HttpSession final : public net::Session, private upstream::UpstreamConnect
  private:
   enum class Phase : std::uint8_t {
     Request,     // waiting for (the rest of) a request head
+    Queued,      // waiting in the pool's queue for a backend's slot (or for the pool's pause to end)
     Connecting,  // a new backend connection is being set up
     Exchange,    // request and response flowing
     Tunnel,      // after a 101: bytes both ways until both sides are done
@@ -120,6 +123,11 @@ class HttpSession final : public net::Session, private upstream::UpstreamConnect
   void choose_by_request(const RequestHead& head, const PoolConfig& pool);
   void set_sticky_cookie(const upstream::Backend& backend);
   void dispatch();
+  /// Uses the backend the connector chose: a kept-alive connection to it, or a new one.
+  void use_chosen_backend();
+  // Connector::Owner: how a wait in the pool's queue ended.
+  void backend_ready() override;
+  void queue_timed_out() override;
   /// Opens a new connection to the backend the connector chose.
   void connect_to_chosen();
   /// The connect failed for want of a local resource (`error` is its errno): 503, the backend
@@ -143,7 +151,11 @@ class HttpSession final : public net::Session, private upstream::UpstreamConnect
   void finish_exchange();
   /// A reload changed the listener's settings: each request follows the newest when it begins.
   void take_newest_settings();
+  /// The exchange is done with its backend: the slot goes back, the connection to the worker's
+  /// keep-alive pool (`reusable`) or closed.
   void release_upstream(bool reusable);
+  /// Closes the backend connection, or keeps it for reuse (`reusable`); the slot stays held.
+  void close_upstream_connection(bool reusable);
 
   // Tunnel (after 101) and endings.
   void start_tunnel();
@@ -247,6 +259,8 @@ class HttpSession final : public net::Session, private upstream::UpstreamConnect
   /// Counts a response of `status` sent to the client on the listener, route and pool (and on the
   /// backend when it came from the backend).
   void count_response(int status, bool from_backend);
+  /// Counts the current request's whole time (head parsed to now) on the listener, route and pool.
+  void count_total_time();
 };
 
 }  // namespace fulcrum::http

@@ -215,6 +215,10 @@ bool HttpSession::flush_client() {
 
 void HttpSession::release_upstream(bool reusable) {
   connector_.release();
+  close_upstream_connection(reusable);
+}
+
+void HttpSession::close_upstream_connection(bool reusable) {
   if (!upstream_) return;
   drop_queued_send(upstream_send_);  // it belongs to this connection, not the next one
   upstream_->set_owner(nullptr);
@@ -236,6 +240,7 @@ void HttpSession::log_access() {
 
 void HttpSession::finish_exchange() {
   if (exchange_record_) log_access();
+  count_total_time();
   release_upstream(upstream_reusable_ && request_done_);
   request_done_ = true;
   route_stats_ = pool_stats_ = nullptr;
@@ -304,11 +309,19 @@ bool HttpSession::pump_tunnel_direction(core::Buffer& pending, SendSite site, Io
   }
 }
 
+void HttpSession::count_total_time() {
+  const auto total = context_->loop().now() - exchange_started_;
+  listener_stats_->total_time.observe(total);
+  if (route_stats_) route_stats_->total_time.observe(total);
+  if (pool_stats_) pool_stats_->total_time.observe(total);
+}
+
 void HttpSession::answer_error(int status, std::string_view reason) {
   if (response_started_) {
     finish(Ending::Abort);  // part of a response went out: only a cut connection tells the truth
     return;
   }
+  count_total_time();
   release_upstream(false);
   count_response(status, /*from_backend=*/false);
   if (exchange_record_) exchange_record_->status = status;
@@ -378,6 +391,7 @@ void HttpSession::finish(Ending ending) {
   phase_ = Phase::Ended;
   context_->loop().timers().cancel(timer_);
   release_upstream(false);
+  connector_.reset();  // out of the queue, if it waited there
   drop_queued_send(client_send_);
   if (client_) {
     if (ending == Ending::Abort) net::set_abortive_close(client_.get());

@@ -34,7 +34,7 @@ TcpSession::TcpSession(upstream::SessionServices& services, net::ListenerState& 
       listener_(listener),
       settings_(std::move(settings)),
       selector_(services.selector(settings_->pool_index)),
-      connector_(services, listener),
+      connector_(services, listener, *this),
       client_(std::move(client)),
       client_address_(client_address),
       timer_([this] { on_timer(); }) {
@@ -62,10 +62,42 @@ void TcpSession::start() {
 
 void TcpSession::connect_next() {
   auto& loop = services_.loop();
-  if (!connector_.choose(loop.now())) {
-    refuse_unavailable();
-    return;
+  switch (connector_.choose(loop.now())) {
+    case upstream::Choice::Chosen:
+      break;
+    case upstream::Choice::Queued:
+      state_ = State::Queued;
+      // Watch the client for its leaving (its bytes wait in the socket until a backend is there).
+      if (!client_registered_ && loop.add(client_.get(), EPOLLRDHUP | EPOLLET, &client_endpoint_)) {
+        client_registered_ = true;
+      }
+      return;
+    case upstream::Choice::QueueFull:
+      log::warn("queue full", {{"listener", listener_.name}, {"pool", selector_.pool().name()}});
+      send_unavailable();
+      return;
+    case upstream::Choice::None:
+      refuse_unavailable();
+      return;
   }
+  connect_chosen();
+}
+
+void TcpSession::backend_ready() {
+  if (state_ != State::Queued) return;  // ended meanwhile: the connector gives the slot back
+  state_ = State::Connecting;
+  connect_chosen();
+}
+
+void TcpSession::queue_timed_out() {
+  if (state_ != State::Queued) return;
+  log::warn("queue timeout", {{"listener", listener_.name}, {"pool", selector_.pool().name()}});
+  state_ = State::Connecting;
+  send_unavailable();
+}
+
+void TcpSession::connect_chosen() {
+  auto& loop = services_.loop();
   net::ConnectStart started;
   int error = 0;
   upstream_ = connector_.start_connect(started, error);
@@ -89,6 +121,10 @@ void TcpSession::connect_next() {
 
 void TcpSession::Endpoint::on_io(std::uint32_t events) {
   switch (session->state_) {
+    case State::Queued:
+      // Only the client is watched, for its leaving: its place in the queue goes with it.
+      if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) session->finish(Outcome::Aborted);
+      break;
     case State::Connecting:
       if (!is_client) session->on_backend_event(events);
       break;
@@ -146,7 +182,10 @@ void TcpSession::on_connected(std::uint32_t backend_events) {
   connector_.connected(/*reused=*/false);
   auto& backend = *connector_.backend();
   backend.record_success();  // passive health: a tcp pool's success is an established connection
-  connector_.backend_stats()->latency.observe(loop.now() - connector_.connect_started());  // tcp: time to connect
+  const auto connect_time = loop.now() - connector_.connect_started();
+  connector_.backend_stats()->latency.observe(connect_time);  // tcp: a backend's latency is its connect time
+  listener_stats_->connect_time.observe(connect_time);
+  pool_stats_->connect_time.observe(connect_time);
   // The table of the snapshot the backend was chosen from: the close is counted in the same one,
   // even if a reload has started a new table by then.
   sticky_ = selector_.snapshot().sticky;
@@ -158,10 +197,13 @@ void TcpSession::on_connected(std::uint32_t backend_events) {
     on_local_failure("cannot relay: out of local resources", errno);
     return;
   }
-  if (!loop.add(client_.get(), kRelayEvents, &client_endpoint_)) {
+  const bool client_watched = client_registered_ ? loop.modify(client_.get(), kRelayEvents, &client_endpoint_)
+                                                 : loop.add(client_.get(), kRelayEvents, &client_endpoint_);
+  if (!client_watched) {
     on_local_failure("cannot relay: out of local resources", errno);
     return;
   }
+  client_registered_ = true;
   // A connect that completed at once was never registered; one that completed later already is.
   if (!upstream_registered_) loop.add(upstream_.get(), kRelayEvents, &upstream_endpoint_);
   upstream_bound_.from = client_.get();
@@ -427,6 +469,8 @@ TcpSession::PumpResult TcpSession::pump(Flow& flow, int& budget) {
 
 void TcpSession::on_timer() {
   switch (state_) {
+    case State::Queued:
+      break;  // the connector's queue timer ends the wait
     case State::Connecting:
       on_connect_failed(ETIMEDOUT);
       break;
@@ -461,10 +505,14 @@ void TcpSession::send_unavailable() {
   // read and drop the client's bytes until its FIN or a short limit (NGINX's lingering close).
   auto& loop = services_.loop();
   state_ = State::Lingering;
-  if (!loop.add(client_.get(), EPOLLIN | EPOLLRDHUP | EPOLLET, &client_endpoint_)) {
+  constexpr std::uint32_t kLingerEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
+  const bool watched = client_registered_ ? loop.modify(client_.get(), kLingerEvents, &client_endpoint_)
+                                          : loop.add(client_.get(), kLingerEvents, &client_endpoint_);
+  if (!watched) {
     finish(Outcome::Done);
     return;
   }
+  client_registered_ = true;
   loop.timers().schedule(timer_, loop.now() + kLingerLimit);
   linger();
 }
@@ -503,6 +551,10 @@ void TcpSession::finish(Outcome outcome) {
   services_.pipes().release(upstream_bound_.pipe, upstream_bound_.buffered == 0);
   services_.pipes().release(downstream_bound_.pipe, downstream_bound_.buffered == 0);
   connector_.release();
+  if (listener_stats_) {
+    listener_stats_->total_time.observe(now - started_);
+    pool_stats_->total_time.observe(now - started_);
+  }
   if (connected_ && sticky_) sticky_->on_close(connector_.selection().client, connector_.backend()->id(), now);
   if (auto* access_log = services_.access_log()) {
     const std::string client = client_address_.to_string();
@@ -517,6 +569,7 @@ void TcpSession::finish(Outcome outcome) {
     record.duration_ms = std::chrono::duration<double, std::milli>(now - started_).count();
     access_log->log(services_.index(), record);
   }
+  connector_.reset();  // out of the queue, if it waited there
   services_.session_ended(*this, listener_);
 }
 

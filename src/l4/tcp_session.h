@@ -25,7 +25,7 @@
 
 namespace fulcrum::l4 {
 
-class TcpSession final : public net::Session {
+class TcpSession final : public net::Session, private upstream::Connector::Owner {
  public:
   /// `settings`: the listener's settings when the connection was accepted; it keeps them to its end.
   TcpSession(upstream::SessionServices& services, net::ListenerState& listener,
@@ -38,7 +38,7 @@ class TcpSession final : public net::Session {
   void close_now() override { finish(Outcome::Aborted); }
 
  private:
-  enum class State { Connecting, Relaying, Lingering, Ended };
+  enum class State { Queued, Connecting, Relaying, Lingering, Ended };
   enum class Outcome { Done, Aborted };
 
   /// The epoll handler of one of the two sockets.
@@ -73,7 +73,13 @@ class TcpSession final : public net::Session {
   };
   enum class PumpResult { Ok, Error, Yield };
 
+  /// Chooses the next backend and connects to it, or waits in the pool's queue.
   void connect_next();
+  /// Connects to the backend the connector chose.
+  void connect_chosen();
+  // Connector::Owner: how a wait in the pool's queue ended.
+  void backend_ready() override;
+  void queue_timed_out() override;
   void on_backend_event(std::uint32_t events);
   void on_connect_failed(int error);
   /// A connect or relay that failed for want of a local resource (`error` is its errno, `what`
@@ -122,6 +128,7 @@ class TcpSession final : public net::Session {
   net::Address client_address_;
   bool connected_ = false;
   bool upstream_registered_ = false;
+  bool client_registered_ = false;  // watched for its leaving while queued
   bool relay_scheduled_ = false;
   State state_ = State::Connecting;
   Endpoint client_endpoint_;

@@ -205,7 +205,7 @@ PoolManager::Member* PoolManager::find_member(PoolState& state, std::string_view
 ChangeResult PoolManager::add_backend(std::string_view pool, const NewBackend& request) {
   const auto index = find_pool(pool);
   if (!index) return {404, "no pool named '" + std::string(pool) + "'", nullptr};
-  BackendConfig candidate{request.address, request.weight, request.name};
+  BackendConfig candidate{request.address, request.weight, request.name, request.max_connections};
   if (auto errors = check_backend(candidate); !errors.empty()) return {400, errors.front(), nullptr};
   const auto address = net::Address::parse_numeric(request.address);
   if (!address) {
@@ -215,7 +215,9 @@ ChangeResult PoolManager::add_backend(std::string_view pool, const NewBackend& r
                 "': give an IP address and port (host names are resolved only from the configuration)",
             nullptr};
   }
-  return add_member(*index, make_backend(request.address, *address, request.weight, request.name, request.source));
+  auto backend = make_backend(request.address, *address, request.weight, request.name, request.source);
+  backend->set_own_max_connections(request.max_connections);
+  return add_member(*index, std::move(backend));
 }
 
 ChangeResult PoolManager::add_member(std::size_t index, std::shared_ptr<upstream::Backend> backend) {
@@ -328,6 +330,9 @@ void PoolManager::tick(core::TimePoint now) {
         ++i;
       }
     }
+    // Slots a queue's waiters could use but were not handed (a backend joined or recovered, a
+    // limit was raised, a give-back raced a waiter's arrival): hand them now.
+    if (!state->retired && state->published) state->pool.queue().grant_free(*state->published, now);
   }
 }
 
@@ -403,6 +408,7 @@ AdminState PoolManager::admin_state(std::size_t index, std::uint64_t id) const {
 
 void PoolManager::publish(PoolState& state, bool force) {
   const std::size_t count = state.members.size();
+  set_connection_limits(state);
   std::vector<std::uint8_t> down_reasons(count, 0);
   std::vector<std::uint32_t> effective_weights(count, 0);
   bool any_down = false, any_up = false, any_in_rotation = false, every_weight_ramped = count > 0;
@@ -449,9 +455,42 @@ void PoolManager::publish(PoolState& state, bool force) {
   state.pool.publish(std::move(next));
 }
 
+void PoolManager::set_connection_limits(PoolState& state) {
+  // Each member's max_connections: its own (the API's, or the file's, matched by address), else
+  // the pool's.
+  for (const Member& member : state.members) {
+    std::uint32_t limit = member.backend->own_max_connections();
+    if (limit != 0) {
+      member.backend->set_max_connections(limit);
+      continue;
+    }
+    limit = state.config.max_connections;
+    for (const BackendConfig& backend : state.config.backends) {
+      if (backend.max_connections != 0 && backend.address == member.backend->address_text()) {
+        limit = backend.max_connections;
+      }
+    }
+    member.backend->set_max_connections(limit);
+  }
+}
+
 void PoolManager::changed(const upstream::Backend& backend) {
   const auto source = backend.source();
   if (changed_ && (source == upstream::BackendSource::Api || source == upstream::BackendSource::Config)) changed_();
+}
+
+ChangeResult PoolManager::set_paused(std::string_view pool, bool paused, core::TimePoint now) {
+  const auto index = find_pool(pool);
+  if (!index) return {404, "no pool named '" + std::string(pool) + "'", nullptr};
+  PoolState& state = *states_[*index];
+  upstream::WaitQueue& queue = state.pool.queue();
+  if (queue.paused() == paused) return {};
+  queue.set_paused(paused);
+  if (!paused && state.published) queue.grant_free(*state.published, now);
+  log::info(paused ? "pool paused" : "pool resumed", {{"pool", std::string(pool)}});
+  emit(Event::PoolPaused,
+       nlohmann::json{{"pool", pool}, {"paused", paused}, {"waiting", queue.depth()}}.dump());
+  return {};
 }
 
 void PoolManager::emit(Event event, const std::string& details) {

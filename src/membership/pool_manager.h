@@ -68,6 +68,8 @@ struct NewBackend {
   std::uint32_t weight = 1;
   std::string name;
   upstream::BackendSource source = upstream::BackendSource::Api;
+  /// Its own max_connections; 0: the pool's.
+  std::uint32_t max_connections = 0;
 };
 
 /// A change to a backend; fields left empty stay as they are.
@@ -156,6 +158,10 @@ class PoolManager {
   /// Changes the weight and/or admin state of the backend `key` (its name or its address) of
   /// `pool` (200).
   ChangeResult update_backend(std::string_view pool, std::string_view key, const BackendUpdate& update);
+  /// Pauses `pool` (every new request or connection waits in its queue) or resumes it (those
+  /// waiting are served in order as slots allow), 200; 404 for an unknown pool. Runtime state,
+  /// kept across reloads, not saved to admin.state_file.
+  ChangeResult set_paused(std::string_view pool, bool paused, core::TimePoint now);
   /// Drains the backend `key` of `pool` and removes it when idle (202). `expired` reports it as a
   /// lapsed registration (`backend_expired`) rather than a removal asked for.
   ChangeResult remove_backend(std::string_view pool, std::string_view key, bool expired = false);
@@ -225,6 +231,8 @@ class PoolManager {
   /// Builds pool `state`'s next snapshot and publishes it if it differs from the last one (or
   /// always, when `force`: membership or weights changed).
   void publish(PoolState& state, bool force);
+  /// Gives each member of `state` its max_connections (its own in the file, else the pool's).
+  static void set_connection_limits(PoolState& state);
   void emit(Event event, const std::string& details);
   /// Runs the change hook if `backend` is of a source the state file keeps.
   void changed(const upstream::Backend& backend);

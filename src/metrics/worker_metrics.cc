@@ -9,6 +9,12 @@ void TrafficTotals::add(const TrafficCounters& counters) {
   bytes_out += counters.bytes_out.value();
   connect_errors += counters.connect_errors.value();
   retries += counters.retries.value();
+  queued += counters.queued.value();
+  queue_timeouts += counters.queue_timeouts.value();
+  queue_full += counters.queue_full.value();
+  counters.queue_time.add_to(queue_time);
+  counters.connect_time.add_to(connect_time);
+  counters.total_time.add_to(total_time);
 }
 
 BackendCounters& WorkerMetrics::backend(std::uint32_t slot, std::uint64_t id) {

@@ -36,6 +36,17 @@ struct alignas(64) TrafficCounters {
   Counter bytes_out;
   Counter connect_errors;
   Counter retries;
+  /// The pool's queue (pools only): requests or connections that waited, that waited until the
+  /// queue's timeout, and that found the queue full; and how long each waited.
+  Counter queued;
+  Counter queue_timeouts;
+  Counter queue_full;
+  LatencyHistogram queue_time;
+  /// Time to establish a new connection to a backend (kept-alive connections reused are not
+  /// counted), and a request's whole time, from its head parsed to its response's last byte sent
+  /// (http) or a connection's, from accept to close (tcp).
+  LatencyHistogram connect_time;
+  LatencyHistogram total_time;
 
   /// Counts a final response of status `status` (100..599; others are ignored).
   void count_response(int status) {
@@ -49,6 +60,12 @@ struct alignas(64) TrafficCounters {
     bytes_out.reset();
     connect_errors.reset();
     retries.reset();
+    queued.reset();
+    queue_timeouts.reset();
+    queue_full.reset();
+    queue_time.reset();
+    connect_time.reset();
+    total_time.reset();
   }
 };
 
@@ -71,6 +88,12 @@ struct TrafficTotals {
   std::uint64_t bytes_out = 0;
   std::uint64_t connect_errors = 0;
   std::uint64_t retries = 0;
+  std::uint64_t queued = 0;
+  std::uint64_t queue_timeouts = 0;
+  std::uint64_t queue_full = 0;
+  HistogramSnapshot queue_time;
+  HistogramSnapshot connect_time;
+  HistogramSnapshot total_time;
 
   void add(const TrafficCounters& counters);
 };

@@ -88,6 +88,13 @@ BackendResult Balancer::update_backend(const std::string& pool, const std::strin
   });
 }
 
+PoolChangeResult Balancer::set_pool_paused(const std::string& pool, bool paused) {
+  const BackendResult result =
+      on_control(impl_->running, impl_->control.get(), impl_->pool_manager.get(), pool,
+                 [&](membership::PoolManager& manager) { return manager.set_paused(pool, paused, core::Clock::now()); });
+  return {result.status == 0 ? 200 : result.status, result.error};
+}
+
 BackendResult Balancer::remove_backend(const std::string& pool, const std::string& backend) {
   return on_control(impl_->running, impl_->control.get(), impl_->pool_manager.get(), pool, [&](membership::PoolManager& manager) { return manager.remove_backend(pool, backend); });
 }

@@ -66,9 +66,40 @@ class alignas(64) Backend {
   /// than kept idle for reuse that will never come (any worker).
   bool retired() const { return retired_.load(std::memory_order_acquire); }
 
-  /// Connections currently assigned to this backend, counted across all workers.
+  /// Connections (tcp) or requests in flight (http) assigned to this backend, counted across all
+  /// workers: its slots in use.
   std::int64_t active() const { return active_.load(std::memory_order_relaxed); }
   void add_active(std::int64_t delta) { active_.fetch_add(delta, std::memory_order_relaxed); }
+
+  /// The max_connections it was added with through the API (0: none of its own). Set once, before
+  /// it joins its pool.
+  std::uint32_t own_max_connections() const { return own_max_connections_; }
+  void set_own_max_connections(std::uint32_t limit) { own_max_connections_ = limit; }
+  /// Its `max_connections` (0: no limit), set by the PoolManager from its own, the configuration's
+  /// or the pool's.
+  std::uint32_t max_connections() const { return max_connections_.load(std::memory_order_relaxed); }
+  void set_max_connections(std::uint32_t limit) { max_connections_.store(limit, std::memory_order_relaxed); }
+  /// No slot is free: the selector passes it over (a hint: try_acquire() decides).
+  bool full() const {
+    const std::uint32_t limit = max_connections();
+    return limit != 0 && active() >= static_cast<std::int64_t>(limit);
+  }
+  /// Takes a slot unless max_connections are in use. Sequentially consistent, with
+  /// give_back_slot(): a waiter that counts itself into a queue and then tries, and a session that
+  /// gives a slot back and then looks at the queue, cannot both miss each other (WaitQueue).
+  bool try_acquire() {
+    const std::uint32_t limit = max_connections();
+    if (limit == 0) {
+      active_.fetch_add(1, std::memory_order_seq_cst);
+      return true;
+    }
+    std::int64_t current = active_.load(std::memory_order_relaxed);
+    while (current < static_cast<std::int64_t>(limit)) {
+      if (active_.compare_exchange_weak(current, current + 1, std::memory_order_seq_cst)) return true;
+    }
+    return false;
+  }
+  void give_back_slot() { active_.fetch_sub(1, std::memory_order_seq_cst); }
 
   /// A failed connect leaves the backend out of new selections until `until`.
   void deactivate(core::TimePoint until) {
@@ -125,6 +156,8 @@ class alignas(64) Backend {
   const BackendSource source_;
   std::atomic<std::uint32_t> weight_;
   std::atomic<std::int64_t> active_{0};
+  std::atomic<std::uint32_t> max_connections_{0};
+  std::uint32_t own_max_connections_ = 0;
   std::atomic<bool> retired_{false};
   std::atomic<core::Clock::rep> deactivated_until_{0};
   std::atomic<std::uint64_t> connect_failures_{0};

@@ -10,12 +10,12 @@
 
 namespace fulcrum::upstream {
 
-Connector::Connector(SessionServices& services, const net::ListenerState& listener)
-    : services_(services), listener_(listener) {}
+Connector::Connector(SessionServices& services, const net::ListenerState& listener, Owner& owner)
+    : services_(services), listener_(listener), owner_(owner), queue_timer_([this] { on_queue_timeout(); }) {}
 
 void Connector::begin(Selector& selector, const net::Address& client, std::uint32_t max_attempts,
                       metrics::TrafficCounters* pool_stats) {
-  release();
+  reset();
   selector_ = &selector;
   selection_ = selector.begin(client.ip_bytes());
   selection_.max_attempts = max_attempts;
@@ -26,11 +26,39 @@ void Connector::begin(Selector& selector, const net::Address& client, std::uint3
   retry_pending_ = false;
 }
 
-const std::shared_ptr<Backend>& Connector::choose(core::TimePoint now) {
+Choice Connector::choose(core::TimePoint now) {
   release();
-  backend_ = selector_->next(selection_, now);
-  if (!backend_) return backend_;
-  backend_->add_active(1);  // tcp: open connections; http: requests in flight
+  Pool& pool = selector_->pool();
+  if (!pool.queue().paused()) {
+    // A backend the selector saw with a free slot may have lost it to another worker since: look
+    // again a few times, then wait like everybody else.
+    for (int look = 0; look < 4; ++look) {
+      auto backend = selector_->next(selection_, now);
+      if (!backend) break;
+      if (backend->try_acquire()) {
+        take(std::move(backend));
+        return Choice::Chosen;
+      }
+      selection_.forget_last();
+      selection_.full = true;
+    }
+    if (!selection_.full) return Choice::None;
+  }
+  return wait(now, /*at_front=*/retry_pending_);
+}
+
+void Connector::retry_same_backend() {
+  // The slot was kept (see failed()): the new connection takes the old one's place.
+  if (retry_pending_) {
+    if (backend_stats_) backend_stats_->traffic.retries.increment();
+    if (pool_stats_) pool_stats_->retries.increment();
+    retry_pending_ = false;
+  }
+}
+
+void Connector::take(std::shared_ptr<Backend> backend) {
+  backend_ = std::move(backend);
+  pool_ = &selector_->pool();
   holds_slot_ = true;
   if (retry_pending_) {
     // The previous attempt failed and another backend is tried.
@@ -49,19 +77,72 @@ const std::shared_ptr<Backend>& Connector::choose(core::TimePoint now) {
                                                         .add("client", client_.to_string())
                                                         .finish());
   }
-  return backend_;
 }
 
-void Connector::retake(std::shared_ptr<Backend> backend) {
-  release();
-  backend_ = std::move(backend);
-  backend_->add_active(1);
-  holds_slot_ = true;
-  if (retry_pending_) {
-    if (backend_stats_) backend_stats_->traffic.retries.increment();
-    if (pool_stats_) pool_stats_->retries.increment();
-    retry_pending_ = false;
+Choice Connector::wait(core::TimePoint now, bool at_front) {
+  const QueueConfig& config = selector_->snapshot().config.queue;
+  WaitQueue& queue = selector_->pool().queue();
+  auto ticket = std::make_shared<WaitQueue::Ticket>();
+  ticket->loop = &services_.loop();
+  ticket->waiter = this;
+  ticket->wanted = selection_.wanted;
+  if (queue.enter(ticket, config.size, at_front) == WaitQueue::Entered::Full) {
+    if (pool_stats_) pool_stats_->queue_full.increment();
+    return Choice::QueueFull;
   }
+  ticket_ = std::move(ticket);
+  // A slot given back between the look above and entering the queue went by unseen (its giver
+  // saw no waiter): look once more now that the queue counts this one.
+  if (!queue.paused()) {
+    if (auto backend = selector_->next(selection_, now)) {
+      if (backend->try_acquire()) {
+        if (queue.leave(*ticket_)) {
+          ticket_.reset();
+          take(std::move(backend));
+          return Choice::Chosen;
+        }
+        queue.give_back(backend);  // a grant is on its way already: it is the one used
+      }
+      selection_.forget_last();
+    }
+  }
+  queued_since_ = now;
+  if (pool_stats_) pool_stats_->queued.increment();
+  services_.loop().timers().schedule(queue_timer_, now + config.timeout);
+  return Choice::Queued;
+}
+
+void Connector::granted(std::shared_ptr<Backend> backend) {
+  services_.loop().timers().cancel(queue_timer_);
+  ticket_.reset();
+  const auto now = services_.loop().now();
+  if (pool_stats_) pool_stats_->queue_time.observe(now - queued_since_);
+  // The grant counts as this attempt's pick, so that a failover after it does not try it again.
+  ++selection_.attempts;
+  selection_.tried[selection_.tried_count % Selection::kMaxTracked] = backend->id();
+  ++selection_.tried_count;
+  take(std::move(backend));
+  owner_.backend_ready();
+}
+
+void Connector::on_queue_timeout() {
+  if (!ticket_) return;
+  if (!selector_->pool().queue().leave(*ticket_)) return;  // granted meanwhile: the grant comes next
+  ticket_.reset();
+  if (pool_stats_) {
+    pool_stats_->queue_timeouts.increment();
+    pool_stats_->queue_time.observe(services_.loop().now() - queued_since_);
+  }
+  owner_.queue_timed_out();
+}
+
+void Connector::leave_queue() {
+  if (!ticket_) return;
+  services_.loop().timers().cancel(queue_timer_);
+  // Gone before its grant arrived: the grant finds no waiter and gives the slot back.
+  ticket_->waiter = nullptr;
+  selector_->pool().queue().leave(*ticket_);
+  ticket_.reset();
 }
 
 net::UniqueFd Connector::start_connect(net::ConnectStart& started, int& error) {
@@ -101,7 +182,8 @@ void Connector::failed(AttemptFailure failure, std::string_view what, core::Time
       backend_->record_failure();
       break;
     case AttemptFailure::ReusedConnectionClosed:
-      break;
+      retry_pending_ = true;
+      return;  // the slot is kept for a fresh connection to the same backend
   }
   release();
   retry_pending_ = true;
@@ -127,10 +209,11 @@ void Connector::failed_locally(const char* what, int error, std::string_view pha
 void Connector::release() {
   if (!holds_slot_) return;
   holds_slot_ = false;
-  backend_->add_active(-1);
+  pool_->queue().give_back(backend_);
 }
 
 void Connector::reset() {
+  leave_queue();
   release();
   backend_.reset();
   backend_stats_ = nullptr;

@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "fulcrum/config.h"
 #include "upstream/backend.h"
+#include "upstream/wait_queue.h"
 
 namespace fulcrum::membership {
 class PoolManager;
@@ -75,6 +76,8 @@ class Pool {
   std::shared_ptr<const PoolSnapshot> snapshot() const { return snapshot_.load(); }
   /// Bumped by each publish; a relaxed load is enough to notice a change.
   std::uint64_t version() const { return version_.load(std::memory_order_acquire); }
+  /// Where work waits for a free slot or for a pause to end (shared by all workers).
+  WaitQueue& queue() { return queue_; }
 
  private:
   friend class membership::PoolManager;  // the one writer of snapshots
@@ -84,6 +87,7 @@ class Pool {
   std::string name_;
   std::atomic<std::shared_ptr<const PoolSnapshot>> snapshot_;
   std::atomic<std::uint64_t> version_{0};
+  WaitQueue queue_;
 };
 
 }  // namespace fulcrum::upstream

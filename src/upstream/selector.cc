@@ -26,6 +26,7 @@ void Selector::refresh() {
   any_up_ = down.empty() || std::any_of(down.begin(), down.end(), [](std::uint8_t reasons) { return reasons == 0; });
   // An empty pool (one that waits for registrations) has no strategy: next() finds nobody.
   strategy_ = candidates.empty() ? nullptr : balance::make_strategy(snapshot_->strategy, candidates);
+  hashing_ = snapshot_->strategy == "source_hash" || snapshot_->strategy == "hash";
   const auto& sticky = snapshot_->config.sticky;
   cookie_map_ = sticky && !sticky->cookie.empty() ? std::make_unique<balance::StickyCookieMap>(candidates) : nullptr;
 }
@@ -52,6 +53,8 @@ std::optional<std::size_t> Selector::index_of(std::uint64_t id) const {
 
 std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint now) {
   refresh();
+  selection.full = false;
+  selection.wanted = 0;
   const auto& backends = snapshot_->backends;
   const std::uint32_t max_attempts = selection.max_attempts ? selection.max_attempts : snapshot_->max_attempts;
   if (selection.attempts >= max_attempts || !strategy_) return nullptr;
@@ -61,16 +64,29 @@ std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint no
   for (std::size_t i = 0; i < tracked; ++i) {
     if (auto index = index_of(selection.tried[i])) tried.insert(*index);
   }
+  // The backend this client must have while it is usable: it waits for a slot of that one.
+  auto must_have = [&](std::size_t index) -> bool {
+    if (!backends[index]->full()) return true;
+    selection.full = true;
+    selection.wanted = backends[index]->id();
+    return false;
+  };
 
   std::optional<std::size_t> chosen;
   if (selection.preferred && selection.attempts == 0) {
     auto index = index_of(*selection.preferred);
-    if (index && usable(*index, now)) chosen = index;
+    if (index && usable(*index, now)) {
+      if (!must_have(*index)) return nullptr;
+      chosen = index;
+    }
   }
   if (auto* sticky = snapshot_->sticky.get(); !chosen && sticky && selection.attempts == 0) {
     if (auto id = sticky->find(selection.client, now)) {
       auto index = index_of(*id);
-      if (index && usable(*index, now)) chosen = index;
+      if (index && usable(*index, now)) {
+        if (!must_have(*index)) return nullptr;
+        chosen = index;
+      }
     }
   }
   if (!chosen) {
@@ -86,12 +102,17 @@ std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint no
     context.reported = &reported;
     // Untried backends that are up and not deactivated; else up but deactivated (one may be back
     // before its window ends); backends that are down (unhealthy, ejected) only in panic mode,
-    // when none is up.
+    // when none is up. Backends with no free slot are left out of both, except by a hash, whose
+    // client waits for its own backend.
     balance::BackendSet excluded = tried;
-    const auto& down = snapshot_->down_reasons;
+    bool any_full = false;
     for (std::size_t i = 0; i < backends.size(); ++i) {
-      const std::uint8_t reasons = down.empty() ? 0 : down[i];
+      const std::uint8_t reasons = snapshot_->down_reasons.empty() ? 0 : snapshot_->down_reasons[i];
       if ((reasons & kOutOfRotation) != 0 || (reasons != 0 && any_up_)) {
+        excluded.insert(i);
+        tried.insert(i);
+      } else if (!hashing_ && !tried.contains(i) && backends[i]->full()) {
+        any_full = true;
         excluded.insert(i);
         tried.insert(i);
       } else if (backends[i]->deactivated(now)) {
@@ -100,8 +121,12 @@ std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint no
     }
     chosen = strategy_->pick(context, excluded);
     if (!chosen) chosen = strategy_->pick(context, tried);  // all deactivated: try them anyway
+    if (!chosen) {
+      selection.full = any_full;
+      return nullptr;
+    }
+    if (hashing_ && !must_have(*chosen)) return nullptr;
   }
-  if (!chosen) return nullptr;
   ++selection.attempts;
   // Beyond kMaxTracked attempts the oldest ids are forgotten (and may be tried again): retries of
   // that depth are configured on purpose and a repeat is harmless.

@@ -32,6 +32,15 @@ struct Selection {
   std::uint32_t max_attempts = 0;
   /// A backend asked for by the request (a sticky cookie), tried first while it is up.
   std::optional<std::uint64_t> preferred;
+  /// Set by Selector::next() when it found nobody because the backends it may use are at their
+  /// max_connections: the request should wait for a slot (of `wanted`, or of any backend when 0).
+  bool full = false;
+  std::uint64_t wanted = 0;
+  /// Takes back the last pick (its slot could not be had after all).
+  void forget_last() {
+    --attempts;
+    --tried_count;
+  }
 };
 
 /// One per (worker, pool); lives on its worker's thread and is not thread-safe.
@@ -46,7 +55,9 @@ class Selector {
   /// tried. Prefers the client's sticky backend, then backends that are not deactivated; when
   /// every untried backend is deactivated they are tried anyway, since one may be back early.
   /// Backends down per the snapshot (unhealthy, ejected) are never chosen while another backend
-  /// of the pool is up; when none is up (panic mode) every backend is tried.
+  /// of the pool is up; when none is up (panic mode) every backend is tried. Backends at their
+  /// max_connections are passed over, except the one a sticky session or a hash names: then
+  /// nullptr, with `selection.full` set (see Selection). The caller takes the slot.
   std::shared_ptr<Backend> next(Selection& selection, core::TimePoint now);
   /// Records a failed connect: `backend` is left out of selections for the pool's window.
   void connect_failed(Backend& backend, core::TimePoint now);
@@ -107,6 +118,9 @@ class Selector {
   std::unique_ptr<balance::StickyCookieMap> cookie_map_;
   /// Some backend of the snapshot is up; false means panic mode (every backend is tried).
   bool any_up_ = true;
+  /// The strategy maps each client or request to one backend (source_hash, hash): when that
+  /// backend is full, the request waits for it rather than going elsewhere.
+  bool hashing_ = false;
 };
 
 }  // namespace fulcrum::upstream

@@ -142,7 +142,7 @@ TEST(AdminWriteErrors, EveryBadWriteIsAnsweredWithItsCodeAndMessageAndChangesNot
       {"nothing to change", "PATCH", "/api/pools/app/backends/app1", "{}", kToken, "", 400,
        "nothing to change: give \"weight\" and/or \"state\""},
       {"unknown field (add)", "POST", "/api/pools/app/backends", R"({"address":")" + spare + R"(","colour":"red"})",
-       kToken, "", 400, "colour: unknown key 'colour' (expected one of: address, weight, name)", "",
+       kToken, "", 400, "colour: unknown key 'colour' (expected one of: address, weight, name, max_connections)", "",
        "{ address: \"" + spare + "\", colour: red }"},
       {"misspelt field (add)", "POST", "/api/pools/app/backends", R"({"address":")" + spare + R"(","wieght":2})",
        kToken, "", 400, "wieght: unknown key 'wieght' (did you mean 'weight'?)", "",
@@ -175,7 +175,28 @@ TEST(AdminWriteErrors, EveryBadWriteIsAnsweredWithItsCodeAndMessageAndChangesNot
        "method not allowed", "GET, HEAD, POST"},
       {"POST on a backend", "POST", "/api/pools/app/backends/app1", R"({"weight":2})", kToken, "", 405,
        "method not allowed", "GET, HEAD, PATCH, DELETE"},
-      {"DELETE on the pool", "DELETE", "/api/pools/app", "", kToken, "", 405, "method not allowed", "GET, HEAD"},
+      {"DELETE on the pool", "DELETE", "/api/pools/app", "", kToken, "", 405, "method not allowed",
+       "GET, HEAD, PATCH"},
+      {"max_connections negative (add)", "POST", "/api/pools/app/backends",
+       R"({"address":")" + spare + R"(","max_connections":-1})", kToken, "", 400,
+       "max_connections: must be between 0 and 1000000 (got -1)", "",
+       "{ address: \"" + spare + "\", max_connections: -1 }"},
+      {"max_connections too big (add)", "POST", "/api/pools/app/backends",
+       R"({"address":")" + spare + R"(","max_connections":1000001})", kToken, "", 400,
+       "max_connections: must be between 0 and 1000000 (got 1000001)", "",
+       "{ address: \"" + spare + "\", max_connections: 1000001 }"},
+      // The pool itself: a pause.
+      {"pause: not a flag", "PATCH", "/api/pools/app", R"({"paused":"yes"})", kToken, "", 400,
+       "paused: expected true or false (got 'yes')"},
+      {"pause: nothing to change", "PATCH", "/api/pools/app", "{}", kToken, "", 400,
+       "nothing to change: give \"paused\""},
+      {"pause: unknown field", "PATCH", "/api/pools/app", R"({"pause":true})", kToken, "", 400,
+       "pause: unknown key 'pause' (did you mean 'paused'?)"},
+      {"pause: malformed JSON", "PATCH", "/api/pools/app", "paused=true", kToken, "", 400,
+       "malformed JSON in the request body"},
+      {"pause: unknown pool", "PATCH", "/api/pools/nope", R"({"paused":true})", kToken, "", 404,
+       "no pool named 'nope'"},
+      {"pause: no token", "PATCH", "/api/pools/app", R"({"paused":true})", "", "", 401, "a bearer token is required"},
       {"POST on the pool list", "POST", "/api/pools", R"({"address":")" + spare + R"("})", kToken, "", 405,
        "method not allowed", "GET, HEAD"},
       {"chunked body", "POST", "/api/pools/app/backends", "", kToken, "", 411,
@@ -210,6 +231,7 @@ TEST(AdminWriteErrors, EveryBadWriteIsAnsweredWithItsCodeAndMessageAndChangesNot
       EXPECT_EQ(row.error, checker_message(row.config_item)) << "the configuration checker words it otherwise";
     }
     EXPECT_EQ(pool_members(admin, "app", kToken), before) << "a refused write changed the pool";
+    EXPECT_EQ(admin_call(admin, "GET", "/api/pools/app", "", kToken).json["paused"], false) << "a refused write paused the pool";
   }
   // Nothing reached the backends' side either: no probe, no connection was made for a refused add.
   EXPECT_EQ(fulcrum.count_log("backend added"), 0u);
@@ -234,13 +256,15 @@ TEST(AdminWriteErrors, WithoutATokenEveryWriteIsForbiddenAndSaysHowToAllowIt) {
       {"PATCH", "/api/pools/app/backends/app1", R"({"state":"drain"})"},
       {"PATCH", "/api/pools/app/backends/" + b.address(), R"({"weight":7})"},
       {"DELETE", "/api/pools/app/backends/app1", ""},
+      {"PATCH", "/api/pools/app", R"({"paused":true})"},
       // A token the server does not have changes nothing either.
       {"DELETE", "/api/pools/app/backends/" + b.address(), ""},
   };
   for (std::size_t i = 0; i < writes.size(); ++i) {
     const Write& write = writes[i];
     SCOPED_TRACE(write.method + " " + write.path);
-    const AdminReply reply = admin_call(admin, write.method, write.path, write.body, i == 4 ? "some-token" : "");
+    const AdminReply reply =
+        admin_call(admin, write.method, write.path, write.body, i + 1 == writes.size() ? "some-token" : "");
     EXPECT_EQ(reply.status, 403) << reply.head << reply.body;
     EXPECT_EQ(reply.error(), message);
     EXPECT_EQ(pool_members(admin, "app"), before);

@@ -395,6 +395,23 @@ void HttpBackend::serve(Connection* connection) {
       std::lock_guard lock(mutex_);
       heads_log_.push_back(request->head);
     }
+    // In flight from its head until its answer starts (not until the answer is read: the proxy
+    // may send the next request as soon as it has this one's answer).
+    struct InFlight {
+      std::atomic<std::int64_t>& count;
+      bool counted = true;
+      InFlight(std::atomic<std::int64_t>& in_flight, std::atomic<std::int64_t>& max) : count(in_flight) {
+        const std::int64_t now = count.fetch_add(1) + 1;
+        std::int64_t seen = max.load();
+        while (now > seen && !max.compare_exchange_weak(seen, now)) {
+        }
+      }
+      void end() {
+        if (counted) count.fetch_sub(1);
+        counted = false;
+      }
+      ~InFlight() { end(); }
+    } in_flight(in_flight_, max_in_flight_);
     const Behaviour behaviour = behaviour_.load();
     const std::string action = request->field("X-Test").value_or("");
     const bool http10 = request->version == "HTTP/1.0";
@@ -457,6 +474,7 @@ void HttpBackend::serve(Connection* connection) {
       }
       head += keep_alive ? (http10 ? "Connection: keep-alive\r\n" : "") : "Connection: close\r\n";
       head += "\r\n";
+      in_flight.end();
       if (!io.write_all(head)) break;
       if (request->method != "HEAD" && !stream_body(io, size, chunked)) break;
     } else {
@@ -465,6 +483,7 @@ void HttpBackend::serve(Connection* connection) {
       head += "Content-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
       head += keep_alive ? (http10 ? "Connection: keep-alive\r\n" : "") : "Connection: close\r\n";
       head += "\r\n";
+      in_flight.end();
       if (!io.write_all(request->method == "HEAD" ? head : head + body)) break;  // HEAD: the length, no body
     }
     if (!keep_alive) {

@@ -108,6 +108,10 @@ class HttpBackend {
   /// Connections accepted and not yet ended (by the peer or by this backend): how tests see that a
   /// proxy kept, or closed, its idle keep-alive connections.
   std::int64_t open_connections() const { return open_.load(); }
+  /// Requests whose head arrived and whose answer has not started, now and at most at once: what
+  /// a limit on requests in flight (max_connections) is judged by.
+  std::int64_t in_flight() const { return in_flight_.load(); }
+  std::int64_t max_in_flight() const { return max_in_flight_.load(); }
 
  private:
   struct Connection;
@@ -126,6 +130,8 @@ class HttpBackend {
   std::atomic<std::uint64_t> accepted_{0};
   std::atomic<std::int64_t> open_{0};
   std::atomic<std::uint64_t> heads_{0};
+  std::atomic<std::int64_t> in_flight_{0};
+  std::atomic<std::int64_t> max_in_flight_{0};
   std::atomic<std::uint64_t> requests_{0};
   std::atomic<std::uint64_t> incomplete_{0};
   std::atomic<std::uint64_t> bytes_{0};
