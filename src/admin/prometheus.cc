@@ -114,6 +114,21 @@ void traffic_families(Writer& w, std::string_view prefix, const std::vector<Enti
   for (const auto& e : entities) w.sample(p + "_retries_total", labels_of(e), traffic_of(e).retries);
 }
 
+/// The samples of one histogram series: cumulative `_bucket`s by `le`, `_sum` in seconds, `_count`.
+void histogram_samples(Writer& w, const std::string& name, const Labels& labels,
+                       const metrics::HistogramSnapshot& histogram) {
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < metrics::kLatencyBuckets; ++i) {
+    cumulative += histogram.buckets[i];
+    const std::string le = i < metrics::kLatencyBoundsNs.size()
+                               ? format_number(static_cast<double>(metrics::kLatencyBoundsNs[i]) / 1e9)
+                               : std::string("+Inf");
+    w.sample(name + "_bucket", with(labels, "le", le), cumulative);
+  }
+  w.sample(name + "_sum", labels, static_cast<double>(histogram.sum_ns) / 1e9);
+  w.sample(name + "_count", labels, cumulative);
+}
+
 }  // namespace
 
 std::string escape_label_value(std::string_view value) {
@@ -243,18 +258,35 @@ std::string render_prometheus(const StatsSnapshot& stats) {
   w.family("fulcrum_backend_response_latency_seconds", "histogram",
            "Request latency: head parsed to response complete (http); time to connect (tcp).");
   for (const auto& e : backends) {
-    const auto& latency = e.backend->latency;
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < metrics::kLatencyBuckets; ++i) {
-      cumulative += latency.buckets[i];
-      const std::string le = i < metrics::kLatencyBoundsNs.size()
-                                 ? format_number(static_cast<double>(metrics::kLatencyBoundsNs[i]) / 1e9)
-                                 : std::string("+Inf");
-      w.sample("fulcrum_backend_response_latency_seconds_bucket", with(backend_labels(e), "le", le), cumulative);
-    }
-    w.sample("fulcrum_backend_response_latency_seconds_sum", backend_labels(e), static_cast<double>(latency.sum_ns) / 1e9);
-    w.sample("fulcrum_backend_response_latency_seconds_count", backend_labels(e), cumulative);
+    histogram_samples(w, "fulcrum_backend_response_latency_seconds", backend_labels(e), e.backend->latency);
   }
+  // Active health checks: backends of pools with `health:` only.
+  std::vector<Entry> checked;
+  for (const auto& e : backends) {
+    if (e.pool->health_checked) checked.push_back(e);
+  }
+  w.family("fulcrum_backend_check_failures_total", "counter",
+           "Active health checks of the backend that failed (refused, timed out, wrong answer).");
+  for (const auto& e : checked) w.sample("fulcrum_backend_check_failures_total", backend_labels(e), e.backend->check_failures);
+  w.family("fulcrum_backend_check_duration_seconds", "histogram",
+           "Active health checks of the backend, passed or failed: from the check's start to its verdict.");
+  for (const auto& e : checked) {
+    histogram_samples(w, "fulcrum_backend_check_duration_seconds", backend_labels(e), e.backend->check_duration);
+  }
+
+  // Drops: what was dropped rather than buffered without bound.
+  w.family("fulcrum_events_dropped_total", "counter",
+           "Events lost, by reason: queue_full (the bus's queue was full: no subscriber got them), slow_client "
+           "(an admin stream client fell too far behind and was cut off), log_write_failed (event-log lines a "
+           "failed write lost).");
+  w.sample("fulcrum_events_dropped_total", {{"reason", "queue_full"}}, stats.drops.events_queue_full);
+  w.sample("fulcrum_events_dropped_total", {{"reason", "slow_client"}}, stats.drops.events_slow_client);
+  w.sample("fulcrum_events_dropped_total", {{"reason", "log_write_failed"}}, stats.drops.events_log_write_failed);
+  w.family("fulcrum_access_log_lines_dropped_total", "counter",
+           "Access-log lines lost, by reason: buffer_full (the writer was behind and a worker's buffer full), "
+           "write_failed (a write to the file failed).");
+  w.sample("fulcrum_access_log_lines_dropped_total", {{"reason", "buffer_full"}}, stats.drops.access_log_buffer_full);
+  w.sample("fulcrum_access_log_lines_dropped_total", {{"reason", "write_failed"}}, stats.drops.access_log_write_failed);
 
   // Workers.
   auto worker_labels = [](const WorkerStats& s) { return Labels{{"worker", std::to_string(s.index)}}; };

@@ -27,6 +27,7 @@
 #include "runtime/runtime_context.h"
 #include "runtime/watchdog.h"
 #include "runtime/worker.h"
+#include "metrics/health_check_metrics.h"
 #include "upstream/pool.h"
 
 namespace fulcrum {
@@ -60,6 +61,8 @@ struct Balancer::Impl {
   std::unique_ptr<runtime::Watchdog> watchdog;
   /// The JSON-lines event log (`events.file`); its flush timer runs on the control loop.
   std::unique_ptr<events::EventLog> event_log;
+  /// Health-check failures and durations per backend (written by the control plane's monitor).
+  metrics::HealthCheckMetrics health_checks;
   std::unique_ptr<runtime::RuntimeContext> context;
   /// Where the admin and registration listeners are bound; a reload may move them (guarded by
   /// bound_mutex, since admin_address() may be asked from any thread).
