@@ -15,6 +15,7 @@
 #include "fulcrum/balancer.h"
 #include "membership/dns_source.h"
 #include "membership/pool_manager.h"
+#include "metrics/health_check_metrics.h"
 #include "net/address.h"
 #include "process/pid_file.h"
 #include "process/inherited_sockets.h"
@@ -27,7 +28,6 @@
 #include "runtime/runtime_context.h"
 #include "runtime/watchdog.h"
 #include "runtime/worker.h"
-#include "metrics/health_check_metrics.h"
 #include "upstream/pool.h"
 
 namespace fulcrum {
