@@ -199,6 +199,13 @@ void AdminServer::stream_input(Connection& connection, std::string& in) {
 }
 
 void AdminServer::stream_closed(Connection& connection) {
+  const auto found = streams_.find(&connection);
+  if (found != streams_.end() && connection.dropped_too_slow()) {
+    // What was queued and not sent is lost to this client, the event that overflowed included.
+    for (const std::uint64_t end : found->second.event_ends) {
+      events_dropped_slow_client_ += end > connection.bytes_sent() ? 1 : 0;
+    }
+  }
   streams_.erase(&connection);
   loop_.defer([this] { update_subscription(); });
 }
@@ -206,6 +213,7 @@ void AdminServer::stream_closed(Connection& connection) {
 StatsSnapshot AdminServer::stats() {
   const auto now = core::Clock::now();
   StatsSnapshot snapshot = collect_stats(context_, started_, now);
+  snapshot.drops.events_slow_client = events_dropped_slow_client_;
   recent_.fill(snapshot, now);
   return snapshot;
 }
@@ -323,7 +331,7 @@ nlohmann::json AdminServer::backend_document(std::size_t pool, std::uint64_t id)
   const StatsSnapshot snapshot = stats();
   if (pool >= snapshot.pools.size()) return nullptr;
   for (const auto& backend : snapshot.pools[pool].backends) {
-    if (backend.id == id) return backend_json(backend);
+    if (backend.id == id) return backend_json(backend, snapshot.pools[pool].health_checked);
   }
   return nullptr;
 }
@@ -462,6 +470,7 @@ void AdminServer::start_stream(Connection& connection, const http::RequestHead& 
     // The ring holds exactly the events delivered so far, and live delivery goes on from the next
     // one (both on this thread): nothing is sent twice, nothing is missed in between.
     recent_events_.for_each(filtered ? kinds.data() : nullptr, kinds.size(), [&](const EventData& event) {
+      if (connection.closed()) return;  // cut for being too slow: its Stream is gone
       std::string sse, frame;
       send_event(connection, streams_[&connection], event, sse, frame, /*replayed=*/true);
     });
@@ -498,7 +507,7 @@ void AdminServer::record(const EventData& event) {
   deliver(event);
 }
 
-void AdminServer::send_event(Connection& connection, const Stream& stream, const EventData& event, std::string& sse,
+void AdminServer::send_event(Connection& connection, Stream& stream, const EventData& event, std::string& sse,
                              std::string& frame, bool replayed) {
   auto json = [&] {
     std::string line = event.to_json();
@@ -506,11 +515,18 @@ void AdminServer::send_event(Connection& connection, const Stream& stream, const
     if (replayed && line.size() > 2 && line.back() == '}') line.insert(line.size() - 1, ",\"replayed\":true");
     return line;
   };
+  // Events known to be sent are forgotten; this one is remembered before send(), which may cut
+  // the client (and end `stream`) when it does not fit.
+  while (!stream.event_ends.empty() && stream.event_ends.front() <= connection.bytes_sent()) {
+    stream.event_ends.pop_front();
+  }
   if (!stream.websocket) {
     if (sse.empty()) sse = "event: " + std::string(event_name(event.event)) + "\ndata: " + json() + "\n\n";
+    stream.event_ends.push_back(connection.bytes_queued() + sse.size());
     connection.send(sse);
   } else {
     if (frame.empty()) append_websocket_frame(frame, WebSocketOpcode::Text, json());
+    stream.event_ends.push_back(connection.bytes_queued() + frame.size());
     connection.send(frame);
   }
 }
@@ -522,7 +538,7 @@ void AdminServer::deliver(const EventData& event) {
   for (Connection* connection : endpoint_.streams()) {
     const auto found = streams_.find(connection);
     if (connection->closed() || found == streams_.end()) continue;
-    const Stream& stream = found->second;
+    Stream& stream = found->second;
     if (stream.filtered && !stream.kinds[static_cast<std::size_t>(event.event) % stream.kinds.size()]) continue;
     send_event(*connection, stream, event, sse, frame);
     connection->flush();

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -109,6 +110,10 @@ class AdminServer final : private HttpEndpoint::Handler {
     /// Event filter (`?kinds=`); unfiltered: every event.
     std::array<bool, 64> kinds{};
     bool filtered = false;
+    /// Where each event queued and not yet known to be sent ends (Connection::bytes_queued()
+    /// after it): the events a client cut for being too slow never got. Bounded by the
+    /// connection's output bound.
+    std::deque<std::uint64_t> event_ends;
   };
 
   // HttpEndpoint::Handler
@@ -141,7 +146,7 @@ class AdminServer final : private HttpEndpoint::Handler {
   void deliver(const EventData& event);
   /// Queues `event` on a stream client, framed for it; `sse` and `frame` cache the framing.
   /// `replayed`: from the ring, marked `"replayed":true`.
-  void send_event(Connection& connection, const Stream& stream, const EventData& event, std::string& sse,
+  void send_event(Connection& connection, Stream& stream, const EventData& event, std::string& sse,
                   std::string& frame, bool replayed = false);
   /// Subscribes to the kinds the ring does not keep that some stream client asks for, only those.
   void update_subscription();
@@ -165,6 +170,8 @@ class AdminServer final : private HttpEndpoint::Handler {
   /// client asks for them (by Event value).
   std::array<std::optional<events::EventBus::SubscriptionId>, events::kEventCount> live_only_subscriptions_{};
   const health::HealthMonitor* health_ = nullptr;
+  /// Events stream clients never got because they were cut for being too slow (loop thread).
+  std::uint64_t events_dropped_slow_client_ = 0;
   bool stopped_ = false;
 };
 

@@ -9,7 +9,7 @@ namespace {
 }  // namespace
 
 json backend_json(const BackendStats& b) {
-  return {
+  json backend = {
       {"id", b.id},
       {"address", b.address},
       {"name", b.name},
@@ -34,6 +34,19 @@ json backend_json(const BackendStats& b) {
       {"rps", b.rps},
       {"latency_ms", {{"p50", b.p50_seconds * 1000.0}, {"p99", b.p99_seconds * 1000.0}}},
   };
+  return backend;
+}
+
+json backend_json(const BackendStats& b, bool health_checked) {
+  json backend = backend_json(b);
+  if (!health_checked) return backend;
+  // Since the backend joined: checks finished, those that failed, their mean and p99 duration.
+  const auto& d = b.check_duration;
+  const double mean_ms = d.count == 0 ? 0.0 : static_cast<double>(d.sum_ns) / static_cast<double>(d.count) / 1e6;
+  backend["checks"] = d.count;
+  backend["check_failures"] = b.check_failures;
+  backend["check_duration_ms"] = {{"mean", mean_ms}, {"p99", d.quantile(0.99) * 1000.0}};
+  return backend;
 }
 
 namespace {
@@ -146,9 +159,19 @@ json status_json(const StatsSnapshot& stats) {
     reload["last_reload_unix"] = stats.last_reload_unix;
     reload["last_reload_ok"] = stats.last_reload_ok;
   }
+  const DropStats& d = stats.drops;
+  json dropped = {{"events", d.events_total()},
+                  {"events_by_reason",
+                   {{"queue_full", d.events_queue_full},
+                    {"slow_client", d.events_slow_client},
+                    {"log_write_failed", d.events_log_write_failed}}},
+                  {"access_log_lines", d.access_log_total()},
+                  {"access_log_lines_by_reason",
+                   {{"buffer_full", d.access_log_buffer_full}, {"write_failed", d.access_log_write_failed}}}};
   return {{"version", stats.version},
           {"uptime_seconds", stats.uptime_seconds},
           {"config", reload},
+          {"dropped", dropped},
           {"workers", stats.workers.size()},
           {"listeners", listeners},
           {"pools", pools}};
@@ -156,7 +179,7 @@ json status_json(const StatsSnapshot& stats) {
 
 json pool_json(const PoolStats& pool) {
   json backends = json::array();
-  for (const auto& b : pool.backends) backends.push_back(backend_json(b));
+  for (const auto& b : pool.backends) backends.push_back(backend_json(b, pool.health_checked));
   const auto& traffic = pool.traffic;
   json queue = {{"depth", pool.queue_depth},
                 {"size", pool.queue_size},

@@ -9,12 +9,16 @@
 
 namespace fulcrum::admin {
 
-/// `GET /api/status`: {"version","uptime_seconds","workers","listeners":[...],"pools":[...]}.
+/// `GET /api/status`: {"version","uptime_seconds","config","dropped","workers","listeners":[...],
+/// "pools":[...]}.
 nlohmann::json status_json(const StatsSnapshot& stats);
 
 /// One backend of `GET /api/pools` (and the answer of a backend write): {"id","address","name",
 /// "admin_state","source","weight","state",...}.
 nlohmann::json backend_json(const BackendStats& backend);
+/// The same, with its health checks when its pool has them (`health_checked`): "checks",
+/// "check_failures", "check_duration_ms": {"mean","p99"}.
+nlohmann::json backend_json(const BackendStats& backend, bool health_checked);
 
 /// One pool of `GET /api/pools`: {"name","strategy","panic","backends":[...]}.
 nlohmann::json pool_json(const PoolStats& pool);

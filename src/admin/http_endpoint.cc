@@ -200,6 +200,7 @@ void HttpEndpoint::Connection::send(std::string_view bytes) {
   out_.append(bytes);
   if (streaming_ && out_.size() > endpoint_.options_.max_stream_backlog) {
     log::warn(endpoint_.options_.name + " stream client too slow, dropped", {{"queued_bytes", out_.size()}});
+    dropped_too_slow_ = true;
     endpoint_.close(*this);
   }
 }
@@ -221,6 +222,7 @@ void HttpEndpoint::Connection::flush() {
   while (!closed_ && !out_.empty()) {
     const ssize_t n = ::send(fd_.get(), out_.data(), out_.size(), MSG_NOSIGNAL);
     if (n > 0) {
+      bytes_sent_ += static_cast<std::uint64_t>(n);
       out_.erase(0, static_cast<std::size_t>(n));
       continue;
     }

@@ -110,6 +110,12 @@ class HttpEndpoint {
 
     bool closed() const { return closed_; }
     bool streaming() const { return streaming_; }
+    /// Bytes queued since the connection opened (sent or not), and those of them sent: a stream's
+    /// owner tells from them which of its messages a closed connection never got.
+    std::uint64_t bytes_queued() const { return bytes_sent_ + out_.size(); }
+    std::uint64_t bytes_sent() const { return bytes_sent_; }
+    /// Whether the endpoint closed this stream because its unsent output passed the bound.
+    bool dropped_too_slow() const { return dropped_too_slow_; }
     /// Close once the queued output is sent.
     bool close_after_write = false;
     /// The client's address bytes: its share of the request budget.
@@ -132,6 +138,8 @@ class HttpEndpoint {
     bool streaming_ = false;
     bool watching_out_ = false;
     bool answered_ = false;  // a request was answered: idle between requests rather than new
+    bool dropped_too_slow_ = false;
+    std::uint64_t bytes_sent_ = 0;
     core::TimePoint last_activity_{};
     /// The first byte of the request head being read; for a connection that has sent no request
     /// yet, its accept (the whole first head is due within header_timeout of it).

@@ -85,45 +85,6 @@ Labels with(Labels labels, std::string_view key, std::string value) {
   return labels;
 }
 
-/// A histogram family in seconds: `name`_bucket (cumulative, per bound), _sum and _count, per entity.
-template <typename Entity>
-void histogram_family(Writer& w, const std::string& name, std::string_view help, const std::vector<Entity>& entities,
-                      const std::function<Labels(const Entity&)>& labels_of,
-                      const std::function<const metrics::HistogramSnapshot&(const Entity&)>& histogram_of) {
-  w.family(name, "histogram", help);
-  for (const auto& e : entities) {
-    const auto& histogram = histogram_of(e);
-    const Labels labels = labels_of(e);
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < metrics::kLatencyBuckets; ++i) {
-      cumulative += histogram.buckets[i];
-      const std::string le = i < metrics::kLatencyBoundsNs.size()
-                                 ? format_number(static_cast<double>(metrics::kLatencyBoundsNs[i]) / 1e9)
-                                 : std::string("+Inf");
-      w.sample(name + "_bucket", with(labels, "le", le), cumulative);
-    }
-    w.sample(name + "_sum", labels, static_cast<double>(histogram.sum_ns) / 1e9);
-    w.sample(name + "_count", labels, cumulative);
-  }
-}
-
-/// The time families of a listener, route or pool: connects to backends and whole requests.
-template <typename Entity>
-void time_families(Writer& w, std::string_view prefix, const std::vector<Entity>& entities,
-                   const std::function<Labels(const Entity&)>& labels_of,
-                   const std::function<const metrics::TrafficTotals&(const Entity&)>& traffic_of) {
-  const std::string p(prefix);
-  histogram_family<Entity>(w, p + "_connect_seconds", "Time to establish a new connection to a backend.", entities,
-                           labels_of, [&](const Entity& e) -> const metrics::HistogramSnapshot& {
-                             return traffic_of(e).connect_time;
-                           });
-  histogram_family<Entity>(w, p + "_request_duration_seconds",
-                           "Whole requests: head parsed to response sent (tcp: connection open to close).", entities,
-                           labels_of, [&](const Entity& e) -> const metrics::HistogramSnapshot& {
-                             return traffic_of(e).total_time;
-                           });
-}
-
 /// The families every traffic table has: requests, responses by class, bytes, and (for pools and
 /// backends) connect errors and retries.
 template <typename Entity>
@@ -151,6 +112,47 @@ void traffic_families(Writer& w, std::string_view prefix, const std::vector<Enti
   for (const auto& e : entities) w.sample(p + "_connect_errors_total", labels_of(e), traffic_of(e).connect_errors);
   w.family(p + "_retries_total", "counter", "Requests tried again after a failure (counted on the failed backend).");
   for (const auto& e : entities) w.sample(p + "_retries_total", labels_of(e), traffic_of(e).retries);
+}
+
+/// The samples of one histogram series: cumulative `_bucket`s by `le`, `_sum` in seconds, `_count`.
+void histogram_samples(Writer& w, const std::string& name, const Labels& labels,
+                       const metrics::HistogramSnapshot& histogram) {
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < metrics::kLatencyBuckets; ++i) {
+    cumulative += histogram.buckets[i];
+    const std::string le = i < metrics::kLatencyBoundsNs.size()
+                               ? format_number(static_cast<double>(metrics::kLatencyBoundsNs[i]) / 1e9)
+                               : std::string("+Inf");
+    w.sample(name + "_bucket", with(labels, "le", le), cumulative);
+  }
+  w.sample(name + "_sum", labels, static_cast<double>(histogram.sum_ns) / 1e9);
+  w.sample(name + "_count", labels, cumulative);
+}
+
+/// A histogram family in seconds: one histogram_samples() series per entity.
+template <typename Entity>
+void histogram_family(Writer& w, const std::string& name, std::string_view help, const std::vector<Entity>& entities,
+                      const std::function<Labels(const Entity&)>& labels_of,
+                      const std::function<const metrics::HistogramSnapshot&(const Entity&)>& histogram_of) {
+  w.family(name, "histogram", help);
+  for (const auto& e : entities) histogram_samples(w, name, labels_of(e), histogram_of(e));
+}
+
+/// The time families of a listener, route or pool: connects to backends and whole requests.
+template <typename Entity>
+void time_families(Writer& w, std::string_view prefix, const std::vector<Entity>& entities,
+                   const std::function<Labels(const Entity&)>& labels_of,
+                   const std::function<const metrics::TrafficTotals&(const Entity&)>& traffic_of) {
+  const std::string p(prefix);
+  histogram_family<Entity>(w, p + "_connect_seconds", "Time to establish a new connection to a backend.", entities,
+                           labels_of, [&](const Entity& e) -> const metrics::HistogramSnapshot& {
+                             return traffic_of(e).connect_time;
+                           });
+  histogram_family<Entity>(w, p + "_request_duration_seconds",
+                           "Whole requests: head parsed to response sent (tcp: connection open to close).", entities,
+                           labels_of, [&](const Entity& e) -> const metrics::HistogramSnapshot& {
+                             return traffic_of(e).total_time;
+                           });
 }
 
 }  // namespace
@@ -309,6 +311,32 @@ std::string render_prometheus(const StatsSnapshot& stats) {
                           "Request latency: head parsed to response complete (http); time to connect (tcp).", backends,
                           backend_labels,
                           [](const Entry& e) -> const metrics::HistogramSnapshot& { return e.backend->latency; });
+  // Active health checks: backends of pools with `health:` only.
+  std::vector<Entry> checked;
+  for (const auto& e : backends) {
+    if (e.pool->health_checked) checked.push_back(e);
+  }
+  w.family("fulcrum_backend_check_failures_total", "counter",
+           "Active health checks of the backend that failed (refused, timed out, wrong answer).");
+  for (const auto& e : checked) w.sample("fulcrum_backend_check_failures_total", backend_labels(e), e.backend->check_failures);
+  histogram_family<Entry>(w, "fulcrum_backend_check_duration_seconds",
+                          "Active health checks of the backend, passed or failed: from the check's start to its verdict.",
+                          checked, backend_labels,
+                          [](const Entry& e) -> const metrics::HistogramSnapshot& { return e.backend->check_duration; });
+
+  // Drops: what was dropped rather than buffered without bound.
+  w.family("fulcrum_events_dropped_total", "counter",
+           "Events lost, by reason: queue_full (the bus's queue was full: no subscriber got them), slow_client "
+           "(an admin stream client fell too far behind and was cut off), log_write_failed (event-log lines a "
+           "failed write lost).");
+  w.sample("fulcrum_events_dropped_total", {{"reason", "queue_full"}}, stats.drops.events_queue_full);
+  w.sample("fulcrum_events_dropped_total", {{"reason", "slow_client"}}, stats.drops.events_slow_client);
+  w.sample("fulcrum_events_dropped_total", {{"reason", "log_write_failed"}}, stats.drops.events_log_write_failed);
+  w.family("fulcrum_access_log_lines_dropped_total", "counter",
+           "Access-log lines lost, by reason: buffer_full (the writer was behind and a worker's buffer full), "
+           "write_failed (a write to the file failed).");
+  w.sample("fulcrum_access_log_lines_dropped_total", {{"reason", "buffer_full"}}, stats.drops.access_log_buffer_full);
+  w.sample("fulcrum_access_log_lines_dropped_total", {{"reason", "write_failed"}}, stats.drops.access_log_write_failed);
 
   // Workers.
   auto worker_labels = [](const WorkerStats& s) { return Labels{{"worker", std::to_string(s.index)}}; };

@@ -89,6 +89,7 @@ StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePo
     pool.queue_depth = context.pools[p]->queue().depth();
     pool.queue_size = snapshot->config.queue.size;
     pool.queue_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(snapshot->config.queue.timeout);
+    pool.health_checked = snapshot->config.health.has_value();
     for (const auto& worker : context.workers) {
       if (const auto* counters = worker->metrics().find_pool(p)) pool.traffic.add(*counters);
     }
@@ -115,9 +116,22 @@ StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePo
           counters->latency.add_to(entry.latency);
         }
       }
+      if (context.health_checks != nullptr) {
+        if (const auto* checks = context.health_checks->find_backend(backend.counter_slot(), backend.id())) {
+          entry.check_failures = checks->failures.value();
+          checks->duration.add_to(entry.check_duration);
+        }
+      }
       pool.backends.push_back(std::move(entry));
     }
     stats.pools.push_back(std::move(pool));
+  }
+
+  if (context.event_queue != nullptr) stats.drops.events_queue_full = context.event_queue->dropped();
+  if (context.event_log != nullptr) stats.drops.events_log_write_failed = context.event_log->lines_lost();
+  if (context.access_log != nullptr) {
+    stats.drops.access_log_buffer_full = context.access_log->dropped();
+    stats.drops.access_log_write_failed = context.access_log->lines_lost();
   }
 
   for (const auto& worker : context.workers) {

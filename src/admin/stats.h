@@ -60,6 +60,10 @@ struct BackendStats {
   std::uint64_t ejections = 0;
   metrics::TrafficTotals traffic;
   metrics::HistogramSnapshot latency;
+  /// Active health checks (pools with `health:` only): failed ones, and the duration of each
+  /// (its count: the checks that finished). Since the backend joined its pool.
+  std::uint64_t check_failures = 0;
+  metrics::HistogramSnapshot check_duration;
   /// Requests per second over the last few seconds, and latency quantiles (seconds) of the recent
   /// window; filled from the RecentStats samples.
   double rps = 0;
@@ -77,6 +81,8 @@ struct PoolStats {
   std::size_t queue_depth = 0;
   std::uint32_t queue_size = 0;
   std::chrono::milliseconds queue_timeout{0};
+  /// Whether the pool has active health checks (`health:`).
+  bool health_checked = false;
   metrics::TrafficTotals traffic;
   std::vector<BackendStats> backends;
 };
@@ -89,6 +95,23 @@ struct WorkerStats {
   std::uint64_t accept_pauses = 0;
   std::uint64_t accept_errors = 0;
   std::uint64_t local_resource_errors = 0;
+};
+
+/// What was dropped rather than buffered without bound, since the start.
+struct DropStats {
+  /// Events no subscriber got: the bus's queue was full.
+  std::uint64_t events_queue_full = 0;
+  /// Events an admin stream client never got: it fell 1 MiB behind and was cut off.
+  std::uint64_t events_slow_client = 0;
+  /// Event-log lines lost to a failed write.
+  std::uint64_t events_log_write_failed = 0;
+  /// Access-log lines dropped because the writer was behind (a worker's 4 MiB buffer full), and
+  /// lines lost to a failed write.
+  std::uint64_t access_log_buffer_full = 0;
+  std::uint64_t access_log_write_failed = 0;
+
+  std::uint64_t events_total() const { return events_queue_full + events_slow_client + events_log_write_failed; }
+  std::uint64_t access_log_total() const { return access_log_buffer_full + access_log_write_failed; }
 };
 
 struct StatsSnapshot {
@@ -104,6 +127,7 @@ struct StatsSnapshot {
   /// Unix time of the last reload attempt (0: none yet) and whether it applied.
   double last_reload_unix = 0;
   bool last_reload_ok = true;
+  DropStats drops;
 };
 
 class RecentStats;
@@ -114,7 +138,8 @@ class RecentStats;
 std::string backend_state(const upstream::PoolSnapshot& snapshot, std::size_t index, core::TimePoint now);
 
 /// Reads every counter of a running balancer (control thread); rps and quantiles are left at 0
-/// (see RecentStats::fill).
+/// (see RecentStats::fill), and so are the events the admin server's own stream clients missed
+/// (DropStats::events_slow_client: the AdminServer fills it).
 StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePoint started, core::TimePoint now);
 
 /// A backend's recent history: requests and latency sampled once a second on the control thread,

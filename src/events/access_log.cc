@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -128,6 +129,8 @@ void AccessLog::request_reopen() {
 
 void AccessLog::write_out(const std::string& text) {
   if (!write_all(fd_, text)) {
+    lines_lost_.fetch_add(static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\n')),
+                          std::memory_order_relaxed);
     log::error("cannot write access log", {{"file", path_}, {"error", std::strerror(errno)}});
   }
 }

@@ -53,8 +53,10 @@ class AccessLog {
   void log(unsigned shard, const AccessRecord& record);
   /// Makes the writer close and reopen the file (SIGUSR1, after logrotate renamed it). Any thread.
   void request_reopen();
-  /// Lines dropped because a shard's buffer was full.
+  /// Lines dropped because a shard's buffer was full (the writer is behind). Any thread.
   std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  /// Lines lost because a write to the file failed. Any thread.
+  std::uint64_t lines_lost() const { return lines_lost_.load(std::memory_order_relaxed); }
 
   /// The line for `record`, newline included. Pure; public for tests.
   std::string render(const AccessRecord& record) const;
@@ -79,6 +81,7 @@ class AccessLog {
   std::atomic<bool> reopen_{false};
   std::atomic<bool> urgent_{false};
   std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<std::uint64_t> lines_lost_{0};
   std::thread writer_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -68,7 +69,9 @@ void EventLog::write(const EventData& data) {
 void EventLog::flush() {
   if (loop_ != nullptr) loop_->timers().cancel(flush_timer_);
   if (!write_all(fd_, buffer_)) {
-    // The lines are lost rather than kept without bound.
+    // The lines are lost rather than kept without bound (a part of them may have been written).
+    lines_lost_.fetch_add(static_cast<std::uint64_t>(std::count(buffer_.begin(), buffer_.end(), '\n')),
+                          std::memory_order_relaxed);
     log::error("cannot write event log", {{"file", path_}, {"error", std::strerror(errno)}});
   }
   buffer_.clear();

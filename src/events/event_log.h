@@ -6,6 +6,8 @@
 // thread), or on the owner's thread once delivery has stopped.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -38,6 +40,9 @@ class EventLog {
   /// file stays in use and the error is logged.
   void reopen();
 
+  /// Lines lost because a write failed (they are not kept for a later try). Any thread.
+  std::uint64_t lines_lost() const { return lines_lost_.load(std::memory_order_relaxed); }
+
  private:
   EventLog(std::string path, int fd, EventBus& bus);
   void write(const EventData& data);
@@ -49,6 +54,7 @@ class EventLog {
   std::string buffer_;
   core::EventLoop* loop_ = nullptr;
   core::Timer flush_timer_;
+  std::atomic<std::uint64_t> lines_lost_{0};
 };
 
 }  // namespace fulcrum::events

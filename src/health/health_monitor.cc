@@ -182,9 +182,15 @@ void HealthMonitor::on_probe_result(PoolHealth& state, BackendHealth& backend, c
   ++backend.checks;
   backend.last_error = result.error;
   const auto wall_now = std::chrono::system_clock::now();
+  const auto duration = now - backend.probe_started;
+  if (options_.metrics != nullptr) {
+    auto& counters = options_.metrics->backend(backend.backend->counter_slot(), backend.backend->id());
+    counters.duration.observe(std::chrono::duration_cast<std::chrono::nanoseconds>(duration));
+    if (!result.passed) counters.failures.increment();
+  }
   backend.last_check = BackendReport::Check{
       .ok = result.passed,
-      .duration_ms = std::chrono::duration<double, std::milli>(now - backend.probe_started).count(),
+      .duration_ms = std::chrono::duration<double, std::milli>(duration).count(),
       .at = wall_now,
       .error = result.error};
   const Transition transition = backend.rise_fall.record(result.passed);

@@ -13,7 +13,8 @@
 // publishes the snapshot the workers see (and works out panic). The monitor never publishes. When
 // the manager's membership of a pool changes, the monitor notices at its next tick, carries each
 // backend's state over by id (ejections start afresh) and submits its verdicts again. Each ejection is also
-// counted on the backend (upstream::Backend::ejections), a total that never decays, for metrics.
+// counted on the backend (upstream::Backend::ejections), a total that never decays, for metrics;
+// every check's verdict and duration go to Options::metrics.
 //
 // Events: healthy, unhealthy, recovery, ejected, panic (and recovery with "panic":false when a pool
 // leaves panic), monitoring every interval per checked pool. See docs/health.md for their details.
@@ -38,6 +39,7 @@
 #include "health/probe.h"
 #include "health/rise_fall.h"
 #include "membership/pool_manager.h"
+#include "metrics/health_check_metrics.h"
 
 namespace fulcrum::health {
 
@@ -49,6 +51,9 @@ class HealthMonitor {
     std::uint64_t seed = 0;
     /// How often passive counters are read and slow-start weights refreshed.
     core::Milliseconds tick{100};
+    /// Where each backend's check failures and durations are counted (keyed by counter slot, so
+    /// they outlive snapshots); null: not counted. Outlives the monitor.
+    metrics::HealthCheckMetrics* metrics = nullptr;
   };
 
   /// `events` may be null (no events, logs only). `manager` and `events` outlive the monitor.

@@ -348,6 +348,10 @@ Status Balancer::start() {
   impl.drain_timeout_ms.store(impl.config.drain_timeout.count(), std::memory_order_relaxed);
   impl.context.reset(new runtime::RuntimeContext{impl.config, impl.pools, *impl.pool_manager, impl.listeners,
                                                  impl.workers, *impl.events, &impl.reload_state});
+  impl.context->health_checks = &impl.health_checks;
+  impl.context->event_queue = impl.events.get();
+  impl.context->event_log = impl.event_log.get();
+  impl.context->access_log = impl.access_log.get();
   impl.control = std::make_unique<runtime::ControlPlane>(*impl.context, *impl.events);
   if (impl.event_log) impl.event_log->attach(impl.control->loop());
   if (admin_socket) impl.control->serve_admin(*impl.context, std::move(admin_socket));

@@ -15,6 +15,7 @@
 #include "fulcrum/balancer.h"
 #include "membership/dns_source.h"
 #include "membership/pool_manager.h"
+#include "metrics/health_check_metrics.h"
 #include "net/address.h"
 #include "process/pid_file.h"
 #include "process/inherited_sockets.h"
@@ -60,6 +61,8 @@ struct Balancer::Impl {
   std::unique_ptr<runtime::Watchdog> watchdog;
   /// The JSON-lines event log (`events.file`); its flush timer runs on the control loop.
   std::unique_ptr<events::EventLog> event_log;
+  /// Health-check failures and durations per backend (written by the control plane's monitor).
+  metrics::HealthCheckMetrics health_checks;
   std::unique_ptr<runtime::RuntimeContext> context;
   /// Where the admin and registration listeners are bound; a reload may move them (guarded by
   /// bound_mutex, since admin_address() may be asked from any thread).

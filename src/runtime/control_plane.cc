@@ -26,7 +26,9 @@ void ControlPlane::start() {
   // Events emitted on any thread are delivered here, one batch per wake-up.
   delivery_.set_wake([this] { loop_.post([this] { delivery_.deliver_pending(); }); });
   // Health checks and outlier detection.
-  health_ = std::make_unique<health::HealthMonitor>(loop_, context_.pool_manager, &context_.events);
+  health::HealthMonitor::Options health_options;
+  health_options.metrics = context_.health_checks;
+  health_ = std::make_unique<health::HealthMonitor>(loop_, context_.pool_manager, &context_.events, health_options);
   loop_.post([this] { health_->start(); });
   loop_.post([this] { loop_.timers().schedule(sweep_timer_, loop_.now() + kSweepEvery); });
   loop_.post([this] { loop_.timers().schedule(membership_timer_, loop_.now() + kMembershipTick); });

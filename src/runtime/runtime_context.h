@@ -5,12 +5,16 @@
 #include <memory>
 #include <vector>
 
+#include "events/access_log.h"
 #include "events/event_bus.h"
+#include "events/event_log.h"
+#include "events/local_event_bus.h"
 #include "fulcrum/config.h"
 #include "net/listener_state.h"
 #include "runtime/reload_state.h"
 #include "upstream/pool.h"
 #include "membership/pool_manager.h"
+#include "metrics/health_check_metrics.h"
 
 namespace fulcrum::runtime {
 
@@ -28,6 +32,14 @@ struct RuntimeContext {
   events::EventBus& events;
   /// Reload counters and the way to ask for one (the admin API's POST /api/reload).
   ReloadState* reload = nullptr;
+  /// Every backend's health-check failures and durations: the health monitor writes, the admin
+  /// API reads (null: not counted).
+  metrics::HealthCheckMetrics* health_checks = nullptr;
+  /// What counts drops for metrics (null when off): the bus behind `events` (its queue full), the
+  /// event log (lines a failed write lost), the access log (lines dropped or lost).
+  const events::LocalEventBus* event_queue = nullptr;
+  const events::EventLog* event_log = nullptr;
+  const events::AccessLog* access_log = nullptr;
 };
 
 }  // namespace fulcrum::runtime

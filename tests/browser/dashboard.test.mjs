@@ -402,13 +402,20 @@ test('dashboard: opened after a failure shows it, the last checks and the routes
     await page.waitForSelector(badge(b1, 'healthy'));
     await page.waitForSelector(badge(b2, 'unhealthy'));
 
-    // Last check: ok with a duration for b1; failed for b2, the error in its title.
+    // Last check: ok with a duration for b1, which never failed one; failed for b2, the error in its
+    // title, and how many of its checks failed so far (from /api/pools' check_failures).
     const check = (b) => page.locator(`tr[data-backend="${b.address}"] td.check`);
     await page.waitForSelector(`tr[data-backend="${b1.address}"] td.check[data-check="ok"]`);
     assert.match(await check(b1).textContent(), /^ok \d+(\.\d+)? ms$/);
+    assert.equal(await check(b1).getAttribute('data-check-failures'), '0');
     await page.waitForSelector(`tr[data-backend="${b2.address}"] td.check[data-check="failed"]`);
-    assert.match(await check(b2).textContent(), /^failed \d+(\.\d+)? ms$/);
-    assert.match(await check(b2).getAttribute('title'), /last check failed at .*: .+/);
+    assert.match(await check(b2).textContent(), /^failed \d+(\.\d+)? ms · \d+ failed$/);
+    assert.match(await check(b2).getAttribute('title'), /last check failed at .*: .+ · \d+ checks, \d+ failed, mean /);
+    const shown = Number(await check(b2).getAttribute('data-check-failures'));
+    assert.ok(shown >= 1, `b2's failed checks shown: ${shown}`);
+    const pools = await fetch(`${admin}/api/pools/web`, auth).then((r) => r.json());
+    const b2Checks = pools.backends.find((b) => b.address === b2.address);
+    assert.ok(b2Checks.check_failures >= shown, `the API counts ${b2Checks.check_failures}, the page shows ${shown}`);
     // Time in state: seconds, and the stamp in the title.
     const since = page.locator(`tr[data-backend="${b2.address}"] span.since`);
     assert.match(await since.textContent(), /^\d+s$/);

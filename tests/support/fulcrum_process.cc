@@ -1,5 +1,6 @@
 #include "support/fulcrum_process.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -30,9 +31,19 @@ std::string write_temp_file(const std::string& name, const std::string& content)
   static std::atomic<int> counter{0};
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string test = info ? std::string(info->test_suite_name()) + "." + info->name() : "test";
-  auto dir = std::filesystem::temp_directory_path() /
-             ("fulcrum-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
-  std::filesystem::create_directories(dir);
+  // mkdtemp: a directory nobody had. Named by pid and count alone, it could be one a dead test
+  // process of the same pid left behind (pids wrap at 32768), and a log opened for appending there
+  // would start with that process's lines.
+  std::string pattern = (std::filesystem::temp_directory_path() /
+                         ("fulcrum-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + "-XXXXXX"))
+                            .string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    ADD_FAILURE() << "cannot create a temporary directory like " << pattern;
+    return pattern + "/" + name;
+  }
+  // As create_directories made it before: others may enter (tests that drop to `nobody`).
+  ::chmod(pattern.c_str(), 0755);
+  const std::filesystem::path dir = pattern;
   auto path = dir / name;
   std::ofstream(path) << content;
   return path.string();

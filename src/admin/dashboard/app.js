@@ -472,11 +472,23 @@
       return;
     }
     td.dataset.check = c.ok ? 'ok' : 'failed';
+    // Failed checks since the backend joined, when there were any: " · 3 failed" after the last one.
+    const failures = isNum(b.check_failures) ? b.check_failures : 0;
+    td.dataset.checkFailures = String(failures);
     const text = (c.ok ? 'ok ' : 'failed ') + fmtMs(c.duration_ms);
-    setText(td, text, false);
+    const tail = failures > 0 ? ` · ${fmtCount(failures)} failed` : '';
+    if (td.textContent !== text + tail) {
+      td.replaceChildren(text, ...(tail ? [el('span', 'dim check-failures', tail)] : []));
+    }
+    td.classList.remove('zero');
     td.classList.toggle('err', !c.ok);
+    const d = b.check_duration_ms || {};
+    const totals = isNum(b.checks)
+      ? ` · ${b.checks} checks, ${failures} failed` + (isNum(d.mean) ? `, mean ${fmtMs(d.mean)}` : '') +
+        (isNum(d.p99) ? `, p99 ${fmtMs(d.p99)}` : '')
+      : '';
     td.title = `last check ${c.ok ? 'passed' : 'failed'} at ${c.at || '?'} in ${fmtMs(c.duration_ms)}` +
-      (c.ok ? '' : `: ${c.error || 'unknown error'}`);
+      (c.ok ? '' : `: ${c.error || 'unknown error'}`) + totals;
   }
 
   // ---- rendering: routes ---------------------------------------------------------------------

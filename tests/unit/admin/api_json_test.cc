@@ -43,6 +43,45 @@ TEST(ApiJson, PoolShapeIsWhatTheDashboardReads) {
   EXPECT_DOUBLE_EQ(backend["latency_ms"]["p99"].get<double>(), 100.0);
 }
 
+TEST(ApiJson, BackendsOfACheckedPoolShowTheirChecks) {
+  PoolStats pool;
+  pool.name = "db";
+  BackendStats b;
+  b.address = "127.0.0.1:9001";
+  b.check_failures = 2;
+  b.check_duration.buckets[metrics::latency_bucket(1'500'000)] = 4;
+  b.check_duration.count = 4;
+  b.check_duration.sum_ns = 4 * 1'500'000;
+  pool.backends.push_back(b);
+  EXPECT_FALSE(pool_json(pool)["backends"][0].contains("check_failures")) << "a pool without checks";
+  pool.health_checked = true;
+  const auto backend = pool_json(pool)["backends"][0];
+  EXPECT_EQ(backend["checks"], 4);
+  EXPECT_EQ(backend["check_failures"], 2);
+  EXPECT_DOUBLE_EQ(backend["check_duration_ms"]["mean"].get<double>(), 1.5);
+  const double p99 = backend["check_duration_ms"]["p99"].get<double>();
+  EXPECT_GT(p99, 1.0);
+  EXPECT_LE(p99, 2.5);
+  EXPECT_EQ(backend_json(b, true)["check_failures"], 2);
+}
+
+TEST(ApiJson, StatusCountsDropsByReason) {
+  StatsSnapshot stats;
+  stats.drops.events_queue_full = 1;
+  stats.drops.events_slow_client = 2;
+  stats.drops.events_log_write_failed = 3;
+  stats.drops.access_log_buffer_full = 40;
+  stats.drops.access_log_write_failed = 2;
+  const auto dropped = status_json(stats)["dropped"];
+  EXPECT_EQ(dropped["events"], 6);
+  EXPECT_EQ(dropped["events_by_reason"]["queue_full"], 1);
+  EXPECT_EQ(dropped["events_by_reason"]["slow_client"], 2);
+  EXPECT_EQ(dropped["events_by_reason"]["log_write_failed"], 3);
+  EXPECT_EQ(dropped["access_log_lines"], 42);
+  EXPECT_EQ(dropped["access_log_lines_by_reason"]["buffer_full"], 40);
+  EXPECT_EQ(dropped["access_log_lines_by_reason"]["write_failed"], 2);
+}
+
 TEST(ApiJson, ConfigRedactsTheToken) {
   Config config;
   config.admin = AdminConfig{.listen = "127.0.0.1:9090", .token = "s3cret"};

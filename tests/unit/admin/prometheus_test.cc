@@ -56,6 +56,25 @@ StatsSnapshot example() {
   ejected.ejections = 2;
   pool.backends.push_back(ejected);
   s.pools.push_back(pool);
+  PoolStats checked;
+  checked.name = "db";
+  checked.strategy = "round_robin";
+  checked.health_checked = true;
+  BackendStats db = backend;
+  db.id = 4;
+  db.address = "127.0.0.1:9004";
+  db.check_failures = 3;
+  db.check_duration.buckets[metrics::latency_bucket(700'000)] = 4;     // (0.5 ms, 1 ms]
+  db.check_duration.buckets[metrics::latency_bucket(80'000'000)] = 1;  // (50 ms, 100 ms]
+  db.check_duration.count = 5;
+  db.check_duration.sum_ns = 4 * 700'000 + 80'000'000;
+  checked.backends.push_back(db);
+  s.pools.push_back(checked);
+  s.drops.events_queue_full = 1;
+  s.drops.events_slow_client = 20;
+  s.drops.events_log_write_failed = 300;
+  s.drops.access_log_buffer_full = 4000;
+  s.drops.access_log_write_failed = 5;
   s.workers.push_back({0, 4, 1000, 0.25});
   return s;
 }
@@ -98,7 +117,9 @@ TEST(Prometheus, RendersEveryFamilyOnceWithHelpAndType) {
         "fulcrum_backend_connect_errors_total", "fulcrum_backend_retries_total", "fulcrum_backend_up",
         "fulcrum_backend_ejections_total", "fulcrum_backend_health_state", "fulcrum_backend_response_latency_seconds",
         "fulcrum_worker_connections", "fulcrum_worker_loop_iterations_total",
-        "fulcrum_worker_loop_busy_seconds_total"}) {
+        "fulcrum_worker_loop_busy_seconds_total", "fulcrum_backend_check_failures_total",
+        "fulcrum_backend_check_duration_seconds", "fulcrum_events_dropped_total",
+        "fulcrum_access_log_lines_dropped_total"}) {
     EXPECT_TRUE(typed.count(family)) << family;
   }
 }
@@ -141,6 +162,31 @@ TEST(Prometheus, HistogramBucketsAreCumulative) {
   EXPECT_TRUE(has_line(text, name + "_bucket{" + labels + R"(,le="+Inf"} 5)"));
   EXPECT_TRUE(has_line(text, name + "_count{" + labels + "} 5"));
   EXPECT_TRUE(has_line(text, name + "_sum{" + labels + "} 11.012")) << text;
+}
+
+TEST(Prometheus, HealthChecksOfCheckedPoolsOnly) {
+  const std::string text = render_prometheus(example());
+  const std::string labels = R"(pool="db",backend="127.0.0.1:9004")";
+  EXPECT_TRUE(has_line(text, "fulcrum_backend_check_failures_total{" + labels + "} 3")) << text;
+  const std::string name = "fulcrum_backend_check_duration_seconds";
+  EXPECT_TRUE(has_line(text, name + "_bucket{" + labels + R"(,le="0.0005"} 0)"));
+  EXPECT_TRUE(has_line(text, name + "_bucket{" + labels + R"(,le="0.001"} 4)"));
+  EXPECT_TRUE(has_line(text, name + "_bucket{" + labels + R"(,le="0.1"} 5)"));
+  EXPECT_TRUE(has_line(text, name + "_bucket{" + labels + R"(,le="+Inf"} 5)"));
+  EXPECT_TRUE(has_line(text, name + "_count{" + labels + "} 5"));
+  EXPECT_TRUE(has_line(text, name + "_sum{" + labels + "} 0.0828"));
+  // Pool `api` has no checks: no series that would only ever say 0.
+  EXPECT_EQ(text.find(R"(fulcrum_backend_check_failures_total{pool="api")"), std::string::npos);
+  EXPECT_EQ(text.find(R"(fulcrum_backend_check_duration_seconds_count{pool="api")"), std::string::npos);
+}
+
+TEST(Prometheus, DropsByReason) {
+  const std::string text = render_prometheus(example());
+  EXPECT_TRUE(has_line(text, R"(fulcrum_events_dropped_total{reason="queue_full"} 1)")) << text;
+  EXPECT_TRUE(has_line(text, R"(fulcrum_events_dropped_total{reason="slow_client"} 20)"));
+  EXPECT_TRUE(has_line(text, R"(fulcrum_events_dropped_total{reason="log_write_failed"} 300)"));
+  EXPECT_TRUE(has_line(text, R"(fulcrum_access_log_lines_dropped_total{reason="buffer_full"} 4000)"));
+  EXPECT_TRUE(has_line(text, R"(fulcrum_access_log_lines_dropped_total{reason="write_failed"} 5)"));
 }
 
 }  // namespace
