@@ -32,7 +32,8 @@ test-sanitize: deps
 	@cmake --build $(BUILD)/sanitize -j $(JOBS)
 	cd $(BUILD)/sanitize && ctest --output-on-failure -j $(JOBS)
 
-# The HTTP parsers under libFuzzer (clang) for FUZZ_SECONDS per target, from the committed seeds.
+# The HTTP parsers and the PROXY protocol header under libFuzzer (clang) for FUZZ_SECONDS per
+# target, from the committed seeds.
 FUZZ_SECONDS ?= 30
 fuzz:
 	@scripts/install-deps.sh fuzz

@@ -202,6 +202,15 @@ struct ListenerConfig {
   Duration idle_timeout{std::chrono::minutes(5)};
   /// Length of the kernel accept queue of each worker's socket.
   std::uint32_t backlog = 4096;
+  /// The PROXY protocol (v1 or v2): every connection must start with a header carrying the
+  /// client's address, sent by a proxy in `trusted_proxies`, within 3 s. That address then stands
+  /// for the client everywhere (hashing, stickiness, forwarding headers, logs). A connection from
+  /// any other source, or without a valid header, is closed. (Read and validated; the listeners
+  /// do not act on it yet.)
+  bool accept_proxy = false;
+  /// With accept_proxy: the CIDR blocks (`10.0.0.0/8`, `2001:db8::/32`, or single addresses) of
+  /// the proxies allowed to send the header. Required with accept_proxy, refused without it.
+  std::vector<std::string> trusted_proxies;
 
   // http mode: client-side limits and timeouts.
   /// Request line plus headers (431; 414 for an over-long request line).

@@ -16,6 +16,7 @@
 #include "config/route_syntax.h"
 #include "config/size.h"
 #include "config/suggest.h"
+#include "config/validate_proxy.h"
 #include "events/access_log_format.h"
 #include "http/syntax.h"
 
@@ -302,6 +303,7 @@ void check_listeners(Violations& out, const Config& config) {
                          std::to_string(listener.unavailable->size()) + ")"});
     }
     check_range(out, child_path(path, "backlog"), listener.backlog, kBacklogRange);
+    check_listener_proxy(out, path, listener);
     check_duration(out, child_path(path, "idle_timeout"), listener.idle_timeout,
                    ZeroDuration::kRefused);
     if (listener.mode == ListenerMode::Http) check_http_limits(out, path, listener);

@@ -376,7 +376,18 @@ void read_routes(YamlReader& reader, const YAML::Node& value, const std::string&
   }
 }
 
-constexpr std::array<Field<ListenerConfig>, 19> kListenerFields{{
+/// `trusted_proxies: [10.0.0.0/8, ...]`: a list of CIDR blocks, checked by validate_proxy.cc.
+void read_trusted_proxies(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                          ListenerConfig& into) {
+  if (!reader.expect_sequence(value, path)) return;
+  for (std::size_t j = 0; j < value.size(); ++j) {
+    const std::string item_key = item_path(path, j);
+    reader.note(item_key, value[j]);
+    if (auto text = reader.read_text(value[j], item_key, "a CIDR block")) into.trusted_proxies.push_back(std::move(*text));
+  }
+}
+
+constexpr std::array<Field<ListenerConfig>, 21> kListenerFields{{
     {"name", read_string<&ListenerConfig::name>},
     {"listen", read_string<&ListenerConfig::listen>},
     {"mode", read_mode},
@@ -386,6 +397,8 @@ constexpr std::array<Field<ListenerConfig>, 19> kListenerFields{{
     {"max_connections", read_count<&ListenerConfig::max_connections, kAnyCount>},
     {"idle_timeout", read_duration<&ListenerConfig::idle_timeout>},
     {"backlog", read_count<&ListenerConfig::backlog, kBacklogRange>},
+    {"accept_proxy", read_flag<&ListenerConfig::accept_proxy>},
+    {"trusted_proxies", read_trusted_proxies},
     {"max_header_size", read_size<&ListenerConfig::max_header_size, kMaxHeaderSizeRange>},
     {"max_headers", read_count<&ListenerConfig::max_headers, kMaxHeadersRange>},
     {"max_body", read_size<&ListenerConfig::max_body, kMaxBodyRange>},

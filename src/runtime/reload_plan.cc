@@ -76,6 +76,8 @@ std::vector<std::string> changed_listener_settings(const ListenerConfig& a, cons
   check(a.request_timeout == b.request_timeout, "request_timeout");
   check(a.keepalive_timeout == b.keepalive_timeout, "keepalive_timeout");
   check(a.tunnel_timeout == b.tunnel_timeout, "tunnel_timeout");
+  check(a.accept_proxy == b.accept_proxy, "accept_proxy");
+  check(a.trusted_proxies == b.trusted_proxies, "trusted_proxies");
   return keys;
 }
 

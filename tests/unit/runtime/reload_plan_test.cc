@@ -178,6 +178,22 @@ TEST(ReloadPlan, ListenersAreMatchedByNameAddedChangedMovedAndRemoved) {
   EXPECT_EQ(plan.next.listeners[0].max_connections, 10u);
 }
 
+TEST(ReloadPlan, ThePROXYProtocolKeysOfAListenerAreAChangeInPlace) {
+  Config next = base();
+  next.listeners[0].accept_proxy = true;
+  next.listeners[0].trusted_proxies = {"10.0.0.0/8"};
+  ReloadPlan plan = plan_reload(base(), next);
+  ASSERT_TRUE(plan.errors.empty()) << plan.errors.front();
+  ASSERT_EQ(plan.listeners.size(), 1u);
+  EXPECT_EQ(plan.listeners[0].kind, ListenerChange::Kind::Changed);
+  EXPECT_TRUE(mentions(plan.changes, "listener 'front': accept_proxy, trusted_proxies changed"));
+
+  Config wider = next;
+  wider.listeners[0].trusted_proxies.push_back("192.0.2.0/24");
+  plan = plan_reload(next, wider);
+  EXPECT_TRUE(mentions(plan.changes, "listener 'front': trusted_proxies changed"));
+}
+
 TEST(ReloadPlan, PoolsAreAddedAndRemovedByName) {
   Config next = base();
   next.pools.erase(next.pools.begin() + 1);  // web
