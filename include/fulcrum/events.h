@@ -37,6 +37,7 @@ enum class Event : std::uint8_t {
   ReloadFailed,     ///< a reload was refused and changed nothing (details: errors)
   Upgrade,          ///< a new binary serves; this process drains and exits (details: pid, old_pid)
   UpgradeFailed,    ///< a binary upgrade failed or was refused; this process keeps serving (details: reason)
+  Refused,          ///< a client connection was refused at accept (allow/deny, limits); sampled
 };
 
 /// `selecting_server`, `unhealthy`, ...: the names used in JSON, the event log and the API.

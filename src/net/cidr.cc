@@ -147,6 +147,13 @@ std::optional<AccessRules> AccessRules::parse(const std::vector<std::string>& al
   return AccessRules(std::move(*allowed), std::move(*denied));
 }
 
+std::shared_ptr<const AccessRules> AccessRules::shared(const std::vector<std::string>& allow,
+                                                      const std::vector<std::string>& deny) {
+  if (allow.empty() && deny.empty()) return nullptr;
+  if (auto rules = parse(allow, deny)) return std::make_shared<const AccessRules>(std::move(*rules));
+  return std::make_shared<const AccessRules>(CidrSet(), CidrSet({Cidr{}}));  // ::/0 denied
+}
+
 bool AccessRules::admits(const IpBytes& ip) const {
   const auto allowed = allow_.longest_match(ip);
   const auto denied = deny_.longest_match(ip);

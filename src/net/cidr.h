@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -93,6 +94,12 @@ class AccessRules {
   /// when an entry does not parse (the validator reports those first).
   static std::optional<AccessRules> parse(const std::vector<std::string>& allow, const std::vector<std::string>& deny,
                                           std::string* error = nullptr);
+
+  /// The rules of validated lists, ready to share between threads: null when both lists are empty
+  /// (every client gets in, callers skip the lookup). An entry that does not parse (the validator
+  /// reports those before anything runs) refuses everyone rather than letting everyone in.
+  static std::shared_ptr<const AccessRules> shared(const std::vector<std::string>& allow,
+                                                   const std::vector<std::string>& deny);
 
   /// Whether a client at `ip` may connect. Any thread.
   bool admits(const IpBytes& ip) const;

@@ -347,7 +347,8 @@ Status Balancer::start() {
   impl.reload_state.generation.store(1, std::memory_order_relaxed);
   impl.drain_timeout_ms.store(impl.config.drain_timeout.count(), std::memory_order_relaxed);
   impl.context.reset(new runtime::RuntimeContext{impl.config, impl.pools, *impl.pool_manager, impl.listeners,
-                                                 impl.workers, *impl.events, &impl.reload_state});
+                                                 impl.workers, *impl.events, &impl.reload_state,
+                                                 &impl.control_counters});
   impl.control = std::make_unique<runtime::ControlPlane>(*impl.context, *impl.events);
   if (impl.event_log) impl.event_log->attach(impl.control->loop());
   if (admin_socket) impl.control->serve_admin(*impl.context, std::move(admin_socket));

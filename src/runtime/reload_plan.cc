@@ -76,6 +76,9 @@ std::vector<std::string> changed_listener_settings(const ListenerConfig& a, cons
   check(a.request_timeout == b.request_timeout, "request_timeout");
   check(a.keepalive_timeout == b.keepalive_timeout, "keepalive_timeout");
   check(a.tunnel_timeout == b.tunnel_timeout, "tunnel_timeout");
+  check(a.allow == b.allow, "allow");
+  check(a.deny == b.deny, "deny");
+  check(a.limits == b.limits, "limits");
   return keys;
 }
 
@@ -174,7 +177,7 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
     AdminConfig rest = *current.admin;
     rest.listen = next.listen;
     rest.token = next.token;
-    keep(rest == next, "admin (limits, state_file)", next, rest);
+    keep(rest == next, "admin (limits, state_file, allow, deny)", next, rest);
   }
   if (current.registration.has_value() != candidate.registration.has_value()) {
     keep(false, "registration", plan.next.registration, current.registration);
@@ -185,6 +188,10 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
       plan.changes.push_back("registration: moved from " + current.registration->listen + " to " + next.listen);
     }
     if (current.registration->token != next.token) plan.changes.push_back("registration: token changed");
+    // Read once by the registration server when it starts, like the admin listener's.
+    const bool same_lists = current.registration->allow == next.allow && current.registration->deny == next.deny;
+    keep(same_lists, "registration (allow, deny)", plan.next.registration->allow, current.registration->allow);
+    if (!same_lists) plan.next.registration->deny = current.registration->deny;
   }
   keep(current.events == candidate.events, "events", plan.next.events, current.events);
   keep(current.access_log == candidate.access_log, "access_log", plan.next.access_log, current.access_log);

@@ -2,6 +2,8 @@
 // running balancer. Everything here outlives the control thread.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -16,6 +18,13 @@ namespace fulcrum::runtime {
 
 class Worker;
 
+/// Connections the admin and registration listeners refused by their allow/deny lists (control
+/// thread writes, any thread reads).
+struct ControlListenerCounters {
+  std::atomic<std::uint64_t> admin_refused{0};
+  std::atomic<std::uint64_t> registration_refused{0};
+};
+
 struct RuntimeContext {
   const Config& config;
   const std::vector<std::unique_ptr<upstream::Pool>>& pools;
@@ -28,6 +37,8 @@ struct RuntimeContext {
   events::EventBus& events;
   /// Reload counters and the way to ask for one (the admin API's POST /api/reload).
   ReloadState* reload = nullptr;
+  /// The admin and registration listeners' refusals; null in tests that build a context by hand.
+  ControlListenerCounters* control_counters = nullptr;
 };
 
 }  // namespace fulcrum::runtime
