@@ -320,7 +320,7 @@ void HttpEndpoint::accept_all() {
     const net::Address peer = net::Address::peer_of(fd);
     if (options_.access && !options_.access->admits(peer)) {
       if (options_.refused) options_.refused->fetch_add(1, std::memory_order_relaxed);
-      if (events_.wants(Event::Refused)) events::emit_refused(events_, options_.name, "acl", peer.ip_string());
+      if (events_.wants(Event::Refused)) events::emit_refused(events_, refused_events_, options_.name, "acl", peer.ip_string());
       continue;  // `owned` closes it
     }
     const auto ip_bytes = peer.ip_bytes();

@@ -21,7 +21,9 @@
 
 #include "core/event_loop.h"
 #include "core/timer_wheel.h"
+#include "core/rate_limiter.h"
 #include "events/event_bus.h"
+#include "events/refused_event.h"
 #include "net/address.h"
 #include "net/cidr.h"
 #include "net/socket.h"
@@ -198,6 +200,7 @@ class HttpEndpoint {
   Options options_;
   Handler& handler_;
   events::EventBus& events_;
+  core::RateLimiter refused_events_{events::kRefusedPerSecond, events::kRefusedBurst};  // samples `refused`
   Acceptor acceptor_{*this};
   core::Timer tick_timer_;
   /// accept() failed for want of descriptors or memory: the socket is not watched until the next

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "core/rate_limiter.h"
+#include "events/refused_event.h"
 #include "fulcrum/config.h"
 #include "net/address.h"
 #include "net/cidr.h"
@@ -53,6 +55,8 @@ struct ListenerState {
   /// the control thread with each generation of settings, inactive while `limits` is unset. Kept
   /// across reloads: counts of open connections stay exact.
   ClientTable clients;
+  /// Samples this listener's `refused` events (events/refused_event.h). Any thread.
+  core::RateLimiter refused_events{events::kRefusedPerSecond, events::kRefusedBurst};
 
   /// Control thread only (after start): the current generation, and the counter slot of each route
   /// key this listener has had (a route kept by a reload keeps its counts).

@@ -161,7 +161,7 @@ class Worker::AcceptSocket final : public core::IoHandler {
       }
     }
     if (worker_.events().wants(Event::Refused)) {
-      events::emit_refused(worker_.events(), listener_.name, reason, peer.ip_string());
+      events::emit_refused(worker_.events(), listener_.refused_events, listener_.name, reason, peer.ip_string());
     }
   }
 
