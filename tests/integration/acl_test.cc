@@ -210,6 +210,40 @@ TEST(Acl, ConnectionsPerIpAreExactAcrossWorkers) {
   ASSERT_TRUE(eventually([&] { return events.count_containing(R"("reason":"connections_per_ip")") == 6u + late_refusals; }, 3s));
 }
 
+TEST(Acl, AReloadAppliesNewListsAndLimitsAndKeepsTheCounts) {
+  HttpBackend backend("b");
+  Config config = base_config(backend.address());
+  ListenerConfig web = listener("web", ListenerMode::Http);
+  web.limits = ClientLimitsConfig{.connections_per_ip = 3};
+  config.listeners = {web};
+  Balancer balancer(config);
+  ASSERT_TRUE(balancer.start().ok());
+  const std::string address = address_of(balancer, "web");
+  EXPECT_EQ(get_status("127.0.0.3", address), 200);
+  // 127.0.0.2 holds two connections across the reload.
+  std::vector<HttpConnection> kept;
+  for (int i = 0; i < 2; ++i) {
+    HttpConnection c(Client::connect_from("127.0.0.2", address));
+    auto response = c.get("/");
+    ASSERT_TRUE(response && response->status == 200) << i;
+    kept.push_back(std::move(c));
+  }
+
+  Config next = config;
+  next.listeners[0].deny = {"127.0.0.3"};
+  next.listeners[0].limits->connections_per_ip = 2;
+  const ReloadResult reloaded = balancer.reload(next);
+  ASSERT_TRUE(reloaded.ok()) << (reloaded.errors.empty() ? "" : reloaded.errors[0]);
+  EXPECT_EQ(get_status("127.0.0.3", address), 0) << "denied from now on";
+  EXPECT_EQ(get_status("127.0.0.2", address), 429) << "the two connections held from before count against the new limit";
+  EXPECT_EQ(get_status("127.0.0.1", address), 200);
+  for (auto& c : kept) {
+    auto response = c.get("/");
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200) << "connections already open are not cut by a reload";
+  }
+}
+
 TEST(Acl, TheAdminListenerHonoursItsLists) {
   HttpBackend backend("b");
   Config config = base_config(backend.address());
