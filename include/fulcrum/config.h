@@ -183,6 +183,34 @@ struct RouteConfig {
   bool operator==(const RouteConfig&) const = default;
 };
 
+/// A rate of requests and the burst allowed above it (`requests_per_ip: {rate: 100/s, burst: 200}`).
+struct RequestRateConfig {
+  /// `requests` per `per` (`100/s` is 100 per 1s, `6000/m` is 6000 per 1m).
+  std::uint32_t requests = 0;
+  Duration per{std::chrono::seconds(1)};
+  /// Requests a client may send at once above the rate (the token bucket's size); 0: as many as
+  /// the rate allows in a second (at least 1).
+  std::uint32_t burst = 0;
+
+  bool operator==(const RequestRateConfig&) const = default;
+};
+
+/// Limits per client IP on a listener, counted across all workers in one table per listener.
+struct ClientLimitsConfig {
+  /// Connections one client may hold open at once; 0 = unlimited. A client over it is closed at
+  /// accept (http: after a `429`).
+  std::uint32_t connections_per_ip = 0;
+  /// http only: requests per client; over it, `429` with `Retry-After`. Unset: unlimited.
+  std::optional<RequestRateConfig> requests_per_ip;
+  /// Clients remembered at once; the least recently seen that holds no connection is forgotten to
+  /// make room.
+  std::uint32_t table_size = 100000;
+  /// IPv6 clients whose addresses share this many leading bits count as one client.
+  std::uint32_t ipv6_prefix = 64;
+
+  bool operator==(const ClientLimitsConfig&) const = default;
+};
+
 /// A listening address and what to do with the connections it accepts.
 struct ListenerConfig {
   std::string name;
@@ -211,6 +239,14 @@ struct ListenerConfig {
   /// With accept_proxy: the CIDR blocks (`10.0.0.0/8`, `2001:db8::/32`, or single addresses) of
   /// the proxies allowed to send the header. Required with accept_proxy, refused without it.
   std::vector<std::string> trusted_proxies;
+  /// Client addresses (`10.0.0.0/8`, `192.0.2.7`, `2001:db8::/32`, `::1`) that may connect, and
+  /// those that may not. The most specific entry that contains a client decides (deny on a tie);
+  /// a client no entry contains is refused when `allow` is non-empty. Checked right after accept,
+  /// before any byte is read.
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
+  /// Limits per client IP; unset: none.
+  std::optional<ClientLimitsConfig> limits;
 
   // http mode: client-side limits and timeouts.
   /// Request line plus headers (431; 414 for an over-long request line).
@@ -262,6 +298,9 @@ struct AdminConfig {
   /// Where runtime changes (backends added through the API, admin states and weights set at run
   /// time) are saved after each change and restored at start; empty: they are not kept.
   std::string state_file;
+  /// Client addresses that may (and may not) connect, as for a listener (ListenerConfig::allow).
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
 
   bool operator==(const AdminConfig&) const = default;
 };
@@ -273,6 +312,9 @@ struct RegistrationConfig {
   std::string listen;
   /// Required: grants registration only (`Authorization: Bearer ...`).
   std::string token;
+  /// Client addresses that may (and may not) connect, as for a listener (ListenerConfig::allow).
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
 
   bool operator==(const RegistrationConfig&) const = default;
 };

@@ -38,6 +38,7 @@ enum class Event : std::uint8_t {
   Upgrade,          ///< a new binary serves; this process drains and exits (details: pid, old_pid)
   UpgradeFailed,    ///< a binary upgrade failed or was refused; this process keeps serving (details: reason)
   PoolPaused,       ///< an operator paused or resumed a pool (details: pool, paused, waiting)
+  Refused,          ///< a client connection was refused at accept (allow/deny, limits); sampled
 };
 
 /// `selecting_server`, `unhealthy`, ...: the names used in JSON, the event log and the API.

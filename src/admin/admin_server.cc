@@ -25,9 +25,11 @@ namespace {
 
 constexpr auto kTick = std::chrono::seconds(1);
 
-HttpEndpoint::Options endpoint_options(const AdminServer::Options& options) {
+HttpEndpoint::Options endpoint_options(const AdminServer::Options& options, const runtime::RuntimeContext& context) {
   HttpEndpoint::Options endpoint;
   endpoint.name = "admin";
+  if (context.config.admin) endpoint.access = net::AccessRules::shared(context.config.admin->allow, context.config.admin->deny);
+  if (context.control_counters) endpoint.refused = &context.control_counters->admin_refused;
   endpoint.idle_timeout = options.idle_timeout;
   endpoint.header_timeout = options.header_timeout;
   endpoint.max_connections = options.max_connections;
@@ -112,7 +114,7 @@ AdminServer::AdminServer(core::EventLoop& loop, const runtime::RuntimeContext& c
     : loop_(loop),
       context_(context),
       options_(options),
-      endpoint_(loop, std::move(socket), endpoint_options(options), *this, context.events),
+      endpoint_(loop, std::move(socket), endpoint_options(options, context), *this, context.events),
       started_(core::Clock::now()),
       tick_timer_([this] { tick(); }) {
   // From now on, not only while a stream client listens: a page opened after a failure shows it.

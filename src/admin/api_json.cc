@@ -148,7 +148,9 @@ json status_json(const StatsSnapshot& stats) {
                          {"address", l.address},
                          {"mode", l.mode},
                          {"active_connections", l.active_connections},
-                         {"accepted_total", l.accepted_total}});
+                         {"accepted_total", l.accepted_total},
+                         {"refused", {{"acl", l.refused_acl}, {"connections_per_ip", l.refused_connections_per_ip}}},
+                         {"clients", l.clients}});
   }
   json pools = json::array();
   for (const auto& p : stats.pools) pools.push_back(pool_json(p));

@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "events/error_event.h"
+#include "events/refused_event.h"
 #include "http/error_response.h"
 #include "http/request_parser.h"
 #include "http/syntax.h"
@@ -318,7 +319,13 @@ void HttpEndpoint::accept_all() {
       return;
     }
     net::UniqueFd owned(fd);
-    const auto ip_bytes = net::Address::peer_of(fd).ip_bytes();
+    const net::Address peer = net::Address::peer_of(fd);
+    if (options_.access && !options_.access->admits(peer)) {
+      if (options_.refused) options_.refused->fetch_add(1, std::memory_order_relaxed);
+      if (events_.wants(Event::Refused)) events::emit_refused(events_, refused_events_, options_.name, "acl", peer.ip_string());
+      continue;  // `owned` closes it
+    }
+    const auto ip_bytes = peer.ip_bytes();
     std::string ip(reinterpret_cast<const char*>(ip_bytes.data()), ip_bytes.size());
     // Never refuse: whoever comes now (an operator, Prometheus) is likelier to matter than the
     // connection that has been idle longest.

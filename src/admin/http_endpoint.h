@@ -10,6 +10,7 @@
 // before any thread runs.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -20,8 +21,11 @@
 
 #include "core/event_loop.h"
 #include "core/timer_wheel.h"
+#include "core/rate_limiter.h"
 #include "events/event_bus.h"
+#include "events/refused_event.h"
 #include "net/address.h"
+#include "net/cidr.h"
 #include "net/socket.h"
 
 namespace fulcrum::http {
@@ -69,6 +73,11 @@ class HttpEndpoint {
     std::size_t max_connections = 256;
     /// A stream connection whose unsent output exceeds this is dropped.
     std::size_t max_stream_backlog = 1 << 20;
+    /// `allow` / `deny` of the section; null: everyone gets in. A refused connection is closed
+    /// right after accept, before any byte is read, counted in `refused` (when given) and sampled
+    /// as a `refused` event.
+    std::shared_ptr<const net::AccessRules> access;
+    std::atomic<std::uint64_t>* refused = nullptr;
   };
 
   class Connection;
@@ -199,6 +208,7 @@ class HttpEndpoint {
   Options options_;
   Handler& handler_;
   events::EventBus& events_;
+  core::RateLimiter refused_events_{events::kRefusedPerSecond, events::kRefusedBurst};  // samples `refused`
   Acceptor acceptor_{*this};
   core::Timer tick_timer_;
   /// accept() failed for want of descriptors or memory: the socket is not watched until the next

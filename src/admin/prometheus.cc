@@ -215,6 +215,26 @@ std::string render_prometheus(const StatsSnapshot& stats) {
   time_families<ListenerStats>(
       w, "fulcrum_listener", stats.listeners, [](const ListenerStats& l) { return Labels{{"listener", l.name}}; },
       [](const ListenerStats& l) -> const metrics::TrafficTotals& { return l.traffic; });
+  w.family("fulcrum_listener_refused_total", "counter",
+           "Client connections closed right after accept, by reason: acl (allow/deny) or connections_per_ip.");
+  for (const auto& l : stats.listeners) {
+    w.sample("fulcrum_listener_refused_total", {{"listener", l.name}, {"reason", "acl"}}, l.refused_acl);
+    w.sample("fulcrum_listener_refused_total", {{"listener", l.name}, {"reason", "connections_per_ip"}},
+             l.refused_connections_per_ip);
+  }
+  w.family("fulcrum_listener_clients", "gauge", "Clients in the listener's per-client-IP table (limits).");
+  for (const auto& l : stats.listeners) w.sample("fulcrum_listener_clients", {{"listener", l.name}}, l.clients);
+  if (stats.admin_refused_acl || stats.registration_refused_acl) {
+    w.family("fulcrum_control_refused_total", "counter",
+             "Connections the admin and registration listeners closed right after accept (allow/deny).");
+    if (stats.admin_refused_acl) {
+      w.sample("fulcrum_control_refused_total", {{"listener", "admin"}, {"reason", "acl"}}, *stats.admin_refused_acl);
+    }
+    if (stats.registration_refused_acl) {
+      w.sample("fulcrum_control_refused_total", {{"listener", "registration"}, {"reason", "acl"}},
+               *stats.registration_refused_acl);
+    }
+  }
 
   // Routes (http listeners).
   auto route_labels = [](const RouteStats& r) {

@@ -13,9 +13,13 @@ namespace {
 /// A lease lapses within this of its deadline.
 constexpr core::Milliseconds kTick{100};
 
-HttpEndpoint::Options endpoint_options() {
+HttpEndpoint::Options endpoint_options(const runtime::RuntimeContext& context) {
   HttpEndpoint::Options options;
   options.name = "registration";
+  if (const auto& registration = context.config.registration) {
+    options.access = net::AccessRules::shared(registration->allow, registration->deny);
+  }
+  if (context.control_counters) options.refused = &context.control_counters->registration_refused;
   // Every registered backend may keep a connection open for its renewals.
   options.max_connections = 4096;
   return options;
@@ -28,7 +32,7 @@ RegistrationServer::RegistrationServer(core::EventLoop& loop, const runtime::Run
     : loop_(loop),
       context_(context),
       registry_(context.pool_manager, context.config.pools, &context.events),
-      endpoint_(loop, std::move(socket), endpoint_options(), *this, context.events),
+      endpoint_(loop, std::move(socket), endpoint_options(context), *this, context.events),
       tick_timer_([this] { tick(); }) {}
 
 RegistrationServer::~RegistrationServer() { stop(); }

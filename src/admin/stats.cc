@@ -47,6 +47,14 @@ StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePo
     stats.last_reload_ok = reload->last_reload_ok.load(std::memory_order_relaxed);
   }
 
+  if (context.control_counters) {
+    if (context.config.admin) {
+      stats.admin_refused_acl = context.control_counters->admin_refused.load(std::memory_order_relaxed);
+    }
+    if (context.config.registration) {
+      stats.registration_refused_acl = context.control_counters->registration_refused.load(std::memory_order_relaxed);
+    }
+  }
   for (const auto& state : context.listeners) {
     const ListenerConfig& config = state->settings->config;
     ListenerStats listener;
@@ -57,7 +65,12 @@ StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePo
     listener.accepted_total = state->accepted_total.load(std::memory_order_relaxed);
     for (const auto& worker : context.workers) {
       if (const auto* counters = worker->metrics().find_listener(state->slot)) listener.traffic.add(*counters);
+      if (const auto* refused = worker->metrics().find_refused(state->slot)) {
+        listener.refused_acl += refused->acl.value();
+        listener.refused_connections_per_ip += refused->connections_per_ip.value();
+      }
     }
+    if (state->clients.active()) listener.clients = state->clients.size();
     if (const auto& http = state->settings->http) {
       const std::size_t routes = std::max<std::size_t>(1, config.routes.size());
       for (std::size_t r = 0; r < routes; ++r) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -29,6 +30,11 @@ struct ListenerStats {
   std::string mode;     ///< `tcp` or `http`
   std::int64_t active_connections = 0;
   std::uint64_t accepted_total = 0;
+  /// Connections closed right after accept: not allowed (allow/deny), or over connections_per_ip.
+  std::uint64_t refused_acl = 0;
+  std::uint64_t refused_connections_per_ip = 0;
+  /// Clients in the listener's per-client table (0 without `limits`).
+  std::uint64_t clients = 0;
   metrics::TrafficTotals traffic;
 };
 
@@ -128,6 +134,10 @@ struct StatsSnapshot {
   double last_reload_unix = 0;
   bool last_reload_ok = true;
   DropStats drops;
+  /// Connections the admin and registration listeners refused by their allow/deny lists; unset
+  /// when that listener is not configured.
+  std::optional<std::uint64_t> admin_refused_acl;
+  std::optional<std::uint64_t> registration_refused_acl;
 };
 
 class RecentStats;

@@ -62,6 +62,16 @@ inline constexpr Range kBodyMinRateRange{0, std::int64_t{1} << 30};
 /// `admin.max_connections` / `max_stream_clients`: each holds a descriptor on the control thread.
 inline constexpr Range kAdminConnectionsRange{1, 100000};
 
+/// `listeners[].limits.table_size`: clients remembered per listener (about 150 bytes each); the
+/// table is split into 64 shards that each need room for one client, and ten million clients
+/// (1.5 GB) is past what one process should hold.
+inline constexpr Range kClientTableSizeRange{64, 10000000};
+/// `listeners[].limits.ipv6_prefix`: bits of an IPv6 address that name one client.
+inline constexpr Range kIpv6PrefixRange{1, 128};
+/// `listeners[].limits.requests_per_ip.rate` (the count) and `.burst`.
+inline constexpr Range kRequestRateRange{1, 10000000};
+inline constexpr Range kBurstRange{0, 10000000};
+
 /// `pools.<name>.health.rise` / `fall`: consecutive probe results that change a backend's state;
 /// beyond 100 a backend would take hours of probes to change state.
 inline constexpr Range kRiseFallRange{1, 100};

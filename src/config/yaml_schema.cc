@@ -60,6 +60,22 @@ void read_duration(YamlReader& reader, const YAML::Node& value, const std::strin
   if (auto duration = reader.read_duration(value, path)) into.*Member = *duration;
 }
 
+/// A list of strings (`allow: [10.0.0.0/8, "::1"]`); what each means is a rule (validate.cc).
+template <auto Member>
+void read_string_list(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                      StructOf<Member>& into) {
+  if (!reader.expect_sequence(value, path)) return;
+  auto& list = into.*Member;
+  list.clear();
+  for (std::size_t j = 0; j < value.size(); ++j) {
+    const std::string item_key = item_path(path, j);
+    reader.note(item_key, value[j]);
+    // Bad items keep their place (as an empty entry the validator reports) so indices match the file.
+    auto text = reader.read_text(value[j], item_key, "an address or a block like 10.0.0.0/8");
+    list.push_back(text ? std::move(*text) : std::string());
+  }
+}
+
 /// A section that exists only when written (`admin: {...}`, an std::optional member): read with
 /// its own table of fields.
 template <auto Member, const auto& Fields>
@@ -387,7 +403,57 @@ void read_trusted_proxies(YamlReader& reader, const YAML::Node& value, const std
   }
 }
 
-constexpr std::array<Field<ListenerConfig>, 21> kListenerFields{{
+/// `rate: 100/s`: a count, a slash and one unit (`s`, `m`, `h`). The count's range is a rule.
+void read_rate(YamlReader& reader, const YAML::Node& value, const std::string& path,
+               RequestRateConfig& into) {
+  static constexpr std::string_view kExpected = "a rate like 100/s, 6000/m or 50000/h";
+  const auto text = reader.read_text(value, path, kExpected);
+  if (!text) return;
+  const std::string_view whole = *text;
+  const std::size_t slash = whole.find('/');
+  const std::string_view count = whole.substr(0, slash);
+  const std::string_view unit = slash == std::string_view::npos ? std::string_view() : whole.substr(slash + 1);
+  std::uint64_t requests = 0;
+  bool numeric = !count.empty() && count.size() <= 10;
+  for (char c : count) {
+    numeric = numeric && c >= '0' && c <= '9';
+    requests = requests * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  Duration per{0};
+  if (unit == "s") per = std::chrono::seconds(1);
+  if (unit == "m") per = std::chrono::minutes(1);
+  if (unit == "h") per = std::chrono::hours(1);
+  if (!numeric || per.count() == 0 || requests > std::numeric_limits<std::uint32_t>::max()) {
+    reader.fail(path, "expected " + std::string(kExpected) + " (got '" + *text + "')");
+    return;
+  }
+  into.requests = static_cast<std::uint32_t>(requests);
+  into.per = per;
+}
+
+constexpr std::array<Field<RequestRateConfig>, 2> kRequestRateFields{{
+    {"rate", read_rate},
+    {"burst", read_count<&RequestRateConfig::burst, kBurstRange>},
+}};
+
+/// `requests_per_ip: {rate: 100/s, burst: 200}`; `rate` is required (a rule).
+void read_requests_per_ip(YamlReader& reader, const YAML::Node& value, const std::string& path,
+                          ClientLimitsConfig& into) {
+  if (!reader.expect_mapping(value, path, "a mapping with rate (and burst)")) return;
+  RequestRateConfig rate;
+  reader.read_fields<RequestRateConfig>(value, path, kRequestRateFields, rate);
+  if (!value["rate"] && !reader.failed_within(path)) reader.fail(child_path(path, "rate"), "missing: a rate like 100/s");
+  into.requests_per_ip = rate;
+}
+
+constexpr std::array<Field<ClientLimitsConfig>, 4> kClientLimitsFields{{
+    {"connections_per_ip", read_count<&ClientLimitsConfig::connections_per_ip, kAnyCount>},
+    {"requests_per_ip", read_requests_per_ip},
+    {"table_size", read_count<&ClientLimitsConfig::table_size, kClientTableSizeRange>},
+    {"ipv6_prefix", read_count<&ClientLimitsConfig::ipv6_prefix, kIpv6PrefixRange>},
+}};
+
+constexpr std::array<Field<ListenerConfig>, 24> kListenerFields{{
     {"name", read_string<&ListenerConfig::name>},
     {"listen", read_string<&ListenerConfig::listen>},
     {"mode", read_mode},
@@ -409,6 +475,9 @@ constexpr std::array<Field<ListenerConfig>, 21> kListenerFields{{
     {"request_timeout", read_duration<&ListenerConfig::request_timeout>},
     {"keepalive_timeout", read_duration<&ListenerConfig::keepalive_timeout>},
     {"tunnel_timeout", read_duration<&ListenerConfig::tunnel_timeout>},
+    {"allow", read_string_list<&ListenerConfig::allow>},
+    {"deny", read_string_list<&ListenerConfig::deny>},
+    {"limits", read_section<&ListenerConfig::limits, kClientLimitsFields>},
 }};
 
 void read_listeners(YamlReader& reader, const YAML::Node& value, const std::string& path,
@@ -424,7 +493,7 @@ void read_listeners(YamlReader& reader, const YAML::Node& value, const std::stri
   }
 }
 
-constexpr std::array<Field<AdminConfig>, 7> kAdminFields{{
+constexpr std::array<Field<AdminConfig>, 9> kAdminFields{{
     {"listen", read_string<&AdminConfig::listen>},
     {"token", read_string<&AdminConfig::token>},
     {"header_timeout", read_duration<&AdminConfig::header_timeout>},
@@ -432,11 +501,15 @@ constexpr std::array<Field<AdminConfig>, 7> kAdminFields{{
     {"max_connections", read_count<&AdminConfig::max_connections, kAdminConnectionsRange>},
     {"max_stream_clients", read_count<&AdminConfig::max_stream_clients, kAdminConnectionsRange>},
     {"state_file", read_string<&AdminConfig::state_file>},
+    {"allow", read_string_list<&AdminConfig::allow>},
+    {"deny", read_string_list<&AdminConfig::deny>},
 }};
 
-constexpr std::array<Field<RegistrationConfig>, 2> kRegistrationFields{{
+constexpr std::array<Field<RegistrationConfig>, 4> kRegistrationFields{{
     {"listen", read_string<&RegistrationConfig::listen>},
     {"token", read_string<&RegistrationConfig::token>},
+    {"allow", read_string_list<&RegistrationConfig::allow>},
+    {"deny", read_string_list<&RegistrationConfig::deny>},
 }};
 
 constexpr std::array<Field<EventsConfig>, 3> kEventsFields{{

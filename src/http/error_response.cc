@@ -9,13 +9,13 @@ namespace {
 
 // Every status Fulcrum answers by itself: the parsers' rejections (400, 414, 417, 431, 501), the
 // session's limits and timeouts (408, 413), routing (404) and the backend side (500, 502-504).
-constexpr std::array<int, 12> kStatuses = {400, 404, 408, 413, 414, 417, 431, 500, 501, 502, 503, 504};
+constexpr std::array<int, 13> kStatuses = {400, 404, 408, 413, 414, 417, 429, 431, 500, 501, 502, 503, 504};
 // Where 500 sits: the answer to a status missing from the table.
-constexpr std::size_t kInternalError = 7;
+constexpr std::size_t kInternalError = 8;
 static_assert(kStatuses[kInternalError] == 500);
 
 // The answers, built once at first use. Function-local static: initialised thread-safely, then
-// every lookup is one guard load and a scan of twelve ints.
+// every lookup is one guard load and a scan of thirteen ints.
 struct ErrorTable {
   std::array<std::string, kStatuses.size()> close;
   std::array<std::string, kStatuses.size()> keep_alive;

@@ -35,7 +35,7 @@ std::string_view reason_phrase(int status);
 bool error_may_keep_alive(int status);
 
 /// Fulcrum's prebuilt answer for `status` with body `<code> <reason>\n`: one of 400, 404, 408,
-/// 413, 414, 417, 431, 500, 501, 502, 503, 504 (any other status gets the 500 answer: it is a bug
+/// 413, 414, 417, 429, 431, 500, 501, 502, 503, 504 (any other status gets the 500 answer: it is a bug
 /// in the caller, and 500 says so). With `keep_alive` and error_may_keep_alive(status), the
 /// variant that says `Connection: keep-alive`; otherwise the one that says `Connection: close`
 /// (so the session must close whenever !error_may_keep_alive(status)). The view is static and

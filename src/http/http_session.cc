@@ -397,6 +397,8 @@ void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_lengt
   }
   if (services_.access_log() != nullptr) open_exchange_record(head.method, head.target, request_id.view(), head_length);
 
+  if (listener_.clients.limits_requests() && over_request_rate()) return;
+
   const Route* route = context_->shared().route(head);
   if (!route) {
     answer_error(404, "no route");
@@ -457,6 +459,18 @@ void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_lengt
   close_after_response_ = false;
   set_cookie_.clear();
   dispatch();
+}
+
+bool HttpSession::over_request_rate() {
+  net::ClientTable& clients = listener_.clients;
+  const net::ClientKey key = counted_client() ? *counted_client() : clients.key_of(client_address_);
+  Duration retry_after{0};
+  if (clients.allow_request(key, context_->loop().now(), &retry_after)) return false;
+  // Whole seconds, rounded up: a client told 0 would come straight back.
+  const auto seconds = std::max<std::int64_t>(1, (std::chrono::duration_cast<std::chrono::milliseconds>(retry_after).count() + 999) / 1000);
+  log::debug("request rate limit", {{"listener", context_->config().name}, {"client", client_address_.to_string()}});
+  answer_error(429, "over requests_per_ip", "Retry-After: " + std::to_string(seconds) + "\r\n");
+  return true;
 }
 
 void HttpSession::choose_by_request(const RequestHead& head, const PoolConfig& pool) {

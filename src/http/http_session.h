@@ -122,6 +122,8 @@ class HttpSession final : public net::Session,
   /// What the request itself says about the backend: the hash key, the sticky cookie.
   void choose_by_request(const RequestHead& head, const PoolConfig& pool);
   void set_sticky_cookie(const upstream::Backend& backend);
+  /// The client is over its listener's requests_per_ip: answered 429 with Retry-After.
+  bool over_request_rate();
   void dispatch();
   /// Uses the backend the connector chose: a kept-alive connection to it, or a new one.
   void use_chosen_backend();
@@ -164,7 +166,9 @@ class HttpSession final : public net::Session,
   /// the end of input becomes shutdown(SHUT_WR) on `peer_fd`. False when the session ended.
   bool pump_tunnel_direction(core::Buffer& pending, SendSite site, Io (HttpSession::*read)(), int peer_fd,
                              bool& eof_sent, bool& progress);
-  void answer_error(int status, std::string_view reason);
+  /// Fulcrum's own answer `status` (the listener's unavailable text for 503), then a close.
+  /// `extra_fields`: header lines (each ending in CRLF) added to the answer's head.
+  void answer_error(int status, std::string_view reason, std::string_view extra_fields = {});
   /// answer_error() for a request refused before its head was complete (malformed, too large, cut
   /// at header_timeout): no exchange began, so this counts the request and opens one for the
   /// access log and the request/response events, with what its bytes say. Error path only.

@@ -316,7 +316,7 @@ void HttpSession::count_total_time() {
   if (pool_stats_) pool_stats_->total_time.observe(total);
 }
 
-void HttpSession::answer_error(int status, std::string_view reason) {
+void HttpSession::answer_error(int status, std::string_view reason, std::string_view extra_fields) {
   if (response_started_) {
     finish(Ending::Abort);  // part of a response went out: only a cut connection tells the truth
     return;
@@ -333,9 +333,20 @@ void HttpSession::answer_error(int status, std::string_view reason) {
   const std::string_view response = status == 503 ? context_->shared().unavailable_response() : error_response(status);
   context_->buffers().attach(client_out_);
   client_out_.compact();
-  const std::size_t n = std::min(response.size(), client_out_.tail_room());
-  std::memcpy(client_out_.tail(), response.data(), n);
-  client_out_.produced(n);
+  auto append = [&](std::string_view part) {
+    const std::size_t n = std::min(part.size(), client_out_.tail_room());
+    std::memcpy(client_out_.tail(), part.data(), n);
+    client_out_.produced(n);
+  };
+  if (extra_fields.empty()) {
+    append(response);
+  } else {
+    // The extra fields go at the end of the head, before its empty line.
+    const std::size_t head_end = response.find("\r\n\r\n") + 2;
+    append(response.substr(0, head_end));
+    append(extra_fields);
+    append(response.substr(head_end));
+  }
   response_started_ = true;
   close_after_response_ = true;
   begin_closing();

@@ -80,6 +80,14 @@ struct BackendCounters {
   std::atomic<std::uint64_t> backend_id{0};
 };
 
+/// Client connections a listener closed right after accept, by reason, as seen by one worker.
+struct alignas(64) RefusedCounters {
+  /// Not allowed by the listener's allow/deny lists.
+  Counter acl;
+  /// The client already held limits.connections_per_ip connections.
+  Counter connections_per_ip;
+};
+
 /// Plain sums of TrafficCounters over workers (any thread).
 struct TrafficTotals {
   std::uint64_t requests = 0;
@@ -103,6 +111,7 @@ class WorkerMetrics {
  public:
   // Owner (worker) thread: the blocks to update (valid for the table's life).
   TrafficCounters& listener(std::uint32_t slot) { return listeners_.at(slot); }
+  RefusedCounters& refused(std::uint32_t listener_slot) { return refused_.at(listener_slot); }
   TrafficCounters& route(std::uint32_t slot) { return routes_.at(slot); }
   TrafficCounters& pool(std::size_t index) { return pools_.at(index); }
   /// The block of the backend with id `id` and counter slot `slot` (Backend::counter_slot()),
@@ -121,6 +130,7 @@ class WorkerMetrics {
 
   // Any thread: the blocks to read; null when this worker never counted there.
   const TrafficCounters* find_listener(std::uint32_t slot) const { return listeners_.find(slot); }
+  const RefusedCounters* find_refused(std::uint32_t listener_slot) const { return refused_.find(listener_slot); }
   const TrafficCounters* find_route(std::uint32_t slot) const { return routes_.find(slot); }
   const TrafficCounters* find_pool(std::size_t index) const { return pools_.find(index); }
   /// The block of backend `id` at `slot`; null when this worker never served it.
@@ -128,6 +138,7 @@ class WorkerMetrics {
 
  private:
   SlotTable<TrafficCounters> listeners_;
+  SlotTable<RefusedCounters> refused_;
   SlotTable<TrafficCounters> routes_;
   SlotTable<TrafficCounters> pools_;
   SlotTable<BackendCounters> backends_;

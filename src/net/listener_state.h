@@ -12,8 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "core/rate_limiter.h"
+#include "events/refused_event.h"
 #include "fulcrum/config.h"
 #include "net/address.h"
+#include "net/cidr.h"
+#include "net/client_table.h"
 
 namespace fulcrum::http {
 class HttpListenerShared;
@@ -29,6 +33,8 @@ struct ListenerSettings {
   std::size_t pool_index = 0;
   /// mode http: routes (with their counter slots), limits, prebuilt responses; null for tcp.
   std::shared_ptr<const http::HttpListenerShared> http;
+  /// `allow` / `deny`; null when both are empty (every client gets in, no lookup).
+  std::shared_ptr<const AccessRules> access;
 };
 
 struct ListenerState {
@@ -45,6 +51,12 @@ struct ListenerState {
   std::atomic<std::uint64_t> accepted_total{0};
   /// settings->config.max_connections (0: none), readable by the workers' accept loops.
   std::atomic<std::uint64_t> max_connections{0};
+  /// Connections and request rates per client IP across all workers (`limits:`); configured by
+  /// the control thread with each generation of settings, inactive while `limits` is unset. Kept
+  /// across reloads: counts of open connections stay exact.
+  ClientTable clients;
+  /// Samples this listener's `refused` events (events/refused_event.h). Any thread.
+  core::RateLimiter refused_events{events::kRefusedPerSecond, events::kRefusedBurst};
 
   /// Control thread only (after start): the current generation, and the counter slot of each route
   /// key this listener has had (a route kept by a reload keeps its counts).

@@ -2,6 +2,9 @@
 // list them and to close them all when a drain runs out of time.
 #pragma once
 
+#include <array>
+#include <cstdint>
+
 namespace fulcrum::net {
 
 struct ListenerState;
@@ -14,6 +17,13 @@ class Session {
   /// own connections only).
   const ListenerState* accepted_on() const { return accepted_on_; }
   void set_accepted_on(const ListenerState* listener) { accepted_on_ = listener; }
+  /// The client's key in its listener's ClientTable when the accept counted the connection there
+  /// (the worker releases it when the session ends); null otherwise.
+  const std::array<std::uint8_t, 16>* counted_client() const { return counted_ ? &client_key_ : nullptr; }
+  void set_counted_client(const std::array<std::uint8_t, 16>& key) {
+    client_key_ = key;
+    counted_ = true;
+  }
   /// Closes the connection at once (drain deadline, shutdown). Loop thread only.
   virtual void close_now() = 0;
   /// The worker stopped accepting: finish what is in flight, take nothing new. `close_idle`: an
@@ -25,6 +35,8 @@ class Session {
  private:
   friend class SessionList;
   const ListenerState* accepted_on_ = nullptr;
+  std::array<std::uint8_t, 16> client_key_{};
+  bool counted_ = false;
   Session* prev_ = nullptr;
   Session* next_ = nullptr;
 };

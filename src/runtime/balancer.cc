@@ -348,6 +348,7 @@ Status Balancer::start() {
   impl.drain_timeout_ms.store(impl.config.drain_timeout.count(), std::memory_order_relaxed);
   impl.context.reset(new runtime::RuntimeContext{impl.config, impl.pools, *impl.pool_manager, impl.listeners,
                                                  impl.workers, *impl.events, &impl.reload_state});
+  impl.context->control_counters = &impl.control_counters;
   impl.context->health_checks = &impl.health_checks;
   impl.context->event_queue = impl.events.get();
   impl.context->event_log = impl.event_log.get();

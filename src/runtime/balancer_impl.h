@@ -76,6 +76,7 @@ struct Balancer::Impl {
   /// The file SIGHUP and POST /api/reload read again (set_config_path()); empty: none.
   std::string config_path;
   runtime::ReloadState reload_state;
+  runtime::ControlListenerCounters control_counters;
   /// `fulcrum run --pid-file` (set_pid_file()): wins over config.pid_file; empty: none given.
   std::string pid_file_override;
   /// The pid file written by start() once everything is bound; removed by stop(). Null: none.

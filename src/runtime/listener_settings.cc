@@ -1,5 +1,7 @@
 #include "runtime/listener_settings.h"
 
+#include <algorithm>
+
 #include "http/http_context.h"
 
 namespace fulcrum::runtime {
@@ -21,11 +23,28 @@ std::string route_key(const RouteConfig& route) {
   return key;
 }
 
+net::ClientLimits client_limits(const ListenerConfig& config) {
+  net::ClientLimits limits;
+  if (!config.limits) return limits;  // every limit off: the table stays unused
+  const ClientLimitsConfig& written = *config.limits;
+  limits.connections_per_ip = written.connections_per_ip;
+  limits.table_size = written.table_size;
+  limits.ipv6_prefix = written.ipv6_prefix;
+  if (const auto& rate = written.requests_per_ip; rate && rate->requests > 0 && rate->per.count() > 0) {
+    limits.requests_per_second = rate->requests * 1000.0 / static_cast<double>(rate->per.count());
+    // Unset: the rate's count (100/s lets 100 through at once), at least one request.
+    limits.burst = rate->burst != 0 ? rate->burst : std::max<double>(1, rate->requests);
+  }
+  return limits;
+}
+
 std::shared_ptr<const net::ListenerSettings> build_listener_settings(net::ListenerState& state, const ListenerConfig& config,
                                                                 const std::vector<std::string>& pool_names,
                                                                 CounterSlots& slots) {
   auto settings = std::make_shared<net::ListenerSettings>();
   settings->config = config;
+  settings->access = net::AccessRules::shared(config.allow, config.deny);
+  state.clients.configure(client_limits(config));
   for (std::size_t i = 0; i < pool_names.size(); ++i) {
     if (pool_names[i] == config.pool) settings->pool_index = i;
   }

@@ -25,6 +25,9 @@ std::shared_ptr<const net::ListenerSettings> build_listener_settings(net::Listen
                                                                 const std::vector<std::string>& pool_names,
                                                                 CounterSlots& slots);
 
+/// The limits of `config.limits` as the client table takes them (all off when unset).
+net::ClientLimits client_limits(const ListenerConfig& config);
+
 /// What identifies a route across reloads: its conditions and its pool (not its position).
 std::string route_key(const RouteConfig& route);
 

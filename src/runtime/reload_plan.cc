@@ -78,6 +78,9 @@ std::vector<std::string> changed_listener_settings(const ListenerConfig& a, cons
   check(a.tunnel_timeout == b.tunnel_timeout, "tunnel_timeout");
   check(a.accept_proxy == b.accept_proxy, "accept_proxy");
   check(a.trusted_proxies == b.trusted_proxies, "trusted_proxies");
+  check(a.allow == b.allow, "allow");
+  check(a.deny == b.deny, "deny");
+  check(a.limits == b.limits, "limits");
   return keys;
 }
 
@@ -176,7 +179,7 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
     AdminConfig rest = *current.admin;
     rest.listen = next.listen;
     rest.token = next.token;
-    keep(rest == next, "admin (limits, state_file)", next, rest);
+    keep(rest == next, "admin (limits, state_file, allow, deny)", next, rest);
   }
   if (current.registration.has_value() != candidate.registration.has_value()) {
     keep(false, "registration", plan.next.registration, current.registration);
@@ -187,6 +190,10 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
       plan.changes.push_back("registration: moved from " + current.registration->listen + " to " + next.listen);
     }
     if (current.registration->token != next.token) plan.changes.push_back("registration: token changed");
+    // Read once by the registration server when it starts, like the admin listener's.
+    const bool same_lists = current.registration->allow == next.allow && current.registration->deny == next.deny;
+    keep(same_lists, "registration (allow, deny)", plan.next.registration->allow, current.registration->allow);
+    if (!same_lists) plan.next.registration->deny = current.registration->deny;
   }
   keep(current.events == candidate.events, "events", plan.next.events, current.events);
   keep(current.access_log == candidate.access_log, "access_log", plan.next.access_log, current.access_log);

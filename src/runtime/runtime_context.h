@@ -2,6 +2,8 @@
 // running balancer. Everything here outlives the control thread.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -19,6 +21,13 @@
 namespace fulcrum::runtime {
 
 class Worker;
+
+/// Connections the admin and registration listeners refused by their allow/deny lists (control
+/// thread writes, any thread reads).
+struct ControlListenerCounters {
+  std::atomic<std::uint64_t> admin_refused{0};
+  std::atomic<std::uint64_t> registration_refused{0};
+};
 
 struct RuntimeContext {
   const Config& config;
@@ -40,6 +49,8 @@ struct RuntimeContext {
   const events::LocalEventBus* event_queue = nullptr;
   const events::EventLog* event_log = nullptr;
   const events::AccessLog* access_log = nullptr;
+  /// The admin and registration listeners' refusals; null in tests that build a context by hand.
+  ControlListenerCounters* control_counters = nullptr;
 };
 
 }  // namespace fulcrum::runtime

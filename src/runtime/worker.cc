@@ -7,9 +7,12 @@
 #include <cerrno>
 #include <cstring>
 #include <future>
+#include <optional>
+#include <string_view>
 
 #include "core/log.h"
 #include "events/error_event.h"
+#include "events/refused_event.h"
 #include "http/http_context.h"
 #include "http/http_session.h"
 #include "l4/tcp_session.h"
@@ -19,6 +22,15 @@ namespace fulcrum::runtime {
 namespace {
 constexpr auto kResumeCheck = std::chrono::milliseconds(50);
 constexpr int kAcceptBatch = 64;  // accepts per event before other work gets a turn
+
+/// What a client over limits.connections_per_ip of an http listener reads before the close.
+constexpr std::string_view kTooManyConnections =
+    "HTTP/1.1 429 Too Many Requests\r\n"
+    "Content-Type: text/plain\r\n"
+    "Content-Length: 40\r\n"
+    "Connection: close\r\n"
+    "\r\n"
+    "too many connections from your address\r\n";
 
 }  // namespace
 
@@ -96,15 +108,33 @@ class Worker::AcceptSocket final : public core::IoHandler {
         return;
       }
       end_shortage();
+      // Who gets in, decided before any byte is read: the allow/deny lists, then the client's
+      // connection count (shared with the other workers).
+      const net::ListenerSettings& settings = *slot_.settings;
+      if (settings.access && !settings.access->admits(peer)) {
+        refuse(fd, peer, Refusal::Acl);
+        continue;
+      }
+      std::optional<net::ClientKey> counted;
+      if (net::ClientTable& clients = listener_.clients; clients.active()) {
+        const net::ClientKey key = clients.key_of(peer);
+        if (!clients.try_connect(key, worker_.loop_.now())) {
+          refuse(fd, peer, Refusal::ConnectionsPerIp);
+          continue;
+        }
+        counted = key;
+      }
       listener_.active.fetch_add(1, std::memory_order_relaxed);
       listener_.accepted_total.fetch_add(1, std::memory_order_relaxed);
       ++slot_.sessions;
       if (slot_.http) {
         auto* session = new http::HttpSession(worker_, listener_, *slot_.http, net::UniqueFd(fd), peer);
+        if (counted) session->set_counted_client(*counted);
         worker_.add_session(*session, listener_);
         session->start();
       } else {
         auto* session = new l4::TcpSession(worker_, listener_, slot_.settings, net::UniqueFd(fd), peer);
+        if (counted) session->set_counted_client(*counted);
         worker_.add_session(*session, listener_);
         session->start();
       }
@@ -112,6 +142,29 @@ class Worker::AcceptSocket final : public core::IoHandler {
   }
 
  private:
+  enum class Refusal { Acl, ConnectionsPerIp };
+
+  /// Closes a connection the listener does not take: counted, and sampled as a `refused` event.
+  /// Over connections_per_ip, an http client is told why first: one non-blocking send into an
+  /// empty socket buffer, which fits; if it does not, the close says enough.
+  void refuse(int fd, const net::Address& peer, Refusal why) {
+    net::UniqueFd client(fd);
+    metrics::RefusedCounters& refused = worker_.metrics_.refused(listener_.slot);
+    const char* reason = "acl";
+    if (why == Refusal::Acl) {
+      refused.acl.increment();
+    } else {
+      refused.connections_per_ip.increment();
+      reason = "connections_per_ip";
+      if (listener_.mode == ListenerMode::Http) {
+        (void)::send(fd, kTooManyConnections.data(), kTooManyConnections.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      }
+    }
+    if (worker_.events().wants(Event::Refused)) {
+      events::emit_refused(worker_.events(), listener_.refused_events, listener_.name, reason, peer.ip_string());
+    }
+  }
+
   static constexpr auto kFirstBackoff = std::chrono::milliseconds(100);
   static constexpr auto kMaxBackoff = std::chrono::milliseconds(1000);
 
@@ -378,6 +431,7 @@ void Worker::session_ended(net::Session& session, net::ListenerState& listener) 
   sessions_.erase(session);
   metrics_.connections.set(static_cast<std::int64_t>(sessions_.size()));
   listener.active.fetch_sub(1, std::memory_order_relaxed);
+  if (const auto* client = session.counted_client()) listener.clients.disconnect(*client);
   loop_.defer([&session] { delete &session; });
   if (ListenerSlot* slot = find_listener(listener)) {
     --slot->sessions;

@@ -208,6 +208,27 @@ TEST(ReloadPlan, PoolsAreAddedAndRemovedByName) {
   EXPECT_TRUE(mentions(plan.changes, "pool 'web': removed"));
 }
 
+TEST(ReloadPlan, AListenersAccessListsAndLimitsApplyAtOnceTheControlListenersWaitForARestart) {
+  Config current = base();
+  current.admin = AdminConfig{.listen = "127.0.0.1:9900"};
+  current.registration = RegistrationConfig{.listen = "127.0.0.1:9902", .token = "t"};
+  Config next = current;
+  next.listeners[0].allow = {"10.0.0.0/8"};
+  next.listeners[0].limits = ClientLimitsConfig{.connections_per_ip = 5};
+  next.admin->deny = {"127.0.0.3"};
+  next.registration->allow = {"127.0.0.2"};
+  const ReloadPlan plan = plan_reload(current, next);
+  ASSERT_TRUE(plan.errors.empty());
+  ASSERT_EQ(plan.listeners.size(), 1u);
+  EXPECT_EQ(plan.listeners[0].config.allow, next.listeners[0].allow);
+  EXPECT_EQ(plan.listeners[0].config.limits, next.listeners[0].limits);
+  EXPECT_TRUE(mentions(plan.changes, "allow, limits changed"));
+  EXPECT_TRUE(mentions(plan.restart_required, "admin (limits, state_file, allow, deny)"));
+  EXPECT_TRUE(mentions(plan.restart_required, "registration (allow, deny)"));
+  EXPECT_TRUE(plan.next.admin->deny.empty()) << "the running lists are kept";
+  EXPECT_TRUE(plan.next.registration->allow.empty());
+}
+
 TEST(ReloadPlan, TheAdminListenerMovesItsTokenChangesAndItsLimitsWaitForARestart) {
   Config current = base();
   current.admin = AdminConfig{.listen = "127.0.0.1:9900", .token = "old"};
@@ -220,7 +241,7 @@ TEST(ReloadPlan, TheAdminListenerMovesItsTokenChangesAndItsLimitsWaitForARestart
   EXPECT_EQ(plan.admin_listen, "127.0.0.1:9901");
   EXPECT_TRUE(mentions(plan.changes, "admin: moved from 127.0.0.1:9900 to 127.0.0.1:9901"));
   EXPECT_TRUE(mentions(plan.changes, "admin: token changed"));
-  EXPECT_TRUE(mentions(plan.restart_required, "admin (limits, state_file)"));
+  EXPECT_TRUE(mentions(plan.restart_required, "admin (limits, state_file, allow, deny)"));
   EXPECT_EQ(plan.next.admin->max_connections, current.admin->max_connections);
   EXPECT_EQ(plan.next.admin->token, "new");
 
