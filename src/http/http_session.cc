@@ -383,6 +383,9 @@ void HttpSession::open_exchange_record(std::string_view method, std::string_view
 }
 
 void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_length) {
+  // Before anything can answer this request (404, 413, 429): answer_error() judges by these
+  // whether part of a response already went out, and the last exchange's must not count.
+  response_head_done_ = response_started_ = response_done_ = false;
   take_newest_settings();
   const auto& config = context_->config();
   method_ = head.method_kind;
@@ -454,7 +457,6 @@ void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_lengt
   request_body_sent_ = 0;
   request_done_ = false;
   reached_backend_failed_ = false;
-  response_head_done_ = response_started_ = response_done_ = false;
   response_body_pending_ = 0;
   close_after_response_ = false;
   set_cookie_.clear();

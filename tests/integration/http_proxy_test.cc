@@ -211,6 +211,21 @@ TEST_F(HttpRouting, NoMatchingRouteIs404AndReachesNoBackend) {
   EXPECT_EQ(api.heads(), r->field("Connection") == "close" ? 0u : 1u);
 }
 
+// Fulcrum's own answer to a later request of a kept-alive connection: the previous exchange's
+// response does not count as part of this one (which would cut the connection with a reset).
+TEST_F(HttpRouting, A404AfterAServedRequestOnTheSameConnectionIsAnswered) {
+  FulcrumProcess fulcrum(yaml(), 2);
+  auto c = HttpConnection::connect(fulcrum.address("nodefault"));
+  ASSERT_TRUE(c.valid());
+  auto served = c.get("/api/first");
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->status, 200);
+  auto r = c.get("/other");
+  ASSERT_TRUE(r) << "no answer: the connection was cut";
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(r->body, "404 Not Found\n");
+}
+
 // ------------------------------------------------------------------------- forwarded request head
 
 TEST(HttpForwarding, BackendSeesForwardedFieldsAndNoHopByHopFields) {
