@@ -421,9 +421,9 @@ void check_backends(Violations& out, const std::string& path, const PoolConfig& 
   }
 }
 
-/// Strategies that choose by what only an HTTP request carries (a header, a cookie, the path) or
-/// measure (response latency).
-constexpr std::array<std::string_view, 2> kHttpOnlyStrategies = {"least_latency", "hash"};
+/// Strategies that choose by what only an HTTP request carries (a header, a cookie, the path).
+/// (least_latency serves both: a tcp pool measures connect time and a backend's first byte.)
+constexpr std::array<std::string_view, 1> kHttpOnlyStrategies = {"hash"};
 
 /// A tcp listener that sends its connections to a pool.
 struct TcpUser {

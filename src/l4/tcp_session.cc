@@ -184,6 +184,7 @@ void TcpSession::on_connected(std::uint32_t backend_events) {
   backend.record_success();  // passive health: a tcp pool's success is an established connection
   const auto connect_time = loop.now() - connector_.connect_started();
   connector_.backend_stats()->latency.observe(connect_time);  // tcp: a backend's latency is its connect time
+  backend.record_response_time(connect_time, loop.now());      // least_latency's estimate
   listener_stats_->connect_time.observe(connect_time);
   pool_stats_->connect_time.observe(connect_time);
   // The table of the snapshot the backend was chosen from: the close is counted in the same one,
@@ -285,6 +286,12 @@ void TcpSession::note_error(int fd, int error) {
 void TcpSession::count_relayed(const Flow& flow, std::uint64_t bytes) {
   if (bytes == 0) return;
   auto* backend_stats = connector_.backend_stats();
+  if (&flow == &downstream_bound_ && flow.bytes == bytes && upstream_bound_.bytes == 0) {
+    // The backend spoke first (a greeting, a banner): how long it took to, from the connect's
+    // start, is a truer latency than the handshake alone.
+    const auto now = services_.loop().now();
+    connector_.backend()->record_response_time(now - connector_.connect_started(), now);
+  }
   if (&flow == &upstream_bound_) {
     listener_stats_->bytes_in.add(bytes);
     pool_stats_->bytes_out.add(bytes);

@@ -325,9 +325,7 @@ pools:
     sticky: { cookie: SRV }
     backends: [127.0.0.1:7005]
 )",
-     {"bad.yaml:12: pools.chat.strategy: strategy 'least_latency' is only for mode: http, but tcp "
-      "listener 'chat' (listeners[0]) uses this pool",
-      "bad.yaml:13: pools.chat.sticky.cookie: cookie stickiness is only for mode: http, but tcp "
+     {"bad.yaml:13: pools.chat.sticky.cookie: cookie stickiness is only for mode: http, but tcp "
       "listener 'chat' (listeners[0]) uses this pool",
       "bad.yaml:16: pools.users.strategy: strategy 'hash' is only for mode: http, but tcp "
       "listener listeners[1] uses this pool"}},
