@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/admin_client.h"
 #include "support/eventually.h"
 #include "support/fulcrum_process.h"
 #include "support/http_backend.h"
@@ -46,15 +47,23 @@ std::optional<HttpResponse> request(const std::string& address, const std::strin
 TEST(Queue, ABackendLimitedToTwoServesTenConcurrentRequestsTwoAtATimeInArrivalOrder) {
   HttpBackend backend("slow");
   backend.set_delay(500ms);
-  FulcrumProcess fulcrum(http_yaml("    max_connections: 2\n", {"\"" + backend.address() + "\""}));
+  FulcrumProcess fulcrum(http_yaml("    max_connections: 2\n", {"\"" + backend.address() + "\""}) +
+                             "admin: { listen: 127.0.0.1:0 }\n",
+                         2);
   const std::string address = fulcrum.address("web");
+  const std::string admin = fulcrum.address("admin");
+  auto queued = [&] { return admin_call(admin, "GET", "/api/pools/app").json["queue"]["depth"].get<int>(); };
 
   std::vector<std::future<std::optional<HttpResponse>>> answers;
   for (int i = 0; i < 10; ++i) {
     answers.push_back(std::async(std::launch::async, [&, i] { return request(address, "/r" + std::to_string(i)); }));
-    // Arrival order is what the queue keeps: space the arrivals so that it is well defined (the
-    // two workers take connections independently).
-    std::this_thread::sleep_for(30ms);
+    // Arrival order is what the queue keeps: each request is in (at the backend, or queued)
+    // before the next is sent, so that the order is well defined whatever the machine's load.
+    if (i < 2) {
+      ASSERT_TRUE(eventually([&] { return backend.in_flight() == i + 1; }, 5s)) << i;
+    } else {
+      ASSERT_TRUE(eventually([&] { return queued() == i - 1; }, 5s)) << i;
+    }
   }
   for (int i = 0; i < 10; ++i) {
     const auto response = answers[static_cast<std::size_t>(i)].get();
@@ -67,6 +76,10 @@ TEST(Queue, ABackendLimitedToTwoServesTenConcurrentRequestsTwoAtATimeInArrivalOr
   for (std::size_t i = 0; i < heads.size(); ++i) {
     EXPECT_EQ(heads[i].rfind("GET /r" + std::to_string(i) + " ", 0), 0u) << "served out of order: " << heads[i];
   }
+  const auto pool = admin_call(admin, "GET", "/api/pools/app").json;
+  EXPECT_EQ(pool["queue"]["queued_total"], 8);
+  EXPECT_EQ(pool["queue"]["depth"], 0);
+  EXPECT_EQ(pool["backends"][0]["max_connections"], 2);
 }
 
 TEST(Queue, AWaitPastTheTimeoutAndAFullQueueGetTheUnavailableAnswer) {
@@ -100,17 +113,21 @@ TEST(Queue, AClientThatLeavesGivesUpItsPlace) {
   HttpBackend backend("slow");
   backend.set_delay(800ms);
   FulcrumProcess fulcrum(http_yaml("    max_connections: 1\n    queue: { size: 1, timeout: 5s }\n",
-                                   {"\"" + backend.address() + "\""}));
+                                   {"\"" + backend.address() + "\""}) +
+                             "admin: { listen: 127.0.0.1:0 }\n",
+                         2);
   const std::string address = fulcrum.address("web");
+  const std::string admin = fulcrum.address("admin");
+  auto queued = [&] { return admin_call(admin, "GET", "/api/pools/app").json["queue"]["depth"].get<int>(); };
 
   auto busy = std::async(std::launch::async, [&] { return request(address, "/busy"); });
   ASSERT_TRUE(eventually([&] { return backend.in_flight() == 1; }, 5s));
   {
     auto leaving = HttpConnection::connect(address);
     ASSERT_TRUE(leaving.send("GET /gone HTTP/1.1\r\nHost: test\r\n\r\n"));
-    std::this_thread::sleep_for(100ms);
+    ASSERT_TRUE(eventually([&] { return queued() == 1; }, 5s));
   }  // closed while queued
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(eventually([&] { return queued() == 0; }, 5s)) << "the client left but its place stayed";
   // The one place in the queue is free again: this one waits there and is served.
   const auto next = request(address, "/next");
   ASSERT_TRUE(next);
