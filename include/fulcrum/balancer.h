@@ -17,6 +17,7 @@
 
 #include "fulcrum/config.h"
 #include "fulcrum/events.h"
+#include "fulcrum/hooks.h"
 
 namespace fulcrum {
 
@@ -188,6 +189,9 @@ class Balancer {
   /// The pid file start() writes once everything is bound (and stop() removes), instead of the
   /// configuration's `pid_file` (what `fulcrum run --pid-file` sets). Call before start().
   void set_pid_file(std::string path);
+  /// The library's hooks (fulcrum/hooks.h): per connection, per request, and the `unavailable`
+  /// answer. Before start(); they stay for the balancer's life (a reload keeps them).
+  void set_hooks(Hooks hooks);
   /// Enables SIGUSR2 in run(): a binary upgrade (docs/upgrade.md). Without it SIGUSR2 is refused
   /// with a log line. Before run().
   void enable_upgrade(UpgradeOptions options);

@@ -66,6 +66,7 @@ HttpSession::~HttpSession() {
 void HttpSession::start() {
   auto& loop = context_->loop();
   client_activity_ = request_started_ = loop.now();
+  if (!connection_allowed()) return;
   if (!loop.add(client_.get(), kEvents, &client_endpoint_)) {
     finish(Ending::Abort);
     return;
@@ -401,21 +402,27 @@ void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_lengt
   if (services_.access_log() != nullptr) open_exchange_record(head.method, head.target, request_id.view(), head_length);
 
   if (listener_.clients.limits_requests() && over_request_rate()) return;
+  std::optional<std::size_t> hook_pool = forced_pool_;
+  std::string hook_fields;
+  if (services_.hooks() && !request_hook(head, hook_pool, hook_fields)) return;
 
   const Route* route = context_->shared().route(head);
-  if (!route) {
+  if (!route && !hook_pool) {
     answer_error(404, "no route");
     return;
   }
-  route_stats_ = &services_.metrics().route(context_->shared().route_slot(route->index()));
-  route_stats_->requests.increment();
-  pool_stats_ = &services_.metrics().pool(route->pool_index());
+  if (route) {
+    route_stats_ = &services_.metrics().route(context_->shared().route_slot(route->index()));
+    route_stats_->requests.increment();
+  }
+  const std::size_t pool_index = hook_pool ? *hook_pool : route->pool_index();
+  pool_stats_ = &services_.metrics().pool(pool_index);
   pool_stats_->requests.increment();
   if (config.max_body && head.framing.kind == BodyKind::ContentLength && head.framing.content_length > config.max_body) {
     answer_error(413, "request body larger than max_body");
     return;
   }
-  selector_ = &services_.selector(route->pool_index());
+  selector_ = &services_.selector(pool_index);
   const PoolConfig& pool = selector_->snapshot().config;
   connector_.begin(*selector_, client_address_, 1 + pool.retries.value_or(kDefaultHttpRetries), pool_stats_);
   choose_by_request(head, pool);
@@ -424,7 +431,7 @@ void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_lengt
   head_out.clear();
   RequestForwarding forwarding;
   forwarding.client_address = client_ip_;
-  forwarding.strip_prefix = route->strip_prefix();
+  forwarding.strip_prefix = route && !hook_pool ? route->strip_prefix() : std::string_view();
   forwarding.upgrade = head.upgrade_requested;
   forwarding.request_id = request_id.view();
   // An HTTP/1.0 request may lack Host; the backend gets the address the client spoke to (the head
@@ -432,6 +439,7 @@ void HttpSession::begin_exchange(const RequestHead& head, std::size_t head_lengt
   const std::string listener_address = head.host.empty() ? listener_.bound.to_string() : std::string();
   forwarding.default_host = listener_address;
   write_request_head(head_out, head, forwarding);
+  if (!hook_fields.empty()) head_out.insert(head_out.size() - 2, hook_fields);  // before the empty line
   if (head.version == HttpVersion::Http10) {
     // Ask the backend in HTTP/1.0 too, so that it never answers chunked: a 1.0 client could not
     // read that, and the body is forwarded as it comes.

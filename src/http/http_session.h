@@ -166,9 +166,21 @@ class HttpSession final : public net::Session,
   /// the end of input becomes shutdown(SHUT_WR) on `peer_fd`. False when the session ended.
   bool pump_tunnel_direction(core::Buffer& pending, SendSite site, Io (HttpSession::*read)(), int peer_fd,
                              bool& eof_sent, bool& progress);
-  /// Fulcrum's own answer `status` (the listener's unavailable text for 503), then a close.
-  /// `extra_fields`: header lines (each ending in CRLF) added to the answer's head.
+  /// Fulcrum's own answer `status` (for 503 the unavailable hook's page, or the listener's
+  /// unavailable text), then a close. `extra_fields`: header lines (each ending in CRLF) added to
+  /// the answer's head.
   void answer_error(int status, std::string_view reason, std::string_view extra_fields = {});
+  /// Sends `response` (a whole answer of status `status`) as the exchange's answer, then a close.
+  void answer_own(int status, std::string_view response, std::string_view extra_fields = {});
+
+  // The library's hooks (session_hooks.cc).
+  /// on_connection: false when it refused the connection (the session ended).
+  bool connection_allowed();
+  /// on_request: false when the request was answered (Respond, or a hook error); else `pool` may
+  /// be set (UsePool) and `add_fields` holds header lines to add to the forwarded head.
+  bool request_hook(const RequestHead& head, std::optional<std::size_t>& pool, std::string& add_fields);
+  /// The unavailable hook's whole answer, when there is such a hook.
+  std::optional<std::string> unavailable_from_hook(std::string_view reason);
   /// answer_error() for a request refused before its head was complete (malformed, too large, cut
   /// at header_timeout): no exchange began, so this counts the request and opens one for the
   /// access log and the request/response events, with what its bytes say. Error path only.
@@ -213,6 +225,8 @@ class HttpSession final : public net::Session,
 
   // The current exchange.
   upstream::Selector* selector_ = nullptr;
+  /// The pool on_connection chose for every request of this connection (none: the routes').
+  std::optional<std::size_t> forced_pool_;
   /// The current exchange's backend: chosen, its slot held, connected, each failure accounted for.
   upstream::Connector connector_;
   std::unique_ptr<upstream::UpstreamConnection> upstream_;

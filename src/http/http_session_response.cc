@@ -317,6 +317,17 @@ void HttpSession::count_total_time() {
 }
 
 void HttpSession::answer_error(int status, std::string_view reason, std::string_view extra_fields) {
+  log::debug("answering", {{"status", status}, {"reason", reason}});
+  if (status == 503) {
+    if (auto page = unavailable_from_hook(reason)) {
+      answer_own(std::stoi(page->substr(9, 3)), *page);
+      return;
+    }
+  }
+  answer_own(status, status == 503 ? context_->shared().unavailable_response() : error_response(status), extra_fields);
+}
+
+void HttpSession::answer_own(int status, std::string_view response, std::string_view extra_fields) {
   if (response_started_) {
     finish(Ending::Abort);  // part of a response went out: only a cut connection tells the truth
     return;
@@ -329,8 +340,6 @@ void HttpSession::answer_error(int status, std::string_view reason, std::string_
     emit_response(services_.events(), status, {}, context_->loop().now() - exchange_started_,
                   exchange_record_ ? std::string_view(exchange_record_->request_id) : std::string_view());
   }
-  log::debug("answering", {{"status", status}, {"reason", reason}});
-  const std::string_view response = status == 503 ? context_->shared().unavailable_response() : error_response(status);
   context_->buffers().attach(client_out_);
   client_out_.compact();
   auto append = [&](std::string_view part) {

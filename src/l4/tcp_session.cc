@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <exception>
+#include <optional>
 #include <string>
 
 #include "core/log.h"
@@ -33,7 +35,7 @@ TcpSession::TcpSession(upstream::SessionServices& services, net::ListenerState& 
     : services_(services),
       listener_(listener),
       settings_(std::move(settings)),
-      selector_(services.selector(settings_->pool_index)),
+      selector_(&services.selector(settings_->pool_index)),
       connector_(services, listener, *this),
       client_(std::move(client)),
       client_address_(client_address),
@@ -50,13 +52,23 @@ TcpSession::~TcpSession() {
 }
 
 void TcpSession::start() {
+  started_ = services_.loop().now();
   auto& metrics = services_.metrics();
   listener_stats_ = &metrics.listener(listener_.slot);
-  pool_stats_ = &metrics.pool(settings_->pool_index);
+  std::size_t pool_index = settings_->pool_index;
+  if (const Hooks* hooks = services_.hooks(); hooks && hooks->on_connection) {
+    const auto chosen = connection_hook(*hooks);
+    if (!chosen) {
+      finish(Outcome::Done);  // refused: closed at once, nothing written
+      return;
+    }
+    pool_index = *chosen;
+    selector_ = &services_.selector(pool_index);
+  }
+  pool_stats_ = &metrics.pool(pool_index);
   listener_stats_->requests.increment();
   pool_stats_->requests.increment();
-  started_ = services_.loop().now();
-  connector_.begin(selector_, client_address_, 0, pool_stats_);
+  connector_.begin(*selector_, client_address_, 0, pool_stats_);
   connect_next();
 }
 
@@ -73,8 +85,8 @@ void TcpSession::connect_next() {
       }
       return;
     case upstream::Choice::QueueFull:
-      log::warn("queue full", {{"listener", listener_.name}, {"pool", selector_.pool().name()}});
-      send_unavailable();
+      log::warn("queue full", {{"listener", listener_.name}, {"pool", selector_->pool().name()}});
+      send_unavailable("queue full");
       return;
     case upstream::Choice::None:
       refuse_unavailable();
@@ -91,9 +103,9 @@ void TcpSession::backend_ready() {
 
 void TcpSession::queue_timed_out() {
   if (state_ != State::Queued) return;
-  log::warn("queue timeout", {{"listener", listener_.name}, {"pool", selector_.pool().name()}});
+  log::warn("queue timeout", {{"listener", listener_.name}, {"pool", selector_->pool().name()}});
   state_ = State::Connecting;
-  send_unavailable();
+  send_unavailable("queue timeout");
 }
 
 void TcpSession::connect_chosen() {
@@ -116,7 +128,7 @@ void TcpSession::connect_chosen() {
     return;
   }
   upstream_registered_ = true;
-  loop.timers().schedule(timer_, loop.now() + selector_.snapshot().connect_timeout);
+  loop.timers().schedule(timer_, loop.now() + selector_->snapshot().connect_timeout);
 }
 
 void TcpSession::Endpoint::on_io(std::uint32_t events) {
@@ -189,7 +201,7 @@ void TcpSession::on_connected(std::uint32_t backend_events) {
   pool_stats_->connect_time.observe(connect_time);
   // The table of the snapshot the backend was chosen from: the close is counted in the same one,
   // even if a reload has started a new table by then.
-  sticky_ = selector_.snapshot().sticky;
+  sticky_ = selector_->snapshot().sticky;
   if (sticky_) sticky_->on_open(connector_.selection().client, backend.id(), loop.now());
 
   upstream_bound_.pipe = services_.pipes().acquire();
@@ -494,19 +506,54 @@ void TcpSession::on_timer() {
 
 void TcpSession::refuse_unavailable() {
   log::warn("no backend available", {{"listener", listener_.name},
-                                     {"pool", selector_.pool().name()},
+                                     {"pool", selector_->pool().name()},
                                      {"client", client_address_.to_string()}});
   send_unavailable();
 }
 
-void TcpSession::send_unavailable() {
-  const auto& text = settings_->config.unavailable;
-  if (!text || text->empty()) {
+std::optional<std::size_t> TcpSession::connection_hook(const Hooks& hooks) {
+  const std::string client = client_address_.to_string();
+  const std::string label = listener_.label();
+  ConnectionVerdict verdict;
+  try {
+    verdict = hooks.on_connection(ConnectionInfo{client, label});
+  } catch (const std::exception& error) {
+    log::error("on_connection hook threw", {{"listener", label}, {"error", error.what()}});
+    return std::nullopt;
+  }
+  switch (verdict.action) {
+    case ConnectionVerdict::Action::Accept:
+      return settings_->pool_index;
+    case ConnectionVerdict::Action::Reject:
+      log::debug("connection refused by on_connection", {{"listener", label}, {"client", client}});
+      return std::nullopt;
+    case ConnectionVerdict::Action::UsePool:
+      if (auto index = services_.pool_index(verdict.pool)) return index;
+      log::error("on_connection hook named no pool", {{"listener", label}, {"pool", verdict.pool}});
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+void TcpSession::send_unavailable(std::string_view reason) {
+  std::optional<std::string> page;
+  if (const Hooks* hooks = services_.hooks(); hooks && hooks->unavailable) {
+    const std::string client = client_address_.to_string();
+    const std::string label = listener_.label();
+    try {
+      page = hooks->unavailable(UnavailableInfo{label, selector_->pool().name(), client, reason}).body;
+    } catch (const std::exception& error) {
+      log::error("unavailable hook threw", {{"listener", label}, {"error", error.what()}});
+    }
+  }
+  const auto& configured = settings_->config.unavailable;
+  const std::string_view text = page ? std::string_view(*page) : configured ? std::string_view(*configured) : std::string_view();
+  if (text.empty()) {
     finish(Outcome::Done);
     return;
   }
   // Best effort: a short text fits in an empty socket buffer.
-  [[maybe_unused]] auto n = send(client_.get(), text->data(), text->size(), MSG_NOSIGNAL);
+  [[maybe_unused]] auto n = send(client_.get(), text.data(), text.size(), MSG_NOSIGNAL);
   shutdown(client_.get(), SHUT_WR);
   // Closing now with unread client bytes would send RST and could destroy the text in flight;
   // read and drop the client's bytes until its FIN or a short limit (NGINX's lingering close).
@@ -558,10 +605,8 @@ void TcpSession::finish(Outcome outcome) {
   services_.pipes().release(upstream_bound_.pipe, upstream_bound_.buffered == 0);
   services_.pipes().release(downstream_bound_.pipe, downstream_bound_.buffered == 0);
   connector_.release();
-  if (listener_stats_) {
-    listener_stats_->total_time.observe(now - started_);
-    pool_stats_->total_time.observe(now - started_);
-  }
+  if (listener_stats_) listener_stats_->total_time.observe(now - started_);
+  if (pool_stats_) pool_stats_->total_time.observe(now - started_);
   if (connected_ && sticky_) sticky_->on_close(connector_.selection().client, connector_.backend()->id(), now);
   if (auto* access_log = services_.access_log()) {
     const std::string client = client_address_.to_string();

@@ -110,8 +110,10 @@ class TcpSession final : public net::Session, private upstream::Connector::Owner
   void count_relayed(const Flow& flow, std::uint64_t bytes);
   void on_timer();
   void refuse_unavailable();
-  /// Sends the listener's `unavailable` text (if any) and closes.
-  void send_unavailable();
+  /// Sends the unavailable hook's body, or the listener's `unavailable` text (if any), and closes.
+  void send_unavailable(std::string_view reason = "no backend available");
+  /// on_connection: the pool index to use, or nullopt when the connection is refused.
+  std::optional<std::size_t> connection_hook(const Hooks& hooks);
   void linger();
   void finish(Outcome outcome);
 
@@ -120,7 +122,8 @@ class TcpSession final : public net::Session, private upstream::Connector::Owner
   const std::shared_ptr<const net::ListenerSettings> settings_;
   /// The client-IP sticky table the connection was counted in (null when the pool has none).
   std::shared_ptr<balance::StickyTable> sticky_;
-  upstream::Selector& selector_;
+  /// The pool's selector: the listener's pool, or the one on_connection chose.
+  upstream::Selector* selector_;
   /// The backend: chosen, its slot held, connected, each failure accounted for.
   upstream::Connector connector_;
   net::UniqueFd client_;

@@ -324,7 +324,7 @@ Status Balancer::start() {
   }
   for (unsigned w = 0; w < worker_total; ++w) {
     auto worker = std::make_unique<runtime::Worker>(w, impl.pools, impl.buffer_size, *impl.events,
-                                                    impl.access_log.get(), impl.config.io_uring);
+                                                    impl.access_log.get(), impl.config.io_uring, impl.hooks.get());
     for (auto& listener : opened) {
       worker->add_listener(listener.state, listener.state->settings, std::move(listener.sockets[w]));
       for (std::size_t i = w; i < listener.extra.size(); i += worker_total) {
@@ -447,6 +447,8 @@ void Balancer::stop() {
   }
   log::info("stopped");
 }
+
+void Balancer::set_hooks(Hooks hooks) { impl_->hooks = std::make_unique<const Hooks>(std::move(hooks)); }
 
 void Balancer::set_pid_file(std::string path) { impl_->pid_file_override = std::move(path); }
 

@@ -55,6 +55,8 @@ struct Balancer::Impl {
   runtime::CounterSlots counter_slots;
   /// The size of the workers' HTTP buffers, fixed at start.
   std::size_t buffer_size = 0;
+  /// set_hooks()'s, or null; outlives the workers that call them.
+  std::unique_ptr<const Hooks> hooks;
   std::vector<std::unique_ptr<runtime::Worker>> workers;
   std::unique_ptr<runtime::ControlPlane> control;
   /// Aborts the process when a worker's or the control thread's loop is stuck (`watchdog:`).

@@ -238,9 +238,9 @@ class Worker::AcceptSocket final : public core::IoHandler {
 };
 
 Worker::Worker(unsigned index, const std::vector<std::unique_ptr<upstream::Pool>>& pools, std::size_t buffer_size,
-               events::EventBus& events, events::AccessLog* access_log, bool batch_sends)
+               events::EventBus& events, events::AccessLog* access_log, bool batch_sends, const Hooks* hooks)
     // The base keeps references to members constructed just after it; nothing uses them before.
-    : SessionServices(index, loop_, events, access_log, pipes_, scratch_, buffers_, metrics_),
+    : SessionServices(index, loop_, events, access_log, pipes_, scratch_, buffers_, metrics_, hooks),
       random_(0x66756c6372756dULL + index),
       buffers_(buffer_size),
       connections_(loop_, buffers_),

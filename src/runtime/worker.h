@@ -45,7 +45,7 @@ class Worker final : public upstream::SessionServices {
   /// worker. `batch_sends`: gather each loop turn's sends into one io_uring submission when the
   /// kernel allows it (loop().send_batch() tells whether it did).
   Worker(unsigned index, const std::vector<std::unique_ptr<upstream::Pool>>& pools, std::size_t buffer_size,
-         events::EventBus& events, events::AccessLog* access_log, bool batch_sends);
+         events::EventBus& events, events::AccessLog* access_log, bool batch_sends, const Hooks* hooks = nullptr);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -95,6 +95,12 @@ class Worker final : public upstream::SessionServices {
   using SessionServices::metrics;
   const metrics::WorkerMetrics& metrics() const { return metrics_; }
   upstream::Selector& selector(std::size_t pool_index) override { return *selectors_[pool_index]; }
+  std::optional<std::size_t> pool_index(std::string_view name) override {
+    for (std::size_t i = 0; i < selectors_.size(); ++i) {
+      if (selectors_[i]->pool().name() == name) return i;
+    }
+    return std::nullopt;
+  }
   /// Connections open on this worker (loop thread).
   std::size_t sessions() const { return sessions_.size(); }
   /// True once drain() began: sessions finish what is in flight and take nothing new.

@@ -9,11 +9,14 @@
 
 #include <array>
 #include <cstddef>
+#include <optional>
+#include <string_view>
 
 #include "core/buffer.h"
 #include "core/event_loop.h"
 #include "events/access_log.h"
 #include "events/event_bus.h"
+#include "fulcrum/hooks.h"
 #include "metrics/worker_metrics.h"
 #include "net/listener_state.h"
 #include "net/pipe_pool.h"
@@ -44,9 +47,13 @@ class SessionServices {
   core::BufferPool& buffers() { return buffers_; }
   /// The worker's statistics, written by its sessions.
   metrics::WorkerMetrics& metrics() { return metrics_; }
+  /// The library's hooks (fulcrum/hooks.h), or null when none were set.
+  const Hooks* hooks() const { return hooks_; }
 
   /// The worker's selector for pool `pool_index` (the index a route or listener names).
   virtual Selector& selector(std::size_t pool_index) = 0;
+  /// The index of the pool named `name` (a hook's "use pool X"); nullopt when there is none.
+  virtual std::optional<std::size_t> pool_index(std::string_view name) = 0;
   /// True once the worker began draining: sessions finish what is in flight and take nothing new.
   virtual bool draining() const = 0;
   /// A session reports its end, once; the worker destroys it after the current loop turn.
@@ -54,7 +61,8 @@ class SessionServices {
 
  protected:
   SessionServices(unsigned index, core::EventLoop& loop, events::EventBus& events, events::AccessLog* access_log,
-                  net::PipePool& pipes, Scratch& scratch, core::BufferPool& buffers, metrics::WorkerMetrics& metrics)
+                  net::PipePool& pipes, Scratch& scratch, core::BufferPool& buffers, metrics::WorkerMetrics& metrics,
+                  const Hooks* hooks)
       : index_(index),
         loop_(loop),
         events_(events),
@@ -62,7 +70,8 @@ class SessionServices {
         pipes_(pipes),
         scratch_(scratch),
         buffers_(buffers),
-        metrics_(metrics) {}
+        metrics_(metrics),
+        hooks_(hooks) {}
   ~SessionServices() = default;
 
  private:
@@ -74,6 +83,7 @@ class SessionServices {
   Scratch& scratch_;
   core::BufferPool& buffers_;
   metrics::WorkerMetrics& metrics_;
+  const Hooks* const hooks_;
 };
 
 }  // namespace fulcrum::upstream
