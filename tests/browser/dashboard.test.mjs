@@ -578,9 +578,10 @@ test('dashboard: write controls add, drain, weigh, ready and remove a backend; n
 });
 
 // Pause, queue and slots: a pool whose one backend takes 2 requests at a time (max_connections 2)
-// and answers after 2 s. Paused through the admin API, the page tags the pool `paused` and shows the
-// 3 requests sent meanwhile waiting in its queue; resumed, the tag goes, the backend's active cell
-// shows its slots as `2 / 2` (marked full) while the third waits, and all three are answered 200.
+// and answers after 2 s. Paused through the admin API, the page tags the pool `paused`, lists the
+// pool_paused event and shows the 3 requests sent meanwhile waiting in its queue; resumed, the tag
+// goes, the event says 3 were waiting, the backend's active cell shows its slots as `2 / 2` (marked
+// full) while the third waits, all three are answered 200, and the queue shows its wait times.
 test('dashboard: shows a paused pool, its queue depth and the backend slots in use', { timeout: 90000 }, async (t) => {
   const { chromium, cleanups } = await setUp(t);
   const slow = await startBackend(cleanups, 'slow', 200, 2000);
@@ -608,14 +609,17 @@ test('dashboard: shows a paused pool, its queue depth and the backend slots in u
 
     assert.equal((await patch(true)).paused, true);
     await page.waitForSelector(`${pool}[data-paused="true"] .paused-tag`, { state: 'visible' });
+    // The event tail says it too.
+    await page.waitForSelector('#events li[data-kind="pool_paused"] >> text=paused=true');
     for (let i = 0; i < 3; i++) {
       requests.push(fetch(`http://${webAddress}/r${i}`, { signal: AbortSignal.timeout(30000) }).then((r) => r.status));
     }
     await page.waitForSelector(`${pool} .pool-queue[data-depth="3"]`);
-    assert.match(await page.locator(`${pool} .pool-queue`).textContent(), /^queue 3\/50/);
+    assert.equal(await page.locator(`${pool} .pool-queue`).textContent(), 'queue 3/50', 'no wait figures before a wait ended');
 
     assert.equal((await patch(false)).paused, false);
     await page.waitForSelector(`${pool}[data-paused="false"]`);
+    await page.waitForSelector('#events li[data-kind="pool_paused"] >> text=waiting=3');
     assert.equal(await page.locator(`${pool} .paused-tag`).isVisible(), false, 'the tag goes on resume');
     // Two in flight at the backend for 2 s (the page polls every second), the third still queued.
     await page.waitForSelector(`${slots}.full`, { timeout: 5000 });

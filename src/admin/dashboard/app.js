@@ -12,7 +12,7 @@
   const EVENTS_MAX = 200;       // events shown, and kept per kind
   const FETCH_TIMEOUT_MS = 2500;
   const KINDS = ['healthy', 'unhealthy', 'recovery', 'ejected', 'panic', 'error', 'backend_added',
-    'backend_removed', 'backend_state', 'backend_weight', 'backend_expired', 'registration_guard', 'start', 'stop',
+    'backend_removed', 'backend_state', 'backend_weight', 'backend_expired', 'registration_guard', 'pool_paused', 'start', 'stop',
     'monitoring', 'selecting_server', 'request', 'response'];
   // Noisy kinds (every health interval, or per request) start hidden.
   const HIDDEN_BY_DEFAULT = new Set(['monitoring', 'selecting_server', 'request', 'response']);
@@ -418,7 +418,8 @@
     card.queue.append('queue ', el('b', depth > 0 ? 'queued' : '', fmtCount(depth)),
       isNum(q.size) ? '/' + fmtCount(q.size) : '');
     const wait = q.wait_ms || {};
-    if (isNum(q.queued_total) && q.queued_total > 0) {
+    // Only once a wait has ended (served or timed out): before that the percentiles are empty.
+    if (isNum(wait.p99) && wait.p99 > 0) {
       card.queue.append(el('span', 'dim', ` · wait p50 ${fmtMs(wait.p50)} p99 ${fmtMs(wait.p99)}`));
     }
     card.queue.title = `timeout ${q.timeout || '–'} · queued ${fmtCount(q.queued_total || 0)}` +
@@ -710,7 +711,7 @@
       if (card) { card.panic.hidden = false; card.root.classList.add('is-panic'); }
     }
     if (k === 'backend_added' || k === 'backend_removed' || k === 'backend_state' || k === 'backend_weight' ||
-        k === 'backend_expired' || k === 'panic') poll();
+        k === 'backend_expired' || k === 'panic' || k === 'pool_paused') poll();
     scheduleEventRender();
   }
 
