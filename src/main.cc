@@ -5,6 +5,7 @@
 #include "cli/backend_command.h"
 #include "cli/daemon_commands.h"
 #include "cli/exit_codes.h"
+#include "cli/pool_command.h"
 #include "cli/process_commands.h"
 #include "cli/register_command.h"
 #include "fulcrum/balancer.h"
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
 
   fulcrum::cli::DaemonCommands daemon(app);
   fulcrum::cli::BackendCommand backend(app);
+  fulcrum::cli::PoolCommand pool(app);
   fulcrum::cli::RegisterCommand registration(app);
   fulcrum::cli::ProcessCommands process(app);
   fulcrum::cli::UpgradeCommand upgrade(app);
@@ -49,6 +51,7 @@ int main(int argc, char** argv) {
 
   if (daemon.selected()) return daemon.run();
   if (backend.selected()) return backend.run();
+  if (pool.selected()) return pool.run();
   if (registration.selected()) return registration.run();
   if (process.selected()) return process.run();
   if (upgrade.selected()) return upgrade.run();

@@ -30,6 +30,7 @@ BackendRequest build_backend_request(const BackendArguments& arguments) {
     body["address"] = arguments.address;
     if (arguments.weight) body["weight"] = *arguments.weight;
     if (!arguments.name.empty()) body["name"] = arguments.name;
+    if (arguments.max_connections) body["max_connections"] = *arguments.max_connections;
   } else if (arguments.action == "set") {
     if (!arguments.weight && arguments.state.empty()) {
       request.error = "give --weight N and/or --state ready|drain|maint";
@@ -73,6 +74,9 @@ BackendCommand::BackendCommand(CLI::App& app) {
   weight_options_[0] = add_->add_option("--weight", weight_, "Weight (default: 1)");
   weight_options_[1] = set_->add_option("--weight", weight_, "New weight");
   add_->add_option("--name", arguments_.name, "Name of the backend in the API, metrics and logs");
+  max_connections_option_ = add_->add_option(
+      "--max-connections", max_connections_,
+      "Most requests (tcp: connections) at once on the backend; 0: no limit (default: the pool's)");
   set_->add_option("--state", arguments_.state, "New admin state")->check(CLI::IsMember({"ready", "drain", "maint"}));
 }
 
@@ -82,6 +86,7 @@ BackendArguments BackendCommand::arguments() const {
   for (const auto* option : weight_options_) {
     if (option->count() > 0) arguments.weight = weight_;
   }
+  if (max_connections_option_->count() > 0) arguments.max_connections = max_connections_;
   return arguments;
 }
 

@@ -20,6 +20,7 @@ struct BackendArguments {
   std::optional<std::int64_t> weight;
   std::string state;      ///< set: ready, drain or maint
   std::string name;       ///< add: the new backend's name
+  std::optional<std::int64_t> max_connections;  ///< add: the backend's limit (default: the pool's)
   std::string token;      ///< admin.token (`--token` or FULCRUM_TOKEN)
 };
 
@@ -31,7 +32,7 @@ struct BackendRequest {
   std::string error;  ///< set (and nothing else) when the arguments cannot make a request
 };
 
-/// Builds the request: add = POST /api/pools/{pool}/backends, set = PATCH .../{address} with the
+/// Builds the request: add = POST /api/pools/{pool}/backends (with max_connections when given), set = PATCH .../{address} with the
 /// weight and/or state, drain = PATCH with `{"state":"drain"}`, remove = DELETE .../{address}.
 /// Path segments are URL-encoded. Pure.
 BackendRequest build_backend_request(const BackendArguments& arguments);
@@ -59,6 +60,8 @@ class BackendCommand {
   BackendArguments arguments_;
   std::int64_t weight_ = 0;
   CLI::Option* weight_options_[2] = {nullptr, nullptr};
+  std::int64_t max_connections_ = 0;
+  CLI::Option* max_connections_option_ = nullptr;
 };
 
 }  // namespace fulcrum::cli

@@ -486,10 +486,11 @@ ChangeResult PoolManager::set_paused(std::string_view pool, bool paused, core::T
   upstream::WaitQueue& queue = state.pool.queue();
   if (queue.paused() == paused) return {};
   queue.set_paused(paused);
+  // Counted before a resume hands out slots: the operator learns how many the pause held back.
+  const std::size_t waiting = queue.depth();
   if (!paused && state.published) queue.grant_free(*state.published, now);
-  log::info(paused ? "pool paused" : "pool resumed", {{"pool", std::string(pool)}});
-  emit(Event::PoolPaused,
-       nlohmann::json{{"pool", pool}, {"paused", paused}, {"waiting", queue.depth()}}.dump());
+  log::info(paused ? "pool paused" : "pool resumed", {{"pool", std::string(pool)}, {"waiting", static_cast<std::uint64_t>(waiting)}});
+  emit(Event::PoolPaused, nlohmann::json{{"pool", pool}, {"paused", paused}, {"waiting", waiting}}.dump());
   return {};
 }
 

@@ -12,6 +12,8 @@
 // view which match goes to which pool. A fourth uses every write control: adds a backend through
 // the pool's form, drains it, sets its weight, readies it, shows the API's 409 for an address
 // already in the pool, removes it; and a page of a Fulcrum without admin.token shows no control.
+// A fifth pauses a pool through the admin API: the page shows it paused, the requests waiting in
+// its queue, and, once resumed, the backend's slots in use of its max_connections.
 //
 //   FULCRUM_BINARY=build/fulcrum node --test tests/browser/dashboard.test.mjs
 //
@@ -53,13 +55,16 @@ async function loadPlaywright() {
   return null;
 }
 
-/// A backend: `/` answers its name (with `status`, 200 by default), `/health` 200. stop() closes it
+/// A backend: `/` answers its name (with `status`, 200 by default; after `delayMs`), `/health` 200. stop() closes it
 /// and every open connection; `cleanups` gets it too.
-async function startBackend(cleanups, name, status = 200) {
+async function startBackend(cleanups, name, status = 200, delayMs = 0) {
   const server = http.createServer((req, res) => {
     const body = req.url === '/health' ? 'ok\n' : `hello from ${name}\n`;
-    res.writeHead(req.url === '/health' ? 200 : status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    const answer = () => {
+      res.writeHead(req.url === '/health' ? 200 : status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    if (delayMs > 0 && req.url !== '/health') setTimeout(answer, delayMs); else answer();
   });
   const backend = await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -569,5 +574,70 @@ test('dashboard: write controls add, drain, weigh, ready and remove a backend; n
     t.diagnostic(`problems seen by the read-only page: ${JSON.stringify(second.problems)}`);
     t.diagnostic(`fulcrum log:\n${readOnly.fulcrum.log.slice(-30).join('\n')}`);
     throw e;
+  }
+});
+
+// Pause, queue and slots: a pool whose one backend takes 2 requests at a time (max_connections 2)
+// and answers after 2 s. Paused through the admin API, the page tags the pool `paused`, lists the
+// pool_paused event and shows the 3 requests sent meanwhile waiting in its queue; resumed, the tag
+// goes, the event says 3 were waiting, the backend's active cell shows its slots as `2 / 2` (marked
+// full) while the third waits, all three are answered 200, and the queue shows its wait times.
+test('dashboard: shows a paused pool, its queue depth and the backend slots in use', { timeout: 90000 }, async (t) => {
+  const { chromium, cleanups } = await setUp(t);
+  const slow = await startBackend(cleanups, 'slow', 200, 2000);
+  const { webAddress, admin, token, fulcrum } = await startFulcrumWithAdmin(cleanups, 2,
+    `    queue: { size: 50, timeout: 30s }
+    backends:
+      - { address: ${slow.address}, max_connections: 2 }`);
+  const patch = (paused) => fetch(`${admin}/api/pools/web`, {
+    method: 'PATCH',
+    headers: { Authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ paused }),
+  }).then((r) => r.json());
+
+  const { page, problems } = await openBrowserPage(chromium, cleanups);
+  const pool = 'section.pool[data-pool="web"]';
+  const slots = `tr[data-backend="${slow.address}"] td[data-max="2"]`;
+  const requests = [];
+  try {
+    await page.goto(`${admin}/?token=${token}`, { waitUntil: 'load' });
+    await page.waitForSelector('#link[data-state="live"]');
+    await page.waitForSelector(slots);
+    assert.equal(await page.locator(slots).textContent(), '0 / 2');
+    assert.equal(await page.locator(`${pool} .paused-tag`).isVisible(), false, 'not paused yet');
+    assert.match(await page.locator(`${pool} .pool-queue`).textContent(), /^queue 0\/50/);
+
+    assert.equal((await patch(true)).paused, true);
+    await page.waitForSelector(`${pool}[data-paused="true"] .paused-tag`, { state: 'visible' });
+    // The event tail says it too.
+    await page.waitForSelector('#events li[data-kind="pool_paused"] >> text=paused=true');
+    for (let i = 0; i < 3; i++) {
+      requests.push(fetch(`http://${webAddress}/r${i}`, { signal: AbortSignal.timeout(30000) }).then((r) => r.status));
+    }
+    await page.waitForSelector(`${pool} .pool-queue[data-depth="3"]`);
+    assert.equal(await page.locator(`${pool} .pool-queue`).textContent(), 'queue 3/50', 'no wait figures before a wait ended');
+
+    assert.equal((await patch(false)).paused, false);
+    await page.waitForSelector(`${pool}[data-paused="false"]`);
+    await page.waitForSelector('#events li[data-kind="pool_paused"] >> text=waiting=3');
+    assert.equal(await page.locator(`${pool} .paused-tag`).isVisible(), false, 'the tag goes on resume');
+    // Two in flight at the backend for 2 s (the page polls every second), the third still queued.
+    await page.waitForSelector(`${slots}.full`, { timeout: 5000 });
+    assert.equal(await page.locator(slots).textContent(), '2 / 2');
+    assert.deepEqual(await Promise.all(requests), [200, 200, 200]);
+    // Once all are answered: the queue empty, its wait percentiles shown, the slots free.
+    await page.waitForSelector(`${pool} .pool-queue[data-depth="0"]`);
+    await page.waitForSelector(`${slots}:not(.full)`);
+    assert.match(await page.locator(`${pool} .pool-queue`).textContent(), /^queue 0\/50 · wait p50 .+ p99 .+$/);
+    assert.deepEqual(problems, [], 'no console errors');
+  } catch (e) {
+    const shot = SCREENSHOT.replace(/\.png$/, '') + '-queue-failure.png';
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+    t.diagnostic(`failure screenshot: ${shot}`);
+    t.diagnostic(`problems seen by the page: ${JSON.stringify(problems)}`);
+    t.diagnostic(`fulcrum log:\n${fulcrum.log.slice(-30).join('\n')}`);
+    throw e;
+  } finally {
+    await Promise.allSettled(requests);
   }
 });

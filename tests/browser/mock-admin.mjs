@@ -22,7 +22,7 @@ const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; ch
 
 const started = Date.now() - 3 * 3600e3 - 17 * 60e3;
 const mk = (address, weight = 1, base = 50) => ({
-  address, weight, effective_weight: weight, state: 'healthy', active: 0, requests_total: 0,
+  address, weight, effective_weight: weight, state: 'healthy', active: 0, max_connections: 0, requests_total: 0,
   responses: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, connect_errors: 0, ejections: 0,
   bytes_in: 0, bytes_out: 0, rps: 0, latency_ms: { p50: null, p99: null }, base,
 });
@@ -34,6 +34,12 @@ const pools = [
   { name: 'chat', strategy: 'source_hash', panic: false, backends: [mk('10.0.3.31:7001', 2, 12), mk('10.0.3.32:7001', 1, 8)] },
 ];
 pools[1].backends[2].effective_weight = 0;
+// Queues (configuration.md, concurrency limits): every pool has one; `api` limits its backends to
+// 20 requests at once, so it queues when busy; `chat` is paused now and then (below).
+const mkQueue = () => ({ depth: 0, size: 1000, timeout: '5s', queued_total: 0, timeouts_total: 0, full_total: 0,
+  wait_ms: { p50: 0, p99: 0 } });
+for (const p of pools) { p.paused = false; p.queue = mkQueue(); }
+for (const b of pools[0].backends) b.max_connections = 20;
 const listeners = [
   { name: 'web', address: '0.0.0.0:443', mode: 'http', active_connections: 0, accepted_total: 981234 },
   { name: 'api', address: '0.0.0.0:8443', mode: 'http', active_connections: 0, accepted_total: 45120 },
@@ -63,6 +69,7 @@ setInterval(() => {
       b.bytes_in += n * 620;
       b.bytes_out += n * 5400;
       b.active = up ? Math.round(b.rps / 20 + Math.random() * 3) : 0;
+      if (b.max_connections > 0) b.active = Math.min(b.max_connections, up ? Math.round(b.rps / 20) : 0);
       b.latency_ms = up ? { p50: +(2 + b.base / 200 + Math.random()).toFixed(2), p99: +(18 + Math.random() * 30).toFixed(1) }
         : { p50: null, p99: null };
       if (b.effective_weight < b.weight && tick % 3 === 0) b.effective_weight++;
@@ -91,6 +98,19 @@ setInterval(() => {
     emit('request', { listener: 'web', method: 'GET', path: '/api/v1/items/' + Math.floor(Math.random() * 1000), client: '203.0.113.' + (i + 7) });
     emit('response', { listener: 'web', pool: p.name, backend: b.address, status: 200, duration_ms: +(Math.random() * 9).toFixed(2) });
   }
+  // api: its backends at their limit now and then, so requests wait; chat: paused for 8 s of 30.
+  const api = pools[0];
+  const full = api.backends.filter((b) => b.max_connections > 0 && b.active >= b.max_connections).length;
+  api.queue.depth = full ? Math.round(full * 4 + Math.random() * 6) : 0;
+  api.queue.queued_total += api.queue.depth;
+  if (api.queue.queued_total) api.queue.wait_ms = { p50: +(3 + Math.random()).toFixed(2), p99: +(40 + Math.random() * 20).toFixed(1) };
+  const chat = pools[2];
+  if (tick % 30 === 10 || tick % 30 === 18) {
+    chat.paused = tick % 30 === 10;
+    emit('pool_paused', { pool: 'chat', paused: chat.paused, waiting: chat.queue.depth });
+  }
+  if (chat.paused) chat.queue.depth += Math.round(Math.random() * 3);
+  else { chat.queue.queued_total += chat.queue.depth; chat.queue.depth = 0; }
   const outlier = pools[1].backends[2];
   if (tick % 45 === 30) {
     outlier.state = 'ejected';

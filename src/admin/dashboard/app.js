@@ -12,7 +12,7 @@
   const EVENTS_MAX = 200;       // events shown, and kept per kind
   const FETCH_TIMEOUT_MS = 2500;
   const KINDS = ['healthy', 'unhealthy', 'recovery', 'ejected', 'panic', 'error', 'backend_added',
-    'backend_removed', 'backend_state', 'backend_weight', 'backend_expired', 'registration_guard', 'start', 'stop',
+    'backend_removed', 'backend_state', 'backend_weight', 'backend_expired', 'registration_guard', 'pool_paused', 'start', 'stop',
     'monitoring', 'selecting_server', 'request', 'response'];
   // Noisy kinds (every health interval, or per request) start hidden.
   const HIDDEN_BY_DEFAULT = new Set(['monitoring', 'selecting_server', 'request', 'response']);
@@ -286,7 +286,13 @@
     const strategy = el('span', 'strategy');
     const health = el('span', 'health');
     const rps = el('span', 'pool-rps');
-    head.append(title, strategy, health, el('span', 'spacer'), rps);
+    // PAUSED while an operator holds the pool's new requests in its queue (PATCH /api/pools/{pool}).
+    const paused = el('span', 'paused-tag', 'paused');
+    paused.hidden = true;
+    paused.title = 'paused: new requests wait in the queue until the pool is resumed';
+    // Requests waiting for a free slot (or for the pause to end) and how long they waited.
+    const queue = el('span', 'pool-queue');
+    head.append(title, strategy, paused, health, el('span', 'spacer'), queue, rps);
     const panic = el('div', 'panic');
     panic.hidden = true;
     panic.append(el('b', '', 'PANIC'), el('span', '', 'every backend is unhealthy: Fulcrum is sending traffic to all of them anyway'));
@@ -298,7 +304,7 @@
     const tbody = el('tbody');
     table.append(thead, tbody);
     root.append(head, panic, table);
-    return { root, strategy, health, rps, panic, tbody, rows: new Map() };
+    return { root, strategy, health, rps, paused, queue, panic, tbody, rows: new Map() };
   }
 
   function makeBackendRow() {
@@ -395,6 +401,29 @@
     card.rps.append(el('b', '', fmtRate(rps)), ' req/s');
     card.panic.hidden = !pool.panic;
     card.root.classList.toggle('is-panic', !!pool.panic);
+    renderQueue(pool, card);
+  }
+
+  // The pause tag and the queue: "queue 3/1000 · wait p50 2 ms p99 40 ms" (the wait percentiles
+  // of the requests that left the queue so far).
+  function renderQueue(pool, card) {
+    const paused = !!pool.paused;
+    card.paused.hidden = !paused;
+    card.root.dataset.paused = String(paused);
+    card.root.classList.toggle('is-paused', paused);
+    const q = pool.queue || {};
+    const depth = isNum(q.depth) ? q.depth : 0;
+    card.queue.dataset.depth = String(depth);
+    card.queue.textContent = '';
+    card.queue.append('queue ', el('b', depth > 0 ? 'queued' : '', fmtCount(depth)),
+      isNum(q.size) ? '/' + fmtCount(q.size) : '');
+    const wait = q.wait_ms || {};
+    // Only once a wait has ended (served or timed out): before that the percentiles are empty.
+    if (isNum(wait.p99) && wait.p99 > 0) {
+      card.queue.append(el('span', 'dim', ` · wait p50 ${fmtMs(wait.p50)} p99 ${fmtMs(wait.p99)}`));
+    }
+    card.queue.title = `timeout ${q.timeout || '–'} · queued ${fmtCount(q.queued_total || 0)}` +
+      ` · timed out ${fmtCount(q.timeouts_total || 0)} · refused (full) ${fmtCount(q.full_total || 0)}`;
   }
 
   function renderBackend(poolName, b, state, row) {
@@ -436,7 +465,18 @@
       row.cells.weight.append(String(isNum(w) ? w : '–'));
       row.cells.weight.title = '';
     }
-    setText(row.cells.active, fmtCount(b.active), b.active === 0);
+    // With max_connections, the slots in use of the backend's limit ("3 / 10"); full is marked.
+    const max = isNum(b.max_connections) ? b.max_connections : 0;
+    row.cells.active.dataset.max = String(max);
+    if (max > 0) {
+      setText(row.cells.active, `${fmtCount(b.active)} / ${fmtCount(max)}`, b.active === 0);
+      row.cells.active.classList.toggle('full', isNum(b.active) && b.active >= max);
+      row.cells.active.title = `${b.active} of max_connections ${max} slots in use`;
+    } else {
+      setText(row.cells.active, fmtCount(b.active), b.active === 0);
+      row.cells.active.classList.remove('full');
+      row.cells.active.title = 'no max_connections: no limit';
+    }
     setText(row.cells.rps, fmtRate(b.rps), !b.rps);
     const lat = b.latency_ms || {};
     const noLatency = !b.requests_total; // no response yet: the percentiles mean nothing
@@ -671,7 +711,7 @@
       if (card) { card.panic.hidden = false; card.root.classList.add('is-panic'); }
     }
     if (k === 'backend_added' || k === 'backend_removed' || k === 'backend_state' || k === 'backend_weight' ||
-        k === 'backend_expired' || k === 'panic') poll();
+        k === 'backend_expired' || k === 'panic' || k === 'pool_paused') poll();
     scheduleEventRender();
   }
 

@@ -41,6 +41,18 @@ TEST(BackendCommand, AddPostsAddressWeightAndName) {
   EXPECT_EQ(parse({"backend", "add", "--admin", "x", "api", "a:1", "--token", "s3cret"})->token, "s3cret");
 }
 
+TEST(BackendCommand, AddSendsMaxConnectionsWhenGiven) {
+  const auto request = request_for({"backend", "add", "--admin", "http://127.0.0.1:9090", "api", "127.0.0.1:9003",
+                                    "--max-connections", "10"});
+  EXPECT_EQ(nlohmann::json::parse(request.body),
+            nlohmann::json({{"address", "127.0.0.1:9003"}, {"max_connections", 10}}));
+  // Out of range or not a number: the server's words (400), as for the weight.
+  const auto zero = request_for({"backend", "add", "--admin", "h:1", "api", "a:1", "--max-connections", "0"});
+  EXPECT_EQ(nlohmann::json::parse(zero.body)["max_connections"], 0);
+  EXPECT_FALSE(parse({"backend", "set", "--admin", "h:1", "api", "a:1", "--max-connections", "3"}))
+      << "only add takes it";
+}
+
 TEST(BackendCommand, AddWithoutWeightLeavesItToTheServer) {
   const auto request = request_for({"backend", "add", "--admin", "127.0.0.1:9090/", "api", "127.0.0.1:9003"});
   EXPECT_EQ(request.url, "http://127.0.0.1:9090/api/pools/api/backends");
