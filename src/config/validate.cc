@@ -19,7 +19,7 @@
 #include "config/validate_proxy.h"
 #include "events/access_log_format.h"
 #include "http/syntax.h"
-#include "net/cidr.h"
+#include "config/cidr_block.h"
 
 namespace fulcrum::config {
 namespace {
@@ -268,7 +268,7 @@ void check_access_lists(Violations& out, const std::string& path, const std::vec
     const std::string list_key = child_path(path, is_allow ? "allow" : "deny");
     for (std::size_t i = 0; i < list->size(); ++i) {
       std::string why;
-      const auto cidr = net::Cidr::parse((*list)[i], &why);
+      const auto cidr = CidrBlock::parse((*list)[i], &why);
       const std::string key = item_path(list_key, i);
       if (!cidr) {
         out.push_back({key, why});
