@@ -1,11 +1,7 @@
 #include "cli/backend_command.h"
 
-#include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "cli/exit_codes.h"
-#include "client/api_answer.h"
-#include "client/http_client.h"
 #include "client/url.h"
 
 namespace fulcrum::cli {
@@ -93,23 +89,7 @@ BackendArguments BackendCommand::arguments() const {
 int BackendCommand::run() {
   const BackendArguments arguments = this->arguments();
   const BackendRequest request = build_backend_request(arguments);
-  const std::string prefix = "fulcrum backend " + arguments.action + ": ";
-  if (!request.error.empty()) {
-    std::cerr << prefix << request.error << '\n';
-    return kExitUsage;
-  }
-  const auto response = client::request({.method = request.method,
-                                         .url = request.url,
-                                         .body = request.body,
-                                         .bearer_token = arguments.token,
-                                         .timeout = std::chrono::seconds(10)});
-  if (!client::succeeded(response)) {
-    std::cerr << prefix << (response.answered() ? "" : request.url + ": ") << client::failure_text(response) << '\n';
-    return kExitFailure;
-  }
-  std::cout << response.body;
-  if (!response.body.empty() && response.body.back() != '\n') std::cout << '\n';
-  return kExitOk;
+  return run_admin_request("fulcrum backend " + arguments.action + ": ", request, arguments.token);
 }
 
 }  // namespace fulcrum::cli

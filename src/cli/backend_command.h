@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "cli/admin_request.h"
+
 namespace fulcrum::cli {
 
 /// What the command line asked for.
@@ -24,13 +26,8 @@ struct BackendArguments {
   std::string token;      ///< admin.token (`--token` or FULCRUM_TOKEN)
 };
 
-/// The admin API request that carries out `arguments`.
-struct BackendRequest {
-  std::string method;
-  std::string url;
-  std::string body;
-  std::string error;  ///< set (and nothing else) when the arguments cannot make a request
-};
+/// The admin API request that carries out `arguments` (see admin_request.h).
+using BackendRequest = AdminRequest;
 
 /// Builds the request: add = POST /api/pools/{pool}/backends (with max_connections when given), set = PATCH .../{address} with the
 /// weight and/or state, drain = PATCH with `{"state":"drain"}`, remove = DELETE .../{address}.

@@ -8,6 +8,8 @@
 
 #include <string>
 
+#include "cli/admin_request.h"
+
 namespace fulcrum::cli {
 
 /// What the command line asked for.
@@ -18,13 +20,8 @@ struct PoolArguments {
   std::string token;      ///< admin.token (`--token` or FULCRUM_TOKEN)
 };
 
-/// The admin API request that carries out `arguments`.
-struct PoolRequest {
-  std::string method;
-  std::string url;
-  std::string body;
-  std::string error;  ///< set (and nothing else) when the arguments cannot make a request
-};
+/// The admin API request that carries out `arguments` (see admin_request.h).
+using PoolRequest = AdminRequest;
 
 /// Builds the request: pause = PATCH /api/pools/{pool} `{"paused":true}`, resume = the same with
 /// false, show = GET /api/pools/{pool}. The pool name is URL-encoded. Pure.
