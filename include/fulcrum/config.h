@@ -153,6 +153,11 @@ struct PoolConfig {
   std::uint32_t max_connections = 0;
   /// Where work waits for a free slot (max_connections) or for the pool's pause to end.
   QueueConfig queue;
+  /// The PROXY protocol header (HAProxy's `send-proxy` / `send-proxy-v2`) that every new
+  /// connection to a backend begins with, carrying the client's address and the address it
+  /// connected to; health checks send one too (`PROXY UNKNOWN` / `LOCAL`). Off: none. In http mode
+  /// an upstream connection then serves one client only, so it is never kept for reuse.
+  enum class SendProxy { Off, V1, V2 } send_proxy = SendProxy::Off;
   std::vector<BackendConfig> backends;
 
   bool operator==(const PoolConfig&) const = default;
@@ -233,8 +238,7 @@ struct ListenerConfig {
   /// The PROXY protocol (v1 or v2): every connection must start with a header carrying the
   /// client's address, sent by a proxy in `trusted_proxies`, within 3 s. That address then stands
   /// for the client everywhere (hashing, stickiness, forwarding headers, logs). A connection from
-  /// any other source, or without a valid header, is closed. (Read and validated; the listeners
-  /// do not act on it yet.)
+  /// any other source, or without a valid header, is closed.
   bool accept_proxy = false;
   /// With accept_proxy: the CIDR blocks (`10.0.0.0/8`, `2001:db8::/32`, or single addresses) of
   /// the proxies allowed to send the header. Required with accept_proxy, refused without it.

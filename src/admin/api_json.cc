@@ -78,6 +78,7 @@ json pool_config_json(const PoolConfig& p) {
                {"resolve_interval", format_duration(p.resolve_interval)},
                {"backends", backends}};
   if (p.retries) pool["retries"] = *p.retries;
+  if (p.send_proxy != PoolConfig::SendProxy::Off) pool["send_proxy"] = p.send_proxy == PoolConfig::SendProxy::V1 ? "v1" : "v2";
   if (p.sticky) {
     pool["sticky"] = {{"session_expiry", format_duration(p.sticky->session_expiry)}};
     if (!p.sticky->cookie.empty()) pool["sticky"]["cookie"] = p.sticky->cookie;

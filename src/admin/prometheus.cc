@@ -371,6 +371,10 @@ std::string render_prometheus(const StatsSnapshot& stats) {
   for (const auto& s : stats.workers) w.sample("fulcrum_worker_accept_pauses_total", worker_labels(s), s.accept_pauses);
   w.family("fulcrum_worker_accept_errors_total", "counter", "accept() calls that failed.");
   for (const auto& s : stats.workers) w.sample("fulcrum_worker_accept_errors_total", worker_labels(s), s.accept_errors);
+  w.family("fulcrum_worker_proxy_refused_total", "counter",
+           "Connections on accept_proxy listeners closed before a valid PROXY header: untrusted source, "
+           "missing or malformed header, or none in time.");
+  for (const auto& s : stats.workers) w.sample("fulcrum_worker_proxy_refused_total", worker_labels(s), s.proxy_refused);
   w.family("fulcrum_worker_local_resource_errors_total", "counter",
            "Backend connects or relays that failed for want of a local resource (descriptors, ports, memory), "
            "never counted against the backend.");

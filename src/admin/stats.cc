@@ -155,6 +155,7 @@ StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePo
     entry.loop_busy_seconds = std::chrono::duration<double>(worker->loop_busy_time()).count();
     entry.accept_pauses = worker->metrics().accept_pauses.value();
     entry.accept_errors = worker->metrics().accept_errors.value();
+    entry.proxy_refused = worker->metrics().proxy_refused.value();
     entry.local_resource_errors = worker->metrics().local_resource_errors.value();
     stats.workers.push_back(entry);
   }

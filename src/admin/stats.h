@@ -100,6 +100,7 @@ struct WorkerStats {
   double loop_busy_seconds = 0;
   std::uint64_t accept_pauses = 0;
   std::uint64_t accept_errors = 0;
+  std::uint64_t proxy_refused = 0;
   std::uint64_t local_resource_errors = 0;
 };
 

@@ -101,6 +101,18 @@ void read_mode(YamlReader& reader, const YAML::Node& value, const std::string& p
   }
 }
 
+void read_send_proxy(YamlReader& reader, const YAML::Node& value, const std::string& path, PoolConfig& into) {
+  const auto text = reader.read_text(value, path, "a PROXY protocol version (v1, v2)");
+  if (!text) return;
+  if (*text == "v1") {
+    into.send_proxy = PoolConfig::SendProxy::V1;
+  } else if (*text == "v2") {
+    into.send_proxy = PoolConfig::SendProxy::V2;
+  } else {
+    reader.fail(path, "unknown PROXY protocol version '" + *text + "' (expected one of: v1, v2)");
+  }
+}
+
 constexpr std::array<Field<StickyConfig>, 2> kStickyFields{{
     {"session_expiry", read_duration<&StickyConfig::session_expiry>},
     {"cookie", read_string<&StickyConfig::cookie>},
@@ -293,7 +305,7 @@ void read_outlier_detection(YamlReader& reader, const YAML::Node& value, const s
   into.outlier_detection = outlier;
 }
 
-constexpr std::array<Field<PoolConfig>, 17> kPoolFields{{
+constexpr std::array<Field<PoolConfig>, 18> kPoolFields{{
     {"strategy", read_string<&PoolConfig::strategy>},
     {"hash", read_hash},
     {"sticky", read_sticky},
@@ -309,6 +321,7 @@ constexpr std::array<Field<PoolConfig>, 17> kPoolFields{{
     {"registration", read_section<&PoolConfig::registration, kPoolRegistrationFields>},
     {"resolve_interval", read_duration<&PoolConfig::resolve_interval>},
     {"max_connections", read_count<&PoolConfig::max_connections, kBackendConnectionsRange>},
+    {"send_proxy", read_send_proxy},
     {"queue", read_queue},
     {"backends", read_backends},
 }};

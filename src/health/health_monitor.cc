@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "health/slow_start.h"
+#include "upstream/proxy_header_send.h"
 
 namespace fulcrum::health {
 
@@ -42,6 +43,8 @@ struct HealthMonitor::PoolHealth {
   std::shared_ptr<const upstream::PoolSnapshot> snapshot;
   std::uint64_t seen_version = 0;
   std::optional<HealthCheckConfig> health;
+  /// send_proxy: the PROXY header each check sends first (upstream/proxy_header_send.h); empty: none.
+  std::string proxy_header;
   core::Milliseconds slow_start{0};
   /// By index of `snapshot->backends`.
   std::vector<std::unique_ptr<BackendHealth>> backends;
@@ -90,6 +93,7 @@ void HealthMonitor::rebuild(PoolHealth& state) {
   state.seen_version = manager_.membership_version(state.index);
   const PoolConfig& config = state.snapshot->config;
   state.health = config.health;
+  state.proxy_header = upstream::proxy_check_header(config.send_proxy);
   if (manager_.retired(state.index)) state.health.reset();  // a removed pool: nothing to check or report
   state.slow_start = config.slow_start;
   const std::uint32_t rise = config.health ? config.health->rise : 1;
@@ -167,7 +171,8 @@ void HealthMonitor::run_probe(PoolHealth& state, BackendHealth& backend) {
   backend.probe = std::make_unique<Probe>(loop_, *state.health, backend.backend->address(), host,
                                           [this, &state, &backend](const ProbeResult& result) {
                                             on_probe_result(state, backend, result);
-                                          });
+                                          },
+                                          state.proxy_header);
   backend.probe->run();  // may finish at once (and release backend.probe)
 }
 

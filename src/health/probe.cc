@@ -34,11 +34,12 @@ std::string Probe::request_text(const HealthCheckConfig& config, const std::stri
 }
 
 Probe::Probe(core::EventLoop& loop, const HealthCheckConfig& config, const net::Address& address, std::string host,
-             Done done)
+             Done done, std::string preamble)
     : loop_(loop),
       config_(config),
       address_(address),
-      request_(config.kind == HealthCheckConfig::Kind::Http ? request_text(config, host) : std::string()),
+      request_(std::move(preamble) +
+               (config.kind == HealthCheckConfig::Kind::Http ? request_text(config, host) : std::string())),
       done_(std::move(done)),
       timer_([this] { finish(false, "timeout"); }) {}
 
@@ -79,6 +80,10 @@ void Probe::on_io(std::uint32_t events) {
     return;
   }
   if (sent_ < request_.size() && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) send_request();
+  if (config_.kind == HealthCheckConfig::Kind::Tcp) {
+    if (!finished_ && sent_ == request_.size()) finish(true, {});  // its preamble is out
+    return;
+  }
   if (!finished_ && sent_ == request_.size() && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
     read_response();
   }
@@ -87,7 +92,8 @@ void Probe::on_io(std::uint32_t events) {
 void Probe::on_connected() {
   connected_ = true;
   if (config_.kind == HealthCheckConfig::Kind::Tcp) {
-    finish(true, {});
+    send_request();  // the preamble, if any: passes once it is out
+    if (!finished_ && sent_ == request_.size()) finish(true, {});
     return;
   }
   response_.reserve(kMaxResponseBytes);

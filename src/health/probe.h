@@ -35,9 +35,11 @@ class Probe final : public core::IoHandler {
   /// matched by then fails.
   static constexpr std::size_t kMaxResponseBytes = 64 * 1024;
 
-  /// A check of `address` per `config`; `host` is the Host header of an http check.
+  /// A check of `address` per `config`; `host` is the Host header of an http check. `preamble`:
+  /// bytes sent first, on connecting (a pool with send_proxy: its PROXY header, like HAProxy's
+  /// `check-send-proxy`); a tcp check then passes once they are sent.
   Probe(core::EventLoop& loop, const HealthCheckConfig& config, const net::Address& address, std::string host,
-        Done done);
+        Done done, std::string preamble = {});
   ~Probe();
   Probe(const Probe&) = delete;
   Probe& operator=(const Probe&) = delete;

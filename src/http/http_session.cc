@@ -17,6 +17,7 @@
 #include "http/session_events.h"
 #include "net/listener_state.h"
 #include "upstream/connector.h"
+#include "upstream/proxy_header_send.h"
 #include "upstream/session_services.h"
 
 namespace fulcrum::http {
@@ -567,7 +568,9 @@ void HttpSession::use_chosen_backend() {
   auto& loop = context_->loop();
   const auto& backend = connector_.backend();
   if (exchange_record_) exchange_record_->backend = backend->address_text();
-  if (auto pooled = context_->connections().take(*backend)) {
+  // send_proxy: a connection's header named one client, so none is taken from the shared pool.
+  const bool per_client = selector_->snapshot().config.send_proxy != PoolConfig::SendProxy::Off;
+  if (auto pooled = per_client ? nullptr : context_->connections().take(*backend)) {
     connector_.connected(/*reused=*/true);
     upstream_ = std::move(pooled);
     upstream_->set_owner(this);
@@ -616,6 +619,15 @@ void HttpSession::connect_failed_locally(int error) {
 }
 
 void HttpSession::on_connected() {
+  // send_proxy: the header goes first, on the new connection only (the buffer is empty: no wait).
+  const auto send_proxy = selector_->snapshot().config.send_proxy;
+  if (send_proxy != PoolConfig::SendProxy::Off) {
+    const net::Address destination = destination_ ? *destination_ : net::Address::local_of(client_.get());
+    if (!upstream::send_proxy_header(upstream_->fd(), send_proxy, client_address_, destination)) {
+      upstream_failed("cannot send PROXY header", 502);
+      return;
+    }
+  }
   connector_.connected(/*reused=*/false);
   const auto connect_time = context_->loop().now() - connector_.connect_started();
   listener_stats_->connect_time.observe(connect_time);

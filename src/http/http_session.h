@@ -47,6 +47,9 @@ class HttpSession final : public net::Session,
   void start();
   void close_now() override { finish(Ending::Abort); }
   void drain(bool close_idle) override;
+  /// The address the client connected to, when a PROXY header gave it (accept_proxy); otherwise
+  /// the client socket's own address is used. Before start().
+  void set_destination(const net::Address& address) { destination_ = address; }
 
  private:
   enum class Phase : std::uint8_t {
@@ -203,6 +206,7 @@ class HttpSession final : public net::Session,
   HttpWorkerContext* context_;
   net::UniqueFd client_;
   net::Address client_address_;
+  std::optional<net::Address> destination_;  // see set_destination()
   std::string client_ip_;  // the IP as text, for X-Forwarded-For and Forwarded
   // Only while the access log is on (null otherwise): what its line for this exchange says.
   std::unique_ptr<ExchangeRecord> exchange_record_;

@@ -222,9 +222,10 @@ void HttpSession::close_upstream_connection(bool reusable) {
   if (!upstream_) return;
   drop_queued_send(upstream_send_);  // it belongs to this connection, not the next one
   upstream_->set_owner(nullptr);
-  // put() keeps it only if it can serve again (empty buffer, backend still in its pool).
-  if (reusable && !upstream_eof_) {
-    const PoolConfig& pool = selector_->snapshot().config;
+  // put() keeps it only if it can serve again (empty buffer, backend still in its pool). With
+  // send_proxy its header named this client: never handed to another (PROXY protocol spec).
+  const PoolConfig& pool = selector_->snapshot().config;
+  if (reusable && !upstream_eof_ && pool.send_proxy == PoolConfig::SendProxy::Off) {
     context_->connections().put(std::move(upstream_), pool.max_idle, pool.idle_timeout);
   } else {
     context_->connections().discard(std::move(upstream_));  // deleted after the turn, not now

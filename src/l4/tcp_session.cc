@@ -17,6 +17,7 @@
 #include "events/json_text.h"
 #include "net/listener_state.h"
 #include "upstream/connector.h"
+#include "upstream/proxy_header_send.h"
 #include "upstream/session_services.h"
 
 namespace fulcrum::l4 {
@@ -190,6 +191,13 @@ void TcpSession::on_local_failure(const char* what, int error) {
 
 void TcpSession::on_connected(std::uint32_t backend_events) {
   auto& loop = services_.loop();
+  // send_proxy: the header goes first, before any relayed byte (the buffer is empty: no wait).
+  const auto send_proxy = selector_->snapshot().config.send_proxy;
+  if (send_proxy != PoolConfig::SendProxy::Off &&
+      !upstream::send_proxy_header(upstream_.get(), send_proxy, client_address_, destination())) {
+    on_connect_failed(errno);
+    return;
+  }
   connected_ = true;
   connector_.connected(/*reused=*/false);
   auto& backend = *connector_.backend();

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/buffer.h"
@@ -36,6 +37,9 @@ class TcpSession final : public net::Session, private upstream::Connector::Owner
   /// Starts choosing and connecting to a backend.
   void start();
   void close_now() override { finish(Outcome::Aborted); }
+  /// The address the client connected to, when a PROXY header gave it (accept_proxy); otherwise
+  /// the client socket's own address is used. Before start().
+  void set_destination(const net::Address& address) { destination_ = address; }
 
  private:
   enum class State { Queued, Connecting, Relaying, Lingering, Ended };
@@ -129,6 +133,9 @@ class TcpSession final : public net::Session, private upstream::Connector::Owner
   net::UniqueFd client_;
   net::UniqueFd upstream_;
   net::Address client_address_;
+  std::optional<net::Address> destination_;  // see set_destination()
+  /// The address the client connected to: for a send_proxy header.
+  net::Address destination() const { return destination_ ? *destination_ : net::Address::local_of(client_.get()); }
   bool connected_ = false;
   bool upstream_registered_ = false;
   bool client_registered_ = false;  // watched for its leaving while queued

@@ -124,6 +124,9 @@ class WorkerMetrics {
   /// accept() calls that failed (out of resources or otherwise).
   Counter accept_pauses;
   Counter accept_errors;
+  /// Connections on an `accept_proxy` listener closed before their PROXY protocol header was
+  /// taken: from an untrusted source, a missing or malformed header, or none within 3 s.
+  Counter proxy_refused;
   /// Connects to a backend that failed for want of a local resource (descriptors, ephemeral
   /// ports, memory, pipes): counted here, never against the backend.
   Counter local_resource_errors;

@@ -18,6 +18,7 @@
 #include "net/address.h"
 #include "net/cidr.h"
 #include "net/client_table.h"
+#include "net/proxy_sources.h"
 
 namespace fulcrum::http {
 class HttpListenerShared;
@@ -35,6 +36,9 @@ struct ListenerSettings {
   std::shared_ptr<const http::HttpListenerShared> http;
   /// `allow` / `deny`; null when both are empty (every client gets in, no lookup).
   std::shared_ptr<const AccessRules> access;
+  /// config.accept_proxy: the sources allowed to send a PROXY protocol header, parsed once here
+  /// (validated before) so that the accept loop only matches them.
+  net::ProxySources trusted_proxies;
 };
 
 struct ListenerState {

@@ -35,6 +35,7 @@ std::vector<std::string> changed_settings(const PoolConfig& a, const PoolConfig&
   check(a.slow_start == b.slow_start, "slow_start");
   check(a.registration == b.registration, "registration");
   check(a.resolve_interval == b.resolve_interval, "resolve_interval");
+  check(a.send_proxy == b.send_proxy, "send_proxy");
   return keys;
 }
 

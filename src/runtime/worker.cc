@@ -16,6 +16,7 @@
 #include "http/http_context.h"
 #include "http/http_session.h"
 #include "l4/tcp_session.h"
+#include "runtime/proxy_header_reader.h"
 
 namespace fulcrum::runtime {
 
@@ -108,63 +109,23 @@ class Worker::AcceptSocket final : public core::IoHandler {
         return;
       }
       end_shortage();
-      // Who gets in, decided before any byte is read: the allow/deny lists, then the client's
-      // connection count (shared with the other workers).
-      const net::ListenerSettings& settings = *slot_.settings;
-      if (settings.access && !settings.access->admits(peer)) {
-        refuse(fd, peer, Refusal::Acl);
+      if (slot_.settings->config.accept_proxy) {
+        // The client's address comes in the PROXY header: the checks on the client (and the
+        // session) wait for it (Worker::read_proxy_header).
+        worker_.read_proxy_header(slot_, net::UniqueFd(fd), peer);
         continue;
       }
+      net::UniqueFd client(fd);
       std::optional<net::ClientKey> counted;
-      if (net::ClientTable& clients = listener_.clients; clients.active()) {
-        const net::ClientKey key = clients.key_of(peer);
-        if (!clients.try_connect(key, worker_.loop_.now())) {
-          refuse(fd, peer, Refusal::ConnectionsPerIp);
-          continue;
-        }
-        counted = key;
-      }
+      if (!worker_.admit(slot_, client, peer, counted)) continue;
       listener_.active.fetch_add(1, std::memory_order_relaxed);
       listener_.accepted_total.fetch_add(1, std::memory_order_relaxed);
       ++slot_.sessions;
-      if (slot_.http) {
-        auto* session = new http::HttpSession(worker_, listener_, *slot_.http, net::UniqueFd(fd), peer);
-        if (counted) session->set_counted_client(*counted);
-        worker_.add_session(*session, listener_);
-        session->start();
-      } else {
-        auto* session = new l4::TcpSession(worker_, listener_, slot_.settings, net::UniqueFd(fd), peer);
-        if (counted) session->set_counted_client(*counted);
-        worker_.add_session(*session, listener_);
-        session->start();
-      }
+      worker_.start_session(slot_, std::move(client), peer, nullptr, counted);
     }
   }
 
  private:
-  enum class Refusal { Acl, ConnectionsPerIp };
-
-  /// Closes a connection the listener does not take: counted, and sampled as a `refused` event.
-  /// Over connections_per_ip, an http client is told why first: one non-blocking send into an
-  /// empty socket buffer, which fits; if it does not, the close says enough.
-  void refuse(int fd, const net::Address& peer, Refusal why) {
-    net::UniqueFd client(fd);
-    metrics::RefusedCounters& refused = worker_.metrics_.refused(listener_.slot);
-    const char* reason = "acl";
-    if (why == Refusal::Acl) {
-      refused.acl.increment();
-    } else {
-      refused.connections_per_ip.increment();
-      reason = "connections_per_ip";
-      if (listener_.mode == ListenerMode::Http) {
-        (void)::send(fd, kTooManyConnections.data(), kTooManyConnections.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-      }
-    }
-    if (worker_.events().wants(Event::Refused)) {
-      events::emit_refused(worker_.events(), listener_.refused_events, listener_.name, reason, peer.ip_string());
-    }
-  }
-
   static constexpr auto kFirstBackoff = std::chrono::milliseconds(100);
   static constexpr auto kMaxBackoff = std::chrono::milliseconds(1000);
 
@@ -251,6 +212,96 @@ Worker::Worker(unsigned index, const std::vector<std::unique_ptr<upstream::Pool>
       resume_timer_([this] { check_paused(); }) {
   if (batch_sends) loop_.enable_send_batching();
   for (const auto& pool : pools) add_pool(*pool);
+}
+
+bool Worker::admit(ListenerSlot& slot, net::UniqueFd& fd, const net::Address& client,
+                   std::optional<net::ClientKey>& counted) {
+  // Who gets in, decided before any byte of the client's is read: the allow/deny lists, then the
+  // client's connection count (shared with the other workers).
+  const net::ListenerSettings& settings = *slot.settings;
+  net::ListenerState& listener = *slot.listener;
+  if (settings.access && !settings.access->admits(client)) {
+    refuse(listener, fd, client, Refusal::Acl);
+    return false;
+  }
+  if (net::ClientTable& clients = listener.clients; clients.active()) {
+    const net::ClientKey key = clients.key_of(client);
+    if (!clients.try_connect(key, loop_.now())) {
+      refuse(listener, fd, client, Refusal::ConnectionsPerIp);
+      return false;
+    }
+    counted = key;
+  }
+  return true;
+}
+
+void Worker::refuse(net::ListenerState& listener, net::UniqueFd& fd, const net::Address& client, Refusal why) {
+  metrics::RefusedCounters& refused = metrics_.refused(listener.slot);
+  const char* reason = "acl";
+  if (why == Refusal::Acl) {
+    refused.acl.increment();
+  } else {
+    refused.connections_per_ip.increment();
+    reason = "connections_per_ip";
+    if (listener.mode == ListenerMode::Http) {
+      (void)::send(fd.get(), kTooManyConnections.data(), kTooManyConnections.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+  }
+  fd.reset();
+  if (events().wants(Event::Refused)) {
+    events::emit_refused(events(), listener.refused_events, listener.name, reason, client.ip_string());
+  }
+}
+
+void Worker::start_session(ListenerSlot& slot, net::UniqueFd fd, const net::Address& client,
+                           const net::Address* destination, const std::optional<net::ClientKey>& counted) {
+  net::ListenerState& listener = *slot.listener;
+  if (slot.http) {
+    auto* session = new http::HttpSession(*this, listener, *slot.http, std::move(fd), client);
+    if (destination) session->set_destination(*destination);
+    if (counted) session->set_counted_client(*counted);
+    add_session(*session, listener);
+    session->start();
+  } else {
+    auto* session = new l4::TcpSession(*this, listener, slot.settings, std::move(fd), client);
+    if (destination) session->set_destination(*destination);
+    if (counted) session->set_counted_client(*counted);
+    add_session(*session, listener);
+    session->start();
+  }
+}
+
+void Worker::read_proxy_header(ListenerSlot& slot, net::UniqueFd fd, const net::Address& peer) {
+  net::ListenerState& listener = *slot.listener;
+  if (!slot.settings->trusted_proxies.contains(peer)) {
+    // Only a trusted proxy may say who the client is; anyone else could claim any address.
+    metrics_.proxy_refused.increment();
+    log::debug("PROXY header refused", {{"listener", listener.label()},
+                                        {"peer", peer.to_string()},
+                                        {"reason", "source not in trusted_proxies"}});
+    return;  // `fd` closes here
+  }
+  listener.active.fetch_add(1, std::memory_order_relaxed);
+  listener.accepted_total.fetch_add(1, std::memory_order_relaxed);
+  ++slot.sessions;
+  auto* reader = new ProxyHeaderReader(*this, *this, listener, std::move(fd), peer);
+  add_session(*reader, listener);
+  reader->start();
+}
+
+void Worker::proxy_header_read(ProxyHeaderReader& reader, net::UniqueFd fd, const net::Address& client,
+                               const net::Address& destination) {
+  ListenerSlot* slot = find_listener(reader.listener());
+  std::optional<net::ClientKey> counted;
+  // allow/deny and the per-client limits judge the client the header names, not the proxy.
+  if (!slot || !admit(*slot, fd, client, counted)) {
+    session_ended(reader, reader.listener());  // `fd` is closed; the reader's counts are given back
+    return;
+  }
+  // The session takes the reader's place: the listener's counts carry over.
+  sessions_.erase(reader);
+  loop_.defer([&reader] { delete &reader; });
+  start_session(*slot, std::move(fd), client, &destination, counted);
 }
 
 void Worker::add_pool(upstream::Pool& pool) { selectors_.push_back(std::make_unique<upstream::Selector>(pool, random_)); }

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <thread>
@@ -25,12 +26,14 @@
 #include "net/pipe_pool.h"
 #include "metrics/worker_metrics.h"
 #include "net/socket.h"
+#include "net/client_table.h"
 #include "net/listener_state.h"
 #include "net/session.h"
 #include "upstream/connection_pool.h"
 #include "upstream/pool.h"
 #include "upstream/selector.h"
 #include "upstream/session_services.h"
+#include "runtime/proxy_header_reader.h"
 
 namespace fulcrum::http {
 class HttpWorkerContext;
@@ -38,7 +41,7 @@ class HttpWorkerContext;
 
 namespace fulcrum::runtime {
 
-class Worker final : public upstream::SessionServices {
+class Worker final : public upstream::SessionServices, private ProxyHeaderReader::Owner {
  public:
   /// Selectors for `pools`; HTTP buffers of `buffer_size` bytes (at least the largest
   /// max_header_size a listener may have). `events` (and `access_log`, null when off) outlive the
@@ -128,6 +131,27 @@ class Worker final : public upstream::SessionServices {
   struct ListenerSlot;
 
   ListenerSlot* find_listener(const net::ListenerState& listener);
+  enum class Refusal { Acl, ConnectionsPerIp };
+  /// Whether the listener of `slot` takes a connection from `client`: its allow/deny lists, then
+  /// the client's count in the listener's ClientTable (`counted` set when it was counted there).
+  /// When refused, `fd` is closed (see refuse()).
+  bool admit(ListenerSlot& slot, net::UniqueFd& fd, const net::Address& client, std::optional<net::ClientKey>& counted);
+  /// Closes a connection the listener does not take: counted, and sampled as a `refused` event.
+  /// Over connections_per_ip, an http client is told why first: one non-blocking send into an
+  /// empty socket buffer, which fits; if it does not, the close says enough.
+  void refuse(net::ListenerState& listener, net::UniqueFd& fd, const net::Address& client, Refusal why);
+  /// Creates, registers and starts the session of a new client connection on `slot` (admitted and
+  /// counted in the listener already). `destination`: the address the client connected to, when a
+  /// PROXY header said so (otherwise the socket's own address, looked up only if a pool needs it).
+  /// `counted`: the client's key in the listener's ClientTable, released when the session ends.
+  void start_session(ListenerSlot& slot, net::UniqueFd fd, const net::Address& client, const net::Address* destination,
+                     const std::optional<net::ClientKey>& counted);
+  /// An accept_proxy listener's new connection from `peer`: closed unless `peer` is a trusted
+  /// proxy, else counted and handed to a ProxyHeaderReader; once the header is in,
+  /// proxy_header_read() applies admit() to the client it names and starts the session.
+  void read_proxy_header(ListenerSlot& slot, net::UniqueFd fd, const net::Address& peer);
+  void proxy_header_read(ProxyHeaderReader& reader, net::UniqueFd fd, const net::Address& client,
+                         const net::Address& destination) override;
   /// A removed listener's drain ran out of time: closes its connections.
   void close_sessions_of(const net::ListenerState& listener);
   /// Frees what a reload left behind once unused: replaced HTTP contexts, removed listeners whose
