@@ -154,5 +154,30 @@ TEST(ProxyProtocolConfig, ACodeBuiltConfigIsHeldToTheSameRules) {
   EXPECT_EQ(errors[0].message, "invalid CIDR '10.0.0.0/33': the prefix length must be a number from 0 to 32");
 }
 
+TEST(ProxyProtocolConfig, ReadsSendProxyOnAPool) {
+  const auto result = load_config_string(R"(
+listeners: [{listen: "127.0.0.1:7000", pool: one}]
+pools:
+  one: {send_proxy: v1, backends: [127.0.0.1:7101]}
+  two: {send_proxy: v2, backends: [127.0.0.1:7102]}
+  three: {backends: [127.0.0.1:7103]}
+)");
+  ASSERT_TRUE(result.ok()) << (result.errors.empty() ? "" : result.errors[0].to_string());
+  EXPECT_EQ(result.config->pools[0].send_proxy, PoolConfig::SendProxy::V1);
+  EXPECT_EQ(result.config->pools[1].send_proxy, PoolConfig::SendProxy::V2);
+  EXPECT_EQ(result.config->pools[2].send_proxy, PoolConfig::SendProxy::Off) << "off by default";
+}
+
+TEST(ProxyProtocolConfig, SendProxyTakesV1OrV2Only) {
+  EXPECT_EQ(errors_of(R"(listeners: [{listen: "127.0.0.1:7000", pool: web}]
+pools:
+  web:
+    send_proxy: v3
+    backends: [127.0.0.1:7101]
+)"),
+            (std::vector<std::string>{
+                "bad.yaml:4: pools.web.send_proxy: unknown PROXY protocol version 'v3' (expected one of: v1, v2)"}));
+}
+
 }  // namespace
 }  // namespace fulcrum
