@@ -123,6 +123,23 @@ TEST(ProxyProtocol, UntrustedSourceIsClosedAtOnce) {
   EXPECT_EQ(echo.accepted(), 1u);
 }
 
+TEST(ProxyProtocol, AllowAndDenyJudgeTheCarriedClient) {
+  TestBackend echo("backend");
+  // The proxy (127.0.0.1) is not in `allow`: only the client its header names is judged.
+  FulcrumProcess fulcrum(tcp_config({.backends = {echo.address()},
+                                     .listener_extra = std::string(kAcceptProxy) + "    allow: [203.0.113.7]\n"}));
+  auto allowed = Client::connect(fulcrum.address("front"));
+  ASSERT_TRUE(allowed.valid());
+  ASSERT_TRUE(allowed.send_all(fake_client_header(net::ProxyVersion::V2) + "hello\n"));
+  EXPECT_EQ(allowed.read_until("hello\n"), "backend\nhello\n");
+
+  auto refused = Client::connect(fulcrum.address("front"));
+  ASSERT_TRUE(refused.valid());
+  ASSERT_TRUE(refused.send_all("PROXY TCP4 198.51.100.1 192.0.2.1 40000 443\r\nhello\n"));
+  EXPECT_TRUE(refused.closed_by_peer(2000ms));
+  EXPECT_EQ(echo.accepted(), 1u);
+}
+
 TEST(ProxyProtocol, MissingOrMalformedHeaderIsClosed) {
   TestBackend echo("backend");
   FulcrumProcess fulcrum(http_config({.backends = {echo.address()}, .listener_extra = kAcceptProxy}));
