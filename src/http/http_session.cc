@@ -627,6 +627,7 @@ void HttpSession::on_connected() {
       upstream_failed("cannot send PROXY header", 502);
       return;
     }
+    upstream_->names_a_client = true;
   }
   connector_.connected(/*reused=*/false);
   const auto connect_time = context_->loop().now() - connector_.connect_started();

@@ -225,7 +225,7 @@ void HttpSession::close_upstream_connection(bool reusable) {
   // put() keeps it only if it can serve again (empty buffer, backend still in its pool). With
   // send_proxy its header named this client: never handed to another (PROXY protocol spec).
   const PoolConfig& pool = selector_->snapshot().config;
-  if (reusable && !upstream_eof_ && pool.send_proxy == PoolConfig::SendProxy::Off) {
+  if (reusable && !upstream_eof_ && !upstream_->names_a_client && pool.send_proxy == PoolConfig::SendProxy::Off) {
     context_->connections().put(std::move(upstream_), pool.max_idle, pool.idle_timeout);
   } else {
     context_->connections().discard(std::move(upstream_));  // deleted after the turn, not now

@@ -42,6 +42,9 @@ class UpstreamConnection final : public core::IoHandler {
   std::uint32_t reuses = 0;
   /// Registered with the loop's epoll.
   bool registered = false;
+  /// It began with a PROXY header naming one client (send_proxy): never serves another, even if
+  /// a reload has turned send_proxy off since.
+  bool names_a_client = false;
 
  private:
   friend class ConnectionPool;
