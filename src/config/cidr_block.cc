@@ -39,6 +39,11 @@ std::optional<CidrBlock> CidrBlock::parse(std::string_view text, std::string* er
     set(error, "empty: expected an address or a block like 10.0.0.0/8 or 2001:db8::/32");
     return std::nullopt;
   }
+  if (text.find('\0') != std::string_view::npos) {
+    // inet_pton would read only up to it: `10.0.0.1\0junk` must not pass as 10.0.0.1.
+    set(error, "invalid address: a NUL byte in " + quoted);
+    return std::nullopt;
+  }
   const std::size_t slash = text.find('/');
   const std::string host(text.substr(0, slash));
   IpBytes bytes{};

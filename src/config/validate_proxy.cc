@@ -1,7 +1,7 @@
 #include "config/validate_proxy.h"
 
 #include "config/key_path.h"
-#include "net/proxy_sources.h"
+#include "config/cidr_block.h"
 
 namespace fulcrum::config {
 
@@ -21,7 +21,7 @@ void check_listener_proxy(std::vector<RuleViolation>& out, const std::string& pa
   }
   for (std::size_t i = 0; i < listener.trusted_proxies.size(); ++i) {
     std::string why;
-    if (!net::parse_proxy_source(listener.trusted_proxies[i], &why)) {
+    if (!CidrBlock::parse(listener.trusted_proxies[i], &why)) {
       out.push_back({item_path(trusted_key, i), why});
     }
   }

@@ -1,5 +1,5 @@
 // The rules of a listener's PROXY protocol keys, apart from validate.cc's other listener rules
-// because they lean on the PROXY code's own CIDR parsing (src/net/proxy_sources.h).
+// (which are many already). Blocks are parsed as allow/deny's are (config/cidr_block.h).
 #pragma once
 
 #include <string>

@@ -18,7 +18,7 @@
 #include "net/address.h"
 #include "net/cidr.h"
 #include "net/client_table.h"
-#include "net/proxy_sources.h"
+#include "net/cidr.h"
 
 namespace fulcrum::http {
 class HttpListenerShared;
@@ -38,7 +38,7 @@ struct ListenerSettings {
   std::shared_ptr<const AccessRules> access;
   /// config.accept_proxy: the sources allowed to send a PROXY protocol header, parsed once here
   /// (validated before) so that the accept loop only matches them.
-  net::ProxySources trusted_proxies;
+  net::CidrSet trusted_proxies;
 };
 
 struct ListenerState {

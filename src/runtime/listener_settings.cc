@@ -47,7 +47,7 @@ std::shared_ptr<const net::ListenerSettings> build_listener_settings(net::Listen
   state.clients.configure(client_limits(config));
   if (config.accept_proxy) {
     // Validated before (config/validate_proxy.cc): a block that failed to parse would trust nobody.
-    if (auto sources = net::ProxySources::parse(config.trusted_proxies)) settings->trusted_proxies = std::move(*sources);
+    if (auto sources = net::CidrSet::parse(config.trusted_proxies)) settings->trusted_proxies = std::move(*sources);
   }
   for (std::size_t i = 0; i < pool_names.size(); ++i) {
     if (pool_names[i] == config.pool) settings->pool_index = i;

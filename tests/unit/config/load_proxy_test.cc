@@ -105,12 +105,12 @@ TEST(ProxyProtocolConfig, EveryBadBlockIsReportedAtItsLine) {
 pools: {web: {backends: [127.0.0.1:7101]}}
 )"),
             (std::vector<std::string>{
-                "bad.yaml:7: listeners[0].trusted_proxies[1]: invalid CIDR '10.0.0.1/8': bits are set past the /8 "
-                "prefix (did you mean 10.0.0.0/8?)",
-                "bad.yaml:8: listeners[0].trusted_proxies[2]: invalid CIDR 'proxy.internal': expected an IP address "
-                "or block (10.0.0.0/8, 2001:db8::/32)",
-                "bad.yaml:9: listeners[0].trusted_proxies[3]: invalid CIDR '2001:db8::/129': the prefix length must "
-                "be a number from 0 to 128"}));
+                "bad.yaml:7: listeners[0].trusted_proxies[1]: host bits set in '10.0.0.1/8' (did you mean "
+                "10.0.0.0/8?)",
+                "bad.yaml:8: listeners[0].trusted_proxies[2]: invalid address 'proxy.internal': expected an IPv4 or "
+                "IPv6 address, optionally with /prefix",
+                "bad.yaml:9: listeners[0].trusted_proxies[3]: invalid prefix length in '2001:db8::/129': expected a "
+                "number from 0 to 128"}));
 }
 
 TEST(ProxyProtocolConfig, ValuesOfTheWrongShape) {
@@ -151,7 +151,7 @@ TEST(ProxyProtocolConfig, ACodeBuiltConfigIsHeldToTheSameRules) {
   const std::vector<ConfigError> errors = validate_config(config);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].key, "listeners[0].trusted_proxies[0]");
-  EXPECT_EQ(errors[0].message, "invalid CIDR '10.0.0.0/33': the prefix length must be a number from 0 to 32");
+  EXPECT_EQ(errors[0].message, "invalid prefix length in '10.0.0.0/33': expected a number from 0 to 32");
 }
 
 TEST(ProxyProtocolConfig, ReadsSendProxyOnAPool) {

@@ -49,6 +49,8 @@ TEST(Cidr, ExplainsWhatIsWrong) {
   EXPECT_EQ(parse_error("10.0.0.0/8/8"), "invalid prefix length in '10.0.0.0/8/8': expected a number from 0 to 32");
   EXPECT_EQ(parse_error("10.1.0.0/8"), "host bits set in '10.1.0.0/8' (did you mean 10.0.0.0/8?)");
   EXPECT_EQ(parse_error("2001:db8::1/32"), "host bits set in '2001:db8::1/32' (did you mean 2001:db8::/32?)");
+  EXPECT_EQ(parse_error(std::string_view("10.0.0.1\0junk", 13)), std::string("invalid address: a NUL byte in '10.0.0.1") + '\0' + "junk'")
+      << "inet_pton would stop at the NUL and take 10.0.0.1";
 }
 
 TEST(Cidr, Ipv4EntriesMatchIpv4MappedClients) {
