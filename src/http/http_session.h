@@ -182,8 +182,8 @@ class HttpSession final : public net::Session,
   /// on_request: false when the request was answered (Respond, or a hook error); else `pool` may
   /// be set (UsePool) and `add_fields` holds header lines to add to the forwarded head.
   bool request_hook(const RequestHead& head, std::optional<std::size_t>& pool, std::string& add_fields);
-  /// The unavailable hook's whole answer, when there is such a hook.
-  std::optional<std::string> unavailable_from_hook(std::string_view reason);
+  /// The unavailable hook's answer (its status, the whole response), when there is such a hook.
+  std::optional<std::pair<int, std::string>> unavailable_from_hook(std::string_view reason);
   /// answer_error() for a request refused before its head was complete (malformed, too large, cut
   /// at header_timeout): no exchange began, so this counts the request and opens one for the
   /// access log and the request/response events, with what its bytes say. Error path only.

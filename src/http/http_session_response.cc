@@ -321,7 +321,7 @@ void HttpSession::answer_error(int status, std::string_view reason, std::string_
   log::debug("answering", {{"status", status}, {"reason", reason}});
   if (status == 503) {
     if (auto page = unavailable_from_hook(reason)) {
-      answer_own(std::stoi(page->substr(9, 3)), *page);
+      answer_own(page->first, page->second);
       return;
     }
   }

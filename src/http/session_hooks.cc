@@ -24,6 +24,12 @@ namespace fulcrum::http {
 
 namespace {
 
+/// The status a hook's Response is sent with: a status a client could not read (below 100, above
+/// 599) is the hook's mistake, and 500 says so.
+int shown_status(const Response& response) {
+  return response.status >= 100 && response.status <= 599 ? response.status : 500;
+}
+
 /// The head and body of a hook's Response: Fulcrum's own framing (length, close), the hook's
 /// fields. Fields with a CR or LF are dropped (they would split the head).
 std::string render(const Response& response) {
@@ -32,7 +38,7 @@ std::string render(const Response& response) {
     if (name.find_first_of("\r\n:") != std::string::npos || value.find_first_of("\r\n") != std::string::npos) continue;
     extra += name + ": " + value + "\r\n";
   }
-  std::string text = make_error_response(response.status, response.body, /*close=*/true);
+  std::string text = make_error_response(shown_status(response), response.body, /*close=*/true);
   if (!extra.empty()) text.insert(text.find("\r\n\r\n") + 2, extra);
   return text;
 }
@@ -83,7 +89,7 @@ bool HttpSession::request_hook(const RequestHead& head, std::optional<std::size_
   }
   switch (verdict.action) {
     case RequestVerdict::Action::Respond:
-      answer_own(verdict.response.status, render(verdict.response));
+      answer_own(shown_status(verdict.response), render(verdict.response));
       return false;
     case RequestVerdict::Action::UsePool:
       pool = services_.pool_index(verdict.pool);
@@ -105,14 +111,15 @@ bool HttpSession::request_hook(const RequestHead& head, std::optional<std::size_
   return true;
 }
 
-std::optional<std::string> HttpSession::unavailable_from_hook(std::string_view reason) {
+std::optional<std::pair<int, std::string>> HttpSession::unavailable_from_hook(std::string_view reason) {
   const Hooks* hooks = services_.hooks();
   if (!hooks || !hooks->unavailable) return std::nullopt;
   const std::string client = client_address_.to_string();
   const std::string label = listener_.label();
   const std::string pool = selector_ ? selector_->pool().name() : std::string();
   try {
-    return render(hooks->unavailable(UnavailableInfo{label, pool, client, reason}));
+    const Response page = hooks->unavailable(UnavailableInfo{label, pool, client, reason});
+    return std::make_pair(shown_status(page), render(page));
   } catch (const std::exception& error) {
     log::error("unavailable hook threw", {{"listener", label}, {"error", error.what()}});
     return std::nullopt;

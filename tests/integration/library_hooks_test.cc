@@ -97,6 +97,7 @@ TEST_F(LibraryHooks, OnRequestAnswersPicksAPoolOrAddsAHeader) {
     if (request.path == "/blocked") {
       return RequestVerdict::respond({403, {{"X-Why", "blocked by hook"}}, "go away\n"});
     }
+    if (request.path == "/bad-status") return RequestVerdict::respond({42, {}, "?"});
     if (request.header("x-tenant") == "beta") return RequestVerdict::use_pool("b");
     RequestVerdict verdict;
     verdict.add_headers = {{"X-Hooked", std::string(request.method) + " " + std::string(request.host)},
@@ -122,6 +123,10 @@ TEST_F(LibraryHooks, OnRequestAnswersPicksAPoolOrAddsAHeader) {
   EXPECT_EQ(response->body, "go away\n");
   EXPECT_EQ(response->field("X-Why").value_or(""), "blocked by hook");
   EXPECT_EQ(a.heads_containing("/blocked") + b.heads_containing("/blocked"), 0u);
+  auto again = HttpConnection::connect(web);
+  response = again.get("/bad-status");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 500) << "a status no client could read is the hook's mistake";
 }
 
 TEST_F(LibraryHooks, TheUnavailableHookWritesTheAnswer) {
