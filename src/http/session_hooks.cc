@@ -8,6 +8,7 @@
 #include "http/http_session.h"
 #include "http/syntax.h"
 #include "net/listener_state.h"
+#include "upstream/connection_hook.h"
 
 namespace fulcrum {
 
@@ -48,26 +49,12 @@ std::string render(const Response& response) {
 bool HttpSession::connection_allowed() {
   const Hooks* hooks = services_.hooks();
   if (!hooks || !hooks->on_connection) return true;
-  const std::string client = client_address_.to_string();
-  const std::string label = listener_.label();
-  ConnectionVerdict verdict;
-  try {
-    verdict = hooks->on_connection(ConnectionInfo{client, label});
-  } catch (const std::exception& error) {
-    log::error("on_connection hook threw", {{"listener", label}, {"error", error.what()}});
-    verdict = ConnectionVerdict::reject();
-  }
-  if (verdict.action == ConnectionVerdict::Action::UsePool) {
-    forced_pool_ = services_.pool_index(verdict.pool);
-    if (forced_pool_) return true;
-    log::error("on_connection hook named no pool", {{"listener", label}, {"pool", verdict.pool}});
-    verdict = ConnectionVerdict::reject();
-  }
-  if (verdict.action == ConnectionVerdict::Action::Reject) {
-    log::debug("connection refused by on_connection", {{"listener", label}, {"client", client}});
+  const upstream::ConnectionDecision decision = upstream::decide_connection(services_, *hooks, listener_, client_address_);
+  if (decision.refused) {
     finish(Ending::Graceful);
     return false;
   }
+  forced_pool_ = decision.pool;
   return true;
 }
 

@@ -16,6 +16,7 @@
 #include "events/error_event.h"
 #include "events/json_text.h"
 #include "net/listener_state.h"
+#include "upstream/connection_hook.h"
 #include "upstream/connector.h"
 #include "upstream/proxy_header_send.h"
 #include "upstream/session_services.h"
@@ -58,13 +59,15 @@ void TcpSession::start() {
   listener_stats_ = &metrics.listener(listener_.slot);
   std::size_t pool_index = settings_->pool_index;
   if (const Hooks* hooks = services_.hooks(); hooks && hooks->on_connection) {
-    const auto chosen = connection_hook(*hooks);
-    if (!chosen) {
-      finish(Outcome::Done);  // refused: closed at once, nothing written
+    const upstream::ConnectionDecision decision = upstream::decide_connection(services_, *hooks, listener_, client_address_);
+    if (decision.refused) {
+      finish(Outcome::Done);  // closed at once, nothing written
       return;
     }
-    pool_index = *chosen;
-    selector_ = &services_.selector(pool_index);
+    if (decision.pool) {
+      pool_index = *decision.pool;
+      selector_ = &services_.selector(pool_index);
+    }
   }
   pool_stats_ = &metrics.pool(pool_index);
   listener_stats_->requests.increment();
@@ -517,30 +520,6 @@ void TcpSession::refuse_unavailable() {
                                      {"pool", selector_->pool().name()},
                                      {"client", client_address_.to_string()}});
   send_unavailable();
-}
-
-std::optional<std::size_t> TcpSession::connection_hook(const Hooks& hooks) {
-  const std::string client = client_address_.to_string();
-  const std::string label = listener_.label();
-  ConnectionVerdict verdict;
-  try {
-    verdict = hooks.on_connection(ConnectionInfo{client, label});
-  } catch (const std::exception& error) {
-    log::error("on_connection hook threw", {{"listener", label}, {"error", error.what()}});
-    return std::nullopt;
-  }
-  switch (verdict.action) {
-    case ConnectionVerdict::Action::Accept:
-      return settings_->pool_index;
-    case ConnectionVerdict::Action::Reject:
-      log::debug("connection refused by on_connection", {{"listener", label}, {"client", client}});
-      return std::nullopt;
-    case ConnectionVerdict::Action::UsePool:
-      if (auto index = services_.pool_index(verdict.pool)) return index;
-      log::error("on_connection hook named no pool", {{"listener", label}, {"pool", verdict.pool}});
-      return std::nullopt;
-  }
-  return std::nullopt;
 }
 
 void TcpSession::send_unavailable(std::string_view reason) {

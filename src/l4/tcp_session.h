@@ -116,8 +116,6 @@ class TcpSession final : public net::Session, private upstream::Connector::Owner
   void refuse_unavailable();
   /// Sends the unavailable hook's body, or the listener's `unavailable` text (if any), and closes.
   void send_unavailable(std::string_view reason = "no backend available");
-  /// on_connection: the pool index to use, or nullopt when the connection is refused.
-  std::optional<std::size_t> connection_hook(const Hooks& hooks);
   void linger();
   void finish(Outcome outcome);
 

@@ -49,23 +49,22 @@ Choice Connector::choose(core::TimePoint now) {
 
 void Connector::retry_same_backend() {
   // The slot was kept (see failed()): the new connection takes the old one's place.
-  if (retry_pending_) {
-    if (backend_stats_) backend_stats_->traffic.retries.increment();
-    if (pool_stats_) pool_stats_->retries.increment();
-    retry_pending_ = false;
-  }
+  count_retry();
+}
+
+void Connector::count_retry() {
+  if (!retry_pending_) return;
+  // Counted on the backend that failed (backend_stats_ still points at it).
+  if (backend_stats_) backend_stats_->traffic.retries.increment();
+  if (pool_stats_) pool_stats_->retries.increment();
+  retry_pending_ = false;
 }
 
 void Connector::take(std::shared_ptr<Backend> backend) {
   backend_ = std::move(backend);
   pool_ = &selector_->pool();
   holds_slot_ = true;
-  if (retry_pending_) {
-    // The previous attempt failed and another backend is tried.
-    if (backend_stats_) backend_stats_->traffic.retries.increment();
-    if (pool_stats_) pool_stats_->retries.increment();
-    retry_pending_ = false;
-  }
+  count_retry();  // the previous attempt failed and another backend is tried
   backend_stats_ = &services_.metrics().backend(backend_->counter_slot(), backend_->id());
   if (services_.events().sample(Event::SelectingServer)) {
     services_.events().emit(Event::SelectingServer, events::JsonObject()

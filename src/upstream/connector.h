@@ -120,6 +120,8 @@ class Connector final : private WaitQueue::Waiter {
   void reset();
 
  private:
+  /// Counts a retry once an attempt failed before (retries of the failed backend and the pool).
+  void count_retry();
   /// Takes `backend` (its slot held) as the chosen one.
   void take(std::shared_ptr<Backend> backend);
   /// Enters the pool's queue; Queued or QueueFull, or Chosen when a slot freed meanwhile.
