@@ -408,7 +408,7 @@ AdminState PoolManager::admin_state(std::size_t index, std::uint64_t id) const {
 
 void PoolManager::publish(PoolState& state, bool force) {
   const std::size_t count = state.members.size();
-  set_connection_limits(state);
+  const bool limited = set_connection_limits(state);
   std::vector<std::uint8_t> down_reasons(count, 0);
   std::vector<std::uint32_t> effective_weights(count, 0);
   bool any_down = false, any_up = false, any_in_rotation = false, every_weight_ramped = count > 0;
@@ -445,6 +445,7 @@ void PoolManager::publish(PoolState& state, bool force) {
   next->deactivate_for = state.config.deactivate_for;
   const auto members = static_cast<std::uint32_t>(count);
   next->max_attempts = 1 + state.config.retries.value_or(members > 0 ? members - 1 : 0);
+  next->limited = limited;
   next->backends.reserve(count);
   for (const Member& member : state.members) next->backends.push_back(member.backend);
   next->down_reasons = std::move(down_reasons);
@@ -455,23 +456,24 @@ void PoolManager::publish(PoolState& state, bool force) {
   state.pool.publish(std::move(next));
 }
 
-void PoolManager::set_connection_limits(PoolState& state) {
+bool PoolManager::set_connection_limits(PoolState& state) {
   // Each member's max_connections: its own (the API's, or the file's, matched by address), else
   // the pool's.
+  bool any = false;
   for (const Member& member : state.members) {
     std::uint32_t limit = member.backend->own_max_connections();
-    if (limit != 0) {
-      member.backend->set_max_connections(limit);
-      continue;
-    }
-    limit = state.config.max_connections;
-    for (const BackendConfig& backend : state.config.backends) {
-      if (backend.max_connections != 0 && backend.address == member.backend->address_text()) {
-        limit = backend.max_connections;
+    if (limit == 0) {
+      limit = state.config.max_connections;
+      for (const BackendConfig& backend : state.config.backends) {
+        if (backend.max_connections != 0 && backend.address == member.backend->address_text()) {
+          limit = backend.max_connections;
+        }
       }
     }
     member.backend->set_max_connections(limit);
+    any = any || limit != 0;
   }
+  return any;
 }
 
 void PoolManager::changed(const upstream::Backend& backend) {

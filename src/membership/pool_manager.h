@@ -231,8 +231,9 @@ class PoolManager {
   /// Builds pool `state`'s next snapshot and publishes it if it differs from the last one (or
   /// always, when `force`: membership or weights changed).
   void publish(PoolState& state, bool force);
-  /// Gives each member of `state` its max_connections (its own in the file, else the pool's).
-  static void set_connection_limits(PoolState& state);
+  /// Gives each member of `state` its max_connections (its own, the file's, else the pool's);
+  /// true when some member has one.
+  static bool set_connection_limits(PoolState& state);
   void emit(Event event, const std::string& details);
   /// Runs the change hook if `backend` is of a source the state file keeps.
   void changed(const upstream::Backend& backend);

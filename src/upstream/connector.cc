@@ -19,7 +19,7 @@ void Connector::begin(Selector& selector, const net::Address& client, std::uint3
   selector_ = &selector;
   selection_ = selector.begin(client.ip_bytes());
   selection_.max_attempts = max_attempts;
-  client_ = client;
+  client_ = &client;
   pool_stats_ = pool_stats;
   backend_.reset();
   backend_stats_ = nullptr;
@@ -73,7 +73,7 @@ void Connector::take(std::shared_ptr<Backend> backend) {
                                                         .add("backend", backend_->address_text())
                                                         .add("attempt", selection_.attempts)
                                                         .add("strategy", selector_->snapshot().strategy)
-                                                        .add("client", client_.to_string())
+                                                        .add("client", client_->to_string())
                                                         .finish());
   }
 }

@@ -73,8 +73,8 @@ class Connector final : private WaitQueue::Waiter {
   Connector(const Connector&) = delete;
   Connector& operator=(const Connector&) = delete;
 
-  /// Starts choosing a backend of `selector`'s pool for the client at `client`. `max_attempts`:
-  /// 0 for the pool's own. `pool_stats`: this worker's counters of the pool (retries, errors).
+  /// Starts choosing a backend of `selector`'s pool for the client at `client` (kept by reference:
+  /// the session's own address, which outlives the connector). `max_attempts`: 0 for the pool's own. `pool_stats`: this worker's counters of the pool (retries, errors).
   void begin(Selector& selector, const net::Address& client, std::uint32_t max_attempts,
              metrics::TrafficCounters* pool_stats);
   Selection& selection() { return selection_; }
@@ -137,7 +137,7 @@ class Connector final : private WaitQueue::Waiter {
   Selector* selector_ = nullptr;
   Pool* pool_ = nullptr;  // the pool of backend_, whose queue gets its slot back
   Selection selection_;
-  net::Address client_;
+  const net::Address* client_ = nullptr;  // the session's, which outlives the connector
   metrics::TrafficCounters* pool_stats_ = nullptr;
   std::shared_ptr<Backend> backend_;
   metrics::BackendCounters* backend_stats_ = nullptr;

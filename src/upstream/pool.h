@@ -55,6 +55,8 @@ struct PoolSnapshot {
   /// The weights strategies are built with while a backend's slow start ramps (every weight of
   /// the pool scaled by 100, see health/slow_start.h). Empty: each backend's configured weight.
   std::vector<std::uint32_t> effective_weights;
+  /// Some backend has a max_connections: only then does selection look at free slots.
+  bool limited = false;
   /// Every backend in rotation is down for health reasons: selection tries them anyway (panic mode).
   bool panic = false;
   /// The pool's configuration as loaded (http settings, hash key, sticky cookie).

@@ -65,8 +65,9 @@ std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint no
     if (auto index = index_of(selection.tried[i])) tried.insert(*index);
   }
   // The backend this client must have while it is usable: it waits for a slot of that one.
+  const bool limited = snapshot_->limited;  // else no backend can be full: no slot is looked at
   auto must_have = [&](std::size_t index) -> bool {
-    if (!backends[index]->full()) return true;
+    if (!limited || !backends[index]->full()) return true;
     selection.full = true;
     selection.wanted = backends[index]->id();
     return false;
@@ -111,7 +112,7 @@ std::shared_ptr<Backend> Selector::next(Selection& selection, core::TimePoint no
       if ((reasons & kOutOfRotation) != 0 || (reasons != 0 && any_up_)) {
         excluded.insert(i);
         tried.insert(i);
-      } else if (!hashing_ && !tried.contains(i) && backends[i]->full()) {
+      } else if (limited && !hashing_ && !tried.contains(i) && backends[i]->full()) {
         any_full = true;
         excluded.insert(i);
         tried.insert(i);
