@@ -57,15 +57,8 @@ int get_status(const std::string& source_ip, const std::string& address) {
 }
 
 /// The value of the sample `name{labels}` in the admin's /metrics, -1 when absent.
-double metric(const std::string& admin, const std::string& sample) {
-  const AdminReply reply = admin_call(admin, "GET", "/metrics");
-  const std::string line_start = sample + " ";
-  std::size_t at = 0;
-  while ((at = reply.body.find(line_start, at)) != std::string::npos) {
-    if (at == 0 || reply.body[at - 1] == '\n') return std::stod(reply.body.substr(at + line_start.size()));
-    at += line_start.size();
-  }
-  return -1;
+double metric(const std::string& admin, const std::string& series) {
+  return metric_sample(admin_call(admin, "GET", "/metrics").body, series);
 }
 
 /// The status API's entry for listener `name` (null when absent).

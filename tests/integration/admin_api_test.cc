@@ -10,6 +10,7 @@
 
 #include "fulcrum/balancer.h"
 #include "health_origin.h"
+#include "support/admin_client.h"
 #include "support/eventually.h"
 #include "support/fulcrum_process.h"
 #include "support/http_backend.h"
@@ -37,16 +38,6 @@ std::optional<HttpResponse> admin_get(const std::string& admin, const std::strin
   return connection.get(path, extra, "admin");
 }
 
-/// The value of the sample `name{labels}` in a Prometheus text, or -1.
-double sample(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return -1;
-}
 
 TEST(AdminApi, MetricsCountKnownTraffic) {
   HttpBackend a("a"), b("b");
@@ -70,35 +61,35 @@ TEST(AdminApi, MetricsCountKnownTraffic) {
   const std::string& text = metrics->body;
   const std::string la = "{pool=\"api\",backend=\"" + a.address() + "\"}";
   const std::string lb = "{pool=\"api\",backend=\"" + b.address() + "\"}";
-  const double requests = sample(text, "fulcrum_backend_requests_total" + la) + sample(text, "fulcrum_backend_requests_total" + lb);
+  const double requests = metric_sample(text, "fulcrum_backend_requests_total" + la) + metric_sample(text, "fulcrum_backend_requests_total" + lb);
   const double responses = 10;
   EXPECT_EQ(requests, responses) << text;
   const std::string a2xx = "{pool=\"api\",backend=\"" + a.address() + "\",class=\"2xx\"}";
   const std::string b2xx = "{pool=\"api\",backend=\"" + b.address() + "\",class=\"2xx\"}";
-  EXPECT_EQ(sample(text, "fulcrum_backend_responses_total" + a2xx) + sample(text, "fulcrum_backend_responses_total" + b2xx),
+  EXPECT_EQ(metric_sample(text, "fulcrum_backend_responses_total" + a2xx) + metric_sample(text, "fulcrum_backend_responses_total" + b2xx),
             responses);
-  EXPECT_EQ(sample(text, "fulcrum_listener_requests_total{listener=\"web\"}"), responses);
-  EXPECT_EQ(sample(text, "fulcrum_listener_responses_total{listener=\"web\",class=\"2xx\"}"), responses);
-  EXPECT_EQ(sample(text, "fulcrum_pool_requests_total{pool=\"api\"}"), responses);
-  EXPECT_EQ(sample(text, "fulcrum_route_requests_total{listener=\"web\",route=\"0\",pool=\"api\"}"), responses);
-  EXPECT_GT(sample(text, "fulcrum_listener_bytes_in_total{listener=\"web\"}"), 0);
-  EXPECT_GT(sample(text, "fulcrum_listener_bytes_out_total{listener=\"web\"}"), 0);
-  EXPECT_GT(sample(text, "fulcrum_backend_bytes_out_total" + la), 0);
-  EXPECT_GT(sample(text, "fulcrum_backend_bytes_in_total" + la), 0);
-  EXPECT_EQ(sample(text, "fulcrum_backend_connect_errors_total" + la), 0);
-  EXPECT_EQ(sample(text, "fulcrum_backend_up" + la), 1);
-  const double count = sample(text, "fulcrum_backend_response_latency_seconds_count" + la) +
-                       sample(text, "fulcrum_backend_response_latency_seconds_count" + lb);
+  EXPECT_EQ(metric_sample(text, "fulcrum_listener_requests_total{listener=\"web\"}"), responses);
+  EXPECT_EQ(metric_sample(text, "fulcrum_listener_responses_total{listener=\"web\",class=\"2xx\"}"), responses);
+  EXPECT_EQ(metric_sample(text, "fulcrum_pool_requests_total{pool=\"api\"}"), responses);
+  EXPECT_EQ(metric_sample(text, "fulcrum_route_requests_total{listener=\"web\",route=\"0\",pool=\"api\"}"), responses);
+  EXPECT_GT(metric_sample(text, "fulcrum_listener_bytes_in_total{listener=\"web\"}"), 0);
+  EXPECT_GT(metric_sample(text, "fulcrum_listener_bytes_out_total{listener=\"web\"}"), 0);
+  EXPECT_GT(metric_sample(text, "fulcrum_backend_bytes_out_total" + la), 0);
+  EXPECT_GT(metric_sample(text, "fulcrum_backend_bytes_in_total" + la), 0);
+  EXPECT_EQ(metric_sample(text, "fulcrum_backend_connect_errors_total" + la), 0);
+  EXPECT_EQ(metric_sample(text, "fulcrum_backend_up" + la), 1);
+  const double count = metric_sample(text, "fulcrum_backend_response_latency_seconds_count" + la) +
+                       metric_sample(text, "fulcrum_backend_response_latency_seconds_count" + lb);
   EXPECT_EQ(count, responses);
-  EXPECT_EQ(sample(text, "fulcrum_backend_response_latency_seconds_bucket{pool=\"api\",backend=\"" + a.address() +
+  EXPECT_EQ(metric_sample(text, "fulcrum_backend_response_latency_seconds_bucket{pool=\"api\",backend=\"" + a.address() +
                              "\",le=\"+Inf\"}"),
-            sample(text, "fulcrum_backend_response_latency_seconds_count" + la));
-  EXPECT_EQ(sample(text, "fulcrum_listener_active_connections{listener=\"web\"}") >= 1, true);
-  EXPECT_GT(sample(text, "fulcrum_worker_loop_iterations_total{worker=\"0\"}") +
-                sample(text, "fulcrum_worker_loop_iterations_total{worker=\"1\"}"),
+            metric_sample(text, "fulcrum_backend_response_latency_seconds_count" + la));
+  EXPECT_EQ(metric_sample(text, "fulcrum_listener_active_connections{listener=\"web\"}") >= 1, true);
+  EXPECT_GT(metric_sample(text, "fulcrum_worker_loop_iterations_total{worker=\"0\"}") +
+                metric_sample(text, "fulcrum_worker_loop_iterations_total{worker=\"1\"}"),
             0);
-  EXPECT_GE(sample(text, "fulcrum_worker_loop_busy_seconds_total{worker=\"0\"}"), 0);
-  EXPECT_GE(sample(text, "fulcrum_worker_connections{worker=\"1\"}"), 0);
+  EXPECT_GE(metric_sample(text, "fulcrum_worker_loop_busy_seconds_total{worker=\"0\"}"), 0);
+  EXPECT_GE(metric_sample(text, "fulcrum_worker_connections{worker=\"1\"}"), 0);
   balancer.stop();
 }
 
@@ -122,10 +113,10 @@ TEST(AdminApi, ConnectErrorsAndRetriesAreCounted) {
   const auto metrics = admin_get(balancer.admin_address(), "/metrics");
   ASSERT_TRUE(metrics);
   const std::string ld = "{pool=\"api\",backend=\"" + dead + "\"}";
-  EXPECT_GE(sample(metrics->body, "fulcrum_backend_connect_errors_total" + ld), 1) << metrics->body;
-  EXPECT_GE(sample(metrics->body, "fulcrum_backend_retries_total" + ld), 1);
-  EXPECT_GE(sample(metrics->body, "fulcrum_pool_connect_errors_total{pool=\"api\"}"), 1);
-  EXPECT_EQ(sample(metrics->body, "fulcrum_backend_up" + ld), 0) << "deactivated after the failed connect";
+  EXPECT_GE(metric_sample(metrics->body, "fulcrum_backend_connect_errors_total" + ld), 1) << metrics->body;
+  EXPECT_GE(metric_sample(metrics->body, "fulcrum_backend_retries_total" + ld), 1);
+  EXPECT_GE(metric_sample(metrics->body, "fulcrum_pool_connect_errors_total{pool=\"api\"}"), 1);
+  EXPECT_EQ(metric_sample(metrics->body, "fulcrum_backend_up" + ld), 0) << "deactivated after the failed connect";
   const auto pool = admin_get(balancer.admin_address(), "/api/pools/api");
   ASSERT_TRUE(pool);
   const auto json = nlohmann::json::parse(pool->body);
@@ -341,12 +332,12 @@ TEST(AdminBinary, EjectedBackendIsReportedEjectedAndCounted) {
   ASSERT_TRUE(metrics);
   const std::string lx = "{pool=\"app\",backend=\"" + broken.address() + "\"";
   const std::string la = "{pool=\"app\",backend=\"" + a.address() + "\"";
-  EXPECT_GE(sample(metrics->body, "fulcrum_backend_ejections_total" + lx + "}"), 1) << metrics->body;
-  EXPECT_EQ(sample(metrics->body, "fulcrum_backend_ejections_total" + la + "}"), 0);
-  EXPECT_EQ(sample(metrics->body, "fulcrum_backend_health_state" + lx + ",state=\"ejected\"}"), 1);
-  EXPECT_EQ(sample(metrics->body, "fulcrum_backend_health_state" + lx + ",state=\"unhealthy\"}"), 0);
-  EXPECT_EQ(sample(metrics->body, "fulcrum_backend_up" + lx + "}"), 0);
-  EXPECT_EQ(sample(metrics->body, "fulcrum_backend_health_state" + la + ",state=\"healthy\"}"), 1);
+  EXPECT_GE(metric_sample(metrics->body, "fulcrum_backend_ejections_total" + lx + "}"), 1) << metrics->body;
+  EXPECT_EQ(metric_sample(metrics->body, "fulcrum_backend_ejections_total" + la + "}"), 0);
+  EXPECT_EQ(metric_sample(metrics->body, "fulcrum_backend_health_state" + lx + ",state=\"ejected\"}"), 1);
+  EXPECT_EQ(metric_sample(metrics->body, "fulcrum_backend_health_state" + lx + ",state=\"unhealthy\"}"), 0);
+  EXPECT_EQ(metric_sample(metrics->body, "fulcrum_backend_up" + lx + "}"), 0);
+  EXPECT_EQ(metric_sample(metrics->body, "fulcrum_backend_health_state" + la + ",state=\"healthy\"}"), 1);
 
   // While it is ejected (1 min) traffic flows to the other two, without errors, and never to it.
   const auto accepted = broken.accepted();
@@ -378,9 +369,9 @@ TEST(AdminBinary, BackendFailingChecksIsUnhealthyNotEjected) {
   const auto metrics = admin_get(admin, "/metrics");
   ASSERT_TRUE(metrics);
   const std::string lb = "{pool=\"app\",backend=\"" + b.address() + "\"";
-  EXPECT_EQ(sample(metrics->body, "fulcrum_backend_health_state" + lb + ",state=\"unhealthy\"}"), 1) << metrics->body;
-  EXPECT_EQ(sample(metrics->body, "fulcrum_backend_health_state" + lb + ",state=\"ejected\"}"), 0);
-  EXPECT_EQ(sample(metrics->body, "fulcrum_backend_ejections_total" + lb + "}"), 0);
+  EXPECT_EQ(metric_sample(metrics->body, "fulcrum_backend_health_state" + lb + ",state=\"unhealthy\"}"), 1) << metrics->body;
+  EXPECT_EQ(metric_sample(metrics->body, "fulcrum_backend_health_state" + lb + ",state=\"ejected\"}"), 0);
+  EXPECT_EQ(metric_sample(metrics->body, "fulcrum_backend_ejections_total" + lb + "}"), 0);
 }
 
 }  // namespace

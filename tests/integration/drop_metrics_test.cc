@@ -13,7 +13,6 @@
 #include <atomic>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <thread>
 
@@ -29,15 +28,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-double sample(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return -1;
-}
 
 /// The number at `pointer` (`/a/b`) in `document`, or -1 when there is none.
 double number_at(const nlohmann::json& document, const std::string& pointer) {
@@ -82,7 +72,7 @@ TEST(DropMetrics, AStreamClientThatNeverReadsIsCutAndItsEventsCounted) {
   const std::string front = balancer.listeners()[0].address;
   auto metrics = [&] { return admin_call(admin, "GET", "/metrics").body; };
   const std::string series = R"(fulcrum_events_dropped_total{reason="slow_client"})";
-  EXPECT_EQ(sample(metrics(), series), 0);
+  EXPECT_EQ(metric_sample(metrics(), series), 0);
 
   auto ws = Client::connect(admin);
   ASSERT_TRUE(ws.valid());
@@ -93,10 +83,10 @@ TEST(DropMetrics, AStreamClientThatNeverReadsIsCutAndItsEventsCounted) {
   ASSERT_EQ(head.rfind("HTTP/1.1 101", 0), 0u) << head;
   // From here on the client reads nothing.
 
-  const int ok = load_until(front, [&] { return sample(metrics(), series) > 0; }, 3000);
+  const int ok = load_until(front, [&] { return metric_sample(metrics(), series) > 0; }, 3000);
   EXPECT_GT(ok, 0);
   const std::string text = metrics();
-  const double dropped = sample(text, series);
+  const double dropped = metric_sample(text, series);
   EXPECT_GT(dropped, 0) << text;
   // At most the events of the requests sent (three each: request, selecting_server, response).
   EXPECT_LE(dropped, 3.0 * ok + 3) << text;
@@ -174,13 +164,13 @@ TEST(DropMetrics, AnAccessLogIntoAPipeNobodyReadsDropsLinesAndServesOn) {
     const std::string front = balancer.listeners()[0].address;
     auto metrics = [&] { return admin_call(admin, "GET", "/metrics").body; };
     const std::string series = R"(fulcrum_access_log_lines_dropped_total{reason="buffer_full"})";
-    EXPECT_EQ(sample(metrics(), series), 0);
+    EXPECT_EQ(metric_sample(metrics(), series), 0);
 
     // 64 KiB in the pipe, then 4 MiB in the worker's buffer: about 530 lines of 8 KB.
-    const int ok = load_until(front, [&] { return sample(metrics(), series) > 0; }, 3000);
+    const int ok = load_until(front, [&] { return metric_sample(metrics(), series) > 0; }, 3000);
     EXPECT_GT(ok, 0);
     const std::string text = metrics();
-    const double dropped = sample(text, series);
+    const double dropped = metric_sample(text, series);
     EXPECT_GT(dropped, 0) << text;
     EXPECT_LE(dropped, ok) << "one line per request at most";
     const auto status = admin_call(admin, "GET", "/api/status").json;

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
 #include "fulcrum/balancer.h"
@@ -20,16 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// The value of the sample `series` (name and labels as written) in a Prometheus text, or -1.
-double sample(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return -1;
-}
 
 /// The number at `pointer` (`/a/b`) in `document`, or -1 when there is none.
 double number_at(const nlohmann::json& document, const std::string& pointer) {
@@ -66,7 +55,7 @@ TEST(HealthCheckMetrics, FailedChecksAndDurationsPerBackendThroughASnapshotChang
   auto metrics = [&] { return admin_call(admin, "GET", "/metrics").body; };
 
   ASSERT_TRUE(eventually([&] { return a.checks() >= 2 && b.checks() >= 2; }));
-  const double count_before = sample(metrics(), "fulcrum_backend_check_duration_seconds_count" + labels_a);
+  const double count_before = metric_sample(metrics(), "fulcrum_backend_check_duration_seconds_count" + labels_a);
   EXPECT_GE(count_before, 1) << metrics();
 
   a.set_health(503);
@@ -82,21 +71,21 @@ TEST(HealthCheckMetrics, FailedChecksAndDurationsPerBackendThroughASnapshotChang
 
   double failures = -1;
   // Fulcrum counts at the verdict, just after the origin answered: wait until it caught up.
-  eventually([&] { return (failures = sample(metrics(), "fulcrum_backend_check_failures_total" + labels_a)) >= failed; });
+  eventually([&] { return (failures = metric_sample(metrics(), "fulcrum_backend_check_failures_total" + labels_a)) >= failed; });
   const std::string text = metrics();
-  failures = sample(text, "fulcrum_backend_check_failures_total" + labels_a);
+  failures = metric_sample(text, "fulcrum_backend_check_failures_total" + labels_a);
   EXPECT_GE(failures, static_cast<double>(failed)) << text;
   // More only for a check Fulcrum gave up on (its timeout) that the origin answered well.
   EXPECT_LE(failures, static_cast<double>(failed) + 2) << text;
-  EXPECT_EQ(sample(text, "fulcrum_backend_check_failures_total" + labels_b), 0) << text;
+  EXPECT_EQ(metric_sample(text, "fulcrum_backend_check_failures_total" + labels_b), 0) << text;
 
   // Every check, passed or failed, is in the histogram: more now than before the failures.
-  const double count = sample(text, "fulcrum_backend_check_duration_seconds_count" + labels_a);
+  const double count = metric_sample(text, "fulcrum_backend_check_duration_seconds_count" + labels_a);
   EXPECT_GE(count, count_before + static_cast<double>(failed));
   EXPECT_LE(count, static_cast<double>(a.checks()) + 2);
   const std::string inf_labels = R"({pool="api",backend=")" + a.address() + R"(",le="+Inf"})";
-  EXPECT_EQ(sample(text, "fulcrum_backend_check_duration_seconds_bucket" + inf_labels), count);
-  EXPECT_GT(sample(text, "fulcrum_backend_check_duration_seconds_sum" + labels_a), 0);
+  EXPECT_EQ(metric_sample(text, "fulcrum_backend_check_duration_seconds_bucket" + inf_labels), count);
+  EXPECT_GT(metric_sample(text, "fulcrum_backend_check_duration_seconds_sum" + labels_a), 0);
   // A pool without checks has no such series.
   EXPECT_EQ(text.find("fulcrum_backend_check_failures_total{pool=\"plain\""), std::string::npos);
 

@@ -1,5 +1,7 @@
 #include "support/admin_client.h"
 
+#include <sstream>
+
 #include "support/http_client.h"
 
 namespace fulcrum::test {
@@ -57,6 +59,16 @@ nlohmann::json pool_members(const std::string& admin, const std::string& pool, c
     return members;
   }
   return nullptr;
+}
+
+double metric_sample(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return -1;
 }
 
 }  // namespace fulcrum::test

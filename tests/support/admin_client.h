@@ -29,4 +29,8 @@ AdminReply admin_call(const std::string& admin, std::string_view method, const s
 /// when the pool is not listed.
 nlohmann::json pool_members(const std::string& admin, const std::string& pool, const std::string& token = "");
 
+/// The value of the sample `series` (its name and labels as written, e.g.
+/// `fulcrum_pool_queued_total{pool="app"}`) in a Prometheus text, or -1 when it is not there.
+double metric_sample(const std::string& text, const std::string& series);
+
 }  // namespace fulcrum::test
