@@ -147,9 +147,9 @@ TEST(LivePoolConnections, MaintStopsTheBackendsChecksAndReadyResumesThem) {
             200);
   // A check already under way may still land; then none for as long as the maintenance lasts,
   // while a's go on.
-  std::this_thread::sleep_for(300ms);
+  std::this_thread::sleep_for(500ms);
   const std::size_t b_checks = b.heads_containing("GET /health "), a_checks = a.heads_containing("GET /health ");
-  std::this_thread::sleep_for(600ms);
+  std::this_thread::sleep_for(1200ms);
   EXPECT_EQ(b.heads_containing("GET /health "), b_checks) << "a backend in maintenance is still checked";
   EXPECT_GE(a.heads_containing("GET /health "), a_checks + 3) << "the other backend's checks stopped too";
 

@@ -91,12 +91,13 @@ TEST(TcpRelay, ServesAThousandConcurrentConnections) {
 
 TEST(TcpRelay, ClosesIdleConnections) {
   TestBackend backend("b");
-  FulcrumProcess fulcrum(tcp_config({.backends = {backend.address()}, .listener_extra = "    idle_timeout: 300ms\n"}));
+  FulcrumProcess fulcrum(tcp_config({.backends = {backend.address()}, .listener_extra = "    idle_timeout: 1s\n"}));
   auto client = Client::connect(fulcrum.address("front"));
   ASSERT_EQ(client.read_until("\n"), "b\n");
-  // Activity keeps it open...
+  // Activity keeps it open (each pause well under the timeout, so that a loaded machine's
+  // scheduling delays cannot add up to it)...
   for (int i = 0; i < 4; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
     ASSERT_TRUE(client.send_all("x\n"));
     ASSERT_EQ(client.read_exactly(2), "x\n");
   }
