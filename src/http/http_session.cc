@@ -24,7 +24,6 @@ namespace fulcrum::http {
 
 namespace {
 
-constexpr std::uint32_t kEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 constexpr auto kLingerLimit = std::chrono::seconds(2);
 constexpr int kStepsPerTurn = 64;  // then yield to the other connections of this turn
 constexpr std::uint32_t kDefaultHttpRetries = 2;
@@ -44,7 +43,6 @@ HttpSession::HttpSession(upstream::SessionServices& services, net::ListenerState
       body_rate_(context.config().body_min_rate, context.config().body_min_rate_grace) {
   context_->acquire();
   client_endpoint_.session = this;
-  client_send_.session = upstream_send_.session = this;
   listener_stats_ = &services.metrics().listener(listener.slot);
 }
 
@@ -60,15 +58,15 @@ void HttpSession::count_response(int status, bool from_backend) {
 HttpSession::~HttpSession() {
   // Normally nothing is in flight here (the loop flushes sends before it ends sessions); a worker
   // torn down mid-turn must still not let the kernel read freed buffers.
-  drop_queued_send(client_send_);
-  drop_queued_send(upstream_send_);
+  client_socket_.drop_queued_send(context_->loop());
+  upstream_socket_.drop_queued_send(context_->loop());
 }
 
 void HttpSession::start() {
   auto& loop = context_->loop();
-  client_activity_ = request_started_ = loop.now();
+  client_socket_.activity = request_started_ = loop.now();
   if (!connection_allowed()) return;
-  if (!loop.add(client_.get(), kEvents, &client_endpoint_)) {
+  if (!loop.add(client_.get(), kSocketEvents, &client_endpoint_)) {
     finish(Ending::Abort);
     return;
   }
@@ -88,9 +86,7 @@ void HttpSession::drain(bool close_idle) {
 
 void HttpSession::on_client_io(std::uint32_t events) {
   if (phase_ == Phase::Ended) return;
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_readable_ = true;
-  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) client_closing_ = true;
-  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) client_writable_ = true;
+  client_socket_.note_events(events);
   drive();
 }
 
@@ -118,11 +114,7 @@ void HttpSession::on_upstream_io(upstream::UpstreamConnection& connection, std::
       note_flags = true;
     }
   }
-  if (note_flags) {
-    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) upstream_readable_ = true;
-    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) upstream_closing_ = true;
-    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) upstream_writable_ = true;
-  }
+  if (note_flags) upstream_socket_.note_events(events);
   drive();
 }
 
@@ -137,11 +129,12 @@ void HttpSession::drive() {
     }
   }
   if (phase_ == Phase::Ended) return;
-  if (!sending() && steps < kStepsPerTurn && (client_send_.done || upstream_send_.done)) {
+  if (!sending() && steps < kStepsPerTurn && (client_socket_.result_waiting() || upstream_socket_.result_waiting())) {
     // A queued send's result that its site did not take: the session's logic moved on without it,
     // and the bytes it sent are unaccounted. Cut the connection rather than corrupt the stream.
     log::error("queued send result not taken", {{"listener", context_->config().name}});
-    client_send_.done = upstream_send_.done = false;
+    client_socket_.forget_result();
+    upstream_socket_.forget_result();
     finish(Ending::Abort);
     return;
   }
@@ -153,7 +146,7 @@ bool HttpSession::step() {
     case Phase::Request:
       return parse_request();
     case Phase::Queued:
-      if (client_closing_) {
+      if (client_socket_.closing) {
         finish(Ending::Abort);  // the client left while it waited: its place in the queue goes
         return true;
       }
@@ -216,7 +209,7 @@ void HttpSession::rearm_timer() {
       return;
     case Phase::Connecting:
       body_rate_.pause(context_->loop().now());  // the backend is what we wait for
-      deadline = upstream_activity_ + selector_->snapshot().connect_timeout;
+      deadline = upstream_socket_.activity + selector_->snapshot().connect_timeout;
       break;
     case Phase::Exchange:
       if (!request_done_) {
@@ -224,11 +217,11 @@ void HttpSession::rearm_timer() {
       } else if (!response_head_done_) {
         deadline = request_sent_at_ + selector_->snapshot().config.response_timeout;
       } else {
-        deadline = std::max(client_activity_, upstream_activity_) + selector_->snapshot().config.response_timeout;
+        deadline = std::max(client_socket_.activity, upstream_socket_.activity) + selector_->snapshot().config.response_timeout;
       }
       break;
     case Phase::Tunnel:
-      deadline = std::max(client_activity_, upstream_activity_) + config.tunnel_timeout;
+      deadline = std::max(client_socket_.activity, upstream_socket_.activity) + config.tunnel_timeout;
       break;
     case Phase::Closing:
       // From when closing began, not from the client's last byte: that can be long past (a 504
@@ -292,7 +285,7 @@ void HttpSession::on_timer() {
 core::TimePoint HttpSession::request_body_deadline() {
   const auto& config = context_->config();
   const auto now = context_->loop().now();
-  core::TimePoint deadline = std::max(client_activity_, upstream_activity_) + config.body_timeout;
+  core::TimePoint deadline = std::max(client_socket_.activity, upstream_socket_.activity) + config.body_timeout;
   // Body bytes we hold that the backend has not taken (or its head not yet out): we stopped
   // reading because of the backend, so the rate clock stops too.
   if (request_head_sent_ < request_out_.size() || request_body_pending_ > 0) {
@@ -574,11 +567,8 @@ void HttpSession::use_chosen_backend() {
     connector_.connected(/*reused=*/true);
     upstream_ = std::move(pooled);
     upstream_->set_owner(this);
-    upstream_readable_ = false;  // an idle pooled connection had nothing to read, or it was dropped
-    upstream_writable_ = true;
-    upstream_eof_ = false;
-    upstream_closing_ = false;
-    upstream_activity_ = loop.now();
+    // An idle pooled connection had nothing to read (or it was dropped).
+    upstream_socket_.restart(/*can_read=*/false, /*can_write=*/true, loop.now());
     phase_ = Phase::Exchange;
     return;
   }
@@ -587,14 +577,14 @@ void HttpSession::use_chosen_backend() {
 
 void HttpSession::connect_to_chosen() {
   auto& loop = context_->loop();
-  upstream_activity_ = loop.now();
+  upstream_socket_.activity = loop.now();
   net::ConnectStart started;
   int error = 0;
   net::UniqueFd fd = connector_.start_connect(started, error);
   upstream_ = std::make_unique<upstream::UpstreamConnection>(std::move(fd), connector_.backend());
   upstream_->set_owner(this);
-  upstream_eof_ = false;
-  upstream_closing_ = false;
+  upstream_socket_.eof = false;
+  upstream_socket_.closing = false;
   phase_ = Phase::Connecting;
   if (started == net::ConnectStart::Failed) {
     if (net::is_local_resource_error(error)) {
@@ -604,7 +594,7 @@ void HttpSession::connect_to_chosen() {
     }
     return;
   }
-  if (!loop.add(upstream_->fd(), kEvents, upstream_.get())) {
+  if (!loop.add(upstream_->fd(), kSocketEvents, upstream_.get())) {
     connect_failed_locally(errno);  // epoll out of memory or watches
     return;
   }
@@ -635,9 +625,9 @@ void HttpSession::on_connected() {
   if (route_stats_) route_stats_->connect_time.observe(connect_time);
   if (pool_stats_) pool_stats_->connect_time.observe(connect_time);
   phase_ = Phase::Exchange;
-  upstream_writable_ = true;
-  upstream_readable_ = true;
-  upstream_activity_ = context_->loop().now();
+  upstream_socket_.writable = true;
+  upstream_socket_.readable = true;
+  upstream_socket_.activity = context_->loop().now();
 }
 
 bool HttpSession::pump_request() {

@@ -20,6 +20,7 @@
 #include "http/body_rate.h"
 #include "http/message.h"
 #include "http/session_events.h"
+#include "http/session_socket.h"
 #include "metrics/worker_metrics.h"
 #include "net/socket.h"
 #include "net/session.h"
@@ -51,6 +52,11 @@ class HttpSession final : public net::Session,
   /// the client socket's own address is used. Before start().
   void set_destination(const net::Address& address) { destination_ = address; }
 
+  // For the session's sockets (SessionSocket, SendGate); loop thread.
+  const std::string& listener_name() const;
+  /// A queued send completed: drives the session on.
+  void on_send_completed();
+
  private:
   enum class Phase : std::uint8_t {
     Request,     // waiting for (the rest of) a request head
@@ -61,41 +67,16 @@ class HttpSession final : public net::Session,
     Closing,     // our last bytes go out, then a lingering close
     Ended,
   };
-  enum class Ending : std::uint8_t { Graceful, Abort };
-  enum class Io : std::uint8_t { Progress, Blocked, Eof, Error };
 
   struct ClientEndpoint final : core::IoHandler {
     HttpSession* session = nullptr;
     void on_io(std::uint32_t events) override { session->on_client_io(events); }
   };
-  /// Where a send comes from; the socket follows from it. A queued send's result is handed only
-  /// to the site that queued it (another site may come first when the session is driven again).
-  enum class SendSite : std::uint8_t { RequestHead, RequestBody, TunnelToBackend, ResponseHead, ClientOut, TunnelToClient };
-  // A send handed to the loop's SendBatch (core/send_batch.h): at most one per socket. While one
-  // is in flight the session does no I/O at all (events only set flags, reads and sends report Blocked),
-  // so its state stands still; when the result comes, the session is driven again, reaches the
-  // same send, and send_parts() hands it the result instead of sending.
-  struct QueuedSend final : core::SendBatch::Completion {
-    HttpSession* session = nullptr;
-    core::SendBatch::Ticket ticket = 0;
-    SendSite site = SendSite::ClientOut;
-    const char* data = nullptr;  // what was queued, to check the replay is the same send
-    std::size_t size = 0;
-    bool in_flight = false;
-    bool done = false;  // `result` is waiting for the send to be reached again
-    int result = 0;
-    void on_sent(int sent_or_error) override;
-  };
-
   // Event entry points.
   void on_client_io(std::uint32_t events);
   void on_upstream_io(upstream::UpstreamConnection& connection, std::uint32_t events) override;
   void on_timer();
-  /// A queued send completed: drives the session on.
-  void on_send_completed();
-  bool sending() const { return client_send_.in_flight || upstream_send_.in_flight; }
-  /// Forgets a queued send and its result (its socket is about to close).
-  void drop_queued_send(QueuedSend& queued);
+  bool sending() const { return gate_.sending(); }
   void drive();
   bool step();
   void rearm_timer();
@@ -105,10 +86,7 @@ class HttpSession final : public net::Session,
   /// on_timer() while the request body comes: 408 with the limit that was reached.
   void request_body_timed_out();
 
-  // Socket I/O with readiness flags.
-  /// One recv into `buffer` with the socket's readiness flags; `got` the bytes read.
-  Io read_socket(int fd, core::Buffer& buffer, bool& readable, bool& eof, bool closing, core::TimePoint& activity,
-                 std::size_t& got);
+  // Socket I/O with readiness flags (session_socket.h), and the counters of the bytes.
   Io read_client();
   Io read_upstream();
   static bool to_backend(SendSite site) { return site <= SendSite::TunnelToBackend; }
@@ -211,19 +189,15 @@ class HttpSession final : public net::Session,
   // Only while the access log is on (null otherwise): what its line for this exchange says.
   std::unique_ptr<ExchangeRecord> exchange_record_;
   ClientEndpoint client_endpoint_;
-  QueuedSend client_send_;
-  QueuedSend upstream_send_;
+  SendGate gate_{*this};
+  SessionSocket client_socket_{gate_, /*ready=*/true};
+  SessionSocket upstream_socket_{gate_, /*ready=*/false};
   core::Timer timer_;
   Phase phase_ = Phase::Request;
 
   // Client socket state.
   core::Buffer client_in_;   // request bytes read (head, body, pipelined requests)
   core::Buffer client_out_;  // a response head or Fulcrum's own response, waiting to be sent
-  bool client_readable_ = true;
-  bool client_writable_ = true;
-  bool client_eof_ = false;
-  bool client_closing_ = false;    // EPOLLRDHUP seen: read on until the FIN, short reads or not
-  bool upstream_closing_ = false;
   std::unique_ptr<RequestParser> own_request_parser_;  // only for heads that span several reads
   core::TimePoint request_started_{};                   // first byte of the current head
 
@@ -234,9 +208,6 @@ class HttpSession final : public net::Session,
   /// The current exchange's backend: chosen, its slot held, connected, each failure accounted for.
   upstream::Connector connector_;
   std::unique_ptr<upstream::UpstreamConnection> upstream_;
-  bool upstream_readable_ = false;
-  bool upstream_writable_ = false;
-  bool upstream_eof_ = false;
   core::Buffer request_out_;  // the rewritten request head, kept until the response starts (retries)
   std::size_t request_head_sent_ = 0;
   BodyTracker request_body_{BodyFraming{}};
@@ -268,8 +239,6 @@ class HttpSession final : public net::Session,
   std::string sticky_cookie_name_;  // copies: the snapshot and the request head may go meanwhile
   std::string sticky_cookie_sent_;
   core::TimePoint request_sent_at_{};
-  core::TimePoint upstream_activity_{};
-  core::TimePoint client_activity_{};
   core::TimePoint closing_since_{};  // Phase::Closing began, or its lingering close did
 
   // Metrics: this worker's blocks for the listener (whole session), and for the route, pool and

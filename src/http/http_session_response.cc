@@ -155,7 +155,7 @@ bool HttpSession::on_response_head(const ResponseHead& head, std::size_t head_le
                   exchange_record_ ? std::string_view(exchange_record_->request_id) : std::string_view());
   }
   set_sticky_cookie(upstream_->backend());
-  close_after_response_ = close_after_response_ || !client_keep_alive_ || client_eof_ ||
+  close_after_response_ = close_after_response_ || !client_keep_alive_ || client_socket_.eof ||
                           head.framing.kind == BodyKind::UntilClose || services_.draining();
   std::string& head_out = context_->scratch();
   head_out.clear();
@@ -220,12 +220,12 @@ void HttpSession::release_upstream(bool reusable) {
 
 void HttpSession::close_upstream_connection(bool reusable) {
   if (!upstream_) return;
-  drop_queued_send(upstream_send_);  // it belongs to this connection, not the next one
+  upstream_socket_.drop_queued_send(context_->loop());  // it belongs to this connection, not the next one
   upstream_->set_owner(nullptr);
   // put() keeps it only if it can serve again (empty buffer, backend still in its pool). With
   // send_proxy its header named this client: never handed to another (PROXY protocol spec).
   const PoolConfig& pool = selector_->snapshot().config;
-  if (reusable && !upstream_eof_ && !upstream_->names_a_client && pool.send_proxy == PoolConfig::SendProxy::Off) {
+  if (reusable && !upstream_socket_.eof && !upstream_->names_a_client && pool.send_proxy == PoolConfig::SendProxy::Off) {
     context_->connections().put(std::move(upstream_), pool.max_idle, pool.idle_timeout);
   } else {
     context_->connections().discard(std::move(upstream_));  // deleted after the turn, not now
@@ -394,7 +394,7 @@ bool HttpSession::linger() {
     closing_since_ = context_->loop().now();  // the linger limit starts again once our bytes are out
   }
   for (;;) {
-    if (client_eof_) {
+    if (client_socket_.eof) {
       finish(Ending::Graceful);
       return true;
     }
@@ -413,7 +413,7 @@ void HttpSession::finish(Ending ending) {
   context_->loop().timers().cancel(timer_);
   release_upstream(false);
   connector_.reset();  // out of the queue, if it waited there
-  drop_queued_send(client_send_);
+  client_socket_.drop_queued_send(context_->loop());
   if (client_) {
     if (ending == Ending::Abort) net::set_abortive_close(client_.get());
     client_.reset();  // close() also ends its epoll registration
