@@ -103,7 +103,7 @@ std::optional<std::pair<int, std::string>> HttpSession::unavailable_from_hook(st
   if (!hooks || !hooks->unavailable) return std::nullopt;
   const std::string client = client_address_.to_string();
   const std::string label = listener_.label();
-  const std::string pool = selector_ ? selector_->pool().name() : std::string();
+  const std::string pool = exchange_.selector() ? exchange_.selector()->pool().name() : std::string();
   try {
     const Response page = hooks->unavailable(UnavailableInfo{label, pool, client, reason});
     return std::make_pair(shown_status(page), render(page));
