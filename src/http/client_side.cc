@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "http/client_timeouts.h"
 #include "http/forwarding.h"
 #include "http/http_context.h"
 #include "http/http_session.h"
@@ -91,15 +92,10 @@ bool ClientSide::parse_request() {
 }
 
 core::TimePoint ClientSide::request_deadline(const ListenerConfig& config) const {
-  // Before the first byte of a request: header_timeout on a new connection, keepalive_timeout
-  // between requests. Once a head has begun: header_timeout from its first byte, or
-  // request_timeout (head and body) when that is sooner.
-  if (idle() && requests_served_ > 0) return request_started_ + config.keepalive_timeout;
-  core::TimePoint deadline = request_started_ + config.header_timeout;
-  if (config.request_timeout.count() > 0 && !input_.empty()) {
-    deadline = std::min(deadline, request_started_ + config.request_timeout);
-  }
-  return deadline;
+  return request_head_deadline(config, HeadWait{.started = request_started_,
+                                                .idle = idle(),
+                                                .bytes_held = !input_.empty(),
+                                                .served_before = requests_served_ > 0});
 }
 
 void ClientSide::take_request_head(std::size_t head_length, bool body_complete, core::TimePoint now) {
@@ -130,7 +126,6 @@ Io ClientSide::read_body() {
 
 core::TimePoint ClientSide::request_body_deadline(const ListenerConfig& config, core::TimePoint now,
                                                   core::TimePoint upstream_activity, bool backend_holds_body) {
-  core::TimePoint deadline = std::max(socket_.activity, upstream_activity) + config.body_timeout;
   // Body bytes we hold that the backend has not taken (or its head not yet out): we stopped
   // reading because of the backend, so the rate clock stops too.
   if (backend_holds_body) {
@@ -138,17 +133,12 @@ core::TimePoint ClientSide::request_body_deadline(const ListenerConfig& config, 
   } else {
     body_rate_.resume(now);
   }
-  if (const auto rate = body_rate_.deadline()) deadline = std::min(deadline, *rate);
-  if (config.request_timeout.count() > 0) deadline = std::min(deadline, request_started_ + config.request_timeout);
-  return deadline;
+  return http::request_body_deadline(config, std::max(socket_.activity, upstream_activity), body_rate_.deadline(),
+                                     request_started_);
 }
 
 std::string_view ClientSide::request_body_timeout_reason(const ListenerConfig& config, core::TimePoint now) const {
-  if (config.request_timeout.count() > 0 && now >= request_started_ + config.request_timeout) {
-    return "request not received within request_timeout";
-  }
-  if (const auto rate = body_rate_.deadline(); rate && now >= *rate) return "request body slower than body_min_rate";
-  return "request body stalled";
+  return http::request_body_timeout_reason(config, now, body_rate_.deadline(), request_started_);
 }
 
 // ------------------------------------------------------------------------------------- responses
