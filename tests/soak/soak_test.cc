@@ -61,7 +61,8 @@ bool is_sanitizer_report(const std::string& line) {
   return line.find("ERROR: AddressSanitizer") != std::string::npos || line.find("runtime error:") != std::string::npos ||
          line.find("LeakSanitizer") != std::string::npos || line.find("ERROR: ThreadSanitizer") != std::string::npos;
 }
-/// The checks src/http/http_session.cc makes before it cuts a connection rather than corrupt it.
+/// The checks src/http/http_session.cc and session_socket.cc make before they cut a connection rather
+/// than corrupt it.
 bool is_bookkeeping_error(const std::string& line) {
   return line.find("queued send result not taken") != std::string::npos ||
          line.find("queued send replayed with other data") != std::string::npos;

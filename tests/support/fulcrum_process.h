@@ -26,8 +26,8 @@ class FulcrumProcess {
   explicit FulcrumProcess(const std::string& yaml, std::size_t listeners = 1,
                           std::vector<std::string> extra_args = {});
   /// Fails the test if the process logged that a batched send's bookkeeping went wrong (checks in
-  /// src/http/http_session.cc that cut the connection rather than corrupt a stream): every test
-  /// that runs the binary also checks that they never fire.
+  /// src/http/http_session.cc and session_socket.cc that cut the connection rather than corrupt a
+  /// stream): every test that runs the binary also checks that they never fire.
   ~FulcrumProcess();
   FulcrumProcess(const FulcrumProcess&) = delete;
   FulcrumProcess& operator=(const FulcrumProcess&) = delete;
