@@ -29,8 +29,10 @@ UpstreamExchange::~UpstreamExchange() = default;
 // ---------------------------------------------------------------------------- a request begins
 
 void UpstreamExchange::begin_request(const RequestHead& head) {
-  // Before anything can answer this request: the last exchange's response must not count.
+  // Before anything can answer this request: the last exchange's response, and the body it sent
+  // (the access log adds it to this request's bytes), must not count.
   response_head_done_ = response_done_ = false;
+  request_body_sent_ = 0;
   method_ = head.method_kind;
   upgrade_requested_ = head.upgrade_requested;
 }

@@ -307,6 +307,34 @@ TEST(AccessLog, OneLinePerRequestAndReopenedOnSigusr1) {
   EXPECT_EQ(fulcrum.process().wait_exit(10s), 0);
 }
 
+// An answer of Fulcrum's own (here a 413) to a later request on a kept-alive connection counts
+// only that request's bytes, not the body the previous request sent upstream.
+TEST(AccessLog, AnOwnAnswerAfterAForwardedBodyCountsOnlyItsOwnBytes) {
+  HttpBackend backend("b1");
+  const std::string dir = std::filesystem::path(write_temp_file("placeholder", "")).parent_path();
+  const std::string log = dir + "/access.jsonl";
+  std::string yaml = binary_config(backend.address(), "", "access_log: { file: " + log + " }\n");
+  yaml.replace(yaml.find("    pool: app\n"), 0, "    max_body: 100\n");
+  FulcrumProcess fulcrum(yaml);
+  auto connection = HttpConnection::connect(fulcrum.address("web"));
+  const std::string body(60, 'x');
+  const std::string first = "POST /first HTTP/1.1\r\nHost: example.test\r\nContent-Length: 60\r\n\r\n" + body;
+  ASSERT_TRUE(connection.send(first));
+  auto answer = connection.read_response();
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(answer->status, 200);
+  const std::string second = "POST /second HTTP/1.1\r\nHost: example.test\r\nContent-Length: 1000\r\n\r\n";
+  ASSERT_TRUE(connection.send(second));
+  answer = connection.read_response();
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(answer->status, 413);
+  const auto lines = wait_for_lines(log, [](const auto& l) { return l.size() == 2; });
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["bytes_in"], first.size());
+  EXPECT_EQ(lines[1]["path"], "/second");
+  EXPECT_EQ(lines[1]["bytes_in"], second.size());
+}
+
 TEST(AccessLog, FormatWithVariables) {
   HttpBackend backend("b1");
   const std::string dir = std::filesystem::path(write_temp_file("placeholder", "")).parent_path();
