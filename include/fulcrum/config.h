@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace fulcrum {
@@ -115,6 +116,94 @@ struct OutlierDetectionConfig {
   bool operator==(const OutlierDetectionConfig&) const = default;
 };
 
+/// How a managed instance shows it is ready to take traffic (`managed.ready`).
+struct ManagedReadyConfig {
+  /// `tcp`: a connect to its port succeeds; `http`: a GET of `http_path` answers 2xx/3xx;
+  /// `notify`: it sends `READY=1` on the datagram socket named in its NOTIFY_SOCKET (systemd's
+  /// protocol).
+  enum class Kind { Tcp, Http, Notify } kind = Kind::Tcp;
+  std::string http_path = "/health";
+  /// Not ready this long after it started: it is stopped and started again (after the backoff).
+  Duration timeout{std::chrono::seconds(30)};
+
+  bool operator==(const ManagedReadyConfig&) const = default;
+};
+
+/// How a managed instance is stopped (`managed.stop`): `signal` to its process group, then
+/// SIGKILL after `timeout`.
+struct ManagedStopConfig {
+  /// A signal number (YAML: `SIGTERM`, `TERM`, `SIGINT`, `SIGQUIT`, `SIGHUP`, `SIGUSR1`, ...).
+  int signal = 15;
+  Duration timeout{std::chrono::seconds(10)};
+
+  bool operator==(const ManagedStopConfig&) const = default;
+};
+
+/// When a managed instance that exited is started again (`managed.restart`): after a delay that
+/// doubles from `backoff_min` to `backoff_max` (YAML `backoff: 100ms..30s`), with jitter, and
+/// starts over once an instance stayed ready for `reset_after`.
+struct ManagedRestartConfig {
+  Duration backoff_min{std::chrono::milliseconds(100)};
+  Duration backoff_max{std::chrono::seconds(30)};
+  Duration reset_after{std::chrono::seconds(60)};
+
+  bool operator==(const ManagedRestartConfig&) const = default;
+};
+
+/// How many instances a managed pool runs: `instances: 3` (min = max = 3), or `{min, max}` with
+/// `autoscale` choosing within.
+struct ManagedInstancesConfig {
+  std::uint32_t min = 1;
+  std::uint32_t max = 1;
+
+  bool operator==(const ManagedInstancesConfig&) const = default;
+};
+
+/// Autoscaling of a managed pool on Fulcrum's own signals (`managed.autoscale`): exactly one
+/// target is set.
+struct AutoscaleConfig {
+  /// Requests (or connections) in flight per ready instance; 0: not the target.
+  std::uint32_t target_in_flight = 0;
+  /// The pool's 95th percentile request time; 0: not the target.
+  Duration target_p95{0};
+  /// Work waiting in the pool's queue per ready instance; 0: not the target.
+  std::uint32_t target_queue = 0;
+  /// At least this long between two steps up.
+  Duration up_cooldown{std::chrono::seconds(10)};
+  /// Scales down only to the highest recommendation of this last while.
+  Duration down_window{std::chrono::seconds(60)};
+  /// A change of less than this share of the target is no change (0.1: 10 %).
+  double tolerance = 0.1;
+
+  bool operator==(const AutoscaleConfig&) const = default;
+};
+
+/// A pool whose backends Fulcrum runs itself (`pools.NAME.managed`): each instance is `command`
+/// run with its own port, ready once its `ready` check passes, restarted when it exits.
+struct ManagedConfig {
+  /// The program and its arguments, without a shell; `{port}`, `{index}` and `{pool}` are
+  /// replaced in each word by the instance's port, its index (0, 1, ...) and the pool's name.
+  std::vector<std::string> command;
+  /// The ports instances are given, inclusive (YAML `ports: 9100-9199`): each instance the lowest
+  /// one no other instance has and nothing listens on.
+  std::uint32_t port_min = 0;
+  std::uint32_t port_max = 0;
+  /// Added to Fulcrum's environment, in file order.
+  std::vector<std::pair<std::string, std::string>> env;
+  /// The instances' working directory; empty: Fulcrum's.
+  std::string cwd;
+  ManagedInstancesConfig instances;
+  std::optional<AutoscaleConfig> autoscale;
+  ManagedReadyConfig ready;
+  ManagedStopConfig stop;
+  ManagedRestartConfig restart;
+  /// Where each instance's stdout and stderr go, as `<log_dir>/<pool>-<index>.log` (appended);
+  /// empty: to Fulcrum's log, one line per line written, naming the instance.
+  std::string log_dir;
+
+  bool operator==(const ManagedConfig&) const = default;
+};
+
 /// A named set of backends and the strategy that chooses among them.
 struct PoolConfig {
   std::string name;
@@ -159,6 +248,8 @@ struct PoolConfig {
   /// an upstream connection then serves one client only, so it is never kept for reuse.
   enum class SendProxy { Off, V1, V2 } send_proxy = SendProxy::Off;
   std::vector<BackendConfig> backends;
+  /// Backends Fulcrum starts and supervises itself (besides any in `backends`); unset: none.
+  std::optional<ManagedConfig> managed;
 
   bool operator==(const PoolConfig&) const = default;
 };

@@ -72,6 +72,11 @@ inline constexpr Range kIpv6PrefixRange{1, 128};
 inline constexpr Range kRequestRateRange{1, 10000000};
 inline constexpr Range kBurstRange{0, 10000000};
 
+/// `pools.<name>.managed.instances` (and its min/max): each instance is a process and a port.
+inline constexpr Range kManagedInstancesRange{1, 1000};
+/// `pools.<name>.managed.ports`: TCP ports.
+inline constexpr Range kPortRange{1, 65535};
+
 /// `pools.<name>.health.rise` / `fall`: consecutive probe results that change a backend's state;
 /// beyond 100 a backend would take hours of probes to change state.
 inline constexpr Range kRiseFallRange{1, 100};

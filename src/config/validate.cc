@@ -17,6 +17,7 @@
 #include "config/size.h"
 #include "config/suggest.h"
 #include "config/validate_access.h"
+#include "config/validate_managed.h"
 #include "config/validate_proxy.h"
 #include "events/access_log_format.h"
 #include "http/syntax.h"
@@ -335,8 +336,9 @@ void check_backends(Violations& out, const std::string& path, const PoolConfig& 
   const std::string list_key = child_path(path, "backends");
   if (pool.backends.empty()) {
     // A pool that takes registrations may start empty and fill up as backends register.
-    if (!pool.registration) {
-      out.push_back({list_key, "pool has no backends (a pool with 'registration' may start empty)", occurrence});
+    if (!pool.registration && !pool.managed) {
+      out.push_back({list_key, "pool has no backends (a pool with 'registration' or 'managed' may start empty)",
+                     occurrence});
     }
     return;
   }
@@ -583,6 +585,7 @@ void check_pools(Violations& out, const Config& config) {
     check_duration(out, child_path(child_path(path, "queue"), "timeout"), pool.queue.timeout, ZeroDuration::kRefused,
                    occurrence);
     check_backends(out, path, pool, occurrence);
+    if (pool.managed) check_managed(out, path, *pool.managed, occurrence);
   }
 }
 

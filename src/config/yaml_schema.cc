@@ -3,6 +3,8 @@
 // small read function. Rules about values (ranges, references) belong in validate.cc.
 #include "config/yaml_schema.h"
 
+#include "config/yaml_managed.h"
+
 #include <array>
 #include <limits>
 #include <set>
@@ -305,7 +307,7 @@ void read_outlier_detection(YamlReader& reader, const YAML::Node& value, const s
   into.outlier_detection = outlier;
 }
 
-constexpr std::array<Field<PoolConfig>, 18> kPoolFields{{
+constexpr std::array<Field<PoolConfig>, 19> kPoolFields{{
     {"strategy", read_string<&PoolConfig::strategy>},
     {"hash", read_hash},
     {"sticky", read_sticky},
@@ -324,6 +326,7 @@ constexpr std::array<Field<PoolConfig>, 18> kPoolFields{{
     {"send_proxy", read_send_proxy},
     {"queue", read_queue},
     {"backends", read_backends},
+    {"managed", read_managed},
 }};
 
 /// `pools` maps each pool name to its pool, in file order. A name written twice yields two

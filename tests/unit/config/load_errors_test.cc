@@ -315,9 +315,9 @@ pools:
   web:
     strategy: random
 )",
-     {"bad.yaml:8: pools.chat.backends: pool has no backends (a pool with 'registration' may start empty)",
+     {"bad.yaml:8: pools.chat.backends: pool has no backends (a pool with 'registration' or 'managed' may start empty)",
       // No `backends` key at all: the error points at the pool's name.
-      "bad.yaml:9: pools.web.backends: pool has no backends (a pool with 'registration' may start empty)"}},
+      "bad.yaml:9: pools.web.backends: pool has no backends (a pool with 'registration' or 'managed' may start empty)"}},
 
     {"weight out of range",
      R"(listeners: [{listen: "127.0.0.1:7000", pool: chat}]
@@ -466,7 +466,7 @@ pools:
       "bad.yaml:18: pools.chat.backends[0].weight: must be between 1 and 1000000 (got 0)",
       "bad.yaml:19: pools.chat.backends[1].address: invalid address '127.0.0.1': address has no "
       "port (expected host:port)",
-      "bad.yaml:21: pools.empty.backends: pool has no backends (a pool with 'registration' may start empty)",
+      "bad.yaml:21: pools.empty.backends: pool has no backends (a pool with 'registration' or 'managed' may start empty)",
   };
   EXPECT_EQ(load_errors(yaml), expected);
 }

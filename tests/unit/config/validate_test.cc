@@ -73,7 +73,7 @@ TEST(ValidateConfig, ReportsEveryRuleBrokenInModelOrder) {
       "<config>: pools.chat.backends[1].weight: must be between 1 and 1000000 (got 0)",
       "<config>: pools.chat.backends[2].address: missing: every backend needs an address",
       "<config>: pools.chat: duplicate pool name 'chat'",
-      "<config>: pools.chat.backends: pool has no backends (a pool with 'registration' may start empty)",
+      "<config>: pools.chat.backends: pool has no backends (a pool with 'registration' or 'managed' may start empty)",
   };
   const std::vector<ConfigError> errors = validate_config(config);
   EXPECT_EQ(printed(errors), expected);
