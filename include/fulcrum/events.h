@@ -39,6 +39,11 @@ enum class Event : std::uint8_t {
   UpgradeFailed,    ///< a binary upgrade failed or was refused; this process keeps serving (details: reason)
   PoolPaused,       ///< an operator paused or resumed a pool (details: pool, paused, waiting)
   Refused,          ///< a client connection was refused at accept (allow/deny, limits); sampled
+  InstanceStarted,  ///< a managed instance was started (details: pool, instance, pid, port)
+  InstanceReady,    ///< a managed instance passed its ready check and joined its pool
+  InstanceExited,   ///< a managed instance exited (details: status or signal, expected or not)
+  InstanceRestarting,  ///< a managed instance that exited starts again after `delay_ms`
+  Crashloop,        ///< a managed instance keeps exiting: retried at the backoff's cap
 };
 
 /// `selecting_server`, `unhealthy`, ...: the names used in JSON, the event log and the API.

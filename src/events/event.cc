@@ -17,7 +17,8 @@ constexpr std::array<std::string_view, events::kEventCount> kNames{
     "healthy",   "unhealthy",     "recovery",        "monitoring", "error",
     "backend_added", "backend_removed", "ejected",   "panic",
     "backend_state", "backend_weight", "backend_expired", "registration_guard",
-    "reload", "reload_failed", "upgrade", "upgrade_failed", "pool_paused", "refused"};
+    "reload", "reload_failed", "upgrade", "upgrade_failed", "pool_paused", "refused",
+    "instance_started", "instance_ready", "instance_exited", "instance_restarting", "crashloop"};
 
 }  // namespace
 

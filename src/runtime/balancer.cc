@@ -346,6 +346,11 @@ Status Balancer::start() {
   impl.reload_state.reload_file = [this] { return reload_from(impl_->config_path); };
   impl.reload_state.generation.store(1, std::memory_order_relaxed);
   impl.drain_timeout_ms.store(impl.config.drain_timeout.count(), std::memory_order_relaxed);
+  std::int64_t stop_ms = 0;
+  for (const auto& pool : impl.config.pools) {
+    if (pool.managed) stop_ms = std::max<std::int64_t>(stop_ms, pool.managed->stop.timeout.count());
+  }
+  impl.managed_stop_ms.store(stop_ms, std::memory_order_relaxed);
   impl.context.reset(new runtime::RuntimeContext{impl.config, impl.pools, *impl.pool_manager, impl.listeners,
                                                  impl.workers, *impl.events, &impl.reload_state});
   impl.context->control_counters = &impl.control_counters;
@@ -354,6 +359,7 @@ Status Balancer::start() {
   impl.context->event_log = impl.event_log.get();
   impl.context->access_log = impl.access_log.get();
   impl.control = std::make_unique<runtime::ControlPlane>(*impl.context, *impl.events);
+  impl.context->supervisor = &impl.control->supervisor();
   if (impl.event_log) impl.event_log->attach(impl.control->loop());
   if (admin_socket) impl.control->serve_admin(*impl.context, std::move(admin_socket));
   if (impl.dns) impl.control->follow_dns(std::move(impl.dns));
@@ -434,6 +440,12 @@ void Balancer::stop() {
       detached.set_value();
     });
     detached.get_future().wait();
+  }
+  // The pools are drained: now their managed instances stop (stop signal, then SIGKILL after
+  // stop.timeout), so that none outlives Fulcrum.
+  if (impl.control) {
+    impl.control->stop_instances(std::chrono::milliseconds(impl.managed_stop_ms.load(std::memory_order_relaxed)) +
+                                 std::chrono::seconds(2));
   }
   impl.workers.clear();
   impl.access_log.reset();  // no worker logs any more: writes what is buffered

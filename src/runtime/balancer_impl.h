@@ -87,6 +87,9 @@ struct Balancer::Impl {
   std::atomic<bool> notify_service_manager{false};
   /// config.drain_timeout, readable by stop() while a reload (control thread) may change config.
   std::atomic<std::int64_t> drain_timeout_ms{30'000};
+  /// The longest `managed.stop.timeout` of the pools, readable by stop() likewise: how long
+  /// stopping the managed instances may take before they are all SIGKILLed.
+  std::atomic<std::int64_t> managed_stop_ms{0};
 
   // Binary upgrade (balancer_upgrade.cc); controlling thread only.
   /// Set by enable_upgrade(); without it SIGUSR2 is refused.

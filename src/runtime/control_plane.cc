@@ -18,7 +18,8 @@ ControlPlane::ControlPlane(const RuntimeContext& context, events::LocalEventBus&
     : context_(context),
       delivery_(delivery),
       sweep_timer_([this] { sweep_sessions(); }),
-      membership_timer_([this] { tick_membership(); }) {}
+      membership_timer_([this] { tick_membership(); }),
+      supervisor_(std::make_unique<managed::Supervisor>(loop_, context.pool_manager, &context.events)) {}
 
 ControlPlane::~ControlPlane() { stop(); }
 
@@ -33,6 +34,12 @@ void ControlPlane::start() {
   loop_.post([this] { loop_.timers().schedule(sweep_timer_, loop_.now() + kSweepEvery); });
   loop_.post([this] { loop_.timers().schedule(membership_timer_, loop_.now() + kMembershipTick); });
   if (dns_) loop_.post([this] { dns_->start(loop_); });
+  // Managed pools start their instances from this thread: their death signal follows it.
+  loop_.post([this] {
+    for (std::size_t p = 0; p < context_.config.pools.size(); ++p) {
+      if (context_.config.pools[p].managed) supervisor_->manage(p, context_.config.pools[p]);
+    }
+  });
   if (admin_socket_ && admin_context_) {
     admin_ = std::make_unique<admin::AdminServer>(loop_, *admin_context_, std::move(admin_socket_));
     admin_->set_health(health_.get());
@@ -59,6 +66,17 @@ void ControlPlane::stop() {
   admin_.reset();   // likewise: closes the admin socket and its connections
   dns_.reset();     // likewise: its lookups, sockets and timers
   registration_.reset();
+  supervisor_.reset();  // kills and reaps whatever stop_instances() left (none, normally)
+}
+
+void ControlPlane::stop_instances(std::chrono::milliseconds limit) {
+  if (!thread_.joinable()) return;
+  auto stopped = std::make_shared<std::promise<void>>();
+  auto done = stopped->get_future();
+  loop_.post([this, stopped] { supervisor_->stop_all([stopped] { stopped->set_value(); }); });
+  if (done.wait_for(limit) != std::future_status::ready) {
+    log::warn("managed instances still running after their stop timeout; killing them");
+  }
 }
 
 std::vector<std::pair<process::SocketKind, net::UniqueFd>> ControlPlane::copy_listening_sockets() {

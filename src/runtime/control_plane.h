@@ -12,6 +12,7 @@
 #include "core/event_loop.h"
 #include "events/local_event_bus.h"
 #include "health/health_monitor.h"
+#include "managed/supervisor.h"
 #include "membership/dns_source.h"
 #include "net/socket.h"
 #include "process/inherited_sockets.h"
@@ -71,6 +72,13 @@ class ControlPlane {
   /// Drives `dns` (backends given by host name) on the control loop from start() on, and destroys
   /// it in stop(). Call before start().
   void follow_dns(std::unique_ptr<membership::DnsSource> dns) { dns_ = std::move(dns); }
+  /// The supervisor of managed pools (`managed:`): exists from construction; from start() on it
+  /// runs the configured pools' instances, on the control thread only.
+  managed::Supervisor& supervisor() { return *supervisor_; }
+  /// Stops every managed instance (stop signal, then SIGKILL after its stop timeout) and waits
+  /// until none is left, or `limit` passed. Any thread but the control thread; after start().
+  void stop_instances(std::chrono::milliseconds limit);
+
   /// The DNS source, or null when no backend is given by host name (control thread).
   membership::DnsSource* dns() { return dns_.get(); }
   /// A reload gave the first backend by host name: `dns` follows it from now on (control thread,
@@ -98,6 +106,9 @@ class ControlPlane {
   std::unique_ptr<admin::AdminServer> admin_;
   /// DNS as a membership source (null when no backend is given by host name); runs on loop_.
   std::unique_ptr<membership::DnsSource> dns_;
+  /// Managed pools' instances; built with the control plane, destroyed (with a sweep of whatever
+  /// still runs) in stop(), after the loop ended.
+  std::unique_ptr<managed::Supervisor> supervisor_;
   /// The registration listener and its leases; created in start().
   const RuntimeContext* registration_context_ = nullptr;
   net::UniqueFd registration_socket_;

@@ -21,6 +21,13 @@
 namespace fulcrum::runtime {
 
 class Worker;
+}  // namespace fulcrum::runtime
+
+namespace fulcrum::managed {
+class Supervisor;
+}  // namespace fulcrum::managed
+
+namespace fulcrum::runtime {
 
 /// Connections the admin and registration listeners refused by their allow/deny lists (control
 /// thread writes, any thread reads).
@@ -51,6 +58,9 @@ struct RuntimeContext {
   const events::AccessLog* access_log = nullptr;
   /// The admin and registration listeners' refusals; null in tests that build a context by hand.
   ControlListenerCounters* control_counters = nullptr;
+  /// The supervisor of managed pools (control thread only); null in tests that build a context
+  /// by hand.
+  managed::Supervisor* supervisor = nullptr;
 };
 
 }  // namespace fulcrum::runtime
