@@ -300,10 +300,12 @@ void read_managed(YamlReader& reader, const YAML::Node& value, const std::string
   if (!reader.expect_mapping(value, path, "a mapping with command, ports and instances")) return;
   ManagedConfig managed;
   reader.read_fields<ManagedConfig>(value, path, kManagedFields, managed);
-  if (!value["command"] && !reader.failed_within(path)) {
+  // A misspelt key (`comand`) is reported as unknown already: no "missing" beside it.
+  const bool misspelt = reader.failed_within(path);
+  if (!value["command"] && !misspelt) {
     reader.fail(child_path(path, "command"), "missing: the program to run, as a list of words");
   }
-  if (!value["ports"] && !reader.failed_within(path)) {
+  if (!value["ports"] && !misspelt) {
     reader.fail(child_path(path, "ports"), "missing: the ports instances may listen on, like 9100-9199");
   }
   into.managed = std::move(managed);

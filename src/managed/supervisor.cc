@@ -96,6 +96,9 @@ struct Supervisor::Instance final : core::IoHandler {
   core::TimePoint started{};
   bool stop_asked = false;
   bool timed_out = false;
+  /// Its backoff reached the cap and it has not run well since (the `crashloop` event is sent
+  /// once, when this begins).
+  bool looping = false;
   net::UniqueFd pidfd;
   std::unique_ptr<OutputPipe> output;
   std::unique_ptr<NotifySocket> notify;
@@ -311,7 +314,9 @@ void Supervisor::mark_ready(Instance& instance) {
   const std::string address_text = "127.0.0.1:" + std::to_string(instance.port);
   const auto address = net::Address::parse_numeric(address_text);
   auto backend = manager_.make_backend(address_text, *address, 1, instance.name, upstream::BackendSource::Managed);
-  const auto result = manager_.add_member(pool.index, backend);
+  // Its ready check passed: it serves at once (the pool's health checks then apply to it as to a
+  // member at start), rather than waiting a health interval as `joining`.
+  const auto result = manager_.add_member(pool.index, backend, /*ready=*/true);
   if (result.ok()) {
     instance.backend_id = backend->id();
   } else {
@@ -332,6 +337,7 @@ void Supervisor::mark_ready(Instance& instance) {
 void Supervisor::ran_well(Instance& instance) {
   if (instance.state != InstanceState::Ready) return;
   instance.failures = 0;
+  instance.looping = false;
   changed(instance);
 }
 
@@ -388,11 +394,13 @@ void Supervisor::exited(Instance& instance, const std::string& error) {
   for (core::Timer* timer : {&instance.ready_timer, &instance.deadline_timer, &instance.reset_timer}) {
     if (timer->armed()) loop_.timers().cancel(*timer);
   }
+  // A ready check still under way was about the process that is gone: its verdict must not count
+  // for the next one.
+  if (instance.probe) loop_.defer([probe = std::shared_ptr<health::Probe>(std::move(instance.probe))] {});
   if (stopping_all_ || instance.stop_asked) {
     forget(instance.id);
     return;
   }
-  const bool was_looping = instance.state == InstanceState::Crashloop;
   ++instance.failures;
   std::uniform_real_distribution<double> jitter(0.0, 1.0);
   instance.restart_delay = restart_delay(pool.config.restart, instance.failures, jitter(random_));
@@ -407,7 +415,7 @@ void Supervisor::exited(Instance& instance, const std::string& error) {
            .add("delay_ms", static_cast<std::int64_t>(instance.restart_delay.count()))
            .add("failures", static_cast<unsigned>(instance.failures))
            .finish());
-  if (looping && !was_looping) {
+  if (looping && !instance.looping) {
     log::warn("instance crash-looping", {{"pool", pool.name},
                                          {"instance", instance.name},
                                          {"failures", static_cast<unsigned>(instance.failures)},
@@ -419,6 +427,7 @@ void Supervisor::exited(Instance& instance, const std::string& error) {
              .add("last_exit", instance.last_exit)
              .finish());
   }
+  instance.looping = looping;
   loop_.timers().schedule(instance.restart_timer, loop_.now() + instance.restart_delay);
   changed(instance);
 }

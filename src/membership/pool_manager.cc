@@ -220,7 +220,7 @@ ChangeResult PoolManager::add_backend(std::string_view pool, const NewBackend& r
   return add_member(*index, std::move(backend));
 }
 
-ChangeResult PoolManager::add_member(std::size_t index, std::shared_ptr<upstream::Backend> backend) {
+ChangeResult PoolManager::add_member(std::size_t index, std::shared_ptr<upstream::Backend> backend, bool ready) {
   PoolState& state = *states_[index];
   const std::string& pool = state.pool.name();
   for (const Member& member : state.members) {
@@ -235,7 +235,7 @@ ChangeResult PoolManager::add_member(std::size_t index, std::shared_ptr<upstream
     }
   }
   state.members.push_back(Member{backend});
-  await_first_check(state, backend->id());
+  if (!ready) await_first_check(state, backend->id());
   ++state.membership_version;
   publish(state, /*force=*/true);
   log::info("backend added", {{"pool", pool},

@@ -153,8 +153,10 @@ class PoolManager {
   /// Adds a backend to pool `pool` (201), or says why not.
   ChangeResult add_backend(std::string_view pool, const NewBackend& backend);
   /// Adds `backend` (made by make_backend(), by a source that checked it: DNS answers) to pool
-  /// `index` (201); 409 when a member already has its address or its name.
-  ChangeResult add_member(std::size_t index, std::shared_ptr<upstream::Backend> backend);
+  /// `index` (201); 409 when a member already has its address or its name. `ready`: the source
+  /// saw it serve already (a managed instance that passed its ready check): it takes traffic at
+  /// once, and health checks apply to it as to a member at start, rather than it joining.
+  ChangeResult add_member(std::size_t index, std::shared_ptr<upstream::Backend> backend, bool ready = false);
   /// Changes the weight and/or admin state of the backend `key` (its name or its address) of
   /// `pool` (200).
   ChangeResult update_backend(std::string_view pool, std::string_view key, const BackendUpdate& update);
