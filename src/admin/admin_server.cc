@@ -350,12 +350,14 @@ AdminServer::Answer AdminServer::handle_pool_request(const http::RequestHead& re
   const auto first_slash = rest.find('/');
   const std::string pool_name = percent_decode(rest.substr(0, first_slash));
   std::string_view tail = first_slash == std::string_view::npos ? std::string_view() : rest.substr(first_slash);
-  enum class Target { Pool, Backends, Backend } target;
+  enum class Target { Pool, Backends, Backend, Instances } target;
   std::string key;
   if (tail.empty()) {
     target = Target::Pool;
   } else if (tail == "/backends" || tail == "/backends/") {
     target = Target::Backends;
+  } else if (tail == "/instances" || tail == "/instances/") {
+    target = Target::Instances;
   } else if (tail.starts_with("/backends/") && tail.find('/', 10) == std::string_view::npos) {
     target = Target::Backend;
     key = percent_decode(tail.substr(10));
@@ -365,9 +367,10 @@ AdminServer::Answer AdminServer::handle_pool_request(const http::RequestHead& re
 
   const http::Method method = request.method_kind;
   const bool read = method == http::Method::Get || method == http::Method::Head;
-  const char* allow = target == Target::Pool       ? "Allow: GET, HEAD, PATCH\r\n"
-                      : target == Target::Backends ? "Allow: GET, HEAD, POST\r\n"
-                                                   : "Allow: GET, HEAD, PATCH, DELETE\r\n";
+  const char* allow = target == Target::Pool        ? "Allow: GET, HEAD, PATCH\r\n"
+                      : target == Target::Backends  ? "Allow: GET, HEAD, POST\r\n"
+                      : target == Target::Instances ? "Allow: GET, HEAD\r\n"
+                                                    : "Allow: GET, HEAD, PATCH, DELETE\r\n";
   const bool allowed = read || (target == Target::Pool && method == http::Method::Patch) ||
                        (target == Target::Backends && method == http::Method::Post) ||
                        (target == Target::Backend && (method == http::Method::Patch || method == http::Method::Delete));
@@ -383,6 +386,10 @@ AdminServer::Answer AdminServer::handle_pool_request(const http::RequestHead& re
       nlohmann::json document = with_health(pool_json(stats_pool), health_);
       if (target == Target::Pool) return json_answer(200, document);
       if (target == Target::Backends) return json_answer(200, document["backends"]);
+      if (target == Target::Instances) {
+        if (!stats_pool.managed) return error(404, "pool '" + pool_name + "' is not managed (it has no managed: section)");
+        return json_answer(200, document["managed"]["instances"]);
+      }
       for (std::size_t i = 0; i < stats_pool.backends.size(); ++i) {
         const auto& backend = stats_pool.backends[i];
         if (backend.address == key || (!backend.name.empty() && backend.name == key)) {

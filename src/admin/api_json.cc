@@ -78,6 +78,18 @@ json pool_config_json(const PoolConfig& p) {
                {"resolve_interval", format_duration(p.resolve_interval)},
                {"backends", backends}};
   if (p.retries) pool["retries"] = *p.retries;
+  if (p.managed) {
+    const ManagedConfig& m = *p.managed;
+    pool["managed"] = {{"command", m.command},
+                       {"ports", std::to_string(m.port_min) + "-" + std::to_string(m.port_max)},
+                       {"instances", {{"min", m.instances.min}, {"max", m.instances.max}}},
+                       {"ready", m.ready.kind == ManagedReadyConfig::Kind::Http  ? "http"
+                                 : m.ready.kind == ManagedReadyConfig::Kind::Tcp ? "tcp"
+                                                                                 : "notify"},
+                       {"restart",
+                        {{"backoff", format_duration(m.restart.backoff_min) + ".." + format_duration(m.restart.backoff_max)},
+                         {"reset_after", format_duration(m.restart.reset_after)}}}};
+  }
   if (p.send_proxy != PoolConfig::SendProxy::Off) pool["send_proxy"] = p.send_proxy == PoolConfig::SendProxy::V1 ? "v1" : "v2";
   if (p.sticky) {
     pool["sticky"] = {{"session_expiry", format_duration(p.sticky->session_expiry)}};
@@ -192,8 +204,40 @@ json pool_json(const PoolStats& pool) {
                 {"full_total", traffic.queue_full},
                 {"wait_ms", {{"p50", traffic.queue_time.quantile(0.5) * 1000.0},
                              {"p99", traffic.queue_time.quantile(0.99) * 1000.0}}}};
-  return {{"name", pool.name},       {"strategy", pool.strategy}, {"panic", pool.panic},
-          {"paused", pool.paused},   {"queue", queue},            {"backends", backends}};
+  json out = {{"name", pool.name},     {"strategy", pool.strategy}, {"panic", pool.panic},
+              {"paused", pool.paused}, {"queue", queue},            {"backends", backends}};
+  if (pool.managed) {
+    json instances = json::array();
+    std::size_t ready = 0;
+    bool crashloop = false;
+    for (const auto& instance : pool.instances) {
+      instances.push_back(instance_json(instance));
+      ready += instance.state == managed::InstanceState::Ready ? 1 : 0;
+      crashloop = crashloop || instance.state == managed::InstanceState::Crashloop;
+    }
+    out["managed"] = {{"instances", instances}, {"ready", ready}, {"crashloop", crashloop}};
+  }
+  return out;
+}
+
+json instance_json(const managed::InstanceView& instance) {
+  json out = {{"id", instance.id},
+              {"name", instance.name},
+              {"index", instance.index},
+              {"state", std::string(managed::instance_state_name(instance.state))},
+              {"port", instance.port},
+              {"restarts", instance.restarts},
+              {"failures", instance.failures}};
+  if (instance.pid > 0) {
+    out["pid"] = instance.pid;
+    out["uptime_ms"] = instance.uptime_ms;
+  }
+  if (instance.backend_id != 0) out["backend_id"] = instance.backend_id;
+  if (!instance.last_exit.empty()) out["last_exit"] = instance.last_exit;
+  if (instance.state == managed::InstanceState::Backoff || instance.state == managed::InstanceState::Crashloop) {
+    out["restart_delay_ms"] = instance.restart_delay.count();
+  }
+  return out;
 }
 
 json config_json(const Config& config) {

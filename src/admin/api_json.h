@@ -22,6 +22,9 @@ nlohmann::json backend_json(const BackendStats& backend, bool health_checked);
 
 /// One pool of `GET /api/pools`: {"name","strategy","panic","backends":[...]}.
 nlohmann::json pool_json(const PoolStats& pool);
+/// One managed instance: id, name, index, state, port, restarts, failures, and pid, uptime_ms,
+/// backend_id, last_exit, restart_delay_ms when they apply.
+nlohmann::json instance_json(const managed::InstanceView& instance);
 
 /// `GET /api/config`: the configuration as JSON, with `admin.token` replaced by "***" (and left
 /// empty when no token is set). Durations are written as in YAML (`30s`, `500ms`).

@@ -1,5 +1,6 @@
 #include "admin/prometheus.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -155,6 +156,42 @@ void time_families(Writer& w, std::string_view prefix, const std::vector<Entity>
                            });
 }
 
+/// The instances of managed pools (only when some pool is managed): how many are in each state, and
+/// each one's restarts and whether it crash-loops.
+void managed_families(Writer& w, const std::vector<PoolStats>& pools) {
+  const bool any = std::any_of(pools.begin(), pools.end(), [](const PoolStats& p) { return p.managed; });
+  if (!any) return;
+  constexpr managed::InstanceState kStates[] = {managed::InstanceState::Starting, managed::InstanceState::Ready,
+                                                managed::InstanceState::Backoff, managed::InstanceState::Crashloop,
+                                                managed::InstanceState::Stopping};
+  w.family("fulcrum_managed_instances", "gauge", "Instances of the managed pool in each state.");
+  for (const auto& p : pools) {
+    if (!p.managed) continue;
+    for (const auto state : kStates) {
+      const auto count = std::count_if(p.instances.begin(), p.instances.end(),
+                                       [state](const managed::InstanceView& i) { return i.state == state; });
+      w.sample("fulcrum_managed_instances", {{"pool", p.name}, {"state", std::string(managed::instance_state_name(state))}},
+               static_cast<std::int64_t>(count));
+    }
+  }
+  w.family("fulcrum_managed_instance_restarts_total", "counter",
+           "Times the instance was started again after it exited unasked.");
+  for (const auto& p : pools) {
+    for (const auto& i : p.instances) {
+      w.sample("fulcrum_managed_instance_restarts_total", {{"pool", p.name}, {"instance", i.name}},
+               std::uint64_t{i.restarts});
+    }
+  }
+  w.family("fulcrum_managed_instance_crashloop", "gauge",
+           "1 while the instance keeps exiting and is retried at the backoff's cap.");
+  for (const auto& p : pools) {
+    for (const auto& i : p.instances) {
+      w.sample("fulcrum_managed_instance_crashloop", {{"pool", p.name}, {"instance", i.name}},
+               std::int64_t{i.state == managed::InstanceState::Crashloop ? 1 : 0});
+    }
+  }
+}
+
 }  // namespace
 
 std::string escape_label_value(std::string_view value) {
@@ -274,6 +311,7 @@ std::string render_prometheus(const StatsSnapshot& stats) {
                               });
   time_families<PoolStats>(w, "fulcrum_pool", stats.pools, pool_labels,
                            [](const PoolStats& p) -> const metrics::TrafficTotals& { return p.traffic; });
+  managed_families(w, stats.pools);
 
   // Backends.
   struct Entry {

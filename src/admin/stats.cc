@@ -2,6 +2,7 @@
 
 #include "fulcrum/balancer.h"
 #include "http/http_context.h"
+#include "managed/supervisor.h"
 #include "runtime/runtime_context.h"
 #include "runtime/worker.h"
 
@@ -92,6 +93,10 @@ StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePo
     const auto snapshot = context.pools[p]->snapshot();
     PoolStats pool;
     pool.name = context.pools[p]->name();
+    if (context.supervisor != nullptr && context.supervisor->manages(p)) {
+      pool.managed = true;
+      pool.instances = context.supervisor->instances(p);
+    }
     if (!snapshot) {
       stats.pools.push_back(std::move(pool));
       continue;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "managed/instance.h"
 #include "metrics/histogram.h"
 #include "metrics/worker_metrics.h"
 
@@ -91,6 +92,9 @@ struct PoolStats {
   bool health_checked = false;
   metrics::TrafficTotals traffic;
   std::vector<BackendStats> backends;
+  /// Whether Fulcrum runs the pool's instances itself (`managed:`), and those instances.
+  bool managed = false;
+  std::vector<managed::InstanceView> instances;
 };
 
 struct WorkerStats {

@@ -13,6 +13,7 @@
   const FETCH_TIMEOUT_MS = 2500;
   const KINDS = ['healthy', 'unhealthy', 'recovery', 'ejected', 'panic', 'error', 'backend_added',
     'backend_removed', 'backend_state', 'backend_weight', 'backend_expired', 'registration_guard', 'pool_paused', 'start', 'stop',
+    'instance_started', 'instance_ready', 'instance_exited', 'instance_restarting', 'crashloop',
     'monitoring', 'selecting_server', 'request', 'response'];
   // Noisy kinds (every health interval, or per request) start hidden.
   const HIDDEN_BY_DEFAULT = new Set(['monitoring', 'selecting_server', 'request', 'response']);
@@ -303,8 +304,11 @@
     thead.append(htr);
     const tbody = el('tbody');
     table.append(thead, tbody);
-    root.append(head, panic, table);
-    return { root, strategy, health, rps, paused, queue, panic, tbody, rows: new Map() };
+    // A managed pool's instances (pools.NAME.managed): one chip each, with its state.
+    const instances = el('div', 'instances');
+    instances.hidden = true;
+    root.append(head, panic, instances, table);
+    return { root, strategy, health, rps, paused, queue, panic, instances, tbody, rows: new Map() };
   }
 
   function makeBackendRow() {
@@ -402,6 +406,38 @@
     card.panic.hidden = !pool.panic;
     card.root.classList.toggle('is-panic', !!pool.panic);
     renderQueue(pool, card);
+    renderInstances(pool, card);
+  }
+
+  // "app-0 ready pid 4711 · app-1 crashloop (restart in 30 s, exit status 1)": what the
+  // supervisor says of each instance of a managed pool.
+  const INSTANCE_TITLES = {
+    starting: 'started, its ready check has not passed yet: no traffic',
+    ready: 'ready: a member of the pool',
+    backoff: 'exited: started again after its backoff',
+    crashloop: 'keeps exiting: retried at the backoff\'s cap',
+    stopping: 'stopping: drained, then signalled',
+  };
+  function renderInstances(pool, card) {
+    const managed = pool.managed;
+    card.instances.hidden = !managed;
+    if (!managed) return;
+    card.instances.textContent = '';
+    card.instances.append(el('span', 'dim', 'instances '));
+    for (const i of managed.instances || []) {
+      const chip = el('span', 'instance state-' + i.state);
+      chip.dataset.instance = i.name;
+      chip.dataset.state = i.state;
+      let text = `${i.name} ${i.state}`;
+      if (i.pid) text += ` pid ${i.pid}`;
+      if (i.restarts) text += ` ↻${i.restarts}`;
+      if (isNum(i.restart_delay_ms) && (i.state === 'backoff' || i.state === 'crashloop')) {
+        text += ` (retry in ${fmtCount(Math.round(i.restart_delay_ms))} ms)`;
+      }
+      chip.textContent = text;
+      chip.title = (INSTANCE_TITLES[i.state] || i.state) + (i.last_exit ? ` — last exit: ${i.last_exit}` : '');
+      card.instances.append(chip);
+    }
   }
 
   // The pause tag and the queue: "queue 3/1000 · wait p50 2 ms p99 40 ms" (the wait percentiles
@@ -711,7 +747,8 @@
       if (card) { card.panic.hidden = false; card.root.classList.add('is-panic'); }
     }
     if (k === 'backend_added' || k === 'backend_removed' || k === 'backend_state' || k === 'backend_weight' ||
-        k === 'backend_expired' || k === 'panic' || k === 'pool_paused') poll();
+        k === 'backend_expired' || k === 'panic' || k === 'pool_paused' || k.startsWith('instance_') ||
+        k === 'crashloop') poll();
     scheduleEventRender();
   }
 
