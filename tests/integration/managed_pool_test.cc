@@ -1,0 +1,141 @@
+// A managed pool (pools.NAME.managed, src/managed/): Fulcrum starts its instances itself, adds
+// them once ready, takes a killed one out at once and starts it again after the backoff, and shows
+// an instance that keeps exiting as `crashloop` with delays growing to the cap.
+#include <signal.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "integration/managed_test_config.h"
+
+namespace fulcrum::test::managed {
+namespace {
+
+TEST(ManagedPool, ThreeInstancesServeAKilledOneIsRestartedAndServesAgainWithNoClientError) {
+  FulcrumProcess fulcrum(managed_config("      command: " + server_command() + "\n"
+                                        "      ports: " + port_range() + "\n"
+                                        "      instances: 3\n"
+                                        "      ready: { http: { path: / }, timeout: 5s }\n"
+                                        "      restart: { backoff: 300ms..2s, reset_after: 1m }\n"),
+                         2);
+  const std::string web = fulcrum.address("web");
+  const std::string admin = fulcrum.address("admin");
+  ASSERT_TRUE(eventually([&] { return count_in_state(instances(admin), "ready") == 3; }, 10s))
+      << instances(admin).dump() << "\n" << fulcrum.process().all_output();
+
+  // All three serve, each on a port of its own.
+  std::map<std::string, int> answered;
+  for (int i = 0; i < 30; ++i) ++answered[hello(web)];
+  EXPECT_EQ(answered.size(), 3u);
+  for (const char* name : {"hello from app-0", "hello from app-1", "hello from app-2"}) {
+    EXPECT_EQ(answered.count(name), 1u) << name;
+  }
+
+  const nlohmann::json before = instances(admin);
+  pid_t victim = -1;
+  for (const auto& instance : before) {
+    if (instance["name"] == "app-1") victim = instance["pid"].get<pid_t>();
+  }
+  ASSERT_GT(victim, 0) << before.dump();
+
+  // Load from two clients (bounded in requests and in time) while app-1 is killed.
+  std::atomic<int> errors{0}, served{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 2; ++c) {
+    clients.emplace_back([&] {
+      const auto until = std::chrono::steady_clock::now() + 4s;
+      for (int i = 0; i < 3000 && !stop && std::chrono::steady_clock::now() < until; ++i) {
+        int status = 0;
+        const std::string body = hello(web, &status);
+        if (status != 200 || body.empty()) ++errors; else ++served;
+      }
+    });
+  }
+  std::this_thread::sleep_for(200ms);
+  ASSERT_EQ(kill(victim, SIGKILL), 0);
+  // Restarted after the backoff: a new process, ready, the restart counted.
+  const bool restarted = eventually(
+      [&] {
+        for (const auto& instance : instances(admin)) {
+          if (instance["name"] == "app-1" && instance["state"] == "ready" && instance.value("pid", 0) != victim &&
+              instance.value("restarts", 0) == 1)
+            return true;
+        }
+        return false;
+      },
+      10s);
+  stop = true;
+  for (auto& client : clients) client.join();
+  ASSERT_TRUE(restarted) << instances(admin).dump();
+  EXPECT_EQ(errors.load(), 0) << "of " << served.load() + errors.load() << " requests";
+  EXPECT_GT(served.load(), 0);
+
+  // What happened is told: the exit with its signal, the restart with its delay (300 ms less at
+  // most a quarter of jitter), the new instance ready.
+  const auto exits = recent_events(admin, "instance_exited");
+  ASSERT_FALSE(exits.empty());
+  EXPECT_EQ(exits.back().value("instance", ""), "app-1");
+  EXPECT_EQ(exits.back().value("signal", ""), "SIGKILL");
+  EXPECT_EQ(exits.back().value("expected", true), false);
+  const auto restarts = recent_events(admin, "instance_restarting");
+  ASSERT_EQ(restarts.size(), 1u);
+  EXPECT_GE(restarts[0].value("delay_ms", 0), 225);
+  EXPECT_LE(restarts[0].value("delay_ms", 0), 300);
+  EXPECT_EQ(recent_events(admin, "instance_ready").size(), 4u);
+
+  // The new app-1 takes traffic again.
+  EXPECT_TRUE(eventually([&] { return hello(web) == "hello from app-1"; }, 5s));
+}
+
+TEST(ManagedPool, AnInstanceThatAlwaysExitsIsShownAsCrashloopWithDelaysGrowingToTheCap) {
+  FulcrumProcess fulcrum(managed_config("      command: " + server_command("--exit-at-once, \"3\"") + "\n"
+                                        "      ports: " + port_range() + "\n"
+                                        "      instances: 1\n"
+                                        "      ready: { tcp: {}, timeout: 5s }\n"
+                                        "      restart: { backoff: 50ms..400ms, reset_after: 1m }\n"),
+                         2);
+  const std::string admin = fulcrum.address("admin");
+  // Delays 50, 100, 200, 400 (less jitter): crashloop from the fourth exit, within a second or so.
+  ASSERT_TRUE(eventually([&] { return count_in_state(instances(admin), "crashloop") == 1; }, 10s))
+      << instances(admin).dump();
+  // Retried at the cap while it keeps failing: at least two delays at the cap.
+  ASSERT_TRUE(eventually([&] { return recent_events(admin, "instance_restarting").size() >= 6; }, 10s));
+
+  const auto restarts = recent_events(admin, "instance_restarting");
+  std::int64_t previous_cap = 0;
+  for (std::size_t i = 0; i < restarts.size(); ++i) {
+    const std::int64_t delay = restarts[i].value("delay_ms", std::int64_t{-1});
+    const std::int64_t full = std::min<std::int64_t>(50 << std::min<std::size_t>(i, 10), 400);
+    EXPECT_LE(delay, full) << "restart " << i;
+    EXPECT_GE(delay, std::max<std::int64_t>(50, full * 3 / 4)) << "restart " << i;
+    EXPECT_GE(full, previous_cap);
+    previous_cap = full;
+    EXPECT_EQ(restarts[i].value("failures", 0u), i + 1);
+  }
+  const auto exits = recent_events(admin, "instance_exited");
+  ASSERT_FALSE(exits.empty());
+  EXPECT_EQ(exits.back().value("status", -1), 3);
+  // One crashloop event, when it began; the API and the metrics say it too (between two starts:
+  // each start shows `starting` for the few milliseconds until the exit).
+  EXPECT_EQ(recent_events(admin, "crashloop").size(), 1u);
+  EXPECT_TRUE(eventually([&] {
+    const nlohmann::json list = instances(admin);
+    return list.size() == 1 && list[0].value("state", "") == "crashloop" &&
+           list[0].value("last_exit", "") == "exit status 3" && list[0].value("restart_delay_ms", 0) >= 300 &&
+           list[0].value("restart_delay_ms", 0) <= 400;
+  })) << instances(admin).dump();
+  EXPECT_TRUE(eventually([&] {
+    const AdminReply metrics = admin_call(admin, "GET", "/metrics");
+    return metric_sample(metrics.body, "fulcrum_managed_instance_crashloop{pool=\"app\",instance=\"app-0\"}") == 1 &&
+           metric_sample(metrics.body, "fulcrum_managed_instances{pool=\"app\",state=\"crashloop\"}") == 1;
+  })) << admin_call(admin, "GET", "/metrics").body;
+  // It never joined the pool.
+  const AdminReply pool = admin_call(admin, "GET", "/api/pools/app");
+  EXPECT_TRUE(pool.json["backends"].empty()) << pool.body;
+  EXPECT_EQ(pool.json["managed"]["crashloop"], true);
+}
+
+}  // namespace
+}  // namespace fulcrum::test::managed
