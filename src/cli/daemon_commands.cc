@@ -84,6 +84,9 @@ DaemonCommands::DaemonCommands(CLI::App& app) {
   demo_backend_ = app.add_subcommand("demo-backend", "Run one demo backend (HTTP hello + line echo)");
   demo_backend_->add_option("--listen", backend_listen_, "Address to listen on, e.g. 127.0.0.1:9001")->required();
   demo_backend_->add_option("--name", backend_name_, "Name it answers with")->capture_default_str();
+  demo_backend_->add_option("--index", backend_index_,
+                            "Its index in a managed pool (`{index}`): it answers as backend-(index+1), unless --name");
+
 }
 
 void DaemonCommands::set_command_line(int argc, char** argv) {
@@ -103,7 +106,11 @@ int DaemonCommands::run() {
     return kExitOk;
   }
   if (*demo_) return demo::run_demo(demo_options_);
-  if (*demo_backend_) return command_demo_backend(backend_listen_, backend_name_);
+  if (*demo_backend_) {
+    const bool named = demo_backend_->count("--name") > 0;
+    const std::string name = !named && backend_index_ >= 0 ? "backend-" + std::to_string(backend_index_ + 1) : backend_name_;
+    return command_demo_backend(backend_listen_, name);
+  }
   return kExitUsage;
 }
 

@@ -41,6 +41,7 @@ class DaemonCommands {
   demo::DemoOptions demo_options_;
   std::string backend_listen_;
   std::string backend_name_ = "demo";
+  int backend_index_ = -1;
 };
 
 }  // namespace fulcrum::cli

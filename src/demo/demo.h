@@ -1,6 +1,7 @@
-// `fulcrum demo`: the embedded default that `make run` starts. Forks three demo backends
-// (separate processes, so that killing one shows failover), balances HTTP on 127.0.0.1:8080 and
-// raw TCP on 127.0.0.1:8081 over them, and prints what to try.
+// `fulcrum demo`: the embedded default that `make run` starts. Runs three demo backends as a
+// managed pool (separate processes Fulcrum supervises, so that killing one shows failover, then its
+// restart), balances HTTP on 127.0.0.1:8080 and raw TCP on 127.0.0.1:8081 over them, and prints
+// what to try.
 #pragma once
 
 #include <string>

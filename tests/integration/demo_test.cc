@@ -1,5 +1,6 @@
-// `fulcrum demo`, what `make run` starts: its own three backends behind HTTP, TCP and the admin
-// listener, failover when one of them is killed, and no backend left behind when it stops.
+// `fulcrum demo`, what `make run` starts: its own three backends (a managed pool) behind HTTP, TCP
+// and the admin listener, failover when one of them is killed, the killed one started again and
+// serving, and no backend left behind when it stops.
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -56,7 +57,14 @@ std::optional<Process> start_demo(DemoPorts& ports) {
           return l.find("listener=admin") != std::string::npos || l.find("cannot start") != std::string::npos;
         },
         10s);
-    if (line && line->find("listener=admin") != std::string::npos) return demo;
+    if (line && line->find("listener=admin") != std::string::npos) {
+      // The backends are managed instances: listed once all of them are ready.
+      if (!demo.wait_for_line([](const std::string& l) { return l.rfind("Ctrl-C stops the demo", 0) == 0; }, 15s)) {
+        ADD_FAILURE() << "the demo's backends did not get ready:\n" << demo.all_output();
+        return std::nullopt;
+      }
+      return demo;
+    }
     if (!line || line->find("Address already in use") == std::string::npos) {
       ADD_FAILURE() << "the demo did not start:\n" << demo.all_output();
       return std::nullopt;
@@ -137,11 +145,29 @@ TEST(Demo, BalancesItsOwnBackendsFailsOverAndStopsThemAll) {
     EXPECT_EQ(response->body.find("backend-1"), std::string::npos) << response->body;
   }
 
+  // Fulcrum starts it again (after a second's backoff): it says so, and it serves again.
+  const auto back = demo.wait_for_line([](const std::string& l) { return l.rfind("backend-1 is back on", 0) == 0; }, 15s);
+  ASSERT_TRUE(back) << demo.all_output();
+  const pid_t new_pid = static_cast<pid_t>(std::stol(back->substr(back->find(", pid ") + 6)));
+  EXPECT_NE(new_pid, pids.at("backend-1"));
+  EXPECT_TRUE(process_running(new_pid));
+  EXPECT_TRUE(eventually(
+      [&] {
+        const auto response = get_once(ports.address(0));
+        return response && response->body.find("backend-1") != std::string::npos;
+      },
+      10s))
+      << "the restarted backend-1 takes no traffic";
+
   // SIGTERM: the demo exits 0 and takes its backends with it.
   demo.signal(SIGTERM);
   EXPECT_EQ(demo.wait_exit(35s), 0) << demo.all_output();
-  EXPECT_TRUE(eventually([&] { return !process_running(pids.at("backend-2")) && !process_running(pids.at("backend-3")); },
-                         5s))
+  EXPECT_TRUE(eventually(
+      [&] {
+        return !process_running(new_pid) && !process_running(pids.at("backend-2")) &&
+               !process_running(pids.at("backend-3"));
+      },
+      5s))
       << "a demo backend outlived the demo";
 }
 
