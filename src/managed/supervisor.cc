@@ -58,6 +58,8 @@ struct Supervisor::ManagedPool {
   std::size_t index = 0;
   std::string name;
   ManagedConfig config;
+  /// unmanage()d: kept while instances of it still stop, but none starts.
+  bool retired = false;
 };
 
 /// One instance: its process while one runs, its timers, and the handlers of its pidfd, its
@@ -135,6 +137,7 @@ void Supervisor::cancel_timers(Instance& instance) {
 }
 
 void Supervisor::manage(std::size_t pool, const PoolConfig& config) {
+  if (manages(pool)) return;
   auto managed = std::make_unique<ManagedPool>();
   managed->index = pool;
   managed->name = config.name;
@@ -144,16 +147,30 @@ void Supervisor::manage(std::size_t pool, const PoolConfig& config) {
   for (std::uint32_t i = 0; i < count; ++i) start_instance(pool);
 }
 
-bool Supervisor::manages(std::size_t pool) const { return pools_.count(pool) != 0; }
+void Supervisor::unmanage(std::size_t pool) {
+  const auto found = pools_.find(pool);
+  if (found == pools_.end() || found->second->retired) return;
+  found->second->retired = true;
+  std::vector<std::uint64_t> ids;
+  for (const auto& instance : instances_) {
+    if (instance->pool == pool) ids.push_back(instance->id);
+  }
+  for (std::uint64_t id : ids) stop_instance(id);
+}
+
+bool Supervisor::manages(std::size_t pool) const {
+  const auto found = pools_.find(pool);
+  return found != pools_.end() && !found->second->retired;
+}
 
 const ManagedConfig* Supervisor::config(std::size_t pool) const {
   const auto found = pools_.find(pool);
-  return found == pools_.end() ? nullptr : &found->second->config;
+  return found == pools_.end() || found->second->retired ? nullptr : &found->second->config;
 }
 
 std::optional<std::uint64_t> Supervisor::start_instance(std::size_t pool) {
   const auto found = pools_.find(pool);
-  if (found == pools_.end() || stopping_all_) return std::nullopt;
+  if (found == pools_.end() || found->second->retired || stopping_all_) return std::nullopt;
   std::set<unsigned> taken;
   for (const auto& other : instances_) {
     if (other->pool == pool) taken.insert(other->index);

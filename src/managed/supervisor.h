@@ -45,6 +45,9 @@ class Supervisor {
   /// Supervises pool `pool` (an index of the manager) per `config.managed` (which must be set):
   /// starts `instances.min` instances. Control thread.
   void manage(std::size_t pool, const PoolConfig& config);
+  /// Pool `pool` is no longer managed (a reload removed the pool or its `managed:` section): each
+  /// of its instances is stopped as by stop_instance(). Control thread.
+  void unmanage(std::size_t pool);
   /// Whether pool `pool` is managed.
   bool manages(std::size_t pool) const;
   /// The managed config of pool `pool`, or null.

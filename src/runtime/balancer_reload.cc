@@ -120,6 +120,11 @@ ReloadResult Balancer::Impl::apply_reload(Config candidate) {
   add_pools(plan);
   for (const auto& change : plan.pools) {
     const std::size_t index = *pool_manager->find_pool(change.name);
+    // A pool that gains a `managed:` section starts its instances; one that loses it stops them.
+    // (A changed section applies to instances started from now on.)
+    const bool was_managed = config.find_pool(change.name)->managed.has_value();
+    if (!was_managed && change.config.managed) control->supervisor().manage(index, change.config);
+    if (was_managed && !change.config.managed) control->supervisor().unmanage(index);
     apply_pool(*pool_manager, index, *config.find_pool(change.name), change);
     follow_host_names(index, change.config, change.host_names_dropped, change.host_names_added);
   }
@@ -130,6 +135,7 @@ ReloadResult Balancer::Impl::apply_reload(Config candidate) {
     const auto index = pool_manager->find_pool(name);
     if (!index) continue;
     follow_host_names(*index, *config.find_pool(name), runtime::host_name_backends(*config.find_pool(name)), {});
+    control->supervisor().unmanage(*index);
     pool_manager->retire_pool(*index);
   }
   pool_manager->set_drain_timeout(std::chrono::duration_cast<core::Milliseconds>(plan.next.drain_timeout));
@@ -177,6 +183,7 @@ void Balancer::Impl::add_pools(const runtime::ReloadPlan& plan) {
       pool_manager->revive_pool(*retired);
       apply_pool(*pool_manager, *retired, before, runtime::PoolChange{pool_config.name, pool_config, true, true, {}, {}});
       follow_host_names(*retired, pool_config, {}, runtime::host_name_backends(pool_config));
+      if (pool_config.managed) control->supervisor().manage(*retired, pool_config);
       continue;
     }
     pools.push_back(std::make_unique<upstream::Pool>(pool_config.name));
@@ -194,6 +201,8 @@ void Balancer::Impl::add_pools(const runtime::ReloadPlan& plan) {
     for (auto& worker : workers) {
       worker->loop().post([worker = worker.get(), &pool] { worker->add_pool(pool); });
     }
+    // Its instances join it once ready, after the workers know it.
+    if (pool_config.managed) control->supervisor().manage(index, pool_config);
   }
 }
 

@@ -1,0 +1,58 @@
+// A reload and managed pools: a pool the file adds with `managed:` starts its instances, and a
+// managed pool the file removes stops them (drained, then signalled: no process left).
+#include <signal.h>
+
+#include <fstream>
+
+#include "integration/managed_test_config.h"
+
+namespace fulcrum::test::managed {
+namespace {
+
+/// Listener `web` over managed pool `pool` (one instance answering `hello from <pool>-0`).
+std::string one_pool(const std::string& pool, const std::string& ports) {
+  return "workers: 2\n"
+         "drain_timeout: 2s\n"
+         "listeners:\n"
+         "  - name: web\n"
+         "    listen: 127.0.0.1:0\n"
+         "    mode: http\n"
+         "    pool: " + pool + "\n"
+         "admin:\n"
+         "  listen: 127.0.0.1:0\n"
+         "pools:\n"
+         "  " + pool + ":\n"
+         "    managed:\n"
+         "      command: " + server_command() + "\n"
+         "      ports: " + ports + "\n"
+         "      ready: tcp\n";
+}
+
+nlohmann::json pool_instances(const std::string& admin, const std::string& pool) {
+  const AdminReply reply = admin_call(admin, "GET", "/api/pools/" + pool + "/instances");
+  return reply.status == 200 ? reply.json : nlohmann::json();
+}
+
+TEST(ManagedReload, APoolAddedByAReloadStartsItsInstancesAndOneRemovedStopsThem) {
+  FulcrumProcess fulcrum(one_pool("app", port_range()), 2);
+  const std::string admin = fulcrum.address("admin");
+  const std::string web = fulcrum.address("web");
+  ASSERT_TRUE(eventually([&] { return count_in_state(pool_instances(admin, "app"), "ready") == 1; }, 10s));
+  const std::set<pid_t> old_groups = instance_pids(pool_instances(admin, "app"));
+  ASSERT_EQ(old_groups.size(), 1u);
+  EXPECT_EQ(hello(web), "hello from app-0");
+
+  {
+    std::ofstream file(fulcrum.config_path(), std::ios::trunc);
+    file << one_pool("next", port_range());
+  }
+  fulcrum.process().signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] { return fulcrum.count_log("configuration reloaded") == 1; }, 5s))
+      << fulcrum.process().all_output();
+  EXPECT_TRUE(eventually([&] { return count_in_state(pool_instances(admin, "next"), "ready") == 1; }, 10s));
+  EXPECT_TRUE(eventually([&] { return hello(web) == "hello from next-0"; }, 5s));
+  EXPECT_TRUE(eventually([&] { return alive_in_groups(old_groups).empty(); }, 10s)) << "app's instance still runs";
+}
+
+}  // namespace
+}  // namespace fulcrum::test::managed
