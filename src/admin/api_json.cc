@@ -213,7 +213,7 @@ json pool_json(const PoolStats& pool) {
     for (const auto& instance : pool.instances) {
       instances.push_back(instance_json(instance));
       ready += instance.state == managed::InstanceState::Ready ? 1 : 0;
-      crashloop = crashloop || instance.state == managed::InstanceState::Crashloop;
+      crashloop = crashloop || instance.crashloop;
     }
     out["managed"] = {{"instances", instances}, {"ready", ready}, {"crashloop", crashloop}};
   }
@@ -227,7 +227,8 @@ json instance_json(const managed::InstanceView& instance) {
               {"state", std::string(managed::instance_state_name(instance.state))},
               {"port", instance.port},
               {"restarts", instance.restarts},
-              {"failures", instance.failures}};
+              {"failures", instance.failures},
+              {"crashloop", instance.crashloop}};
   if (instance.pid > 0) {
     out["pid"] = instance.pid;
     out["uptime_ms"] = instance.uptime_ms;

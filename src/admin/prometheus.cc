@@ -187,7 +187,7 @@ void managed_families(Writer& w, const std::vector<PoolStats>& pools) {
   for (const auto& p : pools) {
     for (const auto& i : p.instances) {
       w.sample("fulcrum_managed_instance_crashloop", {{"pool", p.name}, {"instance", i.name}},
-               std::int64_t{i.state == managed::InstanceState::Crashloop ? 1 : 0});
+               std::int64_t{i.crashloop ? 1 : 0});
     }
   }
 }

@@ -45,6 +45,9 @@ struct InstanceView {
   std::uint32_t restarts = 0;
   /// Exits in a row since it last stayed ready for `reset_after`.
   std::uint32_t failures = 0;
+  /// Its backoff reached the cap and it has not run well since: crash-looping, whether it waits
+  /// (state Crashloop) or is being tried again (Starting).
+  bool crashloop = false;
   /// How its last process ended (`exit status 1`, `signal SIGKILL`); empty while none has.
   std::string last_exit;
   /// In Backoff/Crashloop: the delay before the next start.

@@ -560,6 +560,7 @@ InstanceView Supervisor::view(const Instance& instance) const {
   out.backend_id = instance.backend_id;
   out.restarts = instance.restarts;
   out.failures = instance.failures;
+  out.crashloop = instance.looping;
   out.last_exit = instance.last_exit;
   out.restart_delay = instance.restart_delay;
   if (instance.pid > 0) {

@@ -13,7 +13,9 @@
 // the pool's form, drains it, sets its weight, readies it, shows the API's 409 for an address
 // already in the pool, removes it; and a page of a Fulcrum without admin.token shows no control.
 // A fifth pauses a pool through the admin API: the page shows it paused, the requests waiting in
-// its queue, and, once resumed, the backend's slots in use of its max_connections.
+// its queue, and, once resumed, the backend's slots in use of its max_connections. A sixth runs
+// managed pools (fulcrum's own demo backend, and a command that always exits): the page shows
+// each instance's chip, a killed instance coming back with a new pid, and the other crash-looping.
 //
 //   FULCRUM_BINARY=build/fulcrum node --test tests/browser/dashboard.test.mjs
 //
@@ -639,5 +641,52 @@ test('dashboard: shows a paused pool, its queue depth and the backend slots in u
     throw e;
   } finally {
     await Promise.allSettled(requests);
+  }
+});
+
+test('dashboard: shows a managed pool\'s instances, a killed one coming back, one crash-looping', { timeout: 90000 }, async (t) => {
+  const { chromium, cleanups } = await setUp(t);
+  const base = 20000 + Math.floor(Math.random() * 9000);
+  // Pool web: two instances of fulcrum's own demo backend. Pool broken: an instance that always
+  // exits, shown as crashloop once its backoff (50 ms..200 ms) reaches the cap.
+  const { admin, token, fulcrum } = await startFulcrumWithAdmin(cleanups, 2,
+    `    managed:
+      command: ["${FULCRUM}", demo-backend, --listen, "127.0.0.1:{port}", --name, "{pool}-{index}"]
+      ports: ${base}-${base + 19}
+      instances: 2
+      ready: { http: { path: / }, timeout: 10s }
+      restart: { backoff: 300ms..2s }
+  broken:
+    managed:
+      command: [/bin/false]
+      ports: ${base + 20}-${base + 29}
+      restart: { backoff: 50ms..200ms }`);
+  const { page, problems } = await openBrowserPage(chromium, cleanups);
+  const chip = (name, state) => `section.pool .instance[data-instance="${name}"][data-state="${state}"]`;
+  try {
+    await page.goto(`${admin}/?token=${token}`, { waitUntil: 'load' });
+    await page.waitForSelector('#link[data-state="live"]');
+    await page.waitForSelector(chip('web-0', 'ready'));
+    await page.waitForSelector(chip('web-1', 'ready'));
+    await page.waitForSelector('section.pool .instance[data-instance="broken-0"][data-crashloop="true"]');
+    assert.match(await page.locator(`section.pool[data-pool="broken"] .instance`).getAttribute('title'), /keeps exiting.*exit status 1/);
+
+    const instances = await (await waitForHttp(`${admin}/api/pools/web/instances`, token, 5000)).json();
+    const victim = instances.find((i) => i.name === 'web-1');
+    assert.ok(victim && victim.pid > 0, JSON.stringify(instances));
+    process.kill(victim.pid, 'SIGKILL');
+    // It leaves (backoff), comes back with a new pid, its restart counted.
+    await page.waitForSelector('#events li[data-kind="instance_exited"] >> text=signal=SIGKILL');
+    await page.waitForSelector(`${chip('web-1', 'ready')} >> text=↻1`, { timeout: 10000 });
+    assert.doesNotMatch(await page.locator(chip('web-1', 'ready')).textContent(), new RegExp(`pid ${victim.pid}\\b`));
+    await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, '') + '-managed.png', fullPage: true });
+    assert.deepEqual(problems, [], 'no console errors');
+  } catch (e) {
+    const shot = SCREENSHOT.replace(/\.png$/, '') + '-managed-failure.png';
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+    t.diagnostic(`failure screenshot: ${shot}`);
+    t.diagnostic(`problems seen by the page: ${JSON.stringify(problems)}`);
+    t.diagnostic(`fulcrum log:\n${fulcrum.log.slice(-30).join('\n')}`);
+    throw e;
   }
 });

@@ -122,7 +122,7 @@ TEST(ManagedPool, AnInstanceThatAlwaysExitsIsShownAsCrashloopWithDelaysGrowingTo
   EXPECT_EQ(recent_events(admin, "crashloop").size(), 1u);
   EXPECT_TRUE(eventually([&] {
     const nlohmann::json list = instances(admin);
-    return list.size() == 1 && list[0].value("state", "") == "crashloop" &&
+    return list.size() == 1 && list[0].value("state", "") == "crashloop" && list[0].value("crashloop", false) &&
            list[0].value("last_exit", "") == "exit status 3" && list[0].value("restart_delay_ms", 0) >= 300 &&
            list[0].value("restart_delay_ms", 0) <= 400;
   })) << instances(admin).dump();

@@ -425,17 +425,20 @@
     card.instances.textContent = '';
     card.instances.append(el('span', 'dim', 'instances '));
     for (const i of managed.instances || []) {
-      const chip = el('span', 'instance state-' + i.state);
+      // Crash-looping shows as such between its tries too (each try is `starting` for a moment).
+      const shown = i.crashloop ? 'crashloop' : i.state;
+      const chip = el('span', 'instance state-' + shown);
       chip.dataset.instance = i.name;
       chip.dataset.state = i.state;
-      let text = `${i.name} ${i.state}`;
+      chip.dataset.crashloop = String(!!i.crashloop);
+      let text = `${i.name} ${shown}`;
       if (i.pid) text += ` pid ${i.pid}`;
       if (i.restarts) text += ` ↻${i.restarts}`;
       if (isNum(i.restart_delay_ms) && (i.state === 'backoff' || i.state === 'crashloop')) {
         text += ` (retry in ${fmtCount(Math.round(i.restart_delay_ms))} ms)`;
       }
       chip.textContent = text;
-      chip.title = (INSTANCE_TITLES[i.state] || i.state) + (i.last_exit ? ` — last exit: ${i.last_exit}` : '');
+      chip.title = (INSTANCE_TITLES[shown] || shown) + (i.last_exit ? ` — last exit: ${i.last_exit}` : '');
       card.instances.append(chip);
     }
   }
