@@ -4,6 +4,8 @@
 #include <signal.h>
 
 #include <atomic>
+#include <fstream>
+#include <sstream>
 #include <map>
 #include <thread>
 
@@ -135,6 +137,50 @@ TEST(ManagedPool, AnInstanceThatAlwaysExitsIsShownAsCrashloopWithDelaysGrowingTo
   const AdminReply pool = admin_call(admin, "GET", "/api/pools/app");
   EXPECT_TRUE(pool.json["backends"].empty()) << pool.body;
   EXPECT_EQ(pool.json["managed"]["crashloop"], true);
+}
+
+}  // namespace
+}  // namespace fulcrum::test::managed
+
+namespace fulcrum::test::managed {
+namespace {
+
+TEST(ManagedPool, InstanceOutputGoesToFulcrumsLogNamingTheInstanceOrToItsFileInLogDir) {
+  {
+    FulcrumProcess fulcrum(managed_config("      command: " + server_command() + "\n"
+                                          "      ports: " + port_range() + "\n"
+                                          "      instances: 2\n"),
+                           2);
+    ASSERT_TRUE(eventually([&] { return count_in_state(instances(fulcrum.address("admin")), "ready") == 2; }, 10s));
+    // The server says where it listens on stderr: one `instance output` line each, naming it.
+    for (const char* name : {"app-0", "app-1"}) {
+      EXPECT_TRUE(eventually([&] {
+        fulcrum.process().read_output(std::chrono::milliseconds(20));
+        for (const auto& line : fulcrum.process().lines()) {
+          const auto entry = nlohmann::json::parse(line, nullptr, false);
+          if (entry.is_object() && entry.value("msg", "") == "instance output" && entry.value("instance", "") == name &&
+              entry.value("pool", "") == "app" &&
+              entry.value("line", "").find(std::string(name) + " listening on port") != std::string::npos)
+            return true;
+        }
+        return false;
+      })) << name << "\n" << fulcrum.process().all_output();
+    }
+  }
+  const std::string marker = write_temp_file("marker", "");
+  const std::string directory = marker.substr(0, marker.rfind('/'));
+  FulcrumProcess fulcrum(managed_config("      command: " + server_command() + "\n"
+                                        "      ports: " + port_range() + "\n"
+                                        "      log_dir: " + directory + "\n"),
+                         2);
+  ASSERT_TRUE(eventually([&] { return count_in_state(instances(fulcrum.address("admin")), "ready") == 1; }, 10s));
+  EXPECT_TRUE(eventually([&] {
+    std::ifstream file(directory + "/app-0.log");
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str().find("app-0 listening on port") != std::string::npos;
+  }));
+  EXPECT_EQ(fulcrum.count_log("instance output"), 0u);
 }
 
 }  // namespace
