@@ -185,3 +185,59 @@ TEST(ManagedPool, InstanceOutputGoesToFulcrumsLogNamingTheInstanceOrToItsFileInL
 
 }  // namespace
 }  // namespace fulcrum::test::managed
+
+namespace fulcrum::test::managed {
+namespace {
+
+/// The pid of instance `name`, once it is ready with `restarts` restarts (-1 if not within 10 s).
+pid_t ready_pid(const std::string& admin, const std::string& name, int restarts) {
+  pid_t pid = -1;
+  eventually(
+      [&] {
+        for (const auto& instance : instances(admin)) {
+          if (instance["name"] == name && instance["state"] == "ready" && instance.value("restarts", -1) == restarts) {
+            pid = instance["pid"].get<pid_t>();
+            return true;
+          }
+        }
+        return false;
+      },
+      10s);
+  return pid;
+}
+
+TEST(ManagedPool, ExitsInARowDoubleTheDelayAndRunningWellForResetAfterStartsItOver) {
+  FulcrumProcess fulcrum(managed_config("      command: " + server_command() + "\n"
+                                        "      ports: " + port_range() + "\n"
+                                        "      ready: tcp\n"
+                                        "      restart: { backoff: 200ms..5s, reset_after: 1s }\n"),
+                         2);
+  const std::string admin = fulcrum.address("admin");
+  const auto delays = [&] {
+    std::vector<std::int64_t> out;
+    for (const auto& event : recent_events(admin, "instance_restarting")) out.push_back(event.value("delay_ms", 0));
+    return out;
+  };
+  // Killed right after it got ready, twice: the second delay doubles (400 ms less at most a quarter).
+  pid_t pid = ready_pid(admin, "app-0", 0);
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  pid = ready_pid(admin, "app-0", 1);
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  pid = ready_pid(admin, "app-0", 2);
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(delays().size(), 2u);
+  EXPECT_GE(delays()[1], 300);
+  // Ready for longer than reset_after: the next exit is a first one again.
+  EXPECT_TRUE(eventually([&] { return instances(admin)[0].value("failures", -1) == 0; }, 5s)) << instances(admin).dump();
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  ASSERT_GT(ready_pid(admin, "app-0", 3), 0);
+  ASSERT_EQ(delays().size(), 3u);
+  EXPECT_LE(delays()[2], 200);
+  const auto restarting = recent_events(admin, "instance_restarting");
+  EXPECT_EQ(restarting.back().value("failures", 0), 1);
+}
+
+}  // namespace
+}  // namespace fulcrum::test::managed
