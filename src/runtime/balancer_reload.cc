@@ -121,7 +121,7 @@ ReloadResult Balancer::Impl::apply_reload(Config candidate) {
   for (const auto& change : plan.pools) {
     const std::size_t index = *pool_manager->find_pool(change.name);
     // A pool that gains a `managed:` section starts its instances; one that loses it stops them.
-    // (A changed section applies to instances started from now on.)
+    // (A changed section is not applied: the plan says so in restart_required.)
     const bool was_managed = config.find_pool(change.name)->managed.has_value();
     if (!was_managed && change.config.managed) control->supervisor().manage(index, change.config);
     if (was_managed && !change.config.managed) control->supervisor().unmanage(index);

@@ -56,3 +56,26 @@ TEST(ManagedReload, APoolAddedByAReloadStartsItsInstancesAndOneRemovedStopsThem)
 
 }  // namespace
 }  // namespace fulcrum::test::managed
+
+namespace fulcrum::test::managed {
+namespace {
+
+TEST(ManagedReload, AChangedManagedSectionIsReportedAsNotAppliedAndTheInstancesStay) {
+  const std::string ports = port_range();
+  FulcrumProcess fulcrum(one_pool("app", ports), 2);
+  const std::string admin = fulcrum.address("admin");
+  ASSERT_TRUE(eventually([&] { return count_in_state(pool_instances(admin, "app"), "ready") == 1; }, 10s));
+  const std::set<pid_t> groups = instance_pids(pool_instances(admin, "app"));
+  {
+    std::ofstream file(fulcrum.config_path(), std::ios::trunc);
+    file << one_pool("app", ports) << "      stop: { timeout: 3s }\n";
+  }
+  fulcrum.process().signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] { return fulcrum.count_log("configuration reloaded") == 1; }, 5s));
+  EXPECT_EQ(fulcrum.count_log("reload: not applied"), 1u);
+  EXPECT_EQ(instance_pids(pool_instances(admin, "app")), groups);
+  EXPECT_EQ(alive_in_groups(groups).size(), 1u);
+}
+
+}  // namespace
+}  // namespace fulcrum::test::managed
