@@ -57,7 +57,7 @@ void OutputPipe::drain() {
       const std::size_t newline = data.find('\n');
       const std::size_t take = newline == std::string_view::npos ? data.size() : newline;
       const std::size_t room = kMaxLine - partial_.size();
-      if (take >= room) {  // a line too long: log what fits, go on with the rest
+      if (take > room) {  // a line too long: log what fits, go on with the rest
         partial_.append(data.substr(0, room));
         log_line(partial_);
         partial_.clear();

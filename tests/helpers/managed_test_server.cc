@@ -1,12 +1,13 @@
 // A small server for the managed-pool tests (tests/integration/managed_*_test.cc), run by Fulcrum
 // as a managed instance:
 //   managed_test_server --port N [--name NAME] [--exit-at-once STATUS] [--notify-after-ms MS]
-//                       [--ignore-term] [--listen-after-ms MS]
+//                       [--ignore-term] [--listen-after-ms MS] [--say-long N]
 // It serves HTTP `hello from NAME` on 127.0.0.1:N (the demo backend's server), or exits at once with
 // STATUS (an instance that always crashes). With --notify-after-ms it sends READY=1 to
 // $NOTIFY_SOCKET that long after it listens (systemd's protocol, `@` meaning the abstract
 // namespace); with --listen-after-ms it waits that long before it listens (a slow start); with
-// --ignore-term it ignores SIGTERM (a stop must end in SIGKILL).
+// --ignore-term it ignores SIGTERM (a stop must end in SIGKILL); with --say-long it writes a line of
+// N `x` on stderr first (for the bound on a line of output).
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -67,6 +68,9 @@ int main(int argc, char** argv) {
       notify_after_ms = std::atol(argv[++i]);
     } else if (word == "--listen-after-ms" && has_value) {
       listen_after_ms = std::atol(argv[++i]);
+    } else if (word == "--say-long" && has_value) {
+      const std::string line(static_cast<std::size_t>(std::atol(argv[++i])), 'x');
+      std::fprintf(stderr, "%s\n", line.c_str());
     } else if (word == "--ignore-term") {
       ::signal(SIGTERM, SIG_IGN);
     } else {

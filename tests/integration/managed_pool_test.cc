@@ -147,7 +147,7 @@ namespace {
 
 TEST(ManagedPool, InstanceOutputGoesToFulcrumsLogNamingTheInstanceOrToItsFileInLogDir) {
   {
-    FulcrumProcess fulcrum(managed_config("      command: " + server_command() + "\n"
+    FulcrumProcess fulcrum(managed_config("      command: " + server_command("--say-long, \"4096\", --say-long, \"8292\"") + "\n"
                                           "      ports: " + port_range() + "\n"
                                           "      instances: 2\n"),
                            2);
@@ -166,6 +166,16 @@ TEST(ManagedPool, InstanceOutputGoesToFulcrumsLogNamingTheInstanceOrToItsFileInL
         return false;
       })) << name << "\n" << fulcrum.process().all_output();
     }
+    // A line longer than 4 KiB is logged in pieces of 4 KiB at most (8292 = 2 × 4096 + 100), none
+    // of them empty (a line of exactly 4096 is one piece).
+    std::vector<std::size_t> pieces;
+    for (const auto& line : fulcrum.process().lines()) {
+      const auto entry = nlohmann::json::parse(line, nullptr, false);
+      if (entry.is_object() && entry.value("msg", "") == "instance output" && entry.value("instance", "") == "app-0" &&
+          entry.value("line", "").find("listening") == std::string::npos)
+        pieces.push_back(entry.value("line", "").size());
+    }
+    EXPECT_EQ(pieces, (std::vector<std::size_t>{4096, 4096, 4096, 100}));
   }
   const std::string marker = write_temp_file("marker", "");
   const std::string directory = marker.substr(0, marker.rfind('/'));
