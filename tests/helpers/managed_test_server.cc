@@ -1,15 +1,19 @@
 // A small server for the managed-pool tests (tests/integration/managed_*_test.cc), run by Fulcrum
 // as a managed instance:
 //   managed_test_server --port N [--name NAME] [--exit-at-once STATUS] [--notify-after-ms MS]
-//                       [--ignore-term] [--listen-after-ms MS] [--say-long N]
+//                       [--ignore-term] [--listen-after-ms MS] [--say-long N] [--slow-ms MS]
 // It serves HTTP `hello from NAME` on 127.0.0.1:N (the demo backend's server), or exits at once with
 // STATUS (an instance that always crashes). With --notify-after-ms it sends READY=1 to
 // $NOTIFY_SOCKET that long after it listens (systemd's protocol, `@` meaning the abstract
 // namespace); with --listen-after-ms it waits that long before it listens (a slow start); with
 // --ignore-term it ignores SIGTERM (a stop must end in SIGKILL); with --say-long it writes a line of
-// N `x` on stderr first (for the bound on a line of output).
+// N `x` on stderr first (for the bound on a line of output); with --slow-ms it answers each request
+// (`hello from NAME`, then closes) only that long after it arrived, a thread per connection (work in
+// flight while the instance is stopped).
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/types.h>
+#include <fcntl.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -25,6 +29,35 @@
 #include "net/socket.h"
 
 namespace {
+
+/// Answers each connection's first request `delay` after its head arrived, then closes it.
+int serve_slowly(fulcrum::net::UniqueFd listener, const std::string& name, std::chrono::milliseconds delay) {
+  // Blocking accepts: the demo backend's loop set the socket non-blocking for itself, not here.
+  const int flags = ::fcntl(listener.get(), F_GETFL);
+  ::fcntl(listener.get(), F_SETFL, flags & ~O_NONBLOCK);
+  for (;;) {
+    const int fd = ::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    std::thread([fd, name, delay] {
+      std::string head;
+      char buffer[4096];
+      while (head.find("\r\n\r\n") == std::string::npos) {
+        const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+        if (got <= 0) {
+          ::close(fd);
+          return;
+        }
+        head.append(buffer, static_cast<std::size_t>(got));
+      }
+      std::this_thread::sleep_for(delay);
+      const std::string body = "hello from " + name + "\n";
+      const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
+                                   "\r\nConnection: close\r\n\r\n" + body;
+      ::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
+      ::close(fd);
+    }).detach();
+  }
+}
 
 bool notify_ready() {
   const char* name = std::getenv("NOTIFY_SOCKET");
@@ -55,6 +88,7 @@ int main(int argc, char** argv) {
   int exit_status = -1;
   long notify_after_ms = -1;
   long listen_after_ms = 0;
+  long slow_ms = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string word = argv[i];
     const bool has_value = i + 1 < argc;
@@ -71,6 +105,8 @@ int main(int argc, char** argv) {
     } else if (word == "--say-long" && has_value) {
       const std::string line(static_cast<std::size_t>(std::atol(argv[++i])), 'x');
       std::fprintf(stderr, "%s\n", line.c_str());
+    } else if (word == "--slow-ms" && has_value) {
+      slow_ms = std::atol(argv[++i]);
     } else if (word == "--ignore-term") {
       ::signal(SIGTERM, SIG_IGN);
     } else {
@@ -97,5 +133,6 @@ int main(int argc, char** argv) {
       notify_ready();
     }).detach();
   }
+  if (slow_ms > 0) return serve_slowly(std::move(listener), name, std::chrono::milliseconds(slow_ms));
   return fulcrum::demo::serve_demo_backend(std::move(listener), name);
 }

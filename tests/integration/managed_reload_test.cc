@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <future>
 
 #include "integration/managed_test_config.h"
 
@@ -10,7 +11,7 @@ namespace fulcrum::test::managed {
 namespace {
 
 /// Listener `web` over managed pool `pool` (one instance answering `hello from <pool>-0`).
-std::string one_pool(const std::string& pool, const std::string& ports) {
+std::string one_pool(const std::string& pool, const std::string& ports, const std::string& arguments = "") {
   return "workers: 2\n"
          "drain_timeout: 2s\n"
          "listeners:\n"
@@ -23,7 +24,7 @@ std::string one_pool(const std::string& pool, const std::string& ports) {
          "pools:\n"
          "  " + pool + ":\n"
          "    managed:\n"
-         "      command: " + server_command() + "\n"
+         "      command: " + server_command(arguments) + "\n"
          "      ports: " + ports + "\n"
          "      ready: tcp\n";
 }
@@ -75,6 +76,48 @@ TEST(ManagedReload, AChangedManagedSectionIsReportedAsNotAppliedAndTheInstancesS
   EXPECT_EQ(fulcrum.count_log("reload: not applied"), 1u);
   EXPECT_EQ(instance_pids(pool_instances(admin, "app")), groups);
   EXPECT_EQ(alive_in_groups(groups).size(), 1u);
+}
+
+}  // namespace
+}  // namespace fulcrum::test::managed
+
+namespace fulcrum::test::managed {
+namespace {
+
+TEST(ManagedReload, AStoppedInstanceFinishesWhatIsInFlightBeforeItGetsItsStopSignal) {
+  FulcrumProcess fulcrum(one_pool("app", port_range(), "--slow-ms, \"1500\""), 2);
+  const std::string admin = fulcrum.address("admin");
+  const std::string web = fulcrum.address("web");
+  ASSERT_TRUE(eventually([&] { return count_in_state(pool_instances(admin, "app"), "ready") == 1; }, 10s));
+  const std::set<pid_t> groups = instance_pids(pool_instances(admin, "app"));
+
+  // A request the instance answers 1.5 s after it arrived.
+  auto answer = std::async(std::launch::async, [&] {
+    int status = 0;
+    const std::string body = hello(web, &status);
+    return std::to_string(status) + " " + body;
+  });
+  const auto in_flight = [&] {
+    const AdminReply pool = admin_call(admin, "GET", "/api/pools/app");
+    return pool.status == 200 && !pool.json["backends"].empty() && pool.json["backends"][0].value("active", 0) == 1;
+  };
+  ASSERT_TRUE(eventually(in_flight, 2s));
+
+  // The file drops the pool: its instance leaves rotation at once, but gets SIGTERM only once the
+  // request it serves is answered.
+  {
+    std::ofstream file(fulcrum.config_path(), std::ios::trunc);
+    file << one_pool("next", port_range());
+  }
+  fulcrum.process().signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] { return fulcrum.count_log("configuration reloaded") == 1; }, 5s));
+  EXPECT_EQ(answer.get(), "200 hello from app-0");
+  EXPECT_TRUE(eventually([&] { return alive_in_groups(groups).empty(); }, 10s)) << "app's instance still runs";
+  const auto exits = recent_events(admin, "instance_exited");
+  ASSERT_FALSE(exits.empty());
+  EXPECT_EQ(exits[0].value("instance", ""), "app-0");
+  EXPECT_EQ(exits[0].value("signal", ""), "SIGTERM");
+  EXPECT_EQ(exits[0].value("expected", false), true);
 }
 
 }  // namespace
