@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "integration/managed_test_config.h"
+#include "support/wrk.h"
 
 namespace fulcrum::test::managed {
 namespace {
@@ -41,7 +42,9 @@ TEST(ManagedPool, ThreeInstancesServeAKilledOneIsRestartedAndServesAgainWithNoCl
   }
   ASSERT_GT(victim, 0) << before.dump();
 
-  // Load from two clients (bounded in requests and in time) while app-1 is killed.
+  // Load while app-1 is killed: wrk on keep-alive connections (bounded: 4 s at most), and two
+  // clients of our own on a new connection per request (bounded in requests and in time).
+  BackgroundWrk wrk("http://" + web + "/", 4, 16);
   std::atomic<int> errors{0}, served{0};
   std::atomic<bool> stop{false};
   std::vector<std::thread> clients;
@@ -70,9 +73,11 @@ TEST(ManagedPool, ThreeInstancesServeAKilledOneIsRestartedAndServesAgainWithNoCl
       10s);
   stop = true;
   for (auto& client : clients) client.join();
+  wrk.stop();
   ASSERT_TRUE(restarted) << instances(admin).dump();
   EXPECT_EQ(errors.load(), 0) << "of " << served.load() + errors.load() << " requests";
   EXPECT_GT(served.load(), 0);
+  EXPECT_TRUE(clean_run(wrk, 100));
 
   // What happened is told: the exit with its signal, the restart with its delay (300 ms less at
   // most a quarter of jitter), the new instance ready.
