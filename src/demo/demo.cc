@@ -42,7 +42,7 @@ class DemoReporter {
     const std::string address = "127.0.0.1:" + std::to_string(details.value("port", 0));
     const int pid = details.value("pid", 0);
     if (printed_) {
-      std::printf("%s is back on %s, pid %d: it takes traffic again once its health checks pass\n", name.c_str(),
+      std::printf("%s is back on %s, pid %d, and takes traffic again\n", name.c_str(),
                   address.c_str(), pid);
       std::fflush(stdout);
       return;
