@@ -132,7 +132,7 @@ TEST(Queue, AClientThatLeavesGivesUpItsPlace) {
   const auto next = request(address, "/next");
   ASSERT_TRUE(next);
   EXPECT_EQ(next->status, 200);
-  EXPECT_EQ(busy.get()->status, 200);
+  EXPECT_EQ(busy.get().value().status, 200);
   EXPECT_EQ(backend.heads_containing("/gone"), 0u) << "a request whose client left was forwarded";
   EXPECT_EQ(backend.max_in_flight(), 1);
 }
@@ -153,7 +153,7 @@ TEST(Queue, AConnectFailedWhileTheOthersAreFullGoesBackToTheFrontOfTheQueue) {
   ASSERT_TRUE(requeued);
   EXPECT_EQ(requeued->status, 200);
   EXPECT_EQ(requeued->backend(), "slow");
-  EXPECT_EQ(busy.get()->status, 200);
+  EXPECT_EQ(busy.get().value().status, 200);
   EXPECT_EQ(backend.max_in_flight(), 1);
 }
 

@@ -195,7 +195,7 @@ TEST(ReloadPools, APoolAddedServesItsRoutesAndARemovedOneDrainsAndComesBackByNam
   FulcrumProcess fulcrum(pools_config(b, false), 2);
   const std::string admin = fulcrum.address("admin");
   auto held = HttpConnection::connect(fulcrum.address("front"));
-  ASSERT_EQ(held.get("/api/x")->backend(), "app");
+  ASSERT_EQ(held.get("/api/x").value().backend(), "app");
   EXPECT_FALSE(pool_listed(admin, "extra"));
 
   rewrite(fulcrum.config_path(), pools_config(b, true));
@@ -215,7 +215,7 @@ TEST(ReloadPools, APoolAddedServesItsRoutesAndARemovedOneDrainsAndComesBackByNam
   ASSERT_EQ(reply.status, 200) << reply.body;
   EXPECT_NE(reply.body.find("pool 'extra': removed"), std::string::npos) << reply.body;
   const std::uint64_t api_before = b.api.requests();
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(held.get("/api/x")->backend(), "app");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(held.get("/api/x").value().backend(), "app");
   EXPECT_EQ(b.api.requests(), api_before);
   EXPECT_FALSE(pool_listed(admin, "extra"));
   reply = admin_call(admin, "POST", "/api/pools/extra/backends", R"({"address":"127.0.0.1:9"})", kToken);

@@ -80,7 +80,7 @@ TEST(Reload, PoolChangesUnderLoadFailNoRequestAndTakeEffect) {
   // A keep-alive client connection opened before any reload, used after each.
   auto held = HttpConnection::connect(front);
   ASSERT_TRUE(held.valid());
-  ASSERT_EQ(held.get("/held")->status, 200);
+  ASSERT_EQ(held.get("/held").value().status, 200);
 
   BackgroundWrk wrk("http://" + front + "/", 8, kWrkConnections);
   ASSERT_TRUE(eventually([&] { return a.requests() >= 50 && b.requests() >= 50; }, 3s)) << "wrk's load did not arrive";
@@ -272,7 +272,7 @@ TEST(Reload, ANewFileWithNoBackendOfTheOldOneFailsNoRequestInACheckedPool) {
   const std::string admin = fulcrum.address("admin");
   auto connection = HttpConnection::connect(fulcrum.address("front"));
   ASSERT_TRUE(connection.valid());
-  ASSERT_EQ(connection.get("/before")->backend(), "a");
+  ASSERT_EQ(connection.get("/before").value().backend(), "a");
 
   // Every backend replaced: b serves at once, as a backend at start does, until its checks fail.
   rewrite(fulcrum.config_path(), reload_config({{address_entry(b)}, "round_robin", checks}));

@@ -219,8 +219,8 @@ TEST(ResourceExhaustion, HttpMaxConnectionsMakesExtraClientsWaitThenServesThem) 
   const std::string front = fulcrum.address("front");
   auto first = HttpConnection::connect(front);
   auto second = HttpConnection::connect(front);
-  ASSERT_EQ(first.get("/")->status, 200);
-  ASSERT_EQ(second.get("/")->status, 200);
+  ASSERT_EQ(first.get("/").value().status, 200);
+  ASSERT_EQ(second.get("/").value().status, 200);
   // Both slots are taken (kept alive): the third client's request waits in the backlog, unanswered.
   auto third = HttpConnection::connect(front);
   ASSERT_TRUE(third.valid());
@@ -262,7 +262,7 @@ TEST(ResourceExhaustion, UpstreamIdlePoolKeepsAtMostMaxIdle) {
   // The pooled ones are reused: sequential requests open no new connection.
   backend.set_delay(0ms);
   auto client = HttpConnection::connect(front);
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(client.get("/")->status, 200);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(client.get("/").value().status, 200);
   EXPECT_EQ(backend.accepted(), static_cast<std::uint64_t>(kClients));
 }
 

@@ -320,7 +320,7 @@ TEST(Upgrade, ToAProgramThatExitsAtOnceKeepsTheOldProcessServing) {
   ASSERT_TRUE(eventually([&] { return read_pid(fulcrum.pid_file()) == pid; }, 3s));
   auto connection = HttpConnection::connect(front);
   ASSERT_TRUE(connection.valid());
-  ASSERT_EQ(connection.get("/before")->status, 200);
+  ASSERT_EQ(connection.get("/before").value().status, 200);
 
   fulcrum.replace_binary_with_script("#!/bin/sh\nexit 3\n");
   const CommandResult upgrade = fulcrum_upgrade(fulcrum.pid_file());
@@ -336,7 +336,7 @@ TEST(Upgrade, ToAProgramThatExitsAtOnceKeepsTheOldProcessServing) {
   EXPECT_EQ(same->status, 200);
   auto fresh = HttpConnection::connect(front);
   ASSERT_TRUE(fresh.valid());
-  EXPECT_EQ(fresh.get("/fresh")->status, 200);
+  EXPECT_EQ(fresh.get("/fresh").value().status, 200);
   ASSERT_TRUE(eventually([&] { return !fulcrum.events("upgrade_failed").empty(); }, 3s))
       << "no upgrade_failed event";
   const auto failed = fulcrum.events("upgrade_failed").front();
@@ -382,7 +382,7 @@ TEST(Upgrade, ASecondUpgradeWhileOneIsInProgressIsRefused) {
   EXPECT_EQ(fulcrum.process().wait_exit(5s), 0) << fulcrum.process().all_output();
   auto connection = HttpConnection::connect(fulcrum.address("front"));
   ASSERT_TRUE(connection.valid());
-  EXPECT_EQ(connection.get("/new")->status, 200);
+  EXPECT_EQ(connection.get("/new").value().status, 200);
 }
 
 TEST(Upgrade, ClientsWaitingInTheAcceptQueuesAreServedByTheNewProcess) {
@@ -395,7 +395,7 @@ TEST(Upgrade, ClientsWaitingInTheAcceptQueuesAreServedByTheNewProcess) {
   const std::string front = fulcrum.address("front");
   auto held = HttpConnection::connect(front);
   ASSERT_TRUE(held.valid());
-  ASSERT_EQ(held.get("/held")->status, 200);
+  ASSERT_EQ(held.get("/held").value().status, 200);
   std::vector<HttpConnection> waiting;
   for (int i = 0; i < 12; ++i) {
     waiting.push_back(HttpConnection::connect(front));
