@@ -1,5 +1,5 @@
-// `fulcrum pool pause|resume|show --admin URL POOL`: pause or resume a running pool's traffic, or
-// print its state, through the admin API. Same conventions as `fulcrum backend`: prints the
+// `fulcrum pool pause|resume|show|restart --admin URL POOL`: pause or resume a running pool's
+// traffic, print its state, or roll a managed pool's instances, through the admin API. Same conventions as `fulcrum backend`: prints the
 // server's JSON answer (exit 0), or its `error` text on stderr (exit 1); bad usage exits 2 before
 // anything is sent.
 #pragma once
@@ -14,7 +14,7 @@ namespace fulcrum::cli {
 
 /// What the command line asked for.
 struct PoolArguments {
-  std::string action;     ///< pause, resume or show
+  std::string action;     ///< pause, resume, show or restart
   std::string admin_url;  ///< the admin API's base URL (`http://127.0.0.1:9090`)
   std::string pool;
   std::string token;      ///< admin.token (`--token` or FULCRUM_TOKEN)
@@ -24,7 +24,8 @@ struct PoolArguments {
 using PoolRequest = AdminRequest;
 
 /// Builds the request: pause = PATCH /api/pools/{pool} `{"paused":true}`, resume = the same with
-/// false, show = GET /api/pools/{pool}. The pool name is URL-encoded. Pure.
+/// false, show = GET /api/pools/{pool}, restart = POST /api/pools/{pool}/restart (no body). The
+/// pool name is URL-encoded. Pure.
 PoolRequest build_pool_request(const PoolArguments& arguments);
 
 /// Adds `pool` and its subcommands to `app` on construction; run() sends the request the command
@@ -46,6 +47,7 @@ class PoolCommand {
   CLI::App* pause_ = nullptr;
   CLI::App* resume_ = nullptr;
   CLI::App* show_ = nullptr;
+  CLI::App* restart_ = nullptr;
   PoolArguments arguments_;
 };
 

@@ -53,6 +53,15 @@ TEST(PoolCommand, ShowGetsThePool) {
   EXPECT_EQ(request.body, "");
 }
 
+TEST(PoolCommand, RestartPostsToTheRestartResource) {
+  const auto request = request_for({"pool", "restart", "--admin", "http://127.0.0.1:9090", "a b", "--token", "t"});
+  EXPECT_EQ(request.error, "");
+  EXPECT_EQ(request.method, "POST");
+  EXPECT_EQ(request.url, "http://127.0.0.1:9090/api/pools/a%20b/restart");
+  EXPECT_EQ(request.body, "");
+  EXPECT_FALSE(parse({"pool", "restart", "--admin", "http://h:1"})) << "POOL is required";
+}
+
 TEST(PoolCommand, PoolNameIsUrlEncoded) {
   const auto request = request_for({"pool", "pause", "--admin", "http://h:1", "a b/c"});
   EXPECT_EQ(request.url, "http://h:1/api/pools/a%20b%2Fc");
