@@ -2,15 +2,17 @@
 
 namespace fulcrum::managed {
 
-std::int64_t managed_in_flight(const upstream::PoolSnapshot& snapshot) {
-  std::int64_t total = 0;
+ServingInstances serving_instances(const upstream::PoolSnapshot& snapshot) {
+  ServingInstances serving;
   for (std::size_t i = 0; i < snapshot.backends.size(); ++i) {
     const upstream::Backend& backend = *snapshot.backends[i];
-    if (backend.source() != upstream::BackendSource::Managed || !snapshot.in_rotation(i)) continue;
+    if (backend.source() != upstream::BackendSource::Managed) continue;
+    if (!snapshot.in_rotation(i) || !snapshot.is_up(i)) continue;
+    ++serving.count;
     const std::int64_t active = backend.active();
-    total += active > 0 ? active : 0;  // a relaxed read may catch a decrement before its increment
+    serving.in_flight += active > 0 ? active : 0;  // a relaxed read may see a decrement first
   }
-  return total;
+  return serving;
 }
 
 double signal_value(ScaleSignal signal, const PoolLoad& load, std::uint32_t ready) {

@@ -18,8 +18,7 @@ namespace fulcrum::managed {
 
 /// One pool's load at one moment.
 struct PoolLoad {
-  /// Requests (tcp: connections) in flight on the pool's managed backends in rotation (those
-  /// draining away, and backends that are not managed instances, do not count).
+  /// Requests (tcp: connections) in flight on the pool's serving instances (serving_instances()).
   double in_flight = 0;
   /// Requests or connections waiting in the pool's queue for a free slot.
   double queue_depth = 0;
@@ -28,8 +27,17 @@ struct PoolLoad {
   double p95_ms = 0;
 };
 
-/// Requests in flight on `snapshot`'s managed backends in rotation, now.
-std::int64_t managed_in_flight(const upstream::PoolSnapshot& snapshot);
+/// A pool's managed backends that take new work now (in rotation and up), and the requests in
+/// flight on them.
+struct ServingInstances {
+  std::uint32_t count = 0;
+  std::int64_t in_flight = 0;
+};
+
+/// The managed backends of `snapshot` that take new work, and their in-flight count, now (those
+/// draining away, joining, unhealthy or ejected, and backends that are not managed instances, do
+/// not count).
+ServingInstances serving_instances(const upstream::PoolSnapshot& snapshot);
 
 /// The value the autoscaler compares with its target, for a pool of `ready` instances: in-flight or
 /// queued work per ready instance, or the p95 in milliseconds. 0 when no instance is ready.

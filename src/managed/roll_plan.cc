@@ -48,6 +48,7 @@ std::string_view roll_state_name(RollState state) {
 
 std::string_view roll_failure_cause_name(RollFailure::Cause cause) {
   switch (cause) {
+    case RollFailure::Cause::ReplacementNotStarted: return "replacement_not_started";
     case RollFailure::Cause::ReplacementExited: return "replacement_exited";
     case RollFailure::Cause::ReplacementTimedOut: return "replacement_timed_out";
     case RollFailure::Cause::Cancelled: return "cancelled";
@@ -74,6 +75,16 @@ void RollPlan::replacement_started(InstanceId old_instance, InstanceId replaceme
   if (step != nullptr && step->state == StepState::Starting && !step->replacement) {
     step->replacement = replacement;
   }
+}
+
+RollPlan::Actions RollPlan::replacement_not_started(InstanceId old_instance, std::string detail) {
+  Actions actions;
+  RollStep* step = step_of_old(old_instance);
+  if (step == nullptr || step->state != StepState::Starting || step->replacement) return actions;
+  if (!failure_) failure_ = RollFailure{RollFailure::Cause::ReplacementNotStarted, old_instance, 0, std::move(detail)};
+  stop_starting(actions);
+  advance(actions);
+  return actions;
 }
 
 RollPlan::Actions RollPlan::replacement_ready(InstanceId replacement) {

@@ -97,16 +97,17 @@ std::string_view roll_state_name(RollState state);
 
 /// Why a roll failed.
 struct RollFailure {
-  enum class Cause : std::uint8_t { ReplacementExited, ReplacementTimedOut, Cancelled };
+  enum class Cause : std::uint8_t { ReplacementNotStarted, ReplacementExited, ReplacementTimedOut, Cancelled };
   Cause cause = Cause::Cancelled;
   /// The step that failed (0 when cancelled).
   InstanceId old_instance = 0;
+  /// Its replacement (0 when cancelled or not started).
   InstanceId replacement = 0;
   /// What the supervisor said (`exited with status 1`, `not ready within 30s`, `pool removed`).
   std::string detail;
 };
 
-/// `replacement_exited`, `replacement_timed_out`, `cancelled`.
+/// `replacement_not_started`, `replacement_exited`, `replacement_timed_out`, `cancelled`.
 std::string_view roll_failure_cause_name(RollFailure::Cause cause);
 
 /// Counts for the API and the dashboard.
@@ -132,6 +133,10 @@ class RollPlan {
   /// The StartReplacement for `old_instance` was carried out: its replacement is `replacement`.
   /// Ignored unless that step is Starting without a replacement yet.
   void replacement_started(InstanceId old_instance, InstanceId replacement);
+
+  /// The StartReplacement for `old_instance` could not be carried out (no free port, say): the
+  /// roll fails.
+  Actions replacement_not_started(InstanceId old_instance, std::string detail);
 
   /// `replacement` passed its readiness check: AddReplacement and DrainOld (or, when its old
   /// instance is already gone, AddReplacement and the next step).

@@ -19,17 +19,22 @@ std::shared_ptr<upstream::Backend> backend(std::uint64_t id, upstream::BackendSo
   return made;
 }
 
-TEST(LoadSignal, InFlightCountsManagedBackendsInRotationOnly) {
+TEST(LoadSignal, ServingInstancesAreManagedBackendsInRotationAndUp) {
   upstream::PoolSnapshot snapshot;
   snapshot.backends = {backend(1, upstream::BackendSource::Managed, 5),
                        backend(2, upstream::BackendSource::Managed, 7),
                        backend(3, upstream::BackendSource::Config, 100),    // not an instance
                        backend(4, upstream::BackendSource::Managed, 11),   // draining away
-                       backend(5, upstream::BackendSource::Managed, 13)};  // unhealthy, still serving
-  snapshot.down_reasons = {0, 0, 0, upstream::kDownDrain, upstream::kDownUnhealthy};
-  EXPECT_EQ(managed_in_flight(snapshot), 5 + 7 + 13);
+                       backend(5, upstream::BackendSource::Managed, 13),   // unhealthy
+                       backend(6, upstream::BackendSource::Managed, 0)};   // joining
+  snapshot.down_reasons = {0, 0, 0, upstream::kDownDrain, upstream::kDownUnhealthy, upstream::kDownJoining};
+  ServingInstances serving = serving_instances(snapshot);
+  EXPECT_EQ(serving.count, 2u);
+  EXPECT_EQ(serving.in_flight, 5 + 7);
   snapshot.down_reasons.clear();  // empty: every backend up
-  EXPECT_EQ(managed_in_flight(snapshot), 5 + 7 + 11 + 13);
+  serving = serving_instances(snapshot);
+  EXPECT_EQ(serving.count, 5u);
+  EXPECT_EQ(serving.in_flight, 5 + 7 + 11 + 13);
 }
 
 TEST(LoadSignal, ValuesPerReadyInstance) {

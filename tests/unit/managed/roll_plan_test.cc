@@ -188,6 +188,18 @@ TEST(RollPlan, AReplacementThatExitsFailsTheRollToo) {
   EXPECT_EQ(supervisor.serving(), (std::set<InstanceId>{1, 2}));
 }
 
+TEST(RollPlan, AReplacementThatCannotStartFailsTheRoll) {
+  RollPlan plan({1, 2, 3}, 2);
+  EXPECT_EQ(plan.start(), (Actions{start(1), start(2)}));
+  plan.replacement_started(1, 100);
+  // Step 2's replacement could not be started at all: step 1's is stopped too.
+  EXPECT_EQ(plan.replacement_not_started(2, "no free port in 9100-9101"),
+            (Actions{stop_replacement(1, 100), failed(2, 0)}));
+  EXPECT_EQ(plan.failure()->cause, RollFailure::Cause::ReplacementNotStarted);
+  EXPECT_EQ(plan.failure()->detail, "no free port in 9100-9101");
+  EXPECT_EQ(roll_failure_cause_name(plan.failure()->cause), "replacement_not_started");
+}
+
 TEST(RollPlan, TwoAtATime) {
   RollPlan plan({1, 2, 3, 4}, 2);
   FakeSupervisor supervisor(plan, {1, 2, 3, 4});
