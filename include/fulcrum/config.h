@@ -193,6 +193,9 @@ struct ManagedConfig {
   /// The instances' working directory; empty: Fulcrum's.
   std::string cwd;
   ManagedInstancesConfig instances;
+  /// A rolling restart replaces this many instances at a time (each replacement is ready before
+  /// its old instance drains), so it needs this many free ports beyond the running instances.
+  std::uint32_t max_parallel = 1;
   std::optional<AutoscaleConfig> autoscale;
   ManagedReadyConfig ready;
   ManagedStopConfig stop;

@@ -44,6 +44,10 @@ enum class Event : std::uint8_t {
   InstanceExited,   ///< a managed instance exited (details: status or signal, expected or not)
   InstanceRestarting,  ///< a managed instance that exited starts again after `delay_ms`
   Crashloop,        ///< a managed instance keeps exiting: retried at the backoff's cap
+  Scaled,           ///< the autoscaler changed a managed pool's instance count (details: from, to, the numbers)
+  RollStarted,      ///< a rolling restart of a managed pool began (details: pool, reason, instances)
+  RollDone,         ///< a rolling restart replaced every instance (details: pool, replaced, duration_ms)
+  RollFailed,       ///< a rolling restart stopped; the instances not replaced keep serving (details: cause)
 };
 
 /// `selecting_server`, `unhealthy`, ...: the names used in JSON, the event log and the API.

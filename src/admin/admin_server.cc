@@ -11,12 +11,14 @@
 #include "admin/health_details.h"
 #include "admin/listeners_json.h"
 #include "admin/prometheus.h"
+#include "admin/scaling_json.h"
 #include "admin/sha1.h"
 #include "admin/websocket_frame.h"
 #include "core/log.h"
 #include "http/error_response.h"
 #include "http/request_parser.h"
 #include "http/syntax.h"
+#include "managed/rolling_restarts.h"
 #include "runtime/runtime_context.h"
 
 namespace fulcrum::admin {
@@ -346,11 +348,11 @@ AdminServer::Answer AdminServer::handle_pool_request(const http::RequestHead& re
   auto error = [&](int status, std::string_view message, std::string extra = {}) {
     return json_answer(status, {{"error", message}}, std::move(extra));
   };
-  // {pool}, {pool}/backends or {pool}/backends/{name or address}
+  // {pool}, {pool}/backends, {pool}/backends/{name or address} or {pool}/restart
   const auto first_slash = rest.find('/');
   const std::string pool_name = percent_decode(rest.substr(0, first_slash));
   std::string_view tail = first_slash == std::string_view::npos ? std::string_view() : rest.substr(first_slash);
-  enum class Target { Pool, Backends, Backend, Instances } target;
+  enum class Target { Pool, Backends, Backend, Instances, Restart } target;
   std::string key;
   if (tail.empty()) {
     target = Target::Pool;
@@ -358,6 +360,8 @@ AdminServer::Answer AdminServer::handle_pool_request(const http::RequestHead& re
     target = Target::Backends;
   } else if (tail == "/instances" || tail == "/instances/") {
     target = Target::Instances;
+  } else if (tail == "/restart") {
+    target = Target::Restart;
   } else if (tail.starts_with("/backends/") && tail.find('/', 10) == std::string_view::npos) {
     target = Target::Backend;
     key = percent_decode(tail.substr(10));
@@ -366,12 +370,14 @@ AdminServer::Answer AdminServer::handle_pool_request(const http::RequestHead& re
   }
 
   const http::Method method = request.method_kind;
-  const bool read = method == http::Method::Get || method == http::Method::Head;
+  const bool read = target != Target::Restart && (method == http::Method::Get || method == http::Method::Head);
   const char* allow = target == Target::Pool        ? "Allow: GET, HEAD, PATCH\r\n"
                       : target == Target::Backends  ? "Allow: GET, HEAD, POST\r\n"
                       : target == Target::Instances ? "Allow: GET, HEAD\r\n"
+                      : target == Target::Restart   ? "Allow: POST\r\n"
                                                     : "Allow: GET, HEAD, PATCH, DELETE\r\n";
   const bool allowed = read || (target == Target::Pool && method == http::Method::Patch) ||
+                       (target == Target::Restart && method == http::Method::Post) ||
                        (target == Target::Backends && method == http::Method::Post) ||
                        (target == Target::Backend && (method == http::Method::Patch || method == http::Method::Delete));
   if (!allowed) return error(405, "method not allowed", allow);
@@ -407,6 +413,17 @@ AdminServer::Answer AdminServer::handle_pool_request(const http::RequestHead& re
     return error(403, "the admin API is read-only: set admin.token in the configuration to allow writes");
   }
   if (!pool) return error(404, "no pool named '" + pool_name + "'");
+  if (target == Target::Restart) {
+    // Nothing to say in a body; an empty object is accepted as well.
+    const auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (!body.empty() && !(parsed.is_object() && parsed.empty())) {
+      return error(400, "a restart takes no body (or {}): the pool's managed.max_parallel says how many at a time");
+    }
+    if (context_.rolls == nullptr) return error(503, "rolling restarts are not available");
+    if (const auto refused = context_.rolls->start(*pool, "api")) return error(refused->status, refused->error);
+    // Accepted: the roll goes on after this answer; GET /api/pools/{pool} follows it (`roll`).
+    return json_answer(202, roll_json(*context_.rolls->status(*pool)));
+  }
   if (target == Target::Pool) {
     auto parsed = parse_pool_update(body);
     if (auto* bad = std::get_if<BodyError>(&parsed)) return error(bad->status, bad->message);

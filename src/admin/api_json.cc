@@ -1,5 +1,7 @@
 #include "admin/api_json.h"
 
+#include "admin/scaling_json.h"
+
 namespace fulcrum::admin {
 
 using nlohmann::json;
@@ -217,6 +219,8 @@ json pool_json(const PoolStats& pool) {
     }
     out["managed"] = {{"instances", instances}, {"ready", ready}, {"crashloop", crashloop}};
   }
+  if (pool.roll) out["roll"] = roll_json(*pool.roll);
+  if (pool.autoscale) out["autoscale"] = autoscale_json(*pool.autoscale);
   return out;
 }
 

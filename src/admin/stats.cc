@@ -3,6 +3,8 @@
 #include "fulcrum/balancer.h"
 #include "http/http_context.h"
 #include "managed/supervisor.h"
+#include "managed/autoscaling.h"
+#include "managed/rolling_restarts.h"
 #include "runtime/runtime_context.h"
 #include "runtime/worker.h"
 
@@ -107,6 +109,8 @@ StatsSnapshot collect_stats(const runtime::RuntimeContext& context, core::TimePo
     pool.queue_depth = context.pools[p]->queue().depth();
     pool.queue_size = snapshot->config.queue.size;
     pool.queue_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(snapshot->config.queue.timeout);
+    if (context.rolls) pool.roll = context.rolls->status(p);
+    if (context.autoscaling) pool.autoscale = context.autoscaling->status(p);
     pool.health_checked = snapshot->config.health.has_value();
     for (const auto& worker : context.workers) {
       if (const auto* counters = worker->metrics().find_pool(p)) pool.traffic.add(*counters);

@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "managed/instance.h"
+#include "managed/status.h"
 #include "metrics/histogram.h"
 #include "metrics/worker_metrics.h"
 
@@ -82,6 +83,9 @@ struct PoolStats {
   std::string name;
   std::string strategy;
   bool panic = false;
+  /// A managed pool's current or last rolling restart, and its autoscaling (when autoscaled).
+  std::optional<managed::RollStatus> roll;
+  std::optional<managed::AutoscaleStatus> autoscale;
   /// New requests or connections wait in the queue (PATCH /api/pools/{pool} {"paused": true}).
   bool paused = false;
   /// Waiting in the queue now, and the queue's size and timeout.

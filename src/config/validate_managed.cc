@@ -91,6 +91,7 @@ void check_managed(std::vector<RuleViolation>& out, const std::string& path, con
                                   " ports, fewer than the " + std::to_string(managed.instances.max) + " instances",
                    occurrence, instances_key});
   }
+  check_range(out, child_path(key, "max_parallel"), managed.max_parallel, kManagedInstancesRange, occurrence);
   for (const auto& [name, value] : managed.env) check_env_name(out, child_path(child_path(key, "env"), name), name, occurrence);
   const std::string ready_key = child_path(key, "ready");
   check_positive(out, child_path(ready_key, "timeout"), managed.ready.timeout, occurrence);

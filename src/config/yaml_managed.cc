@@ -263,7 +263,7 @@ void read_part(YamlReader& reader, const YAML::Node& value, const std::string& p
   reader.read_fields<Section>(value, path, Fields, into.*Member);
 }
 
-constexpr std::array<Field<ManagedConfig>, 10> kManagedFields{{
+constexpr std::array<Field<ManagedConfig>, 11> kManagedFields{{
     {"command", read_command},
     {"ports", read_ports},
     {"env", read_env},
@@ -272,6 +272,9 @@ constexpr std::array<Field<ManagedConfig>, 10> kManagedFields{{
      }},
     {"instances", read_instances},
     {"autoscale", read_autoscale},
+    {"max_parallel", [](YamlReader& r, const YAML::Node& v, const std::string& p, ManagedConfig& m) {
+       if (auto count = r.read_count(v, p, kManagedInstancesRange)) m.max_parallel = *count;
+     }},
     {"ready", read_ready},
     {"stop", read_part<ManagedStopConfig, &ManagedConfig::stop, kStopFields>},
     {"restart", read_part<ManagedRestartConfig, &ManagedConfig::restart, kRestartFields>},

@@ -60,6 +60,11 @@ void Supervisor::manage(std::size_t pool, const PoolConfig& config) {
   for (std::uint32_t i = 0; i < count; ++i) start_instance(pool);
 }
 
+void Supervisor::reconfigure(std::size_t pool, const ManagedConfig& config) {
+  const auto found = pools_.find(pool);
+  if (found != pools_.end()) found->second->config = config;
+}
+
 void Supervisor::unmanage(std::size_t pool) {
   const auto found = pools_.find(pool);
   if (found == pools_.end() || found->second->retired) return;

@@ -48,6 +48,10 @@ class Supervisor {
   /// Pool `pool` is no longer managed (a reload removed the pool or its `managed:` section): each
   /// of its instances is stopped as by stop_instance(). Control thread.
   void unmanage(std::size_t pool);
+  /// New settings for managed pool `pool` (a reload): instances started from now on (new ones,
+  /// restarts, replacements of a rolling restart) use them; those running keep the process they
+  /// were started with. No-op when the pool is not managed. Control thread.
+  void reconfigure(std::size_t pool, const ManagedConfig& config);
   /// Whether pool `pool` is managed.
   bool manages(std::size_t pool) const;
   /// The managed config of pool `pool`, or null.

@@ -360,6 +360,8 @@ Status Balancer::start() {
   impl.context->access_log = impl.access_log.get();
   impl.control = std::make_unique<runtime::ControlPlane>(*impl.context, *impl.events);
   impl.context->supervisor = &impl.control->supervisor();
+  impl.context->rolls = &impl.control->rolls();
+  impl.context->autoscaling = &impl.control->autoscaling();
   if (impl.event_log) impl.event_log->attach(impl.control->loop());
   if (admin_socket) impl.control->serve_admin(*impl.context, std::move(admin_socket));
   if (impl.dns) impl.control->follow_dns(std::move(impl.dns));

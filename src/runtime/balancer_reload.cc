@@ -127,6 +127,11 @@ ReloadResult Balancer::Impl::apply_reload(Config candidate) {
     if (was_managed && !change.config.managed) control->supervisor().unmanage(index);
     apply_pool(*pool_manager, index, *config.find_pool(change.name), change);
     follow_host_names(index, change.config, change.host_names_dropped, change.host_names_added);
+    if (change.managed_changed && change.config.managed) {
+      // New instances use the new settings; a new program (command, env, cwd) rolls the running ones.
+      control->supervisor().reconfigure(index, *change.config.managed);
+      if (change.managed_roll) control->rolls().roll_for_reload(index);
+    }
   }
   apply_listeners(plan, bound.listeners);
   move_control_listeners(bound);

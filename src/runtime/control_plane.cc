@@ -5,6 +5,7 @@
 #include <future>
 
 #include "core/log.h"
+#include "runtime/worker.h"
 
 namespace fulcrum::runtime {
 
@@ -19,7 +20,21 @@ ControlPlane::ControlPlane(const RuntimeContext& context, events::LocalEventBus&
       delivery_(delivery),
       sweep_timer_([this] { sweep_sessions(); }),
       membership_timer_([this] { tick_membership(); }),
-      supervisor_(std::make_unique<managed::Supervisor>(loop_, context.pool_manager, &context.events)) {}
+      supervisor_(std::make_unique<managed::Supervisor>(loop_, context.pool_manager, &context.events)),
+      rolls_(std::make_unique<managed::RollingRestarts>(loop_, *supervisor_, context.pool_manager, &context.events)) {
+  // The autoscaler's latency signal: the pool's request-time histogram, summed over the workers.
+  const RuntimeContext* shared = &context_;
+  autoscaling_ = std::make_unique<managed::Autoscaling>(
+      loop_, *supervisor_, context.pool_manager, &context.events,
+      [shared](std::size_t pool) {
+        metrics::HistogramSnapshot total;
+        for (const auto& worker : shared->workers) {
+          if (const auto* counters = worker->metrics().find_pool(pool)) counters->total_time.add_to(total);
+        }
+        return total;
+      },
+      [rolls = rolls_.get()](std::size_t pool) { return rolls->rolling(pool); });
+}
 
 ControlPlane::~ControlPlane() { stop(); }
 
@@ -39,6 +54,7 @@ void ControlPlane::start() {
     for (std::size_t p = 0; p < context_.config.pools.size(); ++p) {
       if (context_.config.pools[p].managed) supervisor_->manage(p, context_.config.pools[p]);
     }
+    autoscaling_->start();
   });
   if (admin_socket_ && admin_context_) {
     admin_ = std::make_unique<admin::AdminServer>(loop_, *admin_context_, std::move(admin_socket_));
@@ -66,6 +82,8 @@ void ControlPlane::stop() {
   admin_.reset();   // likewise: closes the admin socket and its connections
   dns_.reset();     // likewise: its lookups, sockets and timers
   registration_.reset();
+  autoscaling_.reset();
+  rolls_.reset();
   supervisor_.reset();  // kills and reaps whatever stop_instances() left (none, normally)
 }
 
@@ -73,7 +91,12 @@ void ControlPlane::stop_instances(std::chrono::milliseconds limit) {
   if (!thread_.joinable()) return;
   auto stopped = std::make_shared<std::promise<void>>();
   auto done = stopped->get_future();
-  loop_.post([this, stopped] { supervisor_->stop_all([stopped] { stopped->set_value(); }); });
+  loop_.post([this, stopped] {
+    // Nothing is scaled or rolled any more; a roll under way ends as cancelled.
+    autoscaling_->stop();
+    rolls_->cancel_all("Fulcrum stops");
+    supervisor_->stop_all([stopped] { stopped->set_value(); });
+  });
   if (done.wait_for(limit) != std::future_status::ready) {
     log::warn("managed instances still running after their stop timeout; killing them");
   }

@@ -12,6 +12,8 @@
 #include "core/event_loop.h"
 #include "events/local_event_bus.h"
 #include "health/health_monitor.h"
+#include "managed/autoscaling.h"
+#include "managed/rolling_restarts.h"
 #include "managed/supervisor.h"
 #include "membership/dns_source.h"
 #include "net/socket.h"
@@ -75,6 +77,10 @@ class ControlPlane {
   /// The supervisor of managed pools (`managed:`): exists from construction; from start() on it
   /// runs the configured pools' instances, on the control thread only.
   managed::Supervisor& supervisor() { return *supervisor_; }
+  /// Rolling restarts of managed pools, and their autoscaling (which runs from start() on); both
+  /// exist from construction and are used on the control thread only.
+  managed::RollingRestarts& rolls() { return *rolls_; }
+  managed::Autoscaling& autoscaling() { return *autoscaling_; }
   /// Stops every managed instance (stop signal, then SIGKILL after its stop timeout) and waits
   /// until none is left, or `limit` passed. Any thread but the control thread; after start().
   void stop_instances(std::chrono::milliseconds limit);
@@ -109,6 +115,9 @@ class ControlPlane {
   /// Managed pools' instances; built with the control plane, destroyed (with a sweep of whatever
   /// still runs) in stop(), after the loop ended.
   std::unique_ptr<managed::Supervisor> supervisor_;
+  /// Drive the supervisor: destroyed before it.
+  std::unique_ptr<managed::RollingRestarts> rolls_;
+  std::unique_ptr<managed::Autoscaling> autoscaling_;
   /// The registration listener and its leases; created in start().
   const RuntimeContext* registration_context_ = nullptr;
   net::UniqueFd registration_socket_;

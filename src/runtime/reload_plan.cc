@@ -58,6 +58,43 @@ std::string join(const std::vector<std::string>& items) {
   return text;
 }
 
+/// The part of a pool's change that is its `managed:` section. Instances started from now on use
+/// the new settings; a new command, env or cwd rolls the running ones (they would otherwise run
+/// the old program until they happen to exit). Adding `managed:` to a running pool, or removing it,
+/// takes a restart: the running section is kept.
+void plan_managed(const PoolConfig& running, PoolConfig& next, PoolChange& change, ReloadPlan& plan) {
+  if (running.managed == next.managed) return;
+  const std::string where = "pools." + running.name + ".managed";
+  if (running.managed.has_value() != next.managed.has_value()) {
+    plan.restart_required.push_back(where + ": " + (running.managed ? "removed" : "added") +
+                                    " in the file but not applied (takes a restart to change; restart Fulcrum to apply it)");
+    next.managed = running.managed;
+    change.config.managed = running.managed;
+    return;
+  }
+  const ManagedConfig& a = *running.managed;
+  const ManagedConfig& b = *next.managed;
+  std::vector<std::string> keys;
+  auto check = [&](bool same, const char* key) {
+    if (!same) keys.emplace_back(key);
+  };
+  check(a.command == b.command, "command");
+  check(a.env == b.env, "env");
+  check(a.cwd == b.cwd, "cwd");
+  change.managed_roll = !keys.empty();
+  check(a.port_min == b.port_min && a.port_max == b.port_max, "ports");
+  check(a.instances == b.instances, "instances");
+  check(a.autoscale == b.autoscale, "autoscale");
+  check(a.max_parallel == b.max_parallel, "max_parallel");
+  check(a.ready == b.ready, "ready");
+  check(a.stop == b.stop, "stop");
+  check(a.restart == b.restart, "restart");
+  check(a.log_dir == b.log_dir, "log_dir");
+  change.managed_changed = true;
+  plan.changes.push_back("pool '" + running.name + "': managed " + join(keys) + " changed" +
+                         (change.managed_roll ? " (its instances roll)" : ""));
+}
+
 /// The settings of a listener that differ between `a` and `b` (same name), by key name.
 std::vector<std::string> changed_listener_settings(const ListenerConfig& a, const ListenerConfig& b) {
   std::vector<std::string> keys;
@@ -269,8 +306,13 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
         }
       }
     }
+    for (PoolConfig& kept : plan.next.pools) {
+      if (kept.name == running.name) plan_managed(running, kept, change, plan);
+    }
     const bool host_names_changed = !change.host_names_dropped.empty() || !change.host_names_added.empty();
-    if (change.settings_changed || change.backends_changed || host_names_changed) plan.pools.push_back(std::move(change));
+    if (change.settings_changed || change.backends_changed || host_names_changed || change.managed_changed) {
+      plan.pools.push_back(std::move(change));
+    }
   }
   for (const auto& pool : candidate.pools) {
     if (current.find_pool(pool.name)) continue;

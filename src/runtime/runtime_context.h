@@ -25,6 +25,8 @@ class Worker;
 
 namespace fulcrum::managed {
 class Supervisor;
+class RollingRestarts;
+class Autoscaling;
 }  // namespace fulcrum::managed
 
 namespace fulcrum::runtime {
@@ -61,6 +63,9 @@ struct RuntimeContext {
   /// The supervisor of managed pools (control thread only); null in tests that build a context
   /// by hand.
   managed::Supervisor* supervisor = nullptr;
+  /// Rolling restarts and autoscaling of managed pools (control thread only); null likewise.
+  managed::RollingRestarts* rolls = nullptr;
+  managed::Autoscaling* autoscaling = nullptr;
 };
 
 }  // namespace fulcrum::runtime

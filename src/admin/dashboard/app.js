@@ -113,6 +113,7 @@
     shown: new Map(),        // "pool\u0000address" → state last drawn (to flash changes)
     listenerPrev: new Map(), // listener name → { accepted, t }
     totalHistory: [],
+    scaleHistory: new Map(), // pool name → { instances: number[], value: number[] } (autoscaled pools)
   };
   const bkey = (pool, addr) => pool + '\u0000' + addr;
 
@@ -197,9 +198,26 @@
       }
     }
     for (const k of [...model.history.keys()]) if (!seen.has(k)) model.history.delete(k);
+    ingestScaling(status.pools || []);
     model.totalHistory.push(total);
     if (model.totalHistory.length > HISTORY) model.totalHistory.splice(0, model.totalHistory.length - HISTORY);
     model.total = total;
+  }
+
+  // Autoscaled pools: their instance count and load value, a sample per poll, for the plots.
+  function ingestScaling(pools) {
+    const seen = new Set();
+    for (const pool of pools) {
+      const a = pool.autoscale;
+      if (!a) continue;
+      seen.add(pool.name);
+      let h = model.scaleHistory.get(pool.name);
+      if (!h) { h = { instances: [], value: [] }; model.scaleHistory.set(pool.name, h); }
+      h.instances.push(isNum(a.instances) ? a.instances : 0);
+      h.value.push(isNum(a.value) ? a.value : 0);
+      for (const series of [h.instances, h.value]) if (series.length > HISTORY) series.splice(0, series.length - HISTORY);
+    }
+    for (const name of [...model.scaleHistory.keys()]) if (!seen.has(name)) model.scaleHistory.delete(name);
   }
 
   function stateOf(poolName, b) {
@@ -307,8 +325,10 @@
     // A managed pool's instances (pools.NAME.managed): one chip each, with its state.
     const instances = el('div', 'instances');
     instances.hidden = true;
-    root.append(head, panic, instances, table);
-    return { root, strategy, health, rps, paused, queue, panic, instances, tbody, rows: new Map() };
+    // Its rolling restart and autoscaling (hidden for other pools).
+    const scaling = makeScalingStrip();
+    root.append(head, panic, instances, scaling.root, table);
+    return { root, strategy, health, rps, paused, queue, panic, instances, scaling, tbody, rows: new Map() };
   }
 
   function makeBackendRow() {
@@ -407,6 +427,7 @@
     card.root.classList.toggle('is-panic', !!pool.panic);
     renderQueue(pool, card);
     renderInstances(pool, card);
+    renderScaling(pool, card.scaling);
   }
 
   // "app-0 ready pid 4711 · app-1 crashloop (restart in 30 s, exit status 1)": what the
@@ -441,6 +462,57 @@
       chip.title = (INSTANCE_TITLES[shown] || shown) + (i.last_exit ? ` — last exit: ${i.last_exit}` : '');
       card.instances.append(chip);
     }
+  }
+
+  // ---- managed pools: rolling restart and autoscaling ----------------------------------------
+  function makeScalingStrip() {
+    const root = el('div', 'pool-scaling');
+    root.hidden = true;
+    const roll = el('div', 'roll');
+    const autoscale = el('div', 'autoscale');
+    const text = el('span', 'autoscale-text');
+    // Instances over time beside the load (the autoscaler's signal), a sample per second.
+    const instances = el('canvas', 'spark scale-spark');
+    const load = el('canvas', 'spark scale-spark');
+    for (const c of [instances, load]) { c.width = 160; c.height = 24; }
+    instances.title = 'instances over the last minute';
+    load.title = 'load (the autoscaler\'s signal) over the last minute';
+    autoscale.append(text, el('span', 'dim', ' instances '), instances, el('span', 'dim', ' load '), load);
+    root.append(roll, autoscale);
+    return { root, roll, autoscale, text, instances, load };
+  }
+
+  function renderScaling(pool, strip) {
+    const r = pool.roll, a = pool.autoscale;
+    strip.root.hidden = !r && !a;
+    strip.roll.hidden = !r;
+    strip.roll.textContent = '';
+    if (r) {
+      strip.root.dataset.roll = r.state;
+      if (r.state === 'running') {
+        const current = (r.steps || []).filter((s) => s.state !== 'pending' && s.state !== 'done' && s.state !== 'abandoned');
+        strip.roll.append(el('b', 'rolling', 'rolling restart'), ` ${r.done}/${r.total} replaced`,
+          current.length ? el('span', 'dim', ' · ' + current.map((s) => `${s.instance} ${s.state}`).join(', ')) : '');
+      } else if (r.state === 'done') {
+        strip.roll.append(el('span', 'dim', `last rolling restart (${r.reason}): ${r.done}/${r.total} replaced in ${fmtMs(r.duration_ms)} · ${fmtClock(r.started)}`));
+      } else {
+        const f = r.failure || {};
+        strip.roll.append(el('b', 'roll-failed', 'rolling restart failed'),
+          ` ${r.done}/${r.total} replaced · ${f.cause || ''}${f.instance ? ' at ' + f.instance : ''}`,
+          f.detail ? el('span', 'dim', ' · ' + f.detail) : '');
+      }
+    }
+    strip.autoscale.hidden = !a;
+    if (!a) return;
+    strip.text.textContent = '';
+    const unit = a.signal === 'p95' ? ' ms' : '';
+    strip.text.append(el('b', '', `${a.instances}`), ` instances (${a.ready} ready, ${a.min}..${a.max}) · ${a.signal} `,
+      el('b', '', `${Number(a.value || 0).toFixed(1)}${unit}`), ` / ${a.target}${unit}`);
+    const c = a.last_change;
+    if (c) strip.text.append(el('span', 'dim', ` · last ${c.action} ${c.from}→${c.to} (${c.reason}) ${fmtClock(c.at)}`));
+    const h = model.scaleHistory.get(pool.name) || { instances: [], value: [] };
+    drawSpark(strip.instances, h.instances, 'var(--accent)');
+    drawSpark(strip.load, h.value, 'var(--warn)');
   }
 
   // The pause tag and the queue: "queue 3/1000 · wait p50 2 ms p99 40 ms" (the wait percentiles

@@ -260,5 +260,71 @@ TEST(ReloadPlan, CookieStickinessMayChange) {
   EXPECT_EQ(plan.pools.size(), 1u);
 }
 
+
+Config with_managed_app(const ManagedConfig& managed) {
+  Config config = base();
+  config.pools[0].backends.clear();
+  config.pools[0].managed = managed;
+  return config;
+}
+
+ManagedConfig app_instances() {
+  ManagedConfig managed;
+  managed.command = {"./app", "--port", "{port}"};
+  managed.port_min = 9100;
+  managed.port_max = 9199;
+  managed.instances = {3, 3};
+  return managed;
+}
+
+TEST(ReloadPlan, AManagedPoolWhoseProgramChangesRolls) {
+  for (const char* what : {"command", "env", "cwd"}) {
+    ManagedConfig changed = app_instances();
+    if (std::string(what) == "command") changed.command.push_back("--verbose");
+    if (std::string(what) == "env") changed.env = {{"APP_RELEASE", "2"}};
+    if (std::string(what) == "cwd") changed.cwd = "/srv/app";
+    const ReloadPlan plan = plan_reload(with_managed_app(app_instances()), with_managed_app(changed));
+    EXPECT_TRUE(plan.errors.empty()) << what;
+    ASSERT_EQ(plan.pools.size(), 1u) << what;
+    EXPECT_TRUE(plan.pools[0].managed_changed) << what;
+    EXPECT_TRUE(plan.pools[0].managed_roll) << what;
+    EXPECT_FALSE(plan.pools[0].settings_changed) << what;
+    EXPECT_EQ(plan.pools[0].config.managed, changed) << what;
+    EXPECT_TRUE(mentions(plan.changes, std::string("pool 'app': managed ") + what + " changed (its instances roll)"))
+        << what;
+  }
+}
+
+TEST(ReloadPlan, OtherManagedSettingsApplyToNewInstancesWithoutARoll) {
+  ManagedConfig changed = app_instances();
+  changed.instances = {5, 5};
+  changed.max_parallel = 2;
+  changed.port_max = 9150;
+  const ReloadPlan plan = plan_reload(with_managed_app(app_instances()), with_managed_app(changed));
+  ASSERT_EQ(plan.pools.size(), 1u);
+  EXPECT_TRUE(plan.pools[0].managed_changed);
+  EXPECT_FALSE(plan.pools[0].managed_roll);
+  EXPECT_TRUE(mentions(plan.changes, "pool 'app': managed ports, instances, max_parallel changed"));
+  EXPECT_FALSE(mentions(plan.changes, "roll"));
+}
+
+TEST(ReloadPlan, AddingOrRemovingManagedTakesARestartAndKeepsTheRunningSection) {
+  const Config managed = with_managed_app(app_instances());
+  Config plain = managed;
+  plain.pools[0].managed.reset();
+  plain.pools[0].backends = {{"127.0.0.1:9001", 1, ""}};
+
+  ReloadPlan plan = plan_reload(managed, plain);
+  EXPECT_TRUE(plan.errors.empty());
+  EXPECT_TRUE(mentions(plan.restart_required, "pools.app.managed: removed in the file but not applied"));
+  EXPECT_EQ(plan.next.find_pool("app")->managed, app_instances());
+  for (const auto& change : plan.pools) EXPECT_FALSE(change.managed_changed);
+
+  plan = plan_reload(plain, managed);
+  EXPECT_TRUE(mentions(plan.restart_required, "pools.app.managed: added in the file but not applied"));
+  EXPECT_FALSE(plan.next.find_pool("app")->managed);
+  for (const auto& change : plan.pools) EXPECT_FALSE(change.config.managed);
+}
+
 }  // namespace
 }  // namespace fulcrum::runtime
