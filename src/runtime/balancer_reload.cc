@@ -124,10 +124,13 @@ ReloadResult Balancer::Impl::apply_reload(Config candidate) {
     // (A changed section is not applied: the plan says so in restart_required.)
     const bool was_managed = config.find_pool(change.name)->managed.has_value();
     if (!was_managed && change.config.managed) control->supervisor().manage(index, change.config);
-    if (was_managed && !change.config.managed) control->supervisor().unmanage(index);
+    if (was_managed && !change.config.managed) {
+      control->rolls().cancel(index, "the pool is no longer managed");
+      control->supervisor().unmanage(index);
+    }
     apply_pool(*pool_manager, index, *config.find_pool(change.name), change);
     follow_host_names(index, change.config, change.host_names_dropped, change.host_names_added);
-    if (change.managed_changed && change.config.managed) {
+    if (change.managed_changed && was_managed && change.config.managed) {
       // New instances use the new settings; a new program (command, env, cwd) rolls the running ones.
       control->supervisor().reconfigure(index, *change.config.managed);
       if (change.managed_roll) control->rolls().roll_for_reload(index);
@@ -140,6 +143,8 @@ ReloadResult Balancer::Impl::apply_reload(Config candidate) {
     const auto index = pool_manager->find_pool(name);
     if (!index) continue;
     follow_host_names(*index, *config.find_pool(name), runtime::host_name_backends(*config.find_pool(name)), {});
+    // Its instances stop (a roll under way ends first: nothing may start a replacement any more).
+    control->rolls().cancel(*index, "the pool was removed");
     control->supervisor().unmanage(*index);
     pool_manager->retire_pool(*index);
   }

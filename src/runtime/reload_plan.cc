@@ -58,18 +58,16 @@ std::string join(const std::vector<std::string>& items) {
   return text;
 }
 
-/// The part of a pool's change that is its `managed:` section. Instances started from now on use
-/// the new settings; a new command, env or cwd rolls the running ones (they would otherwise run
-/// the old program until they happen to exit). Adding `managed:` to a running pool, or removing it,
-/// takes a restart: the running section is kept.
-void plan_managed(const PoolConfig& running, PoolConfig& next, PoolChange& change, ReloadPlan& plan) {
+/// The part of a pool's change that is its `managed:` section. A pool that gains the section
+/// starts its instances and one that loses it stops them; a changed section applies to instances
+/// started from now on, and a new command, env or cwd rolls the running ones (they would otherwise
+/// run the old program until they happen to exit).
+void plan_managed(const PoolConfig& running, const PoolConfig& next, PoolChange& change, ReloadPlan& plan) {
   if (running.managed == next.managed) return;
-  const std::string where = "pools." + running.name + ".managed";
+  change.managed_changed = true;
   if (running.managed.has_value() != next.managed.has_value()) {
-    plan.restart_required.push_back(where + ": " + (running.managed ? "removed" : "added") +
-                                    " in the file but not applied (takes a restart to change; restart Fulcrum to apply it)");
-    next.managed = running.managed;
-    change.config.managed = running.managed;
+    plan.changes.push_back("pool '" + running.name + "': managed " +
+                           (next.managed ? "added (its instances start)" : "removed (its instances stop)"));
     return;
   }
   const ManagedConfig& a = *running.managed;
@@ -90,7 +88,6 @@ void plan_managed(const PoolConfig& running, PoolConfig& next, PoolChange& chang
   check(a.stop == b.stop, "stop");
   check(a.restart == b.restart, "restart");
   check(a.log_dir == b.log_dir, "log_dir");
-  change.managed_changed = true;
   plan.changes.push_back("pool '" + running.name + "': managed " + join(keys) + " changed" +
                          (change.managed_roll ? " (its instances roll)" : ""));
 }
@@ -306,9 +303,7 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
         }
       }
     }
-    for (PoolConfig& kept : plan.next.pools) {
-      if (kept.name == running.name) plan_managed(running, kept, change, plan);
-    }
+    plan_managed(running, *next, change, plan);
     const bool host_names_changed = !change.host_names_dropped.empty() || !change.host_names_added.empty();
     if (change.settings_changed || change.backends_changed || host_names_changed || change.managed_changed) {
       plan.pools.push_back(std::move(change));

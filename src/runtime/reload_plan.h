@@ -24,8 +24,8 @@ struct PoolChange {
   /// weight or name changed is in both: its records leave and come back under the new ones).
   std::vector<BackendConfig> host_names_dropped;
   std::vector<BackendConfig> host_names_added;
-  /// `managed:` changed (the pool was managed before and still is): the supervisor starts
-  /// instances with the new settings from now on, and the autoscaler follows the new bounds.
+  /// `managed:` changed: added (the instances start), removed (they stop), or changed (instances
+  /// started from now on use the new settings, and the autoscaler follows the new bounds).
   bool managed_changed = false;
   /// Its command, env or cwd changed: the running instances are rolled (a rolling restart).
   bool managed_roll = false;

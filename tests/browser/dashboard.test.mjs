@@ -690,3 +690,41 @@ test('dashboard: shows a managed pool\'s instances, a killed one coming back, on
     throw e;
   }
 });
+
+test('dashboard: shows an autoscaled managed pool and its rolling restart', { timeout: 90000 }, async (t) => {
+  const { chromium, cleanups } = await setUp(t);
+  // The instances: node itself, answering "ok" on {port}.
+  const server = "require('http').createServer((q, s) => s.end('ok')).listen(+process.argv[1], '127.0.0.1')";
+  const base = 20000 + Math.floor(Math.random() * 9000);
+  const { admin, token, fulcrum } = await startFulcrumWithAdmin(cleanups, 2,
+    `    managed:
+      command: [${JSON.stringify(process.execPath)}, -e, ${JSON.stringify(server)}, "{port}"]
+      ports: ${base}-${base + 9}
+      instances: { min: 1, max: 2 }
+      autoscale: { target: { in_flight: 5 }, up_cooldown: 1s, down_window: 2s }
+      ready: { tcp: {}, timeout: 10s }`);
+  const { page, problems } = await openBrowserPage(chromium, cleanups);
+  const strip = 'section.pool[data-pool="web"] .pool-scaling';
+  try {
+    await page.goto(`${admin}/?token=${token}`, { waitUntil: 'load' });
+    await page.waitForSelector('#link[data-state="live"]');
+    // The autoscaler: instances (ready, bounds) and the signal beside its target; no roll yet.
+    await page.waitForSelector(`${strip} .autoscale >> text=/^1 instances \\(1 ready, 1\\.\\.2\\) · in_flight 0\\.0 \\/ 5/`);
+    assert.equal(await page.locator(`${strip} .roll`).isVisible(), false, 'no roll before the first');
+
+    const answer = await fetch(`${admin}/api/pools/web/restart`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(answer.status, 202);
+    // The roll's end, as the page tells it; the event tail has it too.
+    await page.waitForSelector(`${strip}[data-roll="done"] .roll >> text=/^last rolling restart \\(api\\): 1\\/1 replaced in /`,
+      { timeout: 15000 });
+    await page.waitForSelector('#events li[data-kind="roll_done"] >> text=replaced=1');
+    assert.deepEqual(problems, [], 'no console errors');
+  } catch (e) {
+    const shot = SCREENSHOT.replace(/\.png$/, '') + '-scaling-failure.png';
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+    t.diagnostic(`failure screenshot: ${shot}`);
+    t.diagnostic(`problems seen by the page: ${JSON.stringify(problems)}`);
+    t.diagnostic(`fulcrum log:\n${fulcrum.log.slice(-30).join('\n')}`);
+    throw e;
+  }
+});

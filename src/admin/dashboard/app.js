@@ -14,6 +14,7 @@
   const KINDS = ['healthy', 'unhealthy', 'recovery', 'ejected', 'panic', 'error', 'backend_added',
     'backend_removed', 'backend_state', 'backend_weight', 'backend_expired', 'registration_guard', 'pool_paused', 'start', 'stop',
     'instance_started', 'instance_ready', 'instance_exited', 'instance_restarting', 'crashloop',
+    'scaled', 'roll_started', 'roll_done', 'roll_failed',
     'monitoring', 'selecting_server', 'request', 'response'];
   // Noisy kinds (every health interval, or per request) start hidden.
   const HIDDEN_BY_DEFAULT = new Set(['monitoring', 'selecting_server', 'request', 'response']);

@@ -308,7 +308,7 @@ TEST(ReloadPlan, OtherManagedSettingsApplyToNewInstancesWithoutARoll) {
   EXPECT_FALSE(mentions(plan.changes, "roll"));
 }
 
-TEST(ReloadPlan, AddingOrRemovingManagedTakesARestartAndKeepsTheRunningSection) {
+TEST(ReloadPlan, AManagedSectionAddedOrRemovedIsAChangeOfThePool) {
   const Config managed = with_managed_app(app_instances());
   Config plain = managed;
   plain.pools[0].managed.reset();
@@ -316,14 +316,18 @@ TEST(ReloadPlan, AddingOrRemovingManagedTakesARestartAndKeepsTheRunningSection) 
 
   ReloadPlan plan = plan_reload(managed, plain);
   EXPECT_TRUE(plan.errors.empty());
-  EXPECT_TRUE(mentions(plan.restart_required, "pools.app.managed: removed in the file but not applied"));
-  EXPECT_EQ(plan.next.find_pool("app")->managed, app_instances());
-  for (const auto& change : plan.pools) EXPECT_FALSE(change.managed_changed);
+  EXPECT_TRUE(plan.restart_required.empty());
+  ASSERT_EQ(plan.pools.size(), 1u);
+  EXPECT_TRUE(plan.pools[0].managed_changed);
+  EXPECT_FALSE(plan.pools[0].managed_roll);
+  EXPECT_FALSE(plan.pools[0].config.managed);
+  EXPECT_TRUE(mentions(plan.changes, "pool 'app': managed removed (its instances stop)"));
 
   plan = plan_reload(plain, managed);
-  EXPECT_TRUE(mentions(plan.restart_required, "pools.app.managed: added in the file but not applied"));
-  EXPECT_FALSE(plan.next.find_pool("app")->managed);
-  for (const auto& change : plan.pools) EXPECT_FALSE(change.config.managed);
+  ASSERT_EQ(plan.pools.size(), 1u);
+  EXPECT_TRUE(plan.pools[0].managed_changed);
+  EXPECT_EQ(plan.pools[0].config.managed, app_instances());
+  EXPECT_TRUE(mentions(plan.changes, "pool 'app': managed added (its instances start)"));
 }
 
 }  // namespace
