@@ -10,20 +10,23 @@
 # beside the fixed MAX pool's (target: within 1.5×), and how long after the load fell it was back
 # at MIN (target: within DOWN_WINDOW + 10 s).
 # Usage: bench/scale.sh
-#   env: FULCRUM=build/fulcrum THREADS=1 MIN=1 MAX=8 LIMIT=10 DELAY_MS=20 TARGET=8 LOW=10 HIGH=200
+#   env: FULCRUM=build/fulcrum THREADS=1 MIN=1 MAX=8 LIMIT=20 DELAY_MS=20 TARGET=12 LOW=10 HIGH=200
 #        LOW_SECONDS=10 HIGH_SECONDS=40 SLICE=2 UP_COOLDOWN=2s DOWN_WINDOW=15s BASE_PORT=19680
 #        PIN=1 CLIENT_CPUS=0 PROXY_CPUS=1 BACKEND_CPUS=1 KEEP_TMP=0
+# The in-flight count of an instance cannot pass LIMIT (its slots), so TARGET must be below LIMIT
+# for the pool to grow (each step at most LIMIT / TARGET times the last), and LOW at most
+# TARGET × MIN for it to come back to MIN.
 # It needs a quiet machine for figures worth comparing: a smoke run is LOW_SECONDS=2 HIGH_SECONDS=4
-# DOWN_WINDOW=2s MAX=2.
+# DOWN_WINDOW=2s MAX=2 HIGH=50.
 set -u
 cd "$(dirname "$0")/.."
 source bench/common.sh
 
 MIN=${MIN:-1}
 MAX=${MAX:-8}
-LIMIT=${LIMIT:-10}
+LIMIT=${LIMIT:-20}
 DELAY_MS=${DELAY_MS:-20}
-TARGET=${TARGET:-8}
+TARGET=${TARGET:-12}
 LOW=${LOW:-10}
 HIGH=${HIGH:-200}
 LOW_SECONDS=${LOW_SECONDS:-10}
