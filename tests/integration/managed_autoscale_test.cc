@@ -33,7 +33,7 @@ TEST(ManagedAutoscale, GrowsTowardMaxUnderLoadHoldsWhenSteadyAndReturnsToMinOnly
                                         "      autoscale:\n"
                                         "        target: { in_flight: 2 }\n"
                                         "        up_cooldown: 1s\n"
-                                        "        down_window: 3s\n"
+                                        "        down_window: 4s\n"
                                         "        tolerance: 0.1\n"
                                         "      ready: { tcp: {}, timeout: 5s }\n",
                                         "tcp"),
@@ -83,14 +83,16 @@ TEST(ManagedAutoscale, GrowsTowardMaxUnderLoadHoldsWhenSteadyAndReturnsToMinOnly
   }
   EXPECT_EQ(instance_count(admin), 4u);
 
-  // The load goes. Not before the down window (3 s) of recommendations has passed without a
+  // The load goes. Not before the down window (4 s) of recommendations has passed without a
   // higher one: the count holds meanwhile (the autoscaler says why), then goes down to min (in one
-  // step, or two when the second the load went in asked for 2).
+  // step, or two when the second the load went in asked for 2 or 3).
   const auto gone = std::chrono::system_clock::now();
   held.clear();
-  std::this_thread::sleep_for(1500ms);
-  EXPECT_EQ(instance_count(admin), 4u) << app_pool(admin).dump();
-  EXPECT_EQ(app_member(admin, "autoscale").value("last", nlohmann::json::object()).value("reason", ""), "stabilising") << app_pool(admin).dump();
+  EXPECT_TRUE(eventually([&] {
+    const nlohmann::json autoscale = app_member(admin, "autoscale");
+    return autoscale.value("last", nlohmann::json::object()).value("reason", "") == "stabilising" &&
+           autoscale.value("instances", 0) == 4;
+  }, 4s)) << app_pool(admin).dump();
   ASSERT_TRUE(eventually([&] {
     const auto scaled = events_of(admin, "scaled");
     return !scaled.empty() && scaled.back().value("to", 0) == 1;
@@ -103,7 +105,9 @@ TEST(ManagedAutoscale, GrowsTowardMaxUnderLoadHoldsWhenSteadyAndReturnsToMinOnly
     EXPECT_EQ(all[i].value("direction", ""), "down") << all[i].dump();
     EXPECT_LT(all[i].value("to", 0), all[i].value("from", 0));
     EXPECT_EQ(all[i].value("window_highest", 0), all[i].value("to", 0)) << all[i].dump();
-    // The last busy recommendation is at most a second before the load went (a decision a second).
+    // The last busy recommendation was made about a second before the load went at the earliest
+    // (a decision a second; two allowed for a loaded machine whose timers run late), and it holds
+    // the count for the 4 s window after it.
     EXPECT_GE(event_time(all[i]) - gone, 2s) << all[i].dump();
   }
   ASSERT_TRUE(eventually([&] { return instance_count(admin) == 1; }, 10s)) << app_instances(admin).dump();
