@@ -80,7 +80,7 @@ TEST(ManagedRoll, RestartUnderLoadReplacesEveryInstanceWithNoErrorAndNeverFewerS
   ASSERT_TRUE(done) << app_pool(admin).dump() << "\n" << app_instances(admin).dump();
 
   EXPECT_EQ(errors.load(), 0) << "of " << served.load() + errors.load() << " requests";
-  EXPECT_GT(served.load(), 100);
+  EXPECT_GT(served.load(), 50);
   // The bound is instances − max_parallel; a replacement serves before its old instance
   // leaves, so the pool never had fewer than the 3 it began with.
   EXPECT_GE(fewest_ready.load(), 3u);
