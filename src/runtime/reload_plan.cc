@@ -37,7 +37,6 @@ std::vector<std::string> changed_settings(const PoolConfig& a, const PoolConfig&
   check(a.resolve_interval == b.resolve_interval, "resolve_interval");
   check(a.send_proxy == b.send_proxy, "send_proxy");
   // Gained or lost: its instances start or stop (a changed section is restart_required below).
-  check(a.managed.has_value() == b.managed.has_value(), "managed");
   return keys;
 }
 
@@ -271,11 +270,6 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
         change.host_names_added.push_back(backend);
         plan.changes.push_back("pool '" + running.name + "': backend " + backend.address + " (DNS) added");
       }
-    }
-    if (running.managed && next->managed && !(*running.managed == *next->managed)) {
-      plan.restart_required.push_back(where +
-                                      ".managed: changed in the file but not applied to the running instances "
-                                      "(restart Fulcrum to apply it)");
     }
     const auto settings = changed_settings(running, *next);
     change.settings_changed = !settings.empty();
