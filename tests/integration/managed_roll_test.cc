@@ -169,5 +169,31 @@ TEST(ManagedRoll, AReloadThatChangesTheEnvRollsThePool) {
 }
 
 
+
+TEST(ManagedRoll, AReplacementNotReadyWithinReadyTimeoutFailsTheRoll) {
+  const std::string ports = port_range();
+  auto two = [&](const std::string& command) {
+    return "      command: " + command + "\n"
+           "      ports: " + ports + "\n"
+           "      instances: 2\n"
+           "      ready: { tcp: {}, timeout: 1s }\n";
+  };
+  FulcrumProcess fulcrum(scaling_config(two(server_command())), 2);
+  const std::string admin = fulcrum.address("admin");
+  ASSERT_TRUE(eventually([&] { return pids_in_state(app_instances(admin), "ready").size() == 2; }, 10s));
+  const auto before = pids_in_state(app_instances(admin), "ready");
+
+  // The new program takes 5 s before it listens: its replacement is killed at the 1 s ready timeout.
+  std::ofstream(fulcrum.config_path(), std::ios::trunc)
+      << scaling_config(two(server_command("--listen-after-ms, \"5000\"")));
+  ASSERT_EQ(scaling_call(admin, "POST", "/api/reload").status, 200);
+  ASSERT_TRUE(eventually([&] { return events_of(admin, "roll_failed").size() == 1; }, 10s)) << app_pool(admin).dump();
+  const auto failed = events_of(admin, "roll_failed")[0];
+  EXPECT_EQ(failed.value("cause", ""), "replacement_timed_out") << failed.dump();
+  EXPECT_EQ(failed.value("detail", ""), "not ready within 1s");
+  EXPECT_TRUE(eventually([&] { return app_instances(admin).size() == 2; }, 5s)) << app_instances(admin).dump();
+  EXPECT_EQ(pids_in_state(app_instances(admin), "ready"), before);
+}
+
 }  // namespace
 }  // namespace fulcrum::test::managed
