@@ -50,6 +50,8 @@ struct InstanceView {
   bool crashloop = false;
   /// How its last process ended (`exit status 1`, `signal SIGKILL`); empty while none has.
   std::string last_exit;
+  /// Its last process was killed because it was not ready within `ready.timeout`.
+  bool last_exit_not_ready = false;
   /// In Backoff/Crashloop: the delay before the next start.
   Duration restart_delay{0};
   /// Milliseconds since its current process started (0 when none runs).

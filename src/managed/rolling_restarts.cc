@@ -200,9 +200,9 @@ void RollingRestarts::apply(Roll& roll, const Change& change) {
     if (change.gone) {
       carry_out(roll, plan.replacement_exited(id, "stopped before it was ready"));
     } else if (instance.state == InstanceState::Backoff || instance.state == InstanceState::Crashloop) {
-      // It exited (the supervisor would start it again: the roll stops it instead). A ready
-      // timeout is the supervisor's kill, told apart by its note.
-      if (instance.last_exit.find("not ready in time") != std::string::npos) {
+      // It exited (the supervisor would start it again: the roll stops it instead), or the
+      // supervisor killed it at its ready timeout.
+      if (instance.last_exit_not_ready) {
         carry_out(roll, plan.replacement_timed_out(id, "not ready within " + duration_text(roll.ready_timeout)));
       } else {
         carry_out(roll, plan.replacement_exited(id, "exited before it was ready: " + instance.last_exit));

@@ -237,6 +237,7 @@ InstanceView Supervisor::view(const Instance& instance) const {
   out.failures = instance.failures;
   out.crashloop = instance.looping;
   out.last_exit = instance.last_exit;
+  out.last_exit_not_ready = instance.timed_out;  // (kept until its next start)
   out.restart_delay = instance.restart_delay;
   if (instance.pid > 0) {
     out.uptime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(loop_.now() - instance.started).count();
