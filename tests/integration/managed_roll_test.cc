@@ -10,6 +10,7 @@
 
 #include "integration/managed_scaling_helpers.h"
 #include "support/http_command.h"
+#include "support/wrk.h"
 
 namespace fulcrum::test::managed {
 namespace {
@@ -39,7 +40,10 @@ TEST(ManagedRoll, RestartUnderLoadReplacesEveryInstanceWithNoErrorAndNeverFewerS
       << app_instances(admin).dump() << "\n" << fulcrum.process().all_output();
   const std::set<pid_t> before = pid_set(pids_in_state(app_instances(admin), "ready"));
 
-  // Four clients, each bounded in requests and in time; a watcher counts the ready instances.
+  // wrk -c50 on keep-alive connections (bounded: 25 s at most, stopped when the roll is done),
+  // four clients of our own on a new connection per request, each bounded in requests and in
+  // time; a watcher counts the ready instances.
+  BackgroundWrk wrk("http://" + front + "/", 25, 50);
   std::atomic<int> errors{0}, served{0};
   std::atomic<bool> stop{false};
   std::atomic<std::size_t> fewest_ready{1000};
@@ -77,9 +81,11 @@ TEST(ManagedRoll, RestartUnderLoadReplacesEveryInstanceWithNoErrorAndNeverFewerS
   const bool done = eventually([&] { return app_member(admin, "roll").value("state", "") == "done"; }, 25s);
   stop = true;
   for (auto& thread : threads) thread.join();
+  wrk.stop();
   ASSERT_TRUE(done) << app_pool(admin).dump() << "\n" << app_instances(admin).dump();
 
   EXPECT_EQ(errors.load(), 0) << "of " << served.load() + errors.load() << " requests";
+  EXPECT_TRUE(clean_run(wrk, 100));
   EXPECT_GT(served.load(), 50);
   // The bound is instances − max_parallel; a replacement serves before its old instance
   // leaves, so the pool never had fewer than the 3 it began with.
