@@ -10,6 +10,7 @@ packages=(build-essential cmake ninja-build pkg-config
           libcurl4-openssl-dev
           libgtest-dev libgmock-dev
           curl nginx wrk netcat-openbsd python3
+          etcd-server  # the cluster tests (tests/integration/cluster_*_test.cc) start a real etcd
           dpkg-dev file adduser  # make deb (CPack runs file and dpkg-shlibdeps) and its test
           chromium)  # the dashboard's browser test (tests/browser); node and npm come with the image
 if [[ ${1:-} == bench ]]; then

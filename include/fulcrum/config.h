@@ -426,6 +426,29 @@ struct ResolverConfig {
   bool operator==(const ResolverConfig&) const = default;
 };
 
+/// The etcd cluster that several Fulcrum instances share (`cluster.etcd`).
+struct EtcdConfig {
+  /// `http://host:port` of etcd members (its client URLs); tried in turn.
+  std::vector<std::string> endpoints;
+  /// Every key of every cluster lives under this; a cluster's under `prefix/name/`.
+  std::string prefix = "/fulcrum";
+  /// etcd's user and password when its authentication is on; empty: none.
+  std::string username;
+  std::string password;
+
+  bool operator==(const EtcdConfig&) const = default;
+};
+
+/// Several instances as one (`cluster:`): registrations and runtime changes are written to etcd
+/// and applied by every instance of the cluster; in cluster mode they replace admin.state_file.
+struct ClusterConfig {
+  /// The cluster's name: instances with the same name (and etcd prefix) share their state.
+  std::string name;
+  EtcdConfig etcd;
+
+  bool operator==(const ClusterConfig&) const = default;
+};
+
 /// Where events go besides C++ callbacks and the admin stream.
 struct EventsConfig {
   /// A JSON-lines event log; empty: none.
@@ -477,6 +500,7 @@ struct Config {
   EventsConfig events;
   std::optional<AccessLogConfig> access_log;
   ResolverConfig resolver;
+  std::optional<ClusterConfig> cluster;
 
   /// The pool called `name`, or nullptr.
   const PoolConfig* find_pool(std::string_view name) const;

@@ -48,6 +48,8 @@ enum class Event : std::uint8_t {
   RollStarted,      ///< a rolling restart of a managed pool began (details: pool, reason, instances)
   RollDone,         ///< a rolling restart replaced every instance (details: pool, replaced, duration_ms)
   RollFailed,       ///< a rolling restart stopped; the instances not replaced keep serving (details: cause)
+  ClusterDisconnected,  ///< etcd (the cluster store) cannot be reached: serving on with what was known (details: reason)
+  ClusterConnected,     ///< etcd is reachable (again): changes flow and writes are accepted (details: endpoints)
 };
 
 /// `selecting_server`, `unhealthy`, ...: the names used in JSON, the event log and the API.

@@ -14,6 +14,7 @@
 #include "admin/scaling_json.h"
 #include "admin/sha1.h"
 #include "admin/websocket_frame.h"
+#include "cluster/cluster_store.h"
 #include "core/log.h"
 #include "http/error_response.h"
 #include "http/request_parser.h"
@@ -270,7 +271,8 @@ void AdminServer::handle(Connection& connection, const http::RequestHead& reques
   }
   const bool known = path == "/metrics" || path == "/api/status" || path == "/api/pools" ||
                      path.starts_with("/api/pools/") || path == "/api/config" || path == "/api/events" ||
-                     path == "/api/events/recent" || path == "/api/listeners" || path == "/api/reload";
+                     path == "/api/events/recent" || path == "/api/listeners" || path == "/api/reload" ||
+                     path == "/api/cluster";
   if (!known) return error(404, "not found");
   if (path == "/api/reload") {
     if (request.method_kind != http::Method::Post) return error(405, "method not allowed", "Allow: POST\r\n");
@@ -296,7 +298,8 @@ void AdminServer::handle(Connection& connection, const http::RequestHead& reques
 
   if (path == "/metrics") {
     return reply(200, kPrometheusContentType,
-                 render_prometheus(stats()) + render_process_metrics(process::read_process_stats()));
+                 render_prometheus(stats()) + render_process_metrics(process::read_process_stats()) +
+                     (cluster_ ? cluster_->metrics_text() : std::string()));
   }
   if (path == "/api/status") {
     // `writable` tells the dashboard whether to show its write controls, so that it need not probe
@@ -306,6 +309,10 @@ void AdminServer::handle(Connection& connection, const http::RequestHead& reques
     return reply_json(200, document);
   }
   if (path == "/api/config") return reply_json(200, config_json(context_.config));
+  if (path == "/api/cluster") {
+    if (!cluster_) return error(404, "this instance is not in a cluster (its configuration has no 'cluster:' section)");
+    return reply_json(200, cluster_->to_json());
+  }
   if (path == "/api/listeners") return reply_json(200, listeners_json(context_));
   if (path == "/api/events/recent") {
     std::array<bool, 64> kinds{};
@@ -424,11 +431,18 @@ AdminServer::Answer AdminServer::handle_pool_request(const http::RequestHead& re
     // Accepted: the roll goes on after this answer; GET /api/pools/{pool} follows it (`roll`).
     return json_answer(202, roll_json(*context_.rolls->status(*pool)));
   }
+  // In cluster mode a change must reach etcd, or the instances would disagree: refused while it
+  // is away (reads go on).
+  if (cluster_) {
+    if (auto refusal = cluster_->write_refusal(); !refusal.empty()) return error(503, refusal, "Retry-After: 1\r\n");
+  }
   if (target == Target::Pool) {
     auto parsed = parse_pool_update(body);
     if (auto* bad = std::get_if<BodyError>(&parsed)) return error(bad->status, bad->message);
-    const auto changed = manager.set_paused(pool_name, std::get<PoolUpdate>(parsed).paused, core::Clock::now());
+    const bool paused = std::get<PoolUpdate>(parsed).paused;
+    const auto changed = manager.set_paused(pool_name, paused, core::Clock::now());
     if (!changed.ok()) return error(changed.status, changed.error);
+    if (cluster_) cluster_->record_pause(pool_name, paused);
     for (const auto& stats_pool : stats().pools) {
       if (stats_pool.name == pool_name) return json_answer(200, with_health(pool_json(stats_pool), health_));
     }
@@ -447,6 +461,13 @@ AdminServer::Answer AdminServer::handle_pool_request(const http::RequestHead& re
     result = manager.update_backend(pool_name, key, std::get<membership::BackendUpdate>(parsed));
   }
   if (!result.ok()) return error(result.status, result.error);
+  if (cluster_) {
+    if (method == http::Method::Delete) {
+      cluster_->record_removal(pool_name, *result.backend);
+    } else {
+      cluster_->record_backend(pool_name, result.backend->id());
+    }
+  }
   nlohmann::json document = backend_document(*pool, result.backend->id());
   if (document.is_null()) document = {{"id", result.backend->id()}, {"address", result.backend->address_text()}};
   return json_answer(result.status, document);

@@ -41,6 +41,9 @@ struct RequestHead;
 namespace fulcrum::health {
 class HealthMonitor;
 }
+namespace fulcrum::cluster {
+class ClusterStore;
+}
 
 namespace fulcrum::admin {
 
@@ -101,6 +104,9 @@ class AdminServer final : private HttpEndpoint::Handler {
   /// Where the pools' JSON takes each backend's last check and state change from (admin/
   /// health_details.h); null (the default) leaves them out. Outlives the server.
   void set_health(const health::HealthMonitor* monitor) { health_ = monitor; }
+  /// The cluster store in cluster mode (GET /api/cluster, its metrics; writes go to etcd too and
+  /// are refused with 503 while it is unreachable); null outside it. Outlives the server.
+  void set_cluster(cluster::ClusterStore* cluster) { cluster_ = cluster; }
 
  private:
   using Connection = HttpEndpoint::Connection;
@@ -170,6 +176,7 @@ class AdminServer final : private HttpEndpoint::Handler {
   /// client asks for them (by Event value).
   std::array<std::optional<events::EventBus::SubscriptionId>, events::kEventCount> live_only_subscriptions_{};
   const health::HealthMonitor* health_ = nullptr;
+  cluster::ClusterStore* cluster_ = nullptr;
   /// Events stream clients never got because they were cut for being too slow (loop thread).
   std::uint64_t events_dropped_slow_client_ = 0;
   bool stopped_ = false;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "admin/backend_requests.h"
+#include "cluster/cluster_store.h"
 #include "http/request_parser.h"
 #include "runtime/runtime_context.h"
 
@@ -80,7 +81,9 @@ void RegistrationServer::handle(Connection& connection, const http::RequestHead&
     if (method != http::Method::Post) return error(405, "method not allowed", "Allow: POST\r\n");
     auto parsed = parse_registration(body);
     if (auto* bad = std::get_if<BodyError>(&parsed)) return error(bad->status, bad->message);
-    return lease_answer(registry_.register_backend(std::get<membership::Registration>(parsed), now), false);
+    const auto& registration = std::get<membership::Registration>(parsed);
+    if (cluster_) return lease_answer(cluster_->register_backend(registration), false);
+    return lease_answer(registry_.register_backend(registration, now), false);
   }
   if (!path.starts_with("/register/") || path.size() == 10 || path.find('/', 10) != std::string_view::npos) {
     return error(404, "not found");
@@ -89,9 +92,13 @@ void RegistrationServer::handle(Connection& connection, const http::RequestHead&
   if (method == http::Method::Put) {
     auto parsed = parse_renewal(body);
     if (auto* bad = std::get_if<BodyError>(&parsed)) return error(bad->status, bad->message);
-    return lease_answer(registry_.renew(lease, std::get<membership::Renewal>(parsed), now), false);
+    const auto& renewal = std::get<membership::Renewal>(parsed);
+    if (cluster_) return lease_answer(cluster_->renew(lease, renewal), false);
+    return lease_answer(registry_.renew(lease, renewal, now), false);
   }
-  if (method == http::Method::Delete) return lease_answer(registry_.deregister(lease), true);
+  if (method == http::Method::Delete) {
+    return lease_answer(cluster_ ? cluster_->deregister(lease) : registry_.deregister(lease), true);
+  }
   return error(405, "method not allowed", "Allow: PUT, DELETE\r\n");
 }
 

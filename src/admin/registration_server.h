@@ -20,6 +20,10 @@ namespace fulcrum::runtime {
 struct RuntimeContext;
 }
 
+namespace fulcrum::cluster {
+class ClusterStore;
+}
+
 namespace fulcrum::admin {
 
 class RegistrationServer final : private HttpEndpoint::Handler {
@@ -42,6 +46,9 @@ class RegistrationServer final : private HttpEndpoint::Handler {
   void stop_accepting() { endpoint_.stop_accepting(); }
   /// The listening socket, -1 once closed. Loop thread.
   int listening_fd() const { return endpoint_.listening_fd(); }
+  /// In cluster mode, registrations are the cluster store's (kept in etcd, renewable at any
+  /// instance) rather than this listener's registry; null outside it. Outlives the server.
+  void set_cluster(cluster::ClusterStore* cluster) { cluster_ = cluster; }
 
  private:
   using Connection = HttpEndpoint::Connection;
@@ -54,6 +61,7 @@ class RegistrationServer final : private HttpEndpoint::Handler {
   membership::Registry registry_;
   HttpEndpoint endpoint_;
   core::Timer tick_timer_;
+  cluster::ClusterStore* cluster_ = nullptr;
   bool stopped_ = false;
 };
 

@@ -21,11 +21,18 @@ struct Transfer {
   std::size_t max_body = 0;
   bool too_large = false;
   const std::atomic<bool>* cancel = nullptr;
+  const std::function<bool(std::string_view)>* on_data = nullptr;
+  bool stopped_by_reader = false;
 };
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
   const std::size_t bytes = size * count;
+  if (transfer->on_data != nullptr && *transfer->on_data) {
+    if ((*transfer->on_data)(std::string_view(data, bytes))) return bytes;
+    transfer->stopped_by_reader = true;
+    return 0;
+  }
   if (transfer->body.size() + bytes > transfer->max_body) {
     transfer->too_large = true;
     return 0;  // anything but `bytes` makes curl abort with CURLE_WRITE_ERROR
@@ -59,7 +66,7 @@ HttpResponse request(const HttpRequest& request) {
     return response;
   }
   CURL* handle = easy.get();
-  Transfer transfer{.max_body = request.max_body, .cancel = request.cancel};
+  Transfer transfer{.max_body = request.max_body, .cancel = request.cancel, .on_data = &request.on_data};
   char error_text[CURL_ERROR_SIZE] = {};
   const auto timeout = request.timeout.count() > 0 ? request.timeout : std::chrono::milliseconds(5000);
 
@@ -73,6 +80,7 @@ HttpResponse request(const HttpRequest& request) {
   raw_headers = curl_slist_append(raw_headers, request.body.empty() ? "Content-Type:" : "Content-Type: application/json");
   // No `Expect: 100-continue` round trip for small JSON bodies.
   raw_headers = curl_slist_append(raw_headers, "Expect:");
+  for (const std::string& line : request.headers) raw_headers = curl_slist_append(raw_headers, line.c_str());
   std::unique_ptr<curl_slist, ListDeleter> headers(raw_headers);
 
   curl_easy_setopt(handle, CURLOPT_URL, request.url.c_str());
@@ -84,7 +92,8 @@ HttpResponse request(const HttpRequest& request) {
   curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-  curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout.count()));
+  const auto connect_timeout = request.connect_timeout.count() > 0 ? request.connect_timeout : timeout;
+  curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout.count()));
   // No signals from curl (the callers are threads of a program with its own handlers).
   curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, on_body);
@@ -97,7 +106,9 @@ HttpResponse request(const HttpRequest& request) {
 
   const CURLcode code = curl_easy_perform(handle);
   if (code != CURLE_OK) {
-    if (transfer.too_large) {
+    if (transfer.stopped_by_reader) {
+      response.error = "stopped by the reader";
+    } else if (transfer.too_large) {
       response.error = "answer larger than " + std::to_string(request.max_body) + " bytes";
     } else if (code == CURLE_ABORTED_BY_CALLBACK) {
       response.error = "cancelled";

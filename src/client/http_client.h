@@ -7,7 +7,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace fulcrum::client {
 
@@ -19,11 +22,19 @@ struct HttpRequest {
   std::string bearer_token;  ///< `Authorization: Bearer <token>` when not empty
   /// The whole exchange (connect, send, answer) must fit in this; 0 = 5 s.
   std::chrono::milliseconds timeout{0};
+  /// Connecting must take no longer than this; 0: `timeout`.
+  std::chrono::milliseconds connect_timeout{0};
   /// An answer body larger than this is refused (error set): nothing is buffered without a bound.
   std::size_t max_body = 1 << 20;
   /// When set and it becomes true, the request is abandoned at curl's next progress call (at most
   /// about a second later; error "cancelled"), so that a thread blocked in request() can stop.
   const std::atomic<bool>* cancel = nullptr;
+  /// Extra header lines (`Authorization: <token>`), without CRLF.
+  std::vector<std::string> headers;
+  /// When set, the answer body is handed over piece by piece as it arrives instead of being kept
+  /// (a long-lived stream such as etcd's watch); returning false abandons the transfer. The body
+  /// of the response is then empty, and max_body does not apply: the callback bounds what it keeps.
+  std::function<bool(std::string_view)> on_data;
 };
 
 /// What came back. `status` is 0 when no HTTP answer arrived (then `error` says why: refused,

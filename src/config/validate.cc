@@ -19,6 +19,7 @@
 #include "config/validate_access.h"
 #include "config/validate_managed.h"
 #include "config/validate_proxy.h"
+#include "config/validate_cluster.h"
 #include "events/access_log_format.h"
 #include "http/syntax.h"
 
@@ -768,6 +769,7 @@ std::vector<RuleViolation> check_rules(const Config& config) {
   check_registration(out, config);
   check_access_log(out, config);
   check_resolver(out, config);
+  check_cluster(out, config);
   return out;
 }
 

@@ -564,7 +564,23 @@ void read_resolver(YamlReader& reader, const YAML::Node& value, const std::strin
   reader.read_fields<ResolverConfig>(value, path, kResolverFields, into.resolver);
 }
 
-constexpr std::array<Field<Config>, 14> kRootFields{{
+constexpr std::array<Field<EtcdConfig>, 4> kEtcdFields{{
+    {"endpoints", read_string_list<&EtcdConfig::endpoints>},
+    {"prefix", read_string<&EtcdConfig::prefix>},
+    {"username", read_string<&EtcdConfig::username>},
+    {"password", read_string<&EtcdConfig::password>},
+}};
+
+void read_etcd(YamlReader& reader, const YAML::Node& value, const std::string& path, ClusterConfig& into) {
+  reader.read_fields<EtcdConfig>(value, path, kEtcdFields, into.etcd);
+}
+
+constexpr std::array<Field<ClusterConfig>, 2> kClusterFields{{
+    {"name", read_string<&ClusterConfig::name>},
+    {"etcd", read_etcd},
+}};
+
+constexpr std::array<Field<Config>, 15> kRootFields{{
     {"workers", read_count<&Config::workers, kWorkersRange>},
     {"drain_timeout", read_duration<&Config::drain_timeout>},
     {"watchdog", read_duration<&Config::watchdog>},
@@ -579,6 +595,7 @@ constexpr std::array<Field<Config>, 14> kRootFields{{
     {"events", read_events},
     {"access_log", read_section<&Config::access_log, kAccessLogFields>},
     {"resolver", read_resolver},
+    {"cluster", read_section<&Config::cluster, kClusterFields>},
 }};
 
 }  // namespace

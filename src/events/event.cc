@@ -19,7 +19,8 @@ constexpr std::array<std::string_view, events::kEventCount> kNames{
     "backend_state", "backend_weight", "backend_expired", "registration_guard",
     "reload", "reload_failed", "upgrade", "upgrade_failed", "pool_paused", "refused",
     "instance_started", "instance_ready", "instance_exited", "instance_restarting", "crashloop",
-    "scaled", "roll_started", "roll_done", "roll_failed"};
+    "scaled", "roll_started", "roll_done", "roll_failed",
+    "cluster_disconnected", "cluster_connected"};
 
 }  // namespace
 

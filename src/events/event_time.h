@@ -11,7 +11,7 @@
 namespace fulcrum::events {
 
 /// How many Event values there are (for per-event tables).
-inline constexpr std::size_t kEventCount = static_cast<std::size_t>(Event::RollFailed) + 1;
+inline constexpr std::size_t kEventCount = static_cast<std::size_t>(Event::ClusterConnected) + 1;
 
 /// `2026-06-16T07:06:59.969Z`: ISO-8601, UTC, milliseconds.
 std::string format_time(std::chrono::system_clock::time_point time);

@@ -366,6 +366,7 @@ Status Balancer::start() {
   if (admin_socket) impl.control->serve_admin(*impl.context, std::move(admin_socket));
   if (impl.dns) impl.control->follow_dns(std::move(impl.dns));
   if (registration_socket) impl.control->serve_registration(*impl.context, std::move(registration_socket));
+  if (impl.config.cluster) impl.control->join_cluster(impl.has_admin ? impl.admin_bound.to_string() : std::string());
   // `start` is emitted before the control thread runs: a health verdict (which it emits) can then
   // never come before it, in the recent-events ring or on the stream.
   {

@@ -5,6 +5,7 @@
 #include <future>
 
 #include "core/log.h"
+#include "fulcrum/balancer.h"
 #include "runtime/worker.h"
 
 namespace fulcrum::runtime {
@@ -56,14 +57,23 @@ void ControlPlane::start() {
     }
     autoscaling_->start();
   });
+  if (cluster_wanted_ && context_.config.cluster) {
+    cluster::InstanceIdentity self{cluster::make_instance_id(), cluster_address_, fulcrum::version(),
+                                   context_.reload ? &context_.reload->generation : nullptr};
+    cluster_ = std::make_unique<cluster::ClusterStore>(loop_, *context_.config.cluster, context_.pool_manager,
+                                                       context_.config.pools, &context_.events, std::move(self));
+    cluster_->start();
+  }
   if (admin_socket_ && admin_context_) {
     admin_ = std::make_unique<admin::AdminServer>(loop_, *admin_context_, std::move(admin_socket_));
     admin_->set_health(health_.get());
+    admin_->set_cluster(cluster_.get());
     loop_.post([this] { admin_->start(); });
   }
   if (registration_socket_ && registration_context_) {
     registration_ = std::make_unique<admin::RegistrationServer>(loop_, *registration_context_,
                                                                 std::move(registration_socket_));
+    registration_->set_cluster(cluster_.get());
     loop_.post([this] { registration_->start(); });
   }
   thread_ = std::thread([this] { loop_.run(); });
@@ -85,6 +95,7 @@ void ControlPlane::stop() {
   autoscaling_.reset();
   rolls_.reset();
   supervisor_.reset();  // kills and reaps whatever stop_instances() left (none, normally)
+  cluster_.reset();  // after those that point at it; its threads end within about a second
 }
 
 void ControlPlane::stop_instances(std::chrono::milliseconds limit) {

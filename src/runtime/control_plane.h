@@ -9,6 +9,7 @@
 
 #include "admin/admin_server.h"
 #include "admin/registration_server.h"
+#include "cluster/cluster_store.h"
 #include "core/event_loop.h"
 #include "events/local_event_bus.h"
 #include "health/health_monitor.h"
@@ -71,6 +72,15 @@ class ControlPlane {
   /// process after a binary upgrade). Waits for the control loop. Any thread but the control thread.
   void stop_accepting();
 
+  /// Makes this instance one of the cluster the configuration names (`cluster:`) from start() on;
+  /// `address` is its admin API's address (what the other instances show). Call before start().
+  void join_cluster(std::string address) {
+    cluster_wanted_ = true;
+    cluster_address_ = std::move(address);
+  }
+  /// The cluster store, or null outside cluster mode (control thread).
+  cluster::ClusterStore* cluster() { return cluster_.get(); }
+
   /// Drives `dns` (backends given by host name) on the control loop from start() on, and destroys
   /// it in stop(). Call before start().
   void follow_dns(std::unique_ptr<membership::DnsSource> dns) { dns_ = std::move(dns); }
@@ -122,6 +132,10 @@ class ControlPlane {
   const RuntimeContext* registration_context_ = nullptr;
   net::UniqueFd registration_socket_;
   std::unique_ptr<admin::RegistrationServer> registration_;
+  /// etcd as a source of membership shared by the cluster's instances; null outside cluster mode.
+  bool cluster_wanted_ = false;
+  std::string cluster_address_;
+  std::unique_ptr<cluster::ClusterStore> cluster_;
   std::thread thread_;
 };
 

@@ -233,6 +233,8 @@ ReloadPlan plan_reload(const Config& current, const Config& candidate) {
   }
   keep(current.events == candidate.events, "events", plan.next.events, current.events);
   keep(current.access_log == candidate.access_log, "access_log", plan.next.access_log, current.access_log);
+  // The cluster's identity and etcd connection are read once, at start.
+  keep(current.cluster == candidate.cluster, "cluster", plan.next.cluster, current.cluster);
   keep(current.resolver == candidate.resolver, "resolver", plan.next.resolver, current.resolver);
   // The pid file is written and the privileges dropped once, at start.
   keep(current.pid_file == candidate.pid_file, "pid_file", plan.next.pid_file, current.pid_file);

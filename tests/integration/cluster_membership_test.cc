@@ -1,0 +1,156 @@
+// Three real Fulcrum instances sharing one real etcd (issue 15): a registration through one is
+// served by all, renewed through another, and leaves all three when its sidecar dies; an
+// operator's drain, weight, addition, removal and pause through one instance hold on the others;
+// a second cluster name in the same etcd sees none of it.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "cluster_fixture.h"
+#include "support/http_backend.h"
+#include "support/http_client.h"
+#include "support/process.h"
+
+namespace fulcrum::test {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+std::vector<std::string> sidecar(const std::vector<std::string>& registration_addresses, const std::string& address) {
+  std::vector<std::string> argv = {fulcrum_binary(), "--log-format", "json", "register"};
+  for (const auto& url : registration_addresses) {
+    argv.push_back("--url");
+    argv.push_back("http://" + url);
+  }
+  argv.insert(argv.end(), {"--pool", "api", "--address", address, "--ttl", "2s", "--token", "sekrit"});
+  return argv;
+}
+
+TEST(ClusterMembership, RegistrationThroughOneIsServedByAllAndLeavesAllWhenItsSidecarDies) {
+  SKIP_WITHOUT_ETCD();
+  HttpBackend fixed("fixed");
+  HttpBackend registered("registered");
+  ClusterOfThree cluster({fixed.address()});
+  ASSERT_TRUE(cluster.etcd->ready());
+  ASSERT_TRUE(cluster.formed()) << cluster_view(cluster.admin(0)).dump();
+  // A fourth instance of another cluster in the same etcd and prefix.
+  FulcrumProcess other(cluster_yaml(cluster.etcd->endpoint(), "other", {fixed.address()}), 3);
+
+  Process agent(sidecar({cluster.a().address("registration")}, registered.address()));
+  // Served by B and C (and A) soon after: applied from the watch, not from a poll. The issue's
+  // figure is 1 s; the bound here leaves room for a loaded test machine.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(eventually([&] { return !member_at(cluster.admin(i), registered.address()).is_null(); }, 2s))
+        << "instance " << i << ": " << pool_members(cluster.admin(i), "api", kAdminToken).dump();
+    EXPECT_EQ(member_at(cluster.admin(i), registered.address()).value("source", ""), "registration");
+  }
+  // Requests through C reach it.
+  EXPECT_TRUE(eventually([&] { return backend_from(cluster.c().address("web"), "127.0.0.1") == "registered"; }, 3s));
+  // Past its TTL (2 s), renewed by the sidecar through A: still everywhere.
+  std::this_thread::sleep_for(2500ms);
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(member_at(cluster.admin(i), registered.address()).is_null()) << i;
+  // Never seen by the other cluster.
+  EXPECT_TRUE(member_at(other.address("admin"), registered.address()).is_null());
+  EXPECT_EQ(cluster_view(other.address("admin"))["instances"].size(), 1u);
+  EXPECT_EQ(cluster.etcd->dump("/fulcrum-test/other/registrations/"), "");
+  EXPECT_NE(cluster.etcd->dump("/fulcrum-test/edge/registrations/"), "");
+
+  // The sidecar dies without deregistering: its etcd lease lapses, and the backend leaves all three.
+  agent.signal(SIGKILL);
+  agent.wait_exit(5s);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(eventually([&] { return member_at(cluster.admin(i), registered.address()).is_null(); }, 8s))
+        << "instance " << i;
+  }
+}
+
+TEST(ClusterMembership, RenewalThroughAnotherInstanceKeepsTheLease) {
+  SKIP_WITHOUT_ETCD();
+  HttpBackend fixed("fixed");
+  ClusterOfThree cluster({fixed.address()});
+  ASSERT_TRUE(cluster.etcd->ready());
+  ASSERT_TRUE(cluster.formed());
+  // Registered at A by hand, renewed at B only.
+  auto registration = HttpConnection::connect(cluster.a().address("registration"));
+  const std::string body = R"({"pool":"api","address":"127.0.0.1:1","ttl":"2s"})";
+  registration.send("POST /register HTTP/1.1\r\nHost: f\r\nAuthorization: Bearer sekrit\r\nContent-Length: " +
+                    std::to_string(body.size()) + "\r\n\r\n" + body);
+  const auto answer = registration.read_response();
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_EQ(answer->status, 201) << answer->body;
+  const std::string lease = json::parse(answer->body)["lease"];
+  ASSERT_TRUE(eventually([&] { return !member_at(cluster.admin(1), "127.0.0.1:1").is_null(); }, 2s));
+  for (int round = 0; round < 6; ++round) {  // 3 s, past the 2 s TTL
+    auto renewal = HttpConnection::connect(cluster.b().address("registration"));
+    renewal.send("PUT /register/" + lease + " HTTP/1.1\r\nHost: f\r\nAuthorization: Bearer sekrit\r\nContent-Length: 0\r\n\r\n");
+    const auto renewed = renewal.read_response();
+    ASSERT_TRUE(renewed.has_value());
+    EXPECT_EQ(renewed->status, 200) << renewed->body;
+    std::this_thread::sleep_for(500ms);
+  }
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(member_at(cluster.admin(i), "127.0.0.1:1").is_null()) << i;
+  // Deregistered through C: gone everywhere.
+  auto goodbye = HttpConnection::connect(cluster.c().address("registration"));
+  goodbye.send("DELETE /register/" + lease + " HTTP/1.1\r\nHost: f\r\nAuthorization: Bearer sekrit\r\n\r\n");
+  const auto gone = goodbye.read_response();
+  ASSERT_TRUE(gone.has_value());
+  EXPECT_EQ(gone->status, 200) << gone->body;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(eventually([&] { return member_at(cluster.admin(i), "127.0.0.1:1").is_null(); }, 4s)) << i;
+  }
+}
+
+TEST(ClusterMembership, OperatorChangesThroughBHoldOnAAndC) {
+  SKIP_WITHOUT_ETCD();
+  HttpBackend one("one"), two("two");
+  ClusterOfThree cluster({one.address(), two.address()});
+  ASSERT_TRUE(cluster.etcd->ready());
+  ASSERT_TRUE(cluster.formed());
+  const std::string b = cluster.admin(1);
+  auto on_all = [&](const std::string& address, const std::function<bool(const json&)>& check) {
+    for (int i = 0; i < 3; ++i) {
+      if (!eventually([&] { return check(member_at(cluster.admin(i), address)); }, 2s)) {
+        ADD_FAILURE() << "instance " << i << ": " << member_at(cluster.admin(i), address).dump();
+      }
+    }
+  };
+
+  // Drain.
+  auto reply = admin_call(b, "PATCH", "/api/pools/api/backends/" + one.address(), R"({"state":"drain"})", kAdminToken);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  on_all(one.address(), [](const json& m) { return !m.is_null() && m.value("admin_state", "") == "drain"; });
+  // Drained on A: every request through A goes to `two`.
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(backend_from(cluster.a().address("web"), "127.0.0.1"), "two");
+  // Weight.
+  reply = admin_call(b, "PATCH", "/api/pools/api/backends/" + two.address(), R"({"weight":7})", kAdminToken);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  on_all(two.address(), [](const json& m) { return !m.is_null() && m.value("weight", 0) == 7; });
+  // Back to ready.
+  reply = admin_call(b, "PATCH", "/api/pools/api/backends/" + one.address(), R"({"state":"ready"})", kAdminToken);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  on_all(one.address(), [](const json& m) { return !m.is_null() && m.value("admin_state", "") == "ready"; });
+  // Add and remove.
+  HttpBackend three("three");
+  reply = admin_call(b, "POST", "/api/pools/api/backends", json{{"address", three.address()}}.dump(), kAdminToken);
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  on_all(three.address(), [](const json& m) { return !m.is_null(); });
+  reply = admin_call(b, "DELETE", "/api/pools/api/backends/" + one.address(), "", kAdminToken);
+  ASSERT_EQ(reply.status, 202) << reply.body;
+  on_all(one.address(), [](const json& m) { return m.is_null(); });
+  // Pause, seen in each instance's pool document.
+  reply = admin_call(b, "PATCH", "/api/pools/api", R"({"paused":true})", kAdminToken);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(eventually([&] {
+      return admin_call(cluster.admin(i), "GET", "/api/pools/api", "", kAdminToken).json.value("paused", false);
+    }, 2s)) << i;
+  }
+  // A fourth instance started now learns everything from etcd.
+  FulcrumProcess late(cluster_yaml(cluster.etcd->endpoint(), "edge", {one.address(), two.address()}), 3);
+  EXPECT_TRUE(eventually([&] { return member_at(late.address("admin"), one.address()).is_null(); }, 3s));
+  EXPECT_EQ(member_at(late.address("admin"), two.address()).value("weight", 0), 7);
+  EXPECT_FALSE(member_at(late.address("admin"), three.address()).is_null());
+}
+
+}  // namespace
+}  // namespace fulcrum::test
