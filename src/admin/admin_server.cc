@@ -306,6 +306,8 @@ void AdminServer::handle(Connection& connection, const http::RequestHead& reques
     // with a write: what the credentials of this very request would be allowed to do.
     nlohmann::json document = with_health(status_json(stats()), health_);
     document["writable"] = writes_allowed(request);
+    // The dashboard's cluster panel: the same document as GET /api/cluster.
+    if (cluster_) document["cluster"] = cluster_->to_json();
     return reply_json(200, document);
   }
   if (path == "/api/config") return reply_json(200, config_json(context_.config));

@@ -138,10 +138,22 @@ void ClusterStore::on_snapshot(std::int64_t revision, std::vector<KeyValue> kvs)
     apply_put(kv);
   }
   instances_ = std::move(instances);
-  // Registrations that lapsed while the watch was away.
+  // Registrations that lapsed while the watch was away; except those whose sidecar kept renewing
+  // here all along (etcd expired them because it could not hear this instance): written again.
   std::vector<std::string> gone;
-  for (const auto& [key, registered] : registrations_) {
-    if (!registered.pending && !present.contains(key)) gone.push_back(key);
+  for (auto& [key, registered] : registrations_) {
+    if (registered.pending || present.contains(key)) {
+      registered.renewed_while_away = false;
+      continue;
+    }
+    if (registered.renewed_while_away) {
+      registered.renewed_while_away = false;
+      registered.pending = true;
+      registered.etcd_lease = 0;
+      link_->put_with_new_lease(key, cluster::to_json(registered.record), (registered.record.ttl_ms + 999) / 1000);
+      continue;
+    }
+    gone.push_back(key);
   }
   for (const auto& key : gone) forget_registration(key, /*expired=*/true);
 }
@@ -429,6 +441,7 @@ membership::LeaseResult ClusterStore::renew(std::string_view lease, const member
   }
   // While etcd is away the renewal is answered (the backend stays: nothing lapses meanwhile) and
   // sent when it is back.
+  if (!connected_) found->second.renewed_while_away = true;
   if (found->second.etcd_lease != 0) link_->keep_alive(found->second.etcd_lease);
   return {200, {}, std::string(lease), core::Milliseconds(found->second.record.ttl_ms)};
 }

@@ -100,6 +100,9 @@ class ClusterStore final : private ClusterLink::Listener {
     std::int64_t etcd_lease = 0;
     /// Written here and not yet seen back from etcd: a full read that lacks it keeps it.
     bool pending = false;
+    /// Renewed here while etcd was unreachable: if etcd let its lease lapse meanwhile (this
+    /// instance was cut off, not etcd down), it is written again rather than dropped.
+    bool renewed_while_away = false;
   };
   struct Instance {
     InstanceRecord record;

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <set>
+
 #include "cluster_fixture.h"
 #include "support/http_backend.h"
 #include "support/http_client.h"
@@ -33,6 +35,22 @@ TEST(ClusterMembership, RegistrationThroughOneIsServedByAllAndLeavesAllWhenItsSi
   ClusterOfThree cluster({fixed.address()});
   ASSERT_TRUE(cluster.etcd->ready());
   ASSERT_TRUE(cluster.formed()) << cluster_view(cluster.admin(0)).dump();
+  // Every instance lists the three, with address, version, configuration generation and last
+  // contact; /api/status carries the same for the dashboard, whose page has the panel.
+  const auto view = cluster_view(cluster.admin(1));
+  EXPECT_EQ(view.value("name", ""), "edge");
+  for (const auto& instance : view["instances"]) {
+    EXPECT_FALSE(instance.value("address", "").empty()) << instance.dump();
+    EXPECT_FALSE(instance.value("version", "").empty()) << instance.dump();
+    EXPECT_EQ(instance.value("generation", 0), 1) << instance.dump();
+    EXPECT_LT(instance.value("last_contact_ms", 99999), 5000) << instance.dump();
+  }
+  std::set<std::string> addresses;
+  for (const auto& instance : view["instances"]) addresses.insert(instance.value("address", ""));
+  EXPECT_TRUE(addresses.contains(cluster.admin(0)) && addresses.contains(cluster.admin(2))) << view.dump();
+  const auto status = admin_call(cluster.admin(0), "GET", "/api/status", "", kAdminToken).json;
+  EXPECT_EQ(status["cluster"]["instances"].size(), 3u);
+  EXPECT_NE(admin_call(cluster.admin(0), "GET", "/", "").body.find("cluster-panel"), std::string::npos);
   // A fourth instance of another cluster in the same etcd and prefix.
   FulcrumProcess other(cluster_yaml(cluster.etcd->endpoint(), "other", {fixed.address()}), 3);
 

@@ -15,6 +15,7 @@
     'backend_removed', 'backend_state', 'backend_weight', 'backend_expired', 'registration_guard', 'pool_paused', 'start', 'stop',
     'instance_started', 'instance_ready', 'instance_exited', 'instance_restarting', 'crashloop',
     'scaled', 'roll_started', 'roll_done', 'roll_failed',
+    'cluster_disconnected', 'cluster_connected',
     'monitoring', 'selecting_server', 'request', 'response'];
   // Noisy kinds (every health interval, or per request) start hidden.
   const HIDDEN_BY_DEFAULT = new Set(['monitoring', 'selecting_server', 'request', 'response']);
@@ -750,9 +751,43 @@
     return `rgba(${n >> 16},${(n >> 8) & 255},${n & 255},${a})`;
   }
 
+  // ---- rendering: the cluster (cluster mode only: /api/status carries `cluster`) ---------------
+  function renderCluster() {
+    const c = model.status.cluster;
+    const panel = $('cluster-panel');
+    panel.hidden = !c;
+    if (!c) return;
+    $('cluster-name').textContent = c.name || '';
+    const badge = $('cluster-state');
+    badge.textContent = c.connected ? 'etcd connected' : 'etcd disconnected';
+    badge.className = 'badge ' + (c.connected ? 'healthy' : 'unhealthy');
+    const reason = $('cluster-reason');
+    reason.hidden = c.connected || !c.reason;
+    reason.textContent = c.connected ? '' : 'serving with what was last known; changes are refused until etcd is back: ' + (c.reason || '');
+    const rows = [];
+    for (const i of c.instances || []) {
+      const tr = el('tr');
+      tr.dataset.instance = i.id;
+      tr.append(el('td', i.self ? 'mono self' : 'mono', i.id + (i.self ? ' (this one)' : '')),
+        el('td', 'mono dim', i.address || ''), el('td', 'dim', i.version || ''),
+        numCell(i.generation, (v) => (isNum(v) ? 'gen ' + v : '–')),
+        numCell(i.last_contact_ms, (v) => (isNum(v) ? fmtMs(v) + ' ago' : '–')));
+      rows.push(tr);
+    }
+    if (!rows.length) {
+      const tr = el('tr', 'empty');
+      const td = el('td', '', 'no instance listed yet');
+      td.colSpan = 5;
+      tr.append(td);
+      rows.push(tr);
+    }
+    $('cluster-instances').replaceChildren(...rows);
+  }
+
   function render() {
     if (!model.status) return;
     renderHeader();
+    renderCluster();
     renderListeners();
     renderPools();
     renderRoutes();
