@@ -263,6 +263,14 @@ json config_json(const Config& config) {
     out["admin"] = {{"listen", config.admin->listen}, {"token", config.admin->token.empty() ? "" : "***"}};
   }
   if (!config.resolver.servers.empty()) out["resolver"] = {{"servers", config.resolver.servers}};
+  if (config.cluster) {
+    // The etcd password is a secret like the tokens.
+    out["cluster"] = {{"name", config.cluster->name},
+                      {"etcd", {{"endpoints", config.cluster->etcd.endpoints},
+                                {"prefix", config.cluster->etcd.prefix},
+                                {"username", config.cluster->etcd.username},
+                                {"password", config.cluster->etcd.password.empty() ? "" : "***"}}}};
+  }
   if (config.registration) {
     out["registration"] = {{"listen", config.registration->listen},
                            {"token", config.registration->token.empty() ? "" : "***"}};
