@@ -84,6 +84,7 @@ std::string to_json(const BackendRecord& record) {
   nlohmann::json document = {{"address", record.address}, {"weight", record.weight}, {"state", record.state}};
   if (!record.name.empty()) document["name"] = record.name;
   if (record.removed) document["removed"] = true;
+  document["source"] = record.source;
   return document.dump();
 }
 
@@ -115,7 +116,8 @@ std::optional<BackendRecord> parse_backend(std::string_view text) {
   BackendRecord record;
   if (!read(*document, "address", record.address) || !read(*document, "name", record.name) ||
       !read(*document, "weight", record.weight) || !read(*document, "state", record.state) ||
-      !read(*document, "removed", record.removed) || record.address.empty()) {
+      !read(*document, "removed", record.removed) || !read(*document, "source", record.source) ||
+      record.address.empty()) {
     return std::nullopt;
   }
   return record;

@@ -60,6 +60,11 @@ struct BackendRecord {
   std::string state = "ready";
   /// Removed through the API: every instance removes it (and a configured one stays out).
   bool removed = false;
+  /// Where the backend came from at the instance that wrote the record (`config`, `api`,
+  /// `registration`, `dns`, ...). Only one added through the API is added where it is missing;
+  /// for the others the record only changes a member that exists (a registration's own key, the
+  /// configuration or DNS say whether it exists).
+  std::string source = "api";
 };
 
 /// A self-registered backend.

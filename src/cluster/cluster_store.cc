@@ -230,11 +230,14 @@ void ClusterStore::apply_backend(const std::string& pool, const BackendRecord& r
   const auto index = manager_.find_pool(pool);
   if (!index) return;
   auto member = find_member(*index, record.address);
+  // A registered backend comes and goes with its own key (registrations/), never with this one.
+  if (member && member->backend->source() == upstream::BackendSource::Registration && record.removed) return;
   if (record.removed) {
     if (member) manager_.remove_backend(pool, member->backend->address_text());
     return;
   }
   if (!member) {
+    if (record.source != "api") return;  // a drain of a backend this instance does not have
     membership::NewBackend backend{record.address, record.weight, record.name, upstream::BackendSource::Api};
     const auto added = manager_.add_backend(pool, backend);
     if (!added.ok()) {
@@ -320,6 +323,7 @@ void ClusterStore::record_backend(std::string_view pool, std::uint64_t id) {
   record.name = member->backend->name();
   record.weight = member->backend->weight();
   record.state = std::string(membership::admin_state_name(member->admin_state));
+  record.source = std::string(upstream::backend_source_name(member->backend->source()));
   link_->put(backend_key(root_, pool, record.address), cluster::to_json(record));
 }
 
@@ -342,6 +346,7 @@ void ClusterStore::record_removal(std::string_view pool, const upstream::Backend
   record.name = backend.name();
   record.weight = backend.weight();
   record.removed = true;
+  record.source = std::string(upstream::backend_source_name(backend.source()));
   link_->put(backend_key(root_, pool, record.address), cluster::to_json(record));
 }
 

@@ -107,6 +107,15 @@ TEST(ClusterMembership, RenewalThroughAnotherInstanceKeepsTheLease) {
     std::this_thread::sleep_for(500ms);
   }
   for (int i = 0; i < 3; ++i) EXPECT_FALSE(member_at(cluster.admin(i), "127.0.0.1:1").is_null()) << i;
+  // Drained through B's admin API: held on every instance (a record of its own beside the
+  // registration's key).
+  const auto drained = admin_call(cluster.admin(1), "PATCH", "/api/pools/api/backends/127.0.0.1:1",
+                                  R"({"state":"drain"})", kAdminToken);
+  ASSERT_EQ(drained.status, 200) << drained.body;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(eventually([&] { return member_at(cluster.admin(i), "127.0.0.1:1").value("admin_state", "") == "drain"; },
+                           2s)) << i;
+  }
   // Deregistered through C: gone everywhere.
   auto goodbye = HttpConnection::connect(cluster.c().address("registration"));
   goodbye.send("DELETE /register/" + lease + " HTTP/1.1\r\nHost: f\r\nAuthorization: Bearer sekrit\r\n\r\n");
@@ -116,6 +125,13 @@ TEST(ClusterMembership, RenewalThroughAnotherInstanceKeepsTheLease) {
   for (int i = 0; i < 3; ++i) {
     EXPECT_TRUE(eventually([&] { return member_at(cluster.admin(i), "127.0.0.1:1").is_null(); }, 4s)) << i;
   }
+  // An instance that starts now reads everything: the drain's record does not bring the
+  // deregistered backend back.
+  FulcrumProcess late(cluster_yaml(cluster.etcd->endpoint(), "edge", {fixed.address()}), 3);
+  ASSERT_TRUE(eventually([&] { return cluster_view(late.address("admin")).value("connected", false); }, 5s));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(member_at(late.address("admin"), "127.0.0.1:1").is_null())
+      << pool_members(late.address("admin"), "api", kAdminToken).dump();
 }
 
 TEST(ClusterMembership, OperatorChangesThroughBHoldOnAAndC) {

@@ -38,8 +38,9 @@ TEST(ClusterRecords, KeysComeApart) {
 }
 
 TEST(ClusterRecords, RecordsRoundTrip) {
-  BackendRecord backend{"10.0.0.1:80", "one", 7, "drain", false};
+  BackendRecord backend{"10.0.0.1:80", "one", 7, "drain", false, "config"};
   const auto read = parse_backend(to_json(backend));
+  EXPECT_EQ(read->source, "config");
   ASSERT_TRUE(read);
   EXPECT_EQ(read->address, "10.0.0.1:80");
   EXPECT_EQ(read->name, "one");

@@ -32,7 +32,7 @@ listeners: [{listen: "127.0.0.1:7000", pool: chat}]
 pools: {chat: {backends: [127.0.0.1:7001]}}
 )",
      {"bad.yaml:2: colour: unknown key 'colour' (expected one of: workers, drain_timeout, watchdog, io_uring, pid_file, user, group, "
-      "listeners, pools, admin, registration, events, access_log, resolver)"}},
+      "listeners, pools, admin, registration, events, access_log, resolver, cluster)"}},
 
     {"io_uring that is not true or false",
      R"(io_uring: sometimes
