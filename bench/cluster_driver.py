@@ -15,6 +15,7 @@ emits before answering). Prints one summary line:
 import argparse
 import http.client
 import json
+import socket
 import sys
 import threading
 import time
@@ -37,16 +38,17 @@ def call(connection, method, path, body, token):
 
 
 def read_stream(address, token, seen, lock, stop):
-    """Records (address, weight) -> arrival time of each backend_weight event."""
-    c = conn(address)
-    c.request("GET", "/api/events?kinds=backend_weight", headers={"Authorization": "Bearer " + token})
-    response = c.getresponse()
-    c.sock.settimeout(0.5)
+    """Records (address, weight) -> arrival time of each backend_weight event (SSE over a raw socket)."""
+    host, port = address.rsplit(":", 1)
+    sock = socket.create_connection((host, int(port)), timeout=5)
+    sock.sendall(("GET /api/events?kinds=backend_weight HTTP/1.1\r\nHost: fulcrum\r\n"
+                  "Authorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n" % token).encode())
+    sock.settimeout(0.5)
     buffer = b""
     while not stop.is_set():
         try:
-            chunk = response.fp.read1(65536) if hasattr(response.fp, "read1") else response.read(1)
-        except Exception:
+            chunk = sock.recv(65536)
+        except socket.timeout:
             continue
         if not chunk:
             break
@@ -55,6 +57,7 @@ def read_stream(address, token, seen, lock, stop):
         while b"\n\n" in buffer:
             message, buffer = buffer.split(b"\n\n", 1)
             for line in message.split(b"\n"):
+                line = line.strip(b"\r")
                 if line.startswith(b"data:"):
                     try:
                         event = json.loads(line[5:])
@@ -63,6 +66,7 @@ def read_stream(address, token, seen, lock, stop):
                     key = (event.get("backend"), event.get("to"))
                     with lock:
                         seen.setdefault(key, {})[address] = now
+    sock.close()
 
 
 def main():
