@@ -13,6 +13,8 @@ constexpr std::chrono::milliseconds kHeartbeat{1'000};
 /// Writes queued at most: past it a write is dropped and logged (the API refuses writes while
 /// etcd is away, so only a flood while connected gets here).
 constexpr std::size_t kMaxBacklog = 65'536;
+/// How long stop() lets the writer finish its queue (changes answered just before a shutdown).
+constexpr std::chrono::milliseconds kDrainTime{1'000};
 
 }  // namespace
 
@@ -35,6 +37,12 @@ void ClusterLink::start() {
 }
 
 void ClusterLink::stop() {
+  if (writer_.joinable()) {
+    std::unique_lock lock(mutex_);
+    draining_ = true;
+    wake_.notify_all();
+    wake_.wait_for(lock, kDrainTime, [this] { return drained_; });
+  }
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -165,9 +173,11 @@ void ClusterLink::run_writer() {
     bool have_write = false;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait_until(lock, next_heartbeat,
-                       [this] { return stopping_.load() || !writes_.empty() || !keep_alives_.empty(); });
+      wake_.wait_until(lock, next_heartbeat, [this] {
+        return stopping_.load() || draining_ || !writes_.empty() || !keep_alives_.empty();
+      });
       if (stopping_) break;
+      if (draining_ && writes_.empty()) break;
       if (!writes_.empty()) {
         write = writes_.front();
         have_write = true;
@@ -205,6 +215,13 @@ void ClusterLink::run_writer() {
     backoff = std::min(backoff * 2, kMaxBackoff);
     next_heartbeat = std::chrono::steady_clock::now();  // the heartbeat says when etcd is back
   }
+  // A clean stop: the instance leaves the list now rather than when its lease lapses.
+  if (!stopping_ && instance_lease_ != 0) client.revoke(instance_lease_);
+  {
+    std::lock_guard lock(mutex_);
+    drained_ = true;
+  }
+  wake_.notify_all();
 }
 
 void ClusterLink::run_watcher() {

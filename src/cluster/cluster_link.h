@@ -73,8 +73,10 @@ class ClusterLink {
   ClusterLink& operator=(const ClusterLink&) = delete;
 
   void start();
-  /// Ends both threads (within about a second: a blocked call is abandoned at curl's next
-  /// progress check) and revokes nothing: the instance's key expires with its lease. Idempotent.
+  /// Ends both threads. The writes queued get up to a second to reach etcd, then the instance's
+  /// lease is revoked (it leaves the list at once); past that second a blocked call is abandoned
+  /// at curl's next progress check (about a second more at worst), and the instance's key
+  /// expires with its lease. Idempotent.
   void stop();
 
   /// Queues a write (any thread). Writes are applied in the order queued.
@@ -119,6 +121,9 @@ class ClusterLink {
   std::int64_t instance_lease_ = 0;  // writer thread
 
   std::atomic<bool> stopping_{false};
+  /// stop() asked the writer to finish its queue and leave; it sets `drained_` when done.
+  bool draining_ = false;
+  bool drained_ = false;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Write> writes_;

@@ -184,6 +184,11 @@ TEST(ClusterMembership, OperatorChangesThroughBHoldOnAAndC) {
   EXPECT_TRUE(eventually([&] { return member_at(late.address("admin"), one.address()).is_null(); }, 3s));
   EXPECT_EQ(member_at(late.address("admin"), two.address()).value("weight", 0), 7);
   EXPECT_FALSE(member_at(late.address("admin"), three.address()).is_null());
+  EXPECT_TRUE(eventually([&] { return cluster_view(b)["instances"].size() == 4u; }, 3s));
+  // Stopped cleanly, it leaves the list at once (its lease revoked), not 10 s later.
+  late.process().signal(SIGTERM);
+  EXPECT_EQ(late.process().wait_exit(10s), 0);
+  EXPECT_TRUE(eventually([&] { return cluster_view(b)["instances"].size() == 3u; }, 3s)) << cluster_view(b).dump();
 }
 
 }  // namespace
