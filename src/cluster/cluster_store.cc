@@ -8,7 +8,6 @@
 #include <random>
 #include <set>
 
-#include "config/duration.h"
 #include "core/log.h"
 #include "net/address.h"
 
@@ -355,20 +354,9 @@ void ClusterStore::record_pause(std::string_view pool, bool paused) {
 }
 
 membership::LeaseResult ClusterStore::register_backend(const membership::Registration& request) {
-  const auto index = manager_.find_pool(request.pool);
-  if (!index) return {404, "pool: no pool named '" + request.pool + "'"};
-  const PoolConfig* config = nullptr;
-  for (const PoolConfig& pool : pools_) {
-    if (pool.name == request.pool) config = &pool;
-  }
-  if (!config || !config->registration) {
-    return {403, "pool: pool '" + request.pool +
-                     "' does not accept registrations (its configuration has no 'registration: {ttl: ...}')"};
-  }
-  const core::Milliseconds ttl = request.ttl.value_or(config->registration->ttl);
-  if (ttl < membership::kMinLeaseTtl || ttl > membership::kMaxLeaseTtl) {
-    return {400, "ttl: must be between 1s and 1h (got " + config::format_duration(ttl) + ")"};
-  }
+  const membership::LeaseResult checked = membership::check_registration(manager_, pools_, request);
+  if (!checked.ok()) return checked;
+  const core::Milliseconds ttl = checked.ttl;
   if (!connected_) return {503, refusal("registrations are")};
 
   // The same address again (a sidecar that restarted, or moved to this instance): its lease.

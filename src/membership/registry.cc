@@ -53,11 +53,12 @@ std::shared_ptr<upstream::Backend> Registry::live_backend(const Lease& lease) co
   return member && !member->removing ? member->backend : nullptr;
 }
 
-LeaseResult Registry::register_backend(const Registration& request, core::TimePoint now) {
-  const auto index = manager_.find_pool(request.pool);
+LeaseResult check_registration(const PoolManager& manager, const std::vector<PoolConfig>& pools,
+                               const Registration& request) {
+  const auto index = manager.find_pool(request.pool);
   if (!index) return {404, "pool: no pool named '" + request.pool + "'"};
   const PoolConfig* config = nullptr;
-  for (const PoolConfig& pool : pools_) {
+  for (const PoolConfig& pool : pools) {
     if (pool.name == request.pool) config = &pool;
   }
   if (!config || !config->registration) {
@@ -68,6 +69,14 @@ LeaseResult Registry::register_backend(const Registration& request, core::TimePo
   if (ttl < kMinLeaseTtl || ttl > kMaxLeaseTtl) {
     return {400, "ttl: must be between 1s and 1h (got " + config::format_duration(ttl) + ")"};
   }
+  return {200, {}, {}, ttl};
+}
+
+LeaseResult Registry::register_backend(const Registration& request, core::TimePoint now) {
+  const LeaseResult checked = check_registration(manager_, pools_, request);
+  if (!checked.ok()) return checked;
+  const auto index = manager_.find_pool(request.pool);
+  const core::Milliseconds ttl = checked.ttl;
 
   // The same address again in the same pool: the lease it already holds, renewed.
   for (auto& [id, lease] : leases_) {

@@ -70,6 +70,12 @@ struct LeaseResult {
   bool ok() const { return error.empty(); }
 };
 
+/// The checks every registration passes first, at a lone instance or in a cluster: pool
+/// `request.pool` exists (404) and accepts registrations (403), and the TTL asked for (or the
+/// pool's) is within bounds (400). On success (`ok()`), `ttl` is the lease's TTL.
+LeaseResult check_registration(const PoolManager& manager, const std::vector<PoolConfig>& pools,
+                               const Registration& request);
+
 class Registry {
  public:
   /// Makes a new lease id (unguessable: it is what lets its holder renew and deregister).
