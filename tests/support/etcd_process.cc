@@ -29,9 +29,17 @@ EtcdProcess::EtcdProcess() {
                 ("etcd-" + std::to_string(::getpid()) + "-" + std::to_string(reinterpret_cast<std::uintptr_t>(this))))
                    .string();
   std::filesystem::remove_all(directory_);
-  endpoint_ = "http://" + reserve_loopback_address();
-  peer_ = "http://" + reserve_loopback_address();
-  start();
+  // The ports were free a moment ago; another test may take one meanwhile: new ports, up to 3 times.
+  for (int attempt = 0; attempt < 3 && !ready_; ++attempt) {
+    endpoint_ = "http://" + reserve_loopback_address();
+    peer_ = "http://" + reserve_loopback_address();
+    launch();
+    if (!ready_) {
+      stop();
+      std::filesystem::remove_all(directory_);
+    }
+  }
+  if (!ready_) ADD_FAILURE() << "etcd did not start (3 attempts); the last at " << endpoint_;
 }
 
 EtcdProcess::~EtcdProcess() {
@@ -41,13 +49,17 @@ EtcdProcess::~EtcdProcess() {
 }
 
 void EtcdProcess::start() {
+  launch();
+  if (!ready_) ADD_FAILURE() << "etcd did not start again at " << endpoint_ << ":\n" << process_->all_output();
+}
+
+void EtcdProcess::launch() {
   ready_ = false;
   process_ = std::make_unique<Process>(std::vector<std::string>{
       etcd_binary(), "--name", "test", "--data-dir", directory_, "--listen-client-urls", endpoint_,
       "--advertise-client-urls", endpoint_, "--listen-peer-urls", peer_, "--initial-advertise-peer-urls", peer_,
       "--initial-cluster", "test=" + peer_, "--log-level", "warn", "--logger", "zap"});
   ready_ = wait_ready();
-  if (!ready_) ADD_FAILURE() << "etcd did not start at " << endpoint_ << ":\n" << process_->all_output();
 }
 
 void EtcdProcess::stop() {

@@ -37,6 +37,8 @@ class EtcdProcess {
   bool put(const std::string& key, const std::string& value) const;
 
  private:
+  /// Starts etcd on the current ports and data; sets ready_.
+  void launch();
   bool wait_ready();
 
   std::string directory_;
