@@ -195,7 +195,7 @@ async function runCleanups(cleanups) {
 /// lines indented for the pool; `routing`: the listener's lines that say where requests go) and a
 /// token-protected admin listener, starts fulcrum on it and waits for the admin API. Returns the
 /// listener's and the admin's addresses, the token and the process.
-async function startFulcrumWithAdmin(cleanups, workers, poolKeys, routing = '    pool: web', { withToken = true } = {}) {
+async function startFulcrumWithAdmin(cleanups, workers, poolKeys, routing = '    pool: web', { withToken = true, extra = '' } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fulcrum-dashboard-'));
   cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
   // Without a token the admin API is read-only (every write answers 403).
@@ -213,7 +213,7 @@ pools:
 ${poolKeys}
 admin:
   listen: 127.0.0.1:0
-${token ? `  token: ${token}\n` : ''}`);
+${token ? `  token: ${token}\n` : ''}${extra}`);
   const fulcrum = startFulcrum(configPath, 'web');
   cleanups.push(fulcrum.stop);
   const { web: webAddress, admin: adminAddress } = await fulcrum.listening;
@@ -683,6 +683,70 @@ test('dashboard: shows a managed pool\'s instances, a killed one coming back, on
     assert.deepEqual(problems, [], 'no console errors');
   } catch (e) {
     const shot = SCREENSHOT.replace(/\.png$/, '') + '-managed-failure.png';
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+    t.diagnostic(`failure screenshot: ${shot}`);
+    t.diagnostic(`problems seen by the page: ${JSON.stringify(problems)}`);
+    t.diagnostic(`fulcrum log:\n${fulcrum.log.slice(-30).join('\n')}`);
+    throw e;
+  }
+});
+
+test('dashboard: shows an autoscaled managed pool and its rolling restart', { timeout: 90000 }, async (t) => {
+  const { chromium, cleanups } = await setUp(t);
+  // The instances: node itself, answering "ok" on {port}.
+  const server = "require('http').createServer((q, s) => s.end('ok')).listen(+process.argv[1], '127.0.0.1')";
+  const base = 20000 + Math.floor(Math.random() * 9000);
+  const { admin, token, fulcrum } = await startFulcrumWithAdmin(cleanups, 2,
+    `    managed:
+      command: [${JSON.stringify(process.execPath)}, -e, ${JSON.stringify(server)}, "{port}"]
+      ports: ${base}-${base + 9}
+      instances: { min: 1, max: 2 }
+      autoscale: { target: { in_flight: 5 }, up_cooldown: 1s, down_window: 2s }
+      ready: { tcp: {}, timeout: 10s }`);
+  const { page, problems } = await openBrowserPage(chromium, cleanups);
+  const strip = 'section.pool[data-pool="web"] .pool-scaling';
+  try {
+    await page.goto(`${admin}/?token=${token}`, { waitUntil: 'load' });
+    await page.waitForSelector('#link[data-state="live"]');
+    // The autoscaler: instances (ready, bounds) and the signal beside its target; no roll yet.
+    await page.waitForSelector(`${strip} .autoscale >> text=/^1 instances \\(1 ready, 1\\.\\.2\\) · in_flight 0\\.0 \\/ 5/`);
+    assert.equal(await page.locator(`${strip} .roll`).isVisible(), false, 'no roll before the first');
+
+    const answer = await fetch(`${admin}/api/pools/web/restart`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(answer.status, 202);
+    // The roll's end, as the page tells it; the event tail has it too.
+    await page.waitForSelector(`${strip}[data-roll="done"] .roll >> text=/^last rolling restart \\(api\\): 1\\/1 replaced in /`,
+      { timeout: 15000 });
+    await page.waitForSelector('#events li[data-kind="roll_done"] >> text=replaced=1');
+    assert.deepEqual(problems, [], 'no console errors');
+  } catch (e) {
+    const shot = SCREENSHOT.replace(/\.png$/, '') + '-scaling-failure.png';
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+    t.diagnostic(`failure screenshot: ${shot}`);
+    t.diagnostic(`problems seen by the page: ${JSON.stringify(problems)}`);
+    t.diagnostic(`fulcrum log:\n${fulcrum.log.slice(-30).join('\n')}`);
+    throw e;
+  }
+});
+
+test('dashboard: in cluster mode shows the cluster panel, and etcd unreachable with the reason', { timeout: 90000 }, async (t) => {
+  const { chromium, cleanups } = await setUp(t);
+  const backend = await startBackend(cleanups, 'b1');
+  // Nothing listens on port 1: the store is unreachable from the start, which the page must say.
+  const { admin, token, fulcrum } = await startFulcrumWithAdmin(cleanups, 1, `    backends: [${backend.address}]`,
+    '    pool: web', { extra: 'cluster: { name: edge, etcd: { endpoints: [http://127.0.0.1:1] } }\n' });
+  const { page, problems } = await openBrowserPage(chromium, cleanups);
+  try {
+    await page.goto(`${admin}/?token=${token}`, { waitUntil: 'load' });
+    await page.waitForSelector('#cluster-panel:not([hidden])');
+    await page.waitForSelector('#cluster-state.unhealthy');
+    assert.equal(await page.locator('#cluster-name').textContent(), 'edge');
+    assert.equal(await page.locator('#cluster-state').textContent(), 'etcd disconnected');
+    assert.match(await page.locator('#cluster-reason').textContent(), /127\.0\.0\.1:1/);
+    await page.waitForSelector('#events li[data-kind="cluster_disconnected"]');
+    assert.deepEqual(problems, [], 'no console errors');
+  } catch (e) {
+    const shot = SCREENSHOT.replace(/\.png$/, '') + '-cluster-failure.png';
     await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
     t.diagnostic(`failure screenshot: ${shot}`);
     t.diagnostic(`problems seen by the page: ${JSON.stringify(problems)}`);
