@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Membership churn against the data path (issue 11 §5): a pool of N backends (1000 by default; one
+# Membership churn against the data path: a pool of N backends (1000 by default; one
 # from the configuration, the others added through the admin API at start), HTTP keep-alive load
 # from wrk, in alternating rounds:
 #   static  the pool as it is

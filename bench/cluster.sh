@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cluster mode (issue 15 §4): three instances of one cluster and one etcd, N backends registered
+# Cluster mode: three instances of one cluster and one etcd, N backends registered
 # (500 by default, in a pool no listener uses, so that they cost the data path nothing but their
 # bookkeeping) renewing every second through the instances in turn, and RATE runtime changes a
 # second (weight changes through the instances' admin APIs in turn). Reported:

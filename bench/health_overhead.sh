@@ -13,7 +13,7 @@
 # Only one configuration runs at a time (each round starts it, lets the checks start, measures with
 # wrk, stops it), in alternating order. Backends: one nginx listening on 100 ports, so both
 # configurations spread requests over 100 backends the same way.
-# Target (issue 4): observed req/s within 3% of plain. `streamed` shows what a watching dashboard
+# Target: observed req/s within 3% of plain. `streamed` shows what a watching dashboard
 # costs on top; it is no part of the target (like an access log, it is work per request).
 # Usage: bench/health_overhead.sh [ROUNDS]
 #   env: FULCRUM=build/fulcrum THREADS=1 CONNS=50 DURATION=3 STREAMED=1 DASHBOARD=1 BASE_PORT=19380 PIN=1 CLIENT_CPUS=0

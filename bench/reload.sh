@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Configuration reload under load (issue 12 §6): HTTP/1.1 keep-alive load from wrk through Fulcrum
+# Configuration reload under load: HTTP/1.1 keep-alive load from wrk through Fulcrum
 # and through HAProxy, each in two modes, one proxy and one mode at a time:
 #   steady  the proxy as it is, DURATION seconds
 #   reload  the same DURATION seconds while the proxy reloads its configuration RATE times a second,
@@ -11,7 +11,7 @@
 #                       until its connections are gone (HAProxy's documented reload)
 # Reported per proxy and mode: req/s, p99, and the failed requests counted apart: wrk's socket
 # errors (connect, read, write, timeout) and non-2xx answers (wrk counts status > 399; the backends
-# only ever answer 200, so each is the proxy's own error page). The targets (issue 12): Fulcrum's
+# only ever answer 200, so each is the proxy's own error page). The targets: Fulcrum's
 # reload mode >= 0.97x its steady req/s, p99 <= 1.2x, and no failed request. Also: Fulcrum's RSS
 # and open descriptors before its first reload round and after its last (1 s after wrk stopped), the reloads it did
 # (fulcrum_reloads_total{result="ok"|"failed"}, a SIGHUP that arrives while one is pending may

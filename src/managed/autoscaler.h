@@ -36,7 +36,7 @@ enum class ScaleSignal : std::uint8_t {
   InFlight,
   /// The pool's 95th percentile response time over the last second, in milliseconds.
   P95,
-  /// Requests waiting in the pool's queue (issue 8's max_connections queue).
+  /// Requests waiting in the pool's queue (its max_connections queue).
   Queue,
 };
 
