@@ -5,12 +5,14 @@
 # second (weight changes through the instances' admin APIs in turn). Reported:
 #   - propagation: from an answered API call at one instance until all three emitted the change's
 #     `backend_weight` (read from each instance's event stream): p50, p99, max; target p99 < 200 ms;
+#     over the whole run, and apart (quiet_*) for the first QUIET seconds, before any client load;
 #   - req/s of each instance (wrk keep-alive, one nginx backend) against a fourth instance with the
 #     same configuration but no `cluster:`, measured one after the other while the renewals and
 #     changes run; target >= 0.97x.
 # Usage: bench/cluster.sh
-#   env: FULCRUM=build/fulcrum THREADS=1 N=500 RATE=50 DURATION=5 CONNS=32 BASE_PORT=23000 KEEP_TMP=0
-# Bounded: about 3 + 4 x DURATION seconds of load plus start-up; every process is started in its
+#   env: FULCRUM=build/fulcrum THREADS=1 N=500 RATE=50 DURATION=5 QUIET=5 CONNS=32 BASE_PORT=23000
+#        KEEP_TMP=0
+# Bounded: about 3 + QUIET + 4 x DURATION seconds of load plus start-up; every process is started in its
 # own session and killed at exit. Needs etcd (apt-get install etcd-server), wrk, nginx, python3.
 set -u
 cd "$(dirname "$0")/.."
@@ -20,6 +22,7 @@ require wrk nginx etcd python3
 N=${N:-500}
 RATE=${RATE:-50}
 DURATION=${DURATION:-5}
+QUIET=${QUIET:-5}
 CONNS=${CONNS:-32}
 BASE=${BASE_PORT:-23000}
 
@@ -55,11 +58,13 @@ done
 
 registration="127.0.0.1:$((BASE + 30)),127.0.0.1:$((BASE + 31)),127.0.0.1:$((BASE + 32))"
 admin="127.0.0.1:$((BASE + 20)),127.0.0.1:$((BASE + 21)),127.0.0.1:$((BASE + 22))"
-seconds=$((4 * DURATION + 4))
+seconds=$((QUIET + 4 * DURATION + 4))
 python3 bench/cluster_driver.py run --registration "$registration" --admin "$admin" --token bench \
-  --reg-token reg --n "$N" --rate "$RATE" --seconds "$seconds" >"$BENCH_TMP/driver.out" 2>&1 &
+  --reg-token reg --n "$N" --rate "$RATE" --seconds "$seconds" --quiet-seconds "$QUIET" >"$BENCH_TMP/driver.out" 2>&1 &
 driver=$!
-sleep 3  # registrations in place, renewals and changes under way
+# Registrations in place, renewals and changes under way; then QUIET seconds of changes with no
+# client load (reported apart as quiet_*), before wrk.
+sleep $((3 + QUIET))
 
 declare -A rps
 for i in 3 0 1 2; do
