@@ -3,6 +3,7 @@
 #include <future>
 
 #include "admin/stats.h"
+#include "cluster/cluster_store.h"
 #include "runtime/balancer_impl.h"
 
 namespace fulcrum {
@@ -45,16 +46,24 @@ BackendResult report(const membership::PoolManager& manager, std::size_t pool, c
   return report;
 }
 
-/// Runs `change` on the control thread (at once when already there) and returns its report.
-template <typename Change>
+/// Runs `change` on the control thread (at once when already there) and returns its report. In
+/// cluster mode a change must reach etcd, as one made through the admin API does, or the instances
+/// would disagree: refused while etcd is away, and once made, `record` writes it to the store.
+template <typename Change, typename Record>
 BackendResult on_control(bool running, runtime::ControlPlane* control, membership::PoolManager* pool_manager,
-                         const std::string& pool, Change change) {
+                         const std::string& pool, Change change, Record record) {
   if (!running || !control || !pool_manager) return {503, "the balancer is not running", {}};
   membership::PoolManager& manager = *pool_manager;
-  auto run = [&manager, &pool, &change] {
+  auto run = [&manager, &pool, &change, &record, control] {
     const auto index = manager.find_pool(pool);
     if (!index) return BackendResult{404, "no pool named '" + pool + "'", {}};
-    return report(manager, *index, change(manager));
+    cluster::ClusterStore* cluster = control->cluster();
+    if (cluster) {
+      if (auto refusal = cluster->write_refusal(); !refusal.empty()) return BackendResult{503, refusal, {}};
+    }
+    const membership::ChangeResult result = change(manager);
+    if (cluster && result.ok()) record(*cluster, result);
+    return report(manager, *index, result);
   };
   if (control->on_control_thread()) return run();
   std::promise<BackendResult> outcome;
@@ -62,12 +71,19 @@ BackendResult on_control(bool running, runtime::ControlPlane* control, membershi
   return outcome.get_future().get();
 }
 
+/// The record of an added or changed backend.
+auto record_backend(const std::string& pool) {
+  return [&pool](cluster::ClusterStore& cluster, const membership::ChangeResult& result) {
+    if (result.backend) cluster.record_backend(pool, result.backend->id());
+  };
+}
+
 }  // namespace
 
 BackendResult Balancer::add_backend(const std::string& pool, const BackendSpec& backend) {
   return on_control(impl_->running, impl_->control.get(), impl_->pool_manager.get(), pool, [&](membership::PoolManager& manager) {
     return manager.add_backend(pool, {backend.address, backend.weight, backend.name, upstream::BackendSource::Api});
-  });
+  }, record_backend(pool));
 }
 
 BackendResult Balancer::update_backend(const std::string& pool, const std::string& backend, const BackendChange& change) {
@@ -85,18 +101,24 @@ BackendResult Balancer::update_backend(const std::string& pool, const std::strin
       return membership::ChangeResult{400, "nothing to change: give a weight and/or a state", nullptr};
     }
     return manager.update_backend(pool, backend, update);
-  });
+  }, record_backend(pool));
 }
 
 PoolChangeResult Balancer::set_pool_paused(const std::string& pool, bool paused) {
   const BackendResult result =
       on_control(impl_->running, impl_->control.get(), impl_->pool_manager.get(), pool,
-                 [&](membership::PoolManager& manager) { return manager.set_paused(pool, paused, core::Clock::now()); });
+                 [&](membership::PoolManager& manager) { return manager.set_paused(pool, paused, core::Clock::now()); },
+                 [&](cluster::ClusterStore& cluster, const membership::ChangeResult&) { cluster.record_pause(pool, paused); });
   return {result.status == 0 ? 200 : result.status, result.error};
 }
 
 BackendResult Balancer::remove_backend(const std::string& pool, const std::string& backend) {
-  return on_control(impl_->running, impl_->control.get(), impl_->pool_manager.get(), pool, [&](membership::PoolManager& manager) { return manager.remove_backend(pool, backend); });
+  return on_control(
+      impl_->running, impl_->control.get(), impl_->pool_manager.get(), pool,
+      [&](membership::PoolManager& manager) { return manager.remove_backend(pool, backend); },
+      [&](cluster::ClusterStore& cluster, const membership::ChangeResult& result) {
+        if (result.backend) cluster.record_removal(pool, *result.backend);
+      });
 }
 
 std::vector<BackendInfo> Balancer::backends(const std::string& pool) const {
