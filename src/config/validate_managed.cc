@@ -77,8 +77,12 @@ void check_managed(std::vector<RuleViolation>& out, const std::string& path, con
                    occurrence});
   }
   const std::string instances_key = child_path(key, "instances");
-  check_range(out, instances_key, managed.instances.min, kManagedInstancesRange, occurrence);
-  check_range(out, instances_key, managed.instances.max, kManagedInstancesRange, occurrence);
+  if (managed.instances.min == managed.instances.max) {  // `instances: 3`: one number, one error
+    check_range(out, instances_key, managed.instances.min, kManagedInstancesRange, occurrence);
+  } else {
+    check_range(out, child_path(instances_key, "min"), managed.instances.min, kManagedInstancesRange, occurrence);
+    check_range(out, child_path(instances_key, "max"), managed.instances.max, kManagedInstancesRange, occurrence);
+  }
   if (managed.instances.max < managed.instances.min) {
     out.push_back({instances_key, "max must not be below min (got min " + std::to_string(managed.instances.min) +
                                       ", max " + std::to_string(managed.instances.max) + ")",

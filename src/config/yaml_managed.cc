@@ -5,7 +5,6 @@
 #include <array>
 #include <charconv>
 #include <cstdlib>
-#include <set>
 
 #include "config/duration.h"
 
@@ -59,23 +58,8 @@ void read_ports(YamlReader& reader, const YAML::Node& value, const std::string& 
 
 /// `env: { APP_ENV: production }`, in file order.
 void read_env(YamlReader& reader, const YAML::Node& value, const std::string& path, ManagedConfig& into) {
-  if (!reader.expect_mapping(value, path, "a mapping from variable names to values")) return;
-  std::set<std::string, std::less<>> seen;
-  for (auto entry = value.begin(); entry != value.end(); ++entry) {
-    if (!entry->first.IsScalar()) {
-      reader.note(path, entry->first);
-      reader.fail(path, "expected a variable name (got " + describe_node(entry->first) + ")");
-      continue;
-    }
-    const std::string name = entry->first.Scalar();
-    const std::string key_path = child_path(path, name);
-    reader.note(key_path, entry->first);
-    if (!seen.insert(name).second) {
-      reader.fail(key_path, "duplicate key '" + name + "'");
-      continue;
-    }
-    if (auto text = reader.read_text(entry->second, key_path, "a value")) into.env.emplace_back(name, std::move(*text));
-  }
+  into.env = reader.read_text_mapping(value, path, "a mapping from variable names to values", "a variable name",
+                                      "a value");
 }
 
 constexpr std::array<Field<ManagedInstancesConfig>, 2> kInstancesFields{{

@@ -2,6 +2,7 @@
 #include "config/yaml_reader.h"
 
 #include <charconv>
+#include <set>
 
 #include "config/duration.h"
 #include "config/size.h"
@@ -68,6 +69,32 @@ bool YamlReader::failed_within(std::string_view path) const {
     if (is_at_or_under(failed, path)) return true;
   }
   return false;
+}
+
+std::vector<std::pair<std::string, std::string>> YamlReader::read_text_mapping(const YAML::Node& value,
+                                                                               const std::string& path,
+                                                                               std::string_view what,
+                                                                               std::string_view key_what,
+                                                                               std::string_view value_what) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!expect_mapping(value, path, what)) return out;
+  std::set<std::string, std::less<>> seen;
+  for (auto entry = value.begin(); entry != value.end(); ++entry) {
+    if (!entry->first.IsScalar()) {
+      note(path, entry->first);
+      fail(path, "expected " + std::string(key_what) + " (got " + describe_node(entry->first) + ")");
+      continue;
+    }
+    const std::string name = entry->first.Scalar();
+    const std::string key_path = child_path(path, name);
+    note(key_path, entry->first);
+    if (!seen.insert(name).second) {
+      fail(key_path, "duplicate key '" + name + "'");
+      continue;
+    }
+    if (auto text = read_text(entry->second, key_path, value_what)) out.emplace_back(name, std::move(*text));
+  }
+  return out;
 }
 
 std::optional<std::string> YamlReader::read_text(const YAML::Node& value, const std::string& path,

@@ -78,6 +78,13 @@ class YamlReader {
   /// `true` or `false`.
   std::optional<bool> read_flag(const YAML::Node& value, const std::string& path);
 
+  /// A mapping of names to texts, in file order (`env: {A: x}`, a route's `header: {X-Canary: "1"}`):
+  /// a key that is not a scalar, written twice or whose value is not a scalar is an error at its
+  /// line, and left out. `key_what` and `value_what` word those errors ("a header name").
+  std::vector<std::pair<std::string, std::string>> read_text_mapping(const YAML::Node& value, const std::string& path,
+                                                                     std::string_view what, std::string_view key_what,
+                                                                     std::string_view value_what);
+
   /// Checks that `value` is a mapping / a list, failing with `expected <what>` otherwise.
   bool expect_mapping(const YAML::Node& value, const std::string& path,
                       std::string_view what = "a mapping");

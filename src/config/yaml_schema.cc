@@ -7,7 +7,6 @@
 
 #include <array>
 #include <limits>
-#include <set>
 #include <span>
 
 namespace fulcrum::config {
@@ -354,25 +353,8 @@ void read_pools(YamlReader& reader, const YAML::Node& value, const std::string& 
 /// twice with the same spelling is, since the model would silently keep both.
 void read_match_headers(YamlReader& reader, const YAML::Node& value, const std::string& path,
                         RouteMatch& into) {
-  if (!reader.expect_mapping(value, path, "a mapping from header names to values")) return;
-  std::set<std::string, std::less<>> seen;
-  for (auto entry = value.begin(); entry != value.end(); ++entry) {
-    if (!entry->first.IsScalar()) {
-      reader.note(path, entry->first);
-      reader.fail(path, "expected a header name (got " + describe_node(entry->first) + ")");
-      continue;
-    }
-    const std::string name = entry->first.Scalar();
-    const std::string key_path = child_path(path, name);
-    reader.note(key_path, entry->first);
-    if (!seen.insert(name).second) {
-      reader.fail(key_path, "duplicate key '" + name + "'");
-      continue;
-    }
-    if (auto text = reader.read_text(entry->second, key_path, "a header value")) {
-      into.headers.emplace_back(name, std::move(*text));
-    }
-  }
+  into.headers = reader.read_text_mapping(value, path, "a mapping from header names to values", "a header name",
+                                          "a header value");
 }
 
 constexpr std::array<Field<RouteMatch>, 4> kRouteMatchFields{{

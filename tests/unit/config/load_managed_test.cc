@@ -122,12 +122,29 @@ TEST(ManagedConfig, ReportsEachMistakeAtItsLine) {
                 "--port, \"{port}\"])",
                 "bad.yaml:6: pools.app.managed.ports: the range ends before it starts (got 9199-9100)",
                 "bad.yaml:7: pools.app.managed.instances: must be between 1 and 1000 (got 0)",
-                "bad.yaml:7: pools.app.managed.instances: must be between 1 and 1000 (got 0)",
                 "bad.yaml:8: pools.app.managed.ready.timeout: must be longer than 0 (got 0s)",
                 "bad.yaml:8: pools.app.managed.ready.http.path: must start with '/' (got 'health')",
                 "bad.yaml:9: pools.app.managed.stop.signal: unknown signal 'SIGFOO' (expected one of: SIGTERM, SIGINT, "
                 "SIGQUIT, SIGHUP, SIGKILL, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT)",
                 "bad.yaml:10: pools.app.managed.restart.backoff: the cap is below the first delay (got 1s..100ms)",
+            }));
+}
+
+TEST(ManagedConfig, ReportsEnvMistakesAndEachBoundOfARangeAtItsLine) {
+  EXPECT_EQ(errors_of(std::string(kListener) + R"(pools:
+  app:
+    managed:
+      command: [./app]
+      ports: 9000-11999
+      env: { A: "1", A: "2", B: [x] }
+      instances: { min: 0, max: 2000 }
+      autoscale: { target: { in_flight: 10 } }
+)"),
+            (std::vector<std::string>{
+                "bad.yaml:7: pools.app.managed.env.A: duplicate key 'A'",
+                "bad.yaml:7: pools.app.managed.env.B: expected a value (got a list)",
+                "bad.yaml:8: pools.app.managed.instances.min: must be between 1 and 1000 (got 0)",
+                "bad.yaml:8: pools.app.managed.instances.max: must be between 1 and 1000 (got 2000)",
             }));
 }
 
