@@ -47,6 +47,19 @@ inline std::string cluster_yaml(const std::string& endpoint, const std::string& 
          (backends.empty() ? std::string() : "    backends: [" + list + "]\n");
 }
 
+/// The command line of a registration sidecar (`fulcrum register`) for `address` in pool `api`
+/// with a 2 s TTL, given the registration listeners of one or more instances to fail over between.
+inline std::vector<std::string> sidecar(const std::vector<std::string>& registration_addresses,
+                                        const std::string& address) {
+  std::vector<std::string> argv = {fulcrum_binary(), "--log-format", "json", "register"};
+  for (const auto& url : registration_addresses) {
+    argv.push_back("--url");
+    argv.push_back("http://" + url);
+  }
+  argv.insert(argv.end(), {"--pool", "api", "--address", address, "--ttl", "2s", "--token", kRegistrationToken});
+  return argv;
+}
+
 /// `GET /api/cluster` of `admin`.
 inline nlohmann::json cluster_view(const std::string& admin) {
   return admin_call(admin, "GET", "/api/cluster", "", kAdminToken).json;

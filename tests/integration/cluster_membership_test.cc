@@ -18,16 +18,6 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-std::vector<std::string> sidecar(const std::vector<std::string>& registration_addresses, const std::string& address) {
-  std::vector<std::string> argv = {fulcrum_binary(), "--log-format", "json", "register"};
-  for (const auto& url : registration_addresses) {
-    argv.push_back("--url");
-    argv.push_back("http://" + url);
-  }
-  argv.insert(argv.end(), {"--pool", "api", "--address", address, "--ttl", "2s", "--token", "sekrit"});
-  return argv;
-}
-
 TEST(ClusterMembership, RegistrationThroughOneIsServedByAllAndLeavesAllWhenItsSidecarDies) {
   SKIP_WITHOUT_ETCD();
   HttpBackend fixed("fixed");
