@@ -76,9 +76,9 @@ EtcdClient::Answer EtcdClient::call(const std::string& path, const std::string& 
     // the next one may.
     const bool unavailable = !response.answered() || response.status >= 500;
     if (unavailable) {
+      const std::string said = response.answered() ? error_of(response.body) : std::string();
       const std::string error = response.answered()
-                                    ? "HTTP " + std::to_string(response.status) +
-                                          (error_of(response.body).empty() ? "" : ": " + error_of(response.body))
+                                    ? "HTTP " + std::to_string(response.status) + (said.empty() ? "" : ": " + said)
                                     : response.error;
       errors += (errors.empty() ? "" : "; ") + endpoint + ": " + error;
       continue;

@@ -37,6 +37,17 @@ std::optional<nlohmann::json> parse_object(std::string_view body) {
   return document;
 }
 
+// etcd's error text in an answer already parsed (`message`, or the gateway's `error`); empty if none.
+std::string error_in(const nlohmann::json& document) {
+  for (const char* name : {"message", "error"}) {
+    const auto found = document.find(name);
+    if (found != document.end() && found->is_string() && !found->get<std::string>().empty()) {
+      return found->get<std::string>();
+    }
+  }
+  return {};
+}
+
 std::optional<KeyValue> key_value_of(const nlohmann::json& object) {
   if (!object.is_object()) return std::nullopt;
   KeyValue kv;
@@ -146,14 +157,7 @@ std::string authenticate_body(std::string_view name, std::string_view password) 
 
 std::string error_of(std::string_view body) {
   const auto document = parse_object(body);
-  if (!document) return {};
-  for (const char* name : {"message", "error"}) {
-    const auto found = document->find(name);
-    if (found != document->end() && found->is_string() && !found->get<std::string>().empty()) {
-      return found->get<std::string>();
-    }
-  }
-  return {};
+  return document ? error_in(*document) : std::string();
 }
 
 RangeAnswer parse_range(std::string_view body) {
@@ -163,7 +167,7 @@ RangeAnswer parse_range(std::string_view body) {
     answer.error = "range: the answer is not a JSON object";
     return answer;
   }
-  if (auto error = error_of(body); !error.empty()) {
+  if (auto error = error_in(*document); !error.empty()) {
     answer.error = "range: " + error;
     return answer;
   }
@@ -188,7 +192,7 @@ LeaseAnswer parse_grant(std::string_view body) {
     answer.error = "lease grant: the answer is not a JSON object";
     return answer;
   }
-  if (auto error = error_of(body); !error.empty()) {
+  if (auto error = error_in(*document); !error.empty()) {
     answer.error = "lease grant: " + error;
     return answer;
   }
@@ -209,7 +213,8 @@ LeaseAnswer parse_keepalive(std::string_view body) {
   }
   const auto result = document->find("result");
   if (result == document->end() || !result->is_object()) {
-    answer.error = "lease keepalive: " + (error_of(body).empty() ? std::string("no result") : error_of(body));
+    const std::string error = error_in(*document);
+    answer.error = "lease keepalive: " + (error.empty() ? std::string("no result") : error);
     return answer;
   }
   answer.id = integer_of(*result, "ID");
@@ -223,7 +228,7 @@ std::string parse_token(std::string_view body, std::string& error) {
     error = "authenticate: the answer is not a JSON object";
     return {};
   }
-  if (auto message = error_of(body); !message.empty()) {
+  if (auto message = error_in(*document); !message.empty()) {
     error = "authenticate: " + message;
     return {};
   }
@@ -244,7 +249,7 @@ WatchMessage parse_watch_line(std::string_view line) {
   }
   const auto result = document->find("result");
   if (result == document->end() || !result->is_object()) {
-    const std::string error = error_of(line);
+    const std::string error = error_in(*document);
     message.error = "watch: " + (error.empty() ? std::string("no result") : error);
     return message;
   }
