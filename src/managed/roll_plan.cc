@@ -81,9 +81,7 @@ RollPlan::Actions RollPlan::replacement_not_started(InstanceId old_instance, std
   Actions actions;
   RollStep* step = step_of_old(old_instance);
   if (step == nullptr || step->state != StepState::Starting || step->replacement) return actions;
-  if (!failure_) failure_ = RollFailure{RollFailure::Cause::ReplacementNotStarted, old_instance, 0, std::move(detail)};
-  stop_starting(actions);
-  advance(actions);
+  fail(actions, {RollFailure::Cause::ReplacementNotStarted, old_instance, 0, std::move(detail)});
   return actions;
 }
 
@@ -115,10 +113,15 @@ RollPlan::Actions RollPlan::fail_step(InstanceId replacement, RollFailure::Cause
   Actions actions;
   RollStep* step = step_of_replacement(replacement);
   if (step == nullptr || step->state != StepState::Starting) return actions;
-  if (!failure_) failure_ = RollFailure{cause, step->old_instance, replacement, std::move(detail)};
+  fail(actions, {cause, step->old_instance, replacement, std::move(detail)});
+  return actions;
+}
+
+void RollPlan::fail(Actions& actions, RollFailure failure) {
+  // The first failure is the roll's (its cause and detail are what the roll_failed event tells).
+  if (!failure_) failure_ = std::move(failure);
   stop_starting(actions);
   advance(actions);
-  return actions;
 }
 
 RollPlan::Actions RollPlan::old_drained(InstanceId old_instance) {

@@ -177,6 +177,8 @@ class RollPlan {
   RollStep* step_of_replacement(InstanceId replacement);
   /// Replacement failure of either kind.
   Actions fail_step(InstanceId replacement, RollFailure::Cause cause, std::string detail);
+  /// Records `failure` (unless the roll failed already) and carries its consequence out.
+  void fail(Actions& actions, RollFailure failure);
   /// Marks the roll failing: Starting steps' replacements stopped, Pending ones abandoned.
   void stop_starting(Actions& actions);
   /// A step just finished: start the next ones, or end the roll.
