@@ -11,7 +11,7 @@
 #     changes run; target >= 0.97x.
 # Usage: bench/cluster.sh
 #   env: FULCRUM=build/fulcrum THREADS=1 N=500 RATE=50 DURATION=5 QUIET=5 CONNS=32 BASE_PORT=23000
-#        KEEP_TMP=0
+#        KEEP_TMP=0 TRACE=  (a file: one JSON line per change, its origin and delay at each instance)
 # Bounded: about 3 + QUIET + 4 x DURATION seconds of load plus start-up; every process is started in its
 # own session and killed at exit. Needs etcd (apt-get install etcd-server), wrk, nginx, python3.
 set -u
@@ -60,7 +60,7 @@ registration="127.0.0.1:$((BASE + 30)),127.0.0.1:$((BASE + 31)),127.0.0.1:$((BAS
 admin="127.0.0.1:$((BASE + 20)),127.0.0.1:$((BASE + 21)),127.0.0.1:$((BASE + 22))"
 seconds=$((QUIET + 4 * DURATION + 4))
 python3 bench/cluster_driver.py run --registration "$registration" --admin "$admin" --token bench \
-  --reg-token reg --n "$N" --rate "$RATE" --seconds "$seconds" --quiet-seconds "$QUIET" >"$BENCH_TMP/driver.out" 2>&1 &
+  --reg-token reg --n "$N" --rate "$RATE" --seconds "$seconds" --quiet-seconds "$QUIET" ${TRACE:+--trace "$TRACE"} >"$BENCH_TMP/driver.out" 2>&1 &
 driver=$!
 # Registrations in place, renewals and changes under way; then QUIET seconds of changes with no
 # client load (reported apart as quiet_*), before wrk.

@@ -83,6 +83,8 @@ def main():
                         help="the first changes, made before any client load starts, reported apart")
     parser.add_argument("--pool", default="reg")
     parser.add_argument("--base-port", type=int, default=40000)
+    parser.add_argument("--trace", default="",
+                        help="write one JSON line per change (origin instance, delay at each instance) to this file")
     args = parser.parse_args()
     registrations = args.registration.split(",")
     admins = args.admin.split(",")
@@ -166,6 +168,13 @@ def main():
             delays.append(delay)
             if at < quiet_until:
                 quiet.append(delay)
+    if args.trace:
+        with open(args.trace, "w") as out, lock:
+            for n, (key, at) in enumerate(answered):
+                arrivals = seen.get(key, {})
+                out.write(json.dumps({"change": n, "at_s": round(at - (deadline - args.seconds), 3),
+                                      "origin": admins[n % len(admins)] if errors == 0 else None,
+                                      "delay_ms": {a: round((t - at) * 1000, 1) for a, t in arrivals.items()}}) + "\n")
     delays.sort()
     quiet.sort()
 

@@ -1,5 +1,6 @@
 #include "cluster/cluster_link.h"
 
+#include "cluster/cluster_records.h"
 #include "core/log.h"
 
 namespace fulcrum::cluster {
@@ -13,6 +14,9 @@ constexpr std::chrono::milliseconds kHeartbeat{1'000};
 /// Writes queued at most: past it a write is dropped and logged (the API refuses writes while
 /// etcd is away, so only a flood while connected gets here).
 constexpr std::size_t kMaxBacklog = 65'536;
+/// How far into the changes the writer looks for one free to go (past it, changes wait for the
+/// routine writes before them: bounds the search when thousands are held).
+constexpr std::size_t kChangesLookedAt = 256;
 /// How long stop() lets the writer finish its queue (changes answered just before a shutdown).
 constexpr std::chrono::milliseconds kDrainTime{1'000};
 
@@ -53,33 +57,76 @@ void ClusterLink::stop() {
 }
 
 void ClusterLink::enqueue(Write write) {
+  if (const auto parsed = parse_record_key(root_, write.key)) write.subject = parsed->first + "/" + parsed->address;
   {
     std::lock_guard lock(mutex_);
     if (write.kind == Kind::KeepAlive) {
       keep_alives_.insert(write.lease);
-    } else if (writes_.size() >= kMaxBacklog) {
+    } else if (changes_.size() + routine_.size() >= kMaxBacklog) {
       log::warn("cluster: too many writes waiting for etcd, one dropped", {{"key", write.key}});
       return;
+    } else if (write.kind == Kind::Put && write.lease == 0) {
+      changes_.push_back(std::move(write));
     } else {
-      writes_.push_back(std::move(write));
+      ++routine_subjects_[write.subject];
+      routine_.push_back(std::move(write));
     }
   }
   wake_.notify_all();
 }
 
 void ClusterLink::put(std::string key, std::string value, std::int64_t lease) {
-  enqueue({Kind::Put, std::move(key), std::move(value), lease, 0});
+  enqueue({Kind::Put, std::move(key), std::move(value), lease, 0, {}});
 }
 void ClusterLink::put_with_new_lease(std::string key, std::string value, std::int64_t ttl_seconds) {
-  enqueue({Kind::PutWithNewLease, std::move(key), std::move(value), 0, ttl_seconds});
+  enqueue({Kind::PutWithNewLease, std::move(key), std::move(value), 0, ttl_seconds, {}});
 }
-void ClusterLink::remove(std::string key) { enqueue({Kind::Remove, std::move(key), {}, 0, 0}); }
-void ClusterLink::keep_alive(std::int64_t lease) { enqueue({Kind::KeepAlive, {}, {}, lease, 0}); }
-void ClusterLink::revoke(std::int64_t lease) { enqueue({Kind::Revoke, {}, {}, lease, 0}); }
+void ClusterLink::remove(std::string key) { enqueue({Kind::Remove, std::move(key), {}, 0, 0, {}}); }
+void ClusterLink::keep_alive(std::int64_t lease) { enqueue({Kind::KeepAlive, {}, {}, lease, 0, {}}); }
+void ClusterLink::revoke(std::int64_t lease, std::string key) {
+  enqueue({Kind::Revoke, std::move(key), {}, lease, 0, {}});
+}
+
+ClusterLink::Queue ClusterLink::next_write(Write& write) {
+  // The first change free to go: none of its backend's registration writes queued, nor an
+  // earlier change of its own held back (a held change must not stop the others behind it).
+  std::set<std::string_view> held;
+  const std::size_t looked_at = std::min(changes_.size(), kChangesLookedAt);
+  for (std::size_t i = 0; i < looked_at; ++i) {
+    const std::string& subject = changes_[i].subject;
+    if (routine_subjects_.contains(subject) || held.contains(subject)) {
+      held.insert(subject);
+      continue;
+    }
+    change_index_ = i;
+    write = changes_[i];
+    return Queue::Changes;
+  }
+  if (!routine_.empty()) {
+    write = routine_.front();
+    return Queue::Routine;
+  }
+  if (!keep_alives_.empty()) {
+    write = Write{Kind::KeepAlive, {}, {}, *keep_alives_.begin(), 0, {}};
+    keep_alives_.erase(keep_alives_.begin());
+    return Queue::KeepAlives;
+  }
+  return Queue::None;
+}
+
+void ClusterLink::done(Queue queue) {
+  if (queue == Queue::Changes) {
+    changes_.erase(changes_.begin() + static_cast<std::ptrdiff_t>(change_index_));
+  } else if (queue == Queue::Routine) {
+    const auto subject = routine_subjects_.find(routine_.front().subject);
+    if (--subject->second == 0) routine_subjects_.erase(subject);
+    routine_.pop_front();
+  }
+}
 
 std::size_t ClusterLink::backlog() const {
   std::lock_guard lock(mutex_);
-  return writes_.size() + keep_alives_.size();
+  return changes_.size() + routine_.size() + keep_alives_.size();
 }
 
 bool ClusterLink::pause(std::chrono::milliseconds pause) {
@@ -170,23 +217,15 @@ void ClusterLink::run_writer() {
   auto next_heartbeat = std::chrono::steady_clock::now();
   while (!stopping_) {
     Write write;
-    bool have_write = false;
+    Queue queue = Queue::None;
     {
       std::unique_lock lock(mutex_);
       wake_.wait_until(lock, next_heartbeat, [this] {
-        return stopping_.load() || draining_ || !writes_.empty() || !keep_alives_.empty();
+        return stopping_.load() || draining_ || !changes_.empty() || !routine_.empty() || !keep_alives_.empty();
       });
       if (stopping_) break;
-      if (draining_ && writes_.empty()) break;
-      if (!writes_.empty()) {
-        write = writes_.front();
-        have_write = true;
-      } else if (!keep_alives_.empty()) {
-        write.kind = Kind::KeepAlive;
-        write.lease = *keep_alives_.begin();
-        keep_alives_.erase(keep_alives_.begin());
-        have_write = true;
-      }
+      if (draining_ && changes_.empty() && routine_.empty()) break;
+      queue = next_write(write);
     }
     std::string error;
     bool reached = true;
@@ -194,17 +233,14 @@ void ClusterLink::run_writer() {
       reached = heartbeat(client, error);
       next_heartbeat = std::chrono::steady_clock::now() + kHeartbeat;
     }
-    if (reached && have_write) {
-      reached = perform(client, write, error);
+    if (reached && queue != Queue::None) reached = perform(client, write, error);
+    {
       std::lock_guard lock(mutex_);
-      if (write.kind != Kind::KeepAlive) {
-        if (reached) writes_.pop_front();
-      } else if (!reached) {
+      if (reached) {
+        done(queue);
+      } else if (queue == Queue::KeepAlives) {
         keep_alives_.insert(write.lease);  // once more when etcd is back
       }
-    } else if (!reached && have_write && write.kind == Kind::KeepAlive) {
-      std::lock_guard lock(mutex_);
-      keep_alives_.insert(write.lease);
     }
     set_reached(true, reached, error);
     if (reached) {

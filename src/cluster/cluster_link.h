@@ -10,10 +10,16 @@
 // quorum) away from the loop that runs health checks and the admin API. The hand-over is the one
 // Fulcrum uses everywhere: EventLoop::post(). The link never touches a pool.
 //
-//  - the writer thread runs the queue of writes (put, delete, put under a new lease, lease
-//    keep-alives and revocations) in order, retrying each with backoff (100 ms doubling to 2 s)
-//    over the endpoints while etcd is unreachable, and keeps the instance's own key alive
-//    (a lease of kInstanceTtl, renewed and the key refreshed every second);
+//  - the writer thread runs the queued writes (put, delete, put under a new lease, lease
+//    keep-alives and revocations), retrying each with backoff (100 ms doubling to 2 s) over the
+//    endpoints while etcd is unreachable, and keeps the instance's own key alive (a lease of
+//    kInstanceTtl, renewed and the key refreshed every second). Operators' changes (a put without
+//    a lease: a backend's or a pool's record) go before registration traffic (puts under leases,
+//    deletes, revocations), which comes in bursts of hundreds (backends starting together) at two
+//    etcd round trips each and would otherwise hold a weight change or a drain back for as long;
+//    order is kept where it matters: a write never overtakes an earlier one of the same backend
+//    (a weight change waits for its backend's registration, two changes of one backend stay in
+//    order), while one held change does not hold the others. Keep-alives go last, coalesced;
 //  - the watcher thread reads every key under the root (a full read), hands it over as a
 //    snapshot, then watches from the next revision, handing over each batch of events; when the
 //    watch is compacted or broken it reads everything again (after a pause when broken).
@@ -30,6 +36,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -79,14 +86,15 @@ class ClusterLink {
   /// expires with its lease. Idempotent.
   void stop();
 
-  /// Queues a write (any thread). Writes are applied in the order queued.
+  /// Queues a write (any thread). A put with no lease is an operator's change (see above).
   void put(std::string key, std::string value, std::int64_t lease = 0);
   /// Grants a lease of `ttl_seconds` and puts `key` under it; on_lease() says which.
   void put_with_new_lease(std::string key, std::string value, std::int64_t ttl_seconds);
   void remove(std::string key);
   /// Renews `lease` (coalesced: several renewals of one lease before it is sent are one).
   void keep_alive(std::int64_t lease);
-  void revoke(std::int64_t lease);
+  /// Ends `lease`, and so `key` (the registration it holds; ordered with that key's writes).
+  void revoke(std::int64_t lease, std::string key);
   /// Writes queued and not yet done.
   std::size_t backlog() const;
 
@@ -98,9 +106,19 @@ class ClusterLink {
     std::string value;
     std::int64_t lease = 0;  // Put: the key's lease; KeepAlive, Revoke: the lease
     std::int64_t ttl_seconds = 0;
+    /// The pool and backend address it concerns (`pool/address`; a pool's record: `pool/`).
+    std::string subject;
   };
+  /// Where the write being done came from.
+  enum class Queue { None, Changes, Routine, KeepAlives };
 
   void enqueue(Write write);
+  /// The next write to do (under mutex_): the first operator's change with no routine write of
+  /// its backend queued (nor an earlier change of it held back), else a routine write, else a
+  /// keep-alive.
+  Queue next_write(Write& write);
+  /// Removes the write `next_write` gave, once done (under mutex_).
+  void done(Queue queue);
   void run_writer();
   void run_watcher();
   /// Does `write`; false when etcd could not be reached (then it is tried again).
@@ -126,7 +144,10 @@ class ClusterLink {
   bool drained_ = false;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Write> writes_;
+  std::deque<Write> changes_;   // operators' changes, in order
+  std::size_t change_index_ = 0;  // of the change being done (writer thread)
+  std::deque<Write> routine_;   // registration traffic, in order
+  std::map<std::string, std::size_t> routine_subjects_;  // routine writes queued, by subject
   std::set<std::int64_t> keep_alives_;
   bool writer_reached_ = false;
   bool watcher_reached_ = false;

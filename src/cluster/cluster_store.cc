@@ -331,7 +331,7 @@ void ClusterStore::record_removal(std::string_view pool, const upstream::Backend
     const auto found = find_registration(pool, backend.address_text());
     if (found != registrations_.end()) {
       if (found->second.etcd_lease != 0) {
-        link_->revoke(found->second.etcd_lease);
+        link_->revoke(found->second.etcd_lease, found->first);
       } else {
         link_->remove(found->first);
       }
@@ -448,7 +448,7 @@ membership::LeaseResult ClusterStore::deregister(std::string_view lease) {
   const std::string key = by_lease->second;
   const auto found = registrations_.find(key);
   if (found != registrations_.end() && found->second.etcd_lease != 0) {
-    link_->revoke(found->second.etcd_lease);
+    link_->revoke(found->second.etcd_lease, key);
   } else {
     link_->remove(key);
   }
