@@ -93,7 +93,7 @@ HttpError summarize_fields(const HeaderList& headers, FieldSummary& summary) {
     // Dispatch on length first: most fields of a head are none of these six.
     switch (field.name.size()) {
       case 4:
-        if (equals_ignore_case(field.name, "host")) {
+        if (syntax::name_is(field.name, "host")) {
           if (summary.host_count++ == 0) summary.host = field.value;
           if (syntax::find_first_not_in(field.value, syntax::kHost) != field.value.size()) {
             return {400, "invalid Host"};
@@ -101,21 +101,21 @@ HttpError summarize_fields(const HeaderList& headers, FieldSummary& summary) {
         }
         break;
       case 6:
-        if (equals_ignore_case(field.name, "expect")) read_expect(field.value, summary);
+        if (syntax::name_is(field.name, "expect")) read_expect(field.value, summary);
         break;
       case 7:
-        if (equals_ignore_case(field.name, "upgrade") && !summary.has_upgrade) {
+        if (syntax::name_is(field.name, "upgrade") && !summary.has_upgrade) {
           summary.has_upgrade = true;
           summary.upgrade = field.value;
         }
         break;
       case 10:
-        if (equals_ignore_case(field.name, "connection")) {
+        if (syntax::name_is(field.name, "connection")) {
           if (HttpError error = read_connection(field.value, summary)) return error;
         }
         break;
       case 14:
-        if (equals_ignore_case(field.name, "content-length")) {
+        if (syntax::name_is(field.name, "content-length")) {
           std::uint64_t length = 0;
           if (!parse_content_length(field.value, length)) return {400, "invalid Content-Length"};
           if (summary.has_content_length && length != summary.content_length) {
@@ -126,7 +126,7 @@ HttpError summarize_fields(const HeaderList& headers, FieldSummary& summary) {
         }
         break;
       case 17:
-        if (equals_ignore_case(field.name, "transfer-encoding")) {
+        if (syntax::name_is(field.name, "transfer-encoding")) {
           if (HttpError error = read_transfer_encoding(field.value, summary)) return error;
         }
         break;

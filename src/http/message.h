@@ -58,7 +58,7 @@ struct MessageHead {
   template <typename Visitor>
   void for_each_connection_option(Visitor&& visit) const {
     for (const HeaderField field : headers) {
-      if (!syntax::equals_ignore_case(field.name, "connection")) continue;
+      if (!syntax::name_is(field.name, "connection")) continue;
       for (std::string_view option : ListElements(field.value)) visit(option);
     }
   }

@@ -50,7 +50,7 @@ void UpstreamExchange::choose_by_request(const RequestHead& head, const PoolConf
   // The value of cookie `name` in the request's Cookie fields, if any.
   auto cookie = [&](std::string_view name) -> std::optional<std::string_view> {
     for (const HeaderField field : head.headers) {
-      if (!syntax::equals_ignore_case(field.name, "cookie")) continue;
+      if (!syntax::name_is(field.name, "cookie")) continue;
       if (auto value = balance::find_cookie(field.value, name)) return value;
     }
     return std::nullopt;
