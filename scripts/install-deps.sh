@@ -2,7 +2,7 @@
 # Installs, with apt-get, whatever Debian packages the build, the tests and the benchmarks need
 # and this machine lacks. Idempotent and quiet when everything is there.
 #   scripts/install-deps.sh            build + test dependencies
-#   scripts/install-deps.sh bench      also HAProxy, NGINX's stream module, iperf3 for bench/
+#   scripts/install-deps.sh bench      also HAProxy, NGINX's stream module, iperf3, valgrind for bench/
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build pkg-config
@@ -14,7 +14,7 @@ packages=(build-essential cmake ninja-build pkg-config
           dpkg-dev file adduser  # make deb (CPack runs file and dpkg-shlibdeps) and its test
           chromium)  # the dashboard's browser test (tests/browser); node and npm come with the image
 if [[ ${1:-} == bench ]]; then
-  packages+=(haproxy iperf3 libnginx-mod-stream)
+  packages+=(haproxy iperf3 libnginx-mod-stream valgrind)  # valgrind: bench/instructions.sh
 fi
 if [[ ${1:-} == fuzz || ${FULCRUM_FUZZ:-0} == 1 ]]; then
   packages+=(clang libclang-rt-14-dev)

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -27,6 +29,38 @@ std::string fulcrum_binary() {
 #endif
 }
 
+namespace {
+
+// The directories write_temp_file() made, removed when the test process exits (each test runs in
+// a process of its own): hundreds of test runs would otherwise leave tens of thousands in /tmp.
+// One that a crashed test leaves stays, with what it holds for looking into.
+class TempDirectories {
+ public:
+  ~TempDirectories() {
+    if (std::getenv("FULCRUM_TEST_KEEP_TMP") != nullptr) return;
+    std::lock_guard lock(mutex_);
+    for (const auto& dir : dirs_) {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+  }
+  void add(std::filesystem::path dir) {
+    std::lock_guard lock(mutex_);
+    dirs_.push_back(std::move(dir));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::filesystem::path> dirs_;
+};
+
+TempDirectories& temp_directories() {
+  static TempDirectories dirs;
+  return dirs;
+}
+
+}  // namespace
+
 std::string write_temp_file(const std::string& name, const std::string& content) {
   static std::atomic<int> counter{0};
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
@@ -44,6 +78,7 @@ std::string write_temp_file(const std::string& name, const std::string& content)
   // As create_directories made it before: others may enter (tests that drop to `nobody`).
   ::chmod(pattern.c_str(), 0755);
   const std::filesystem::path dir = pattern;
+  temp_directories().add(dir);
   auto path = dir / name;
   std::ofstream(path) << content;
   return path.string();
