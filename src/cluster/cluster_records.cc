@@ -92,6 +92,7 @@ std::string to_json(const RegistrationRecord& record) {
   nlohmann::json document = {
       {"address", record.address}, {"weight", record.weight}, {"lease", record.lease}, {"ttl_ms", record.ttl_ms}};
   if (!record.name.empty()) document["name"] = record.name;
+  if (record.leaving) document["leaving"] = true;
   return document.dump();
 }
 
@@ -129,7 +130,8 @@ std::optional<RegistrationRecord> parse_registration(std::string_view text) {
   RegistrationRecord record;
   if (!read(*document, "address", record.address) || !read(*document, "name", record.name) ||
       !read(*document, "weight", record.weight) || !read(*document, "lease", record.lease) ||
-      !read(*document, "ttl_ms", record.ttl_ms) || record.address.empty() || record.lease.empty()) {
+      !read(*document, "ttl_ms", record.ttl_ms) || !read(*document, "leaving", record.leaving) ||
+      record.address.empty() || record.lease.empty()) {
     return std::nullopt;
   }
   return record;

@@ -75,6 +75,10 @@ struct RegistrationRecord {
   /// The id the sidecar holds (renewals and deregistration at any instance name it).
   std::string lease;
   std::int64_t ttl_ms = 0;
+  /// The registration ended (deregistered, or removed through the API). Written just before its
+  /// lease is revoked, so that every instance reports a removal: the key's deletion that follows
+  /// says nothing of why, and alone it reads as an expiry.
+  bool leaving = false;
 };
 
 struct PoolRecord {

@@ -201,7 +201,11 @@ void ClusterStore::apply_put(const KeyValue& kv) {
       return;
     case RecordKind::Registration:
       if (auto record = parse_registration(kv.value)) {
-        apply_registration(kv.key, key->first, *record, kv.lease);
+        if (record->leaving) {
+          forget_registration(kv.key, /*expired=*/false);
+        } else {
+          apply_registration(kv.key, key->first, *record, kv.lease);
+        }
       } else {
         log::warn("cluster: a registration record is not readable; ignored", {{"key", kv.key}});
       }
@@ -302,6 +306,19 @@ void ClusterStore::forget_registration(const std::string& key, bool expired) {
   }
 }
 
+void ClusterStore::end_registration(const std::string& key, const Registered& registered) {
+  if (registered.etcd_lease == 0) {
+    // Its lease is not granted yet (the write is queued): the delete follows the put in the
+    // queue, and the others may report this rare one as an expiry.
+    link_->remove(key);
+    return;
+  }
+  RegistrationRecord leaving = registered.record;
+  leaving.leaving = true;
+  link_->put(key, cluster::to_json(leaving), registered.etcd_lease);
+  link_->revoke(registered.etcd_lease, key);
+}
+
 std::map<std::string, ClusterStore::Registered>::iterator ClusterStore::find_registration(std::string_view pool,
                                                                                           std::string_view address) {
   for (auto it = registrations_.begin(); it != registrations_.end(); ++it) {
@@ -330,11 +347,7 @@ void ClusterStore::record_removal(std::string_view pool, const upstream::Backend
   if (backend.source() == upstream::BackendSource::Registration) {
     const auto found = find_registration(pool, backend.address_text());
     if (found != registrations_.end()) {
-      if (found->second.etcd_lease != 0) {
-        link_->revoke(found->second.etcd_lease, found->first);
-      } else {
-        link_->remove(found->first);
-      }
+      end_registration(found->first, found->second);
       by_lease_.erase(found->second.record.lease);
       registrations_.erase(found);
       return;
@@ -447,13 +460,11 @@ membership::LeaseResult ClusterStore::deregister(std::string_view lease) {
   if (!connected_) return {503, refusal("deregistrations are")};
   const std::string key = by_lease->second;
   const auto found = registrations_.find(key);
-  if (found != registrations_.end() && found->second.etcd_lease != 0) {
-    link_->revoke(found->second.etcd_lease, key);
-  } else {
-    link_->remove(key);
-  }
   std::string pool, address;
-  if (found != registrations_.end()) {
+  if (found == registrations_.end()) {
+    link_->remove(key);
+  } else {
+    end_registration(key, found->second);
     pool = found->second.pool;
     address = found->second.record.address;
     registrations_.erase(found);

@@ -122,6 +122,9 @@ class ClusterStore final : private ClusterLink::Listener {
   void apply_registration(const std::string& key, const std::string& pool, const RegistrationRecord& record,
                           std::int64_t lease);
   void forget_registration(const std::string& key, bool expired);
+  /// Ends registration `key` in etcd, so that every instance reports it removed, not expired: its
+  /// record marked leaving, then its lease revoked (the key goes with it).
+  void end_registration(const std::string& key, const Registered& registered);
   /// The member of `pool` at `address` that is not on its way out.
   std::optional<membership::MemberView> find_member(std::size_t pool, std::string_view address) const;
   /// The registration of `address` in `pool`, if one is known.

@@ -1,5 +1,6 @@
 // Three real Fulcrum instances sharing one real etcd (issue 15): a registration through one is
-// served by all, renewed through another, and leaves all three when its sidecar dies; an
+// served by all, renewed through another, leaves all three when its sidecar dies (an expiry
+// everywhere) or deregisters (a removal everywhere); an
 // operator's drain, weight, addition, removal and pause through one instance hold on the others;
 // a second cluster name in the same etcd sees none of it.
 #include <gtest/gtest.h>
@@ -77,6 +78,16 @@ TEST(ClusterMembership, RegistrationThroughOneIsServedByAllAndLeavesAllWhenItsSi
     EXPECT_TRUE(eventually([&] { return member_at(cluster.admin(i), registered.address()).is_null(); }, 8s))
         << "instance " << i;
   }
+  // And every instance calls that an expiry.
+  for (int i = 0; i < 3; ++i) {
+    const auto events =
+        admin_call(cluster.admin(i), "GET", "/api/events/recent?kinds=backend_removed,backend_expired", "", kAdminToken).json;
+    std::vector<std::string> kinds;
+    for (const auto& event : events) {
+      if (event.value("backend", "") == registered.address()) kinds.push_back(event.value("event", ""));
+    }
+    EXPECT_EQ(kinds, std::vector<std::string>{"backend_expired"}) << "instance " << i << ": " << events.dump();
+  }
 }
 
 TEST(ClusterMembership, RenewalThroughAnotherInstanceKeepsTheLease) {
@@ -121,6 +132,20 @@ TEST(ClusterMembership, RenewalThroughAnotherInstanceKeepsTheLease) {
   EXPECT_EQ(gone->status, 200) << gone->body;
   for (int i = 0; i < 3; ++i) {
     EXPECT_TRUE(eventually([&] { return member_at(cluster.admin(i), "127.0.0.1:1").is_null(); }, 4s)) << i;
+  }
+  // Every instance says it was removed, not that it expired: C, where the sidecar said goodbye,
+  // and A and B, which only saw its record in etcd marked leaving and then deleted.
+  auto ended_as = [&](int i, const std::string& kind) {
+    const auto events =
+        admin_call(cluster.admin(i), "GET", "/api/events/recent?kinds=backend_removed,backend_expired", "", kAdminToken).json;
+    for (const auto& event : events) {
+      if (event.value("backend", "") == "127.0.0.1:1" && event.value("event", "") == kind) return true;
+    }
+    return false;
+  };
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(eventually([&] { return ended_as(i, "backend_removed"); }, 3s)) << i;
+    EXPECT_FALSE(ended_as(i, "backend_expired")) << i;
   }
   // An instance that starts now reads everything: the drain's record does not bring the
   // deregistered backend back.

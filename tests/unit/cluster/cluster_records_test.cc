@@ -55,6 +55,11 @@ TEST(ClusterRecords, RecordsRoundTrip) {
   ASSERT_TRUE(registered);
   EXPECT_EQ(registered->lease, "abcd");
   EXPECT_EQ(registered->ttl_ms, 5000);
+  EXPECT_FALSE(registered->leaving);
+  EXPECT_EQ(to_json(registration).find("leaving"), std::string::npos);  // records before it read the same
+  registration.leaving = true;
+  EXPECT_TRUE(parse_registration(to_json(registration))->leaving);
+  EXPECT_FALSE(parse_registration(R"({"address": "x", "lease": "l", "leaving": "yes"})"));
 
   EXPECT_TRUE(parse_pool(to_json(PoolRecord{true}))->paused);
   InstanceRecord instance{"id", "127.0.0.1:9090", "0.1.0", 3, 1, 2};
