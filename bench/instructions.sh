@@ -24,7 +24,9 @@ BASE=${BASE_PORT:-19700}
 
 nginx_backend backend $((BASE + 1)) $((BASE + 2)) $((BASE + 3)) || exit 1
 printf '%-40s %10s %14s\n' binary requests instr/request
+n=0
 for binary in "$@"; do
+  n=$((n + 1))
   [[ -x $binary ]] || { echo "not an executable: $binary" >&2; exit 2; }
   cat >"$BENCH_TMP/fulcrum.yaml" <<YAML
 workers: 1
@@ -36,7 +38,7 @@ pools:
     backends: [127.0.0.1:$((BASE + 1)), 127.0.0.1:$((BASE + 2)), 127.0.0.1:$((BASE + 3))]
 YAML
   name=$(basename "$binary")
-  out="$BENCH_TMP/callgrind.$name"
+  out="$BENCH_TMP/callgrind.$n.$name"  # numbered: two binaries may share a name
   start_bg "counted" "" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out.%p" \
     "$binary" run -c "$BENCH_TMP/fulcrum.yaml"
   # Under valgrind start-up takes seconds.
