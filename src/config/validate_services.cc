@@ -50,6 +50,21 @@ void check_account_name(Violations& out, const char* key, const std::string& nam
 
 }  // namespace
 
+/// Reports `listen` (at `key`, taken apart as `parts`) when a traffic listener already uses that
+/// address; the admin and registration listeners each need one of their own. True if it did.
+bool report_listener_clash(Violations& out, const std::string& key, const HostPort& parts, const std::string& listen,
+                           const Config& config) {
+  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
+    std::string why;
+    auto other = parse_host_port(config.listeners[i].listen, &why);
+    if (!other || !listen_addresses_overlap(parts, *other)) continue;
+    out.push_back({key, "listen address '" + listen + "' is already used by " + item_path("listeners", i) + " ('" +
+                            config.listeners[i].listen + "')"});
+    return true;
+  }
+  return false;
+}
+
 /// The admin listener: a valid address that no listener uses, and loopback unless a token
 /// guards it (the API can drain and re-weight backends).
 void check_admin(Violations& out, const Config& config) {
@@ -75,15 +90,7 @@ void check_admin(Violations& out, const Config& config) {
   }
   auto parts = check_address(out, key, admin.listen);
   if (!parts) return;
-  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
-    std::string why;
-    auto other = parse_host_port(config.listeners[i].listen, &why);
-    if (!other || !listen_addresses_overlap(*parts, *other)) continue;
-    out.push_back({key, "listen address '" + admin.listen + "' is already used by " +
-                            item_path("listeners", i) + " ('" + config.listeners[i].listen +
-                            "')"});
-    break;
-  }
+  report_listener_clash(out, key, *parts, admin.listen, config);
   if (admin.token.empty() && !is_loopback_host(parts->host)) {
     out.push_back({key, "without a token the admin listener must listen on a loopback address "
                         "(127.0.0.1, ::1, localhost; got '" + admin.listen +
@@ -126,14 +133,7 @@ void check_registration(Violations& out, const Config& config) {
   }
   auto parts = check_address(out, key, registration.listen);
   if (!parts) return;
-  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
-    std::string why;
-    auto other = parse_host_port(config.listeners[i].listen, &why);
-    if (!other || !listen_addresses_overlap(*parts, *other)) continue;
-    out.push_back({key, "listen address '" + registration.listen + "' is already used by " +
-                            item_path("listeners", i) + " ('" + config.listeners[i].listen + "')"});
-    return;
-  }
+  if (report_listener_clash(out, key, *parts, registration.listen, config)) return;
   if (config.admin) {
     std::string why;
     auto admin = parse_host_port(config.admin->listen, &why);

@@ -166,6 +166,18 @@ pools:
       "address (127.0.0.1, ::1, localhost; got '0.0.0.0:7000'): set admin.token to listen "
       "elsewhere"}},
 
+    {"registration on a listener's address",
+     R"(registration: { listen: 0.0.0.0:7000, token: t }
+listeners:
+  - listen: 127.0.0.1:7000
+    pool: a
+pools:
+  a:
+    backends: [127.0.0.1:7001]
+)",
+     {"bad.yaml:1: registration.listen: listen address '0.0.0.0:7000' is already used by listeners[0] "
+      "('127.0.0.1:7000')"}},
+
     {"admin address",
      R"(admin:
   listen: 127.0.0.1
